@@ -1,0 +1,72 @@
+import { SignJWT, errors as joseErrors, jwtVerify } from "jose";
+import { z } from "zod";
+import { AppError, ErrorCode } from "./errors";
+import { tenantIdSchema, userIdSchema } from "./tenancy";
+
+export const ROLES = ["student", "teacher", "admin", "school_admin", "super_admin"] as const;
+export const roleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof roleSchema>;
+
+/** Who a verified token says the caller is. */
+export interface Principal {
+  user: string;
+  tenant: string;
+  role: Role;
+  /** Expiry, seconds since the epoch. */
+  exp: number;
+}
+
+export interface AuthOptions {
+  /** HS256 secret (at least 32 bytes). */
+  secret: string;
+  /** Expected `iss` claim. Default "interlinked". */
+  issuer: string;
+  /** Expected `aud` claim. Default "interlinked". */
+  audience: string;
+  /** Lifetime of tokens minted by `signToken`, seconds. Default 3600. */
+  tokenTtlSeconds: number;
+}
+
+const claimsSchema = z.object({ sub: userIdSchema, tenant: tenantIdSchema, role: roleSchema, exp: z.number().int() });
+
+/** Issues and verifies HS256 JWTs with a pinned algorithm and checked `iss` / `aud`. */
+export class TokenService {
+  private readonly key: Uint8Array;
+
+  constructor(private readonly options: AuthOptions) {
+    if (Buffer.byteLength(options.secret) < 32) throw new Error("auth secret must be at least 32 bytes");
+    this.key = new TextEncoder().encode(options.secret);
+  }
+
+  async sign(input: { tenant: string; user: string; role: Role; ttlSeconds?: number }): Promise<string> {
+    const ttl = input.ttlSeconds ?? this.options.tokenTtlSeconds;
+    return new SignJWT({ tenant: input.tenant, role: input.role })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setSubject(input.user)
+      .setIssuer(this.options.issuer)
+      .setAudience(this.options.audience)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + ttl)
+      .sign(this.key);
+  }
+
+  /** Throws AppError 2000 (missing), 2001 (invalid) or 2002 (expired). */
+  async verify(token: unknown): Promise<Principal> {
+    if (typeof token !== "string" || token.length === 0) throw new AppError(ErrorCode.Unauthorized, "token required");
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(token, this.key, {
+        algorithms: ["HS256"],
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        requiredClaims: ["exp", "sub"],
+      }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw new AppError(ErrorCode.TokenExpired, "token expired", { cause: err });
+      throw new AppError(ErrorCode.TokenInvalid, "token invalid", { cause: err });
+    }
+    const claims = claimsSchema.safeParse(payload);
+    if (!claims.success) throw new AppError(ErrorCode.TokenInvalid, "token claims invalid: " + claims.error.issues[0]?.message);
+    return { user: claims.data.sub, tenant: claims.data.tenant, role: claims.data.role, exp: claims.data.exp };
+  }
+}

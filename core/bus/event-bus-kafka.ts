@@ -1,0 +1,168 @@
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from "kafkajs";
+import { AppError, ErrorCode } from "../errors";
+import type { BusRecord, EventBus, SubscribeOptions, Subscription } from "./event-bus";
+
+export interface KafkaEventBusOptions {
+  brokers: string[];
+  /** Prefix of every topic and consumer group name, e.g. "il". */
+  namespace: string;
+  clientId: string;
+  /** Partitions of topics this bus creates. Default 6. */
+  partitions: number;
+  /** Replication factor of topics this bus creates. Default 1 (single broker). */
+  replicationFactor: number;
+  /** How long a publish may wait for the brokers before it is refused, ms. Default 10,000. */
+  publishTimeoutMs: number;
+  /** kafkajs log level: "warn" (default) or "none". */
+  logLevel: "warn" | "none";
+}
+
+export const kafkaDefaults = { partitions: 6, replicationFactor: 1, publishTimeoutMs: 10_000, logLevel: "warn" as const };
+
+/**
+ * EventBus on Apache Kafka (kafkajs): idempotent producer, acks=all, key-partitioned topics created on
+ * first use, one kafkajs consumer per subscription with offsets committed after the handler resolves.
+ */
+export class KafkaEventBus implements EventBus {
+  private readonly kafka: Kafka;
+  private readonly options: KafkaEventBusOptions;
+  private producer: Promise<Producer> | undefined;
+  private admin: Promise<Admin> | undefined;
+  private readonly ensured = new Map<string, Promise<void>>();
+  private readonly consumers = new Set<Consumer>();
+
+  constructor(options: Partial<KafkaEventBusOptions> & Pick<KafkaEventBusOptions, "brokers" | "namespace" | "clientId">) {
+    this.options = { ...kafkaDefaults, ...options };
+    this.kafka = new Kafka({
+      clientId: this.options.clientId,
+      brokers: this.options.brokers,
+      logLevel: this.options.logLevel === "none" ? logLevel.NOTHING : logLevel.WARN,
+      retry: { retries: 4, initialRetryTime: 200, maxRetryTime: 2_000 },
+      connectionTimeout: 3_000,
+    });
+  }
+
+  /** The Kafka topic name behind a bus topic. */
+  topicName(topic: string): string {
+    return `${this.options.namespace}.${topic}`;
+  }
+
+  private getAdmin(): Promise<Admin> {
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })().catch((err: unknown) => {
+      this.admin = undefined;
+      throw err;
+    });
+    return this.admin;
+  }
+
+  private getProducer(): Promise<Producer> {
+    this.producer ??= (async () => {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await producer.connect();
+      return producer;
+    })().catch((err: unknown) => {
+      this.producer = undefined;
+      throw err;
+    });
+    return this.producer;
+  }
+
+  /** Creates the topic if missing (idempotent, once per process). */
+  ensureTopic(topic: string): Promise<void> {
+    const name = this.topicName(topic);
+    let done = this.ensured.get(name);
+    if (!done) {
+      done = (async () => {
+        const admin = await this.getAdmin();
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: [{ topic: name, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor }],
+        });
+      })().catch((err: unknown) => {
+        this.ensured.delete(name);
+        throw err;
+      });
+      this.ensured.set(name, done);
+    }
+    return done;
+  }
+
+  async publish(topic: string, records: BusRecord[]): Promise<void> {
+    try {
+      await this.ensureTopic(topic);
+      const producer = await this.getProducer();
+      await producer.send({
+        topic: this.topicName(topic),
+        acks: -1,
+        timeout: this.options.publishTimeoutMs,
+        messages: records.map((r) => ({ key: r.key, value: r.value })),
+      });
+    } catch (err) {
+      throw new AppError(ErrorCode.Unavailable, "event bus unavailable", { cause: err });
+    }
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    await this.ensureTopic(options.topic);
+    const consumer = this.kafka.consumer({
+      groupId: `${this.options.namespace}.${options.group}`,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      allowAutoTopicCreation: false,
+    });
+    this.consumers.add(consumer);
+    const joined = new Promise<void>((resolve) => {
+      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
+        off();
+        resolve();
+      });
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.topicName(options.topic)], fromBeginning: true });
+    await consumer.run({
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch, heartbeat }) => {
+        const records: BusRecord[] = batch.messages.map((m) => ({
+          key: m.key?.toString("utf8") ?? "",
+          value: m.value?.toString("utf8") ?? "",
+        }));
+        if (records.length > 0) await options.handler(records);
+        await heartbeat();
+      },
+    });
+    await joined;
+    return {
+      close: async () => {
+        this.consumers.delete(consumer);
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      const admin = await this.getAdmin();
+      const cluster = await admin.describeCluster();
+      return cluster.brokers.length > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
+    this.consumers.clear();
+    const [producer, admin] = await Promise.allSettled([this.producer, this.admin]);
+    if (producer.status === "fulfilled" && producer.value) await producer.value.disconnect();
+    if (admin.status === "fulfilled" && admin.value) await admin.value.disconnect();
+  }
+}

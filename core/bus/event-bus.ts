@@ -1,0 +1,35 @@
+/** One record on the bus: `key` orders records (same key → same partition → same order). */
+export interface BusRecord {
+  key: string;
+  /** JSON text of a versioned event (core/events.ts). */
+  value: string;
+}
+
+export interface SubscribeOptions {
+  /** Consumer group: each group receives every record once it is subscribed (from the earliest kept). */
+  group: string;
+  topic: string;
+  /** Called with batches of records of one key-ordered stream. A batch counts as consumed only when this resolves. */
+  handler: (records: BusRecord[]) => Promise<void>;
+}
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+/**
+ * A durable, key-ordered event stream between the realtime tier, the API and the workers.
+ *
+ * Guarantees:
+ * - `publish` resolves only once every record is durable: for Kafka, acknowledged by all in-sync
+ *   replicas (acks=all, idempotent producer); for the in-memory bus, handled by every subscribed group.
+ *   When it rejects (AppError 5001, temporary) the caller must not report the records as accepted.
+ * - Delivery to each group is at least once and in order per key; consumers must be idempotent.
+ */
+export interface EventBus {
+  publish(topic: string, records: BusRecord[]): Promise<void>;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** True when the bus can accept writes now (used by /health/ready). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,78 @@
+/**
+ * Numbered error codes shared by the socket tier and the API (docs/PROTOCOL.md lists them).
+ *
+ * Ranges, in the manner of Centrifuge's errors.go / disconnect.go:
+ * - 1000–1999 request errors: the client sent something we refuse; retrying the same request fails again.
+ * - 2000–2999 auth errors: missing, invalid or expired credentials, or a role that may not do this.
+ * - 3000–3999 quota and rate errors (later issues); temporary.
+ * - 4000–4999 state errors: the target does not exist or is not in a state that allows this.
+ * - 5000–5999 server errors: something on our side failed; `temporary` says whether a retry may succeed.
+ */
+export const ErrorCode = {
+  BadRequest: 1000,
+  InvalidPayload: 1001,
+  UnknownEvent: 1002,
+  PayloadTooLarge: 1003,
+  InvalidRoomName: 1004,
+  NotFoundRoute: 1005,
+
+  Unauthorized: 2000,
+  TokenInvalid: 2001,
+  TokenExpired: 2002,
+  Forbidden: 2003,
+
+  NotFound: 4000,
+  NotInRoom: 4001,
+
+  Internal: 5000,
+  Unavailable: 5001,
+  Timeout: 5002,
+} as const;
+
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const temporaryCodes = new Set<number>([ErrorCode.Unavailable, ErrorCode.Timeout]);
+
+/** The HTTP status the API answers with for a code. */
+export function httpStatusOf(code: number): number {
+  if (code === ErrorCode.PayloadTooLarge) return 413;
+  if (code === ErrorCode.NotFoundRoute || (code >= 4000 && code < 4100)) return 404;
+  if (code >= 1000 && code < 2000) return 400;
+  if (code === ErrorCode.Forbidden) return 403;
+  if (code >= 2000 && code < 3000) return 401;
+  if (code >= 3000 && code < 4000) return 429;
+  if (code >= 4000 && code < 5000) return 409;
+  if (code === ErrorCode.Unavailable) return 503;
+  if (code === ErrorCode.Timeout) return 504;
+  return 500;
+}
+
+/** The wire shape of every error: socket acks `{ error }`, API bodies `{ error }`. */
+export interface ErrorBody {
+  code: number;
+  message: string;
+  temporary?: true;
+}
+
+/** An error that carries a numbered code; `temporary` marks it retriable (kafkajs' `retriable`). */
+export class AppError extends Error {
+  readonly code: ErrorCodeValue;
+  readonly temporary: boolean;
+
+  constructor(code: ErrorCodeValue, message: string, options?: { cause?: unknown; temporary?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "AppError";
+    this.code = code;
+    this.temporary = options?.temporary ?? temporaryCodes.has(code);
+  }
+
+  toBody(): ErrorBody {
+    return this.temporary ? { code: this.code, message: this.message, temporary: true } : { code: this.code, message: this.message };
+  }
+}
+
+/** Any thrown value as an AppError; unknown failures become 5000 without leaking internals. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  return new AppError(ErrorCode.Internal, "internal error", { cause: err });
+}

@@ -1,0 +1,49 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RoomMessageEvent } from "../core/events";
+import type { RoomMessageStore } from "./room-message-store";
+
+export function message(tenant: string, room: string, seq: number, text = `m${seq}`): RoomMessageEvent {
+  return { v: 1, id: randomUUID(), tenant, room, seq, user: "u1", text, sentAt: new Date(1_700_000_000_000 + seq).toISOString() };
+}
+
+/** The RoomMessageStore contract; each database's test file runs it. */
+export function runRoomMessageStoreContract(name: string, open: () => Promise<{ store: RoomMessageStore; close(): Promise<void> }>): void {
+  describe(`RoomMessageStore contract: ${name}`, () => {
+    let store: RoomMessageStore;
+    let close: () => Promise<void>;
+    beforeAll(async () => {
+      ({ store, close } = await open());
+    });
+    afterAll(async () => close());
+
+    it("stores each message once however often it is inserted", async () => {
+      const batch = [message("sch-a", "r1", 1), message("sch-a", "r1", 2)];
+      expect(await store.insert(batch)).toBe(2);
+      expect(await store.insert(batch)).toBe(0);
+      expect(await store.insert([batch[1] as RoomMessageEvent, message("sch-a", "r1", 3)])).toBe(1);
+      const rows = await store.list("sch-a", "r1", { afterSeq: 0, limit: 10 });
+      expect(rows.map((r) => r.seq)).toEqual([1, 2, 3]);
+      expect(rows[0]).toEqual(batch[0]);
+    });
+
+    it("pages by sequence and reports the highest seq", async () => {
+      await store.insert([4, 5, 6].map((s) => message("sch-a", "r2", s)));
+      expect((await store.list("sch-a", "r2", { afterSeq: 4, limit: 1 })).map((r) => r.seq)).toEqual([5]);
+      expect(await store.maxSeq("sch-a", "r2")).toBe(6);
+      expect(await store.maxSeq("sch-a", "empty")).toBe(0);
+    });
+
+    it("never returns another tenant's messages for the same room name", async () => {
+      await store.insert([message("sch-b", "shared", 1, "secret of b")]);
+      await store.insert([message("sch-c", "shared", 1, "secret of c")]);
+      const rows = await store.list("sch-b", "shared", { afterSeq: 0, limit: 10 });
+      expect(rows.map((r) => r.text)).toEqual(["secret of b"]);
+    });
+
+    it("refuses a different message that claims a taken seq", async () => {
+      await store.insert([message("sch-a", "r3", 1)]);
+      await expect(store.insert([message("sch-a", "r3", 1)])).rejects.toThrow();
+    });
+  });
+}

@@ -1,0 +1,56 @@
+import { execFile } from "node:child_process";
+import { chownSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import pg from "pg";
+import { freePort, spawnService, waitUntil, type ServiceProcess } from "./process";
+
+const run = promisify(execFile);
+
+export async function postgresAnswers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+  try {
+    await client.connect();
+    await client.query("select 1");
+    return true;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** uid/gid to run the server as: PostgreSQL refuses to run as root. */
+async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const uid = Number((await run("id", ["-u", "postgres"])).stdout.trim());
+  const gid = Number((await run("id", ["-g", "postgres"])).stdout.trim());
+  return { uid, gid };
+}
+
+/** initdb + postgres on a free loopback port, tuned for throwaway test data (no fsync). */
+export async function startPostgres(postgresBin: string, dir: string, logDir: string): Promise<{ url: string; proc: ServiceProcess }> {
+  const bin = dirname(postgresBin);
+  const data = join(dir, "pgdata");
+  const user = await serverUser();
+  if (user) chownSync(dir, user.uid, user.gid);
+  await run(join(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], {
+    uid: user?.uid,
+    gid: user?.gid,
+    cwd: dir,
+  });
+  const port = await freePort();
+  const proc = spawnService({
+    name: "postgres",
+    command: postgresBin,
+    args: [
+      "-D", data, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${dir}`,
+      "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300",
+    ],
+    logFile: `${logDir}/postgres.log`,
+    cwd: dir,
+    uid: user?.uid,
+    gid: user?.gid,
+  });
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  await waitUntil("postgres", () => postgresAnswers(url), { timeoutMs: 20_000, proc });
+  return { url, proc };
+}

@@ -1,0 +1,127 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureKafkaJars, kafkaAnswers, startKafka } from "./kafka";
+import { ensureMediasoupWorker } from "./mediasoup";
+import { ensureCommands, type Requirement } from "./packages";
+import { postgresAnswers, startPostgres } from "./postgres";
+import type { ServiceProcess } from "./process";
+import { redisAnswers, startRedis } from "./redis";
+
+/** What the tests (and local clusters) get: URLs of real services and paths of real binaries. */
+export interface ServiceEnv {
+  REDIS_URL: string;
+  DATABASE_URL: string;
+  KAFKA_BROKERS: string;
+  NGINX_BIN: string;
+  MEDIASOUP_WORKER_BIN: string;
+}
+
+export interface ProvisionedServices {
+  env: ServiceEnv;
+  /** Where logs of services started here go (left in place by `stop({ keepLogs: true })`). */
+  logDir: string;
+  stop(options: { keepLogs: boolean }): Promise<void>;
+}
+
+const pgVersions = ["15", "16", "17"];
+const requirements = (need: { redis: boolean; postgres: boolean; kafka: boolean }): Requirement[] => [
+  ...(need.redis ? [{ what: "redis-server", candidates: ["redis-server"], aptPackage: "redis-server" }] : []),
+  ...(need.postgres
+    ? [{ what: "postgres", candidates: [...pgVersions.map((v) => `/usr/lib/postgresql/${v}/bin/postgres`)], aptPackage: "postgresql" }]
+    : []),
+  ...(need.kafka
+    ? [
+        { what: "java", candidates: ["java"], aptPackage: "openjdk-17-jre-headless" },
+        { what: "mvn", candidates: ["mvn"], aptPackage: "maven" },
+      ]
+    : []),
+  { what: "nginx", candidates: ["/usr/sbin/nginx", "nginx"], aptPackage: "nginx" },
+];
+
+async function timed<T>(name: string, log: (l: string) => void, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    const result = await work();
+    log(`${name} ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return result;
+  } catch (err) {
+    throw new Error(`${name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+async function mustAnswer(name: string, url: string, check: () => Promise<boolean>): Promise<string> {
+  if (!(await check().catch(() => false))) throw new Error(`${name} at ${url} (from the environment) does not answer`);
+  return url;
+}
+
+/**
+ * Makes Redis, PostgreSQL, Kafka (KRaft), nginx and a mediasoup worker available: URLs from `given`
+ * (REDIS_URL, DATABASE_URL, KAFKA_BROKERS) are used as they are; otherwise throwaway instances start in
+ * parallel on free loopback ports with temp data dirs, installing missing Debian packages when root.
+ */
+export async function provisionServices(given: Partial<Record<keyof ServiceEnv, string>>, log: (line: string) => void): Promise<ProvisionedServices> {
+  const started = performance.now();
+  const root = mkdtempSync(join(tmpdir(), "interlinked-services-"));
+  chmodSync(root, 0o755); // the postgres user must reach its data dir below it
+  const logDir = join(root, "logs");
+  mkdirSync(logDir);
+  const procs: ServiceProcess[] = [];
+  const stop = async ({ keepLogs }: { keepLogs: boolean }): Promise<void> => {
+    await Promise.allSettled(procs.map((p) => p.stop()));
+    if (keepLogs) {
+      for (const d of ["redis", "postgres", "kafka"]) rmSync(join(root, d), { recursive: true, force: true });
+
+    } else {
+      rmSync(root, { recursive: true, force: true });
+    }
+  };
+  try {
+    const need = { redis: !given.REDIS_URL, postgres: !given.DATABASE_URL, kafka: !given.KAFKA_BROKERS };
+    const bins = await ensureCommands(requirements(need), log);
+    const dir = (name: string): string => {
+      const d = join(root, name);
+      mkdirSync(d);
+      return d;
+    };
+    const settled = await Promise.allSettled([
+      timed("redis", log, async () => {
+        if (given.REDIS_URL) return mustAnswer("redis", given.REDIS_URL, () => redisAnswers(given.REDIS_URL as string));
+        const r = await startRedis(bins.get("redis-server") as string, dir("redis"), logDir);
+        procs.push(r.proc);
+        return r.url;
+      }),
+      timed("postgres", log, async () => {
+        if (given.DATABASE_URL) return mustAnswer("postgres", given.DATABASE_URL, () => postgresAnswers(given.DATABASE_URL as string));
+        const p = await startPostgres(bins.get("postgres") as string, dir("postgres"), logDir);
+        procs.push(p.proc);
+        return p.url;
+      }),
+      timed("kafka", log, async () => {
+        if (given.KAFKA_BROKERS) {
+          return mustAnswer("kafka", given.KAFKA_BROKERS, () => kafkaAnswers((given.KAFKA_BROKERS as string).split(",")));
+        }
+        const lib = await ensureKafkaJars(bins.get("mvn") as string, log);
+        const k = await startKafka(bins.get("java") as string, lib, dir("kafka"), logDir);
+        procs.push(k.proc);
+        return k.brokers;
+      }),
+      timed("mediasoup worker", log, () => ensureMediasoupWorker(given.MEDIASOUP_WORKER_BIN, log)),
+    ]);
+    const failures = settled.flatMap((r) => (r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+    if (failures.length > 0) throw new Error(`services could not be provisioned:\n  - ${failures.join("\n  - ")}`);
+    const [redis, postgres, kafka, mediasoup] = settled.map((r) => (r.status === "fulfilled" ? r.value : ""));
+    const env: ServiceEnv = {
+      REDIS_URL: redis as string,
+      DATABASE_URL: postgres as string,
+      KAFKA_BROKERS: kafka as string,
+      NGINX_BIN: given.NGINX_BIN ?? (bins.get("nginx") as string),
+      MEDIASOUP_WORKER_BIN: mediasoup as string,
+    };
+    log(`all services ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(env)}`);
+    return { env, logDir, stop };
+  } catch (err) {
+    await stop({ keepLogs: true });
+    throw err;
+  }
+}

@@ -1,0 +1,33 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import type { ServiceEnv } from "../../scripts/services/provision";
+
+/** A service URL or binary path provisioned by tests/global-setup.ts; never silently absent. */
+export function serviceEnv(name: keyof ServiceEnv): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set. tests/global-setup.ts provisions it: run the suite with \`npm test\` (or set ${name}).`);
+  }
+  return value;
+}
+
+/** A fresh, empty database on the provisioned PostgreSQL; returns its URL. */
+export async function createTestDatabase(): Promise<string> {
+  const base = serviceEnv("DATABASE_URL");
+  const name = `test_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A unique prefix for Kafka topics, consumer groups and Redis keys of one test. */
+export function testNamespace(): string {
+  return `t${randomBytes(5).toString("hex")}`;
+}
