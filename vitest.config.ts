@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { RunOutcomeReporter } from "./tests/support/run-outcome";
+import { RunOutcomeReporter } from "./tests/support/run-outcome.ts";
 
 export default defineConfig({
   test: {

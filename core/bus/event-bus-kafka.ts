@@ -83,6 +83,7 @@ export class KafkaEventBus implements EventBus {
     if (!done) {
       done = (async () => {
         const admin = await this.getAdmin();
+        if ((await admin.listTopics()).includes(name)) return;
         await admin.createTopics({
           waitForLeaders: true,
           topics: [{ topic: name, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor }],

@@ -122,6 +122,6 @@ export async function provisionServices(given: Partial<Record<keyof ServiceEnv, 
     return { env, logDir, stop };
   } catch (err) {
     await stop({ keepLogs: true });
-    throw err;
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n(service logs kept in ${logDir})`, { cause: err });
   }
 }

@@ -1,0 +1,21 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { AppError, ErrorCode, httpStatusOf, toAppError } from "../core/errors";
+
+/** The one error handler: every failure leaves as `{ error: { code, message } }` with a matching status. */
+export function onApiError(err: Error, c: Context): Response {
+  let appError: AppError;
+  if (err instanceof HTTPException) {
+    const code = err.status === 413 ? ErrorCode.PayloadTooLarge : err.status === 401 ? ErrorCode.Unauthorized : ErrorCode.BadRequest;
+    appError = new AppError(code, err.message || "bad request");
+  } else {
+    appError = toAppError(err);
+  }
+  if (appError.code === ErrorCode.Internal) console.error(`[api] ${c.req.method} ${c.req.path} failed`, appError.cause ?? appError);
+  return c.json({ error: appError.toBody() }, httpStatusOf(appError.code) as ContentfulStatusCode);
+}
+
+export function onApiNotFound(c: Context): Response {
+  return c.json({ error: { code: ErrorCode.NotFoundRoute, message: `no route ${c.req.method} ${c.req.path}` } }, 404);
+}

@@ -1,0 +1,68 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { authDefaults, isEmbedded, realtimeDefaults, type InterlinkedConfig, type ProcessRole } from "./config";
+
+const ROLE_NAMES: readonly ProcessRole[] = ["realtime", "api", "workers"];
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+function roles(raw: string | undefined): Set<ProcessRole> {
+  if (!raw) return new Set(ROLE_NAMES);
+  const names = raw.split(",").map((r) => r.trim());
+  for (const n of names) if (!ROLE_NAMES.includes(n as ProcessRole)) throw new Error(`ROLES: unknown role "${n}" (use ${ROLE_NAMES.join(",")})`);
+  return new Set(names as ProcessRole[]);
+}
+
+/** The embedded default keeps one generated secret in DATA_DIR so tokens survive restarts. */
+function embeddedSecret(dataDir: string): string {
+  const file = join(dataDir, "dev-secret");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+/** Reads the process environment (entry points only). Table of variables: README "Configuration". */
+export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
+  const urls = {
+    databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    kafkaBrokers: env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(",").map((b) => b.trim()) : undefined,
+  };
+  const embedded = isEmbedded(urls);
+  const dataDir = env.DATA_DIR || "./data";
+  const secret = env.AUTH_SECRET || (embedded ? embeddedSecret(dataDir) : undefined);
+  if (!secret) throw new Error("AUTH_SECRET is required when DATABASE_URL, REDIS_URL or KAFKA_BROKERS is set");
+  return {
+    ...urls,
+    port: int(env, "PORT", 3000),
+    host: env.HOST || "0.0.0.0",
+    roles: roles(env.ROLES),
+    nodeId: env.NODE_ID || `${hostname()}-${process.pid}`,
+    namespace: env.NAMESPACE || "il",
+    dataDir,
+    migrateOnStart: env.DB_MIGRATE ? env.DB_MIGRATE === "1" : embedded,
+    devTokens: embedded || env.AUTH_DEV_TOKENS === "1",
+    auth: {
+      secret,
+      issuer: env.AUTH_ISSUER || authDefaults.issuer,
+      audience: env.AUTH_AUDIENCE || authDefaults.audience,
+      tokenTtlSeconds: int(env, "AUTH_TOKEN_TTL", authDefaults.tokenTtlSeconds),
+    },
+    realtime: {
+      maxMessageBytes: int(env, "MAX_MESSAGE_BYTES", realtimeDefaults.maxMessageBytes),
+      maxHttpBufferSize: int(env, "MAX_HTTP_BUFFER_SIZE", realtimeDefaults.maxHttpBufferSize),
+      pingIntervalMs: int(env, "PING_INTERVAL_MS", realtimeDefaults.pingIntervalMs),
+      pingTimeoutMs: int(env, "PING_TIMEOUT_MS", realtimeDefaults.pingTimeoutMs),
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import type { AuthOptions } from "./auth";
+
+export type ProcessRole = "realtime" | "api" | "workers";
+
+/** Options of the realtime tier (defaults in `realtimeDefaults`). */
+export interface RealtimeOptions {
+  /** Largest accepted message text, bytes (UTF-8). Default 65,536; larger is refused with 1003. */
+  maxMessageBytes: number;
+  /** Largest Engine.IO packet, bytes; a larger one closes the connection. Default 1,000,000. */
+  maxHttpBufferSize: number;
+  /** Engine.IO ping interval / timeout, ms. Defaults 25,000 / 20,000 (Socket.IO's). */
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+}
+
+export const realtimeDefaults: RealtimeOptions = {
+  maxMessageBytes: 65_536,
+  maxHttpBufferSize: 1_000_000,
+  pingIntervalMs: 25_000,
+  pingTimeoutMs: 20_000,
+};
+
+/**
+ * Everything one Interlinked process needs. Built from the environment only by entry points
+ * (core/config-env.ts); everything else receives it. Absent URLs select the embedded part:
+ * no DATABASE_URL → PGlite in `dataDir`, no REDIS_URL → in-process adapter and counters,
+ * no KAFKA_BROKERS → in-memory bus.
+ */
+export interface InterlinkedConfig {
+  /** HTTP port for the API, health and Socket.IO (`/socket.io`). Default 3000; 0 picks a free one. */
+  port: number;
+  /** Listen address. Default 0.0.0.0. */
+  host: string;
+  /** What this process runs. Default all three. */
+  roles: ReadonlySet<ProcessRole>;
+  /** Name of this node in logs and Kafka client ids. Default hostname-pid. */
+  nodeId: string;
+  /** Prefix of Kafka topics and groups and Redis keys, so deployments can share services. Default "il". */
+  namespace: string;
+  /** Embedded data (PGlite, dev secret). Default ./data. */
+  dataDir: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  kafkaBrokers?: string[];
+  /** Apply database migrations at start. Default true when embedded, else false (run `npm run db:migrate`). */
+  migrateOnStart: boolean;
+  /** Serve POST /v1/dev/tokens. Default true only when embedded, or AUTH_DEV_TOKENS=1. */
+  devTokens: boolean;
+  auth: AuthOptions;
+  realtime: RealtimeOptions;
+}
+
+export const authDefaults = { issuer: "interlinked", audience: "interlinked", tokenTtlSeconds: 3600 };
+
+/** True when nothing external is configured: the one-process embedded default. */
+export function isEmbedded(config: Pick<InterlinkedConfig, "databaseUrl" | "redisUrl" | "kafkaBrokers">): boolean {
+  return !config.databaseUrl && !config.redisUrl && !config.kafkaBrokers;
+}

@@ -1,0 +1,16 @@
+import type { SequenceSeed, SequenceStore } from "./sequence-store";
+
+/** In-process SequenceStore (embedded default, single node). Seeds each key once, then counts in memory. */
+export class MemorySequenceStore implements SequenceStore {
+  private readonly counters = new Map<string, Promise<number>>();
+
+  constructor(private readonly seed: SequenceSeed = async () => 0) {}
+
+  next(key: string): Promise<number> {
+    const previous = this.counters.get(key) ?? this.seed(key);
+    const next = previous.then((n) => n + 1);
+    // A failed seed is not cached: the next call seeds again.
+    this.counters.set(key, next.catch(() => this.seed(key)));
+    return next;
+  }
+}

@@ -1,0 +1,29 @@
+import type { Redis } from "ioredis";
+import type { SequenceSeed, SequenceStore } from "./sequence-store";
+
+const SEEDED_INCR = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if ARGV[1] == '' then return nil end
+  redis.call('SET', KEYS[1], ARGV[1], 'NX')
+end
+return redis.call('INCR', KEYS[1])`;
+
+/**
+ * SequenceStore on Redis: INCR on `{prefix}seq:{key}`, cluster-wide atomic. A missing counter is first
+ * seeded from `seed` (with SET NX, so concurrent seeders agree), then incremented in the same script.
+ */
+export class RedisSequenceStore implements SequenceStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly seed: SequenceSeed = async () => 0,
+  ) {}
+
+  async next(key: string): Promise<number> {
+    const redisKey = `${this.prefix}seq:${key}`;
+    const first = await this.redis.eval(SEEDED_INCR, 1, redisKey, "");
+    if (first !== null) return Number(first);
+    const seeded = await this.seed(key);
+    return Number(await this.redis.eval(SEEDED_INCR, 1, redisKey, String(seeded)));
+  }
+}

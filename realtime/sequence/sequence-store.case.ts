@@ -1,0 +1,28 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import type { SequenceSeed, SequenceStore } from "./sequence-store";
+
+/** The SequenceStore contract: `open` gives two handles on one shared store (two nodes). */
+export function runSequenceStoreContract(name: string, open: (seed: SequenceSeed) => Promise<[SequenceStore, SequenceStore]>): void {
+  describe(`SequenceStore contract: ${name}`, () => {
+    it("numbers a key 1, 2, 3 … without gaps or repeats under concurrent callers", async () => {
+      const [a, b] = await open(async () => 0);
+      const key = randomUUID();
+      const got = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).next(key)));
+      expect([...got].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    });
+
+    it("keeps keys independent", async () => {
+      const [a] = await open(async () => 0);
+      const [k1, k2] = [randomUUID(), randomUUID()];
+      expect([await a.next(k1), await a.next(k1), await a.next(k2)]).toEqual([1, 2, 1]);
+    });
+
+    it("continues after the persisted highest number of a new key", async () => {
+      const [a, b] = await open(async () => 41);
+      const key = randomUUID();
+      expect(await a.next(key)).toBe(42);
+      expect(await b.next(key)).toBe(43);
+    });
+  });
+}

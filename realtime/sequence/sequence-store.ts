@@ -1,0 +1,11 @@
+/**
+ * Allocates per-room sequence numbers. `next` is atomic across every node sharing the store: each call
+ * returns a number one higher than the last for that key, so a room's messages are numbered 1, 2, 3 …
+ * A key the store has not seen starts after `seed(key)` (the highest number already persisted).
+ */
+export interface SequenceStore {
+  next(key: string): Promise<number>;
+}
+
+/** Highest sequence already persisted for a key (0 when none). */
+export type SequenceSeed = (key: string) => Promise<number>;
