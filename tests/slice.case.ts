@@ -122,7 +122,8 @@ export function runSliceContract(mode: string, start: () => Promise<Deployment>)
       expect(await errorOf("no:such:event", { room: "math-101" })).toBe(ErrorCode.UnknownEvent);
 
       const appError = nextEvent<{ event: string; error: { code: number } }>(client, "app:error");
-      client.emit("room:join", { room: "bad:name" });
+      // sent without an ack callback on purpose: the error must come back as `app:error`
+      (client as unknown as { emit(event: string, payload: unknown): void }).emit("room:join", { room: "bad:name" });
       expect(await appError).toEqual({ event: "room:join", error: { code: ErrorCode.InvalidRoomName, message: expect.any(String) } });
 
       expect(await emitWithAck(client, "room:message", { room: "math-101", text: "still serving" })).toMatchObject({ seq: expect.any(Number) });

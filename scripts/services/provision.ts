@@ -25,7 +25,7 @@ export interface ProvisionedServices {
 }
 
 const pgVersions = ["15", "16", "17"];
-const requirements = (need: { redis: boolean; postgres: boolean; kafka: boolean }): Requirement[] => [
+export const requirements = (need: { redis: boolean; postgres: boolean; kafka: boolean }): Requirement[] => [
   ...(need.redis ? [{ what: "redis-server", candidates: ["redis-server"], aptPackage: "redis-server" }] : []),
   ...(need.postgres
     ? [{ what: "postgres", candidates: [...pgVersions.map((v) => `/usr/lib/postgresql/${v}/bin/postgres`)], aptPackage: "postgresql" }]

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { TokenService } from "../core/auth";
+import { authDefaults } from "../core/config";
+import { ErrorCode } from "../core/errors";
+import { createApi } from "./create-api";
+
+const tokens = new TokenService({ ...authDefaults, secret: "unit-test-secret-of-at-least-32-bytes" });
+const post = (body: unknown, devTokens = true) =>
+  createApi({ tokens, devTokens, health: {} }).request("/v1/dev/tokens", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+
+describe("POST /v1/dev/tokens", () => {
+  it("mints a token that verifies with the given claims", async () => {
+    const res = await post({ tenant: "school-a", user: "alice", role: "teacher" });
+    expect(res.status).toBe(201);
+    const { token } = (await res.json()) as { token: string };
+    expect(await tokens.verify(token)).toMatchObject({ tenant: "school-a", user: "alice", role: "teacher" });
+  });
+
+  it("answers 404 when dev tokens are off", async () => {
+    const res = await post({ tenant: "school-a", user: "alice", role: "teacher" }, false);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: { code: ErrorCode.NotFoundRoute } });
+  });
+
+  it("refuses bad bodies with numbered errors", async () => {
+    for (const body of ["{not json", { tenant: "School A", user: "a", role: "student" }, { tenant: "a", user: "a", role: "god" }, {}]) {
+      const res = await post(body);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { code: number } }).error.code).toBe(ErrorCode.InvalidPayload);
+    }
+  });
+});
+
+describe("GET /health/ready", () => {
+  it("is 503 and names the failing dependency", async () => {
+    const app = createApi({ tokens, devTokens: false, health: { database: async () => true, bus: async () => false } });
+    const res = await app.request("/health/ready");
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: "unavailable", checks: { database: true, bus: false } });
+    expect((await app.request("/health/live")).status).toBe(200);
+  });
+});

@@ -1,0 +1,15 @@
+/**
+ * `npm run services:prepare`: installs and caches everything the tests provision, without starting
+ * anything: Debian packages (when root), Kafka's jars from Maven Central, the mediasoup worker build.
+ * .ci/run calls it so its phases are timed apart from the tests; `npm test` does the same on demand.
+ */
+import { ensureKafkaJars } from "./kafka";
+import { ensureMediasoupWorker } from "./mediasoup";
+import { ensureCommands } from "./packages";
+import { requirements } from "./provision";
+
+const log = (line: string): void => console.log(`[prepare] ${line}`);
+const bins = await ensureCommands(requirements({ redis: true, postgres: true, kafka: true }), log);
+log(`commands: ${[...bins.entries()].map(([k, v]) => `${k}=${v}`).join(" ")}`);
+log(`kafka jars: ${await ensureKafkaJars(bins.get("mvn") as string, log)}`);
+log(`mediasoup worker: ${await ensureMediasoupWorker(process.env.MEDIASOUP_WORKER_BIN, log)}`);
