@@ -22,6 +22,6 @@ export default async function setup(_project: TestProject): Promise<() => Promis
   Object.assign(process.env, services.env);
   return async () => {
     await services.stop({ keepLogs: true });
-    servicesStopped(services.logDir);
+    servicesStopped(services.dir);
   };
 }

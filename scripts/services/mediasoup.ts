@@ -22,7 +22,7 @@ export async function ensureMediasoupWorker(given: string | undefined, log: (lin
   if (!existsSync(MEDIASOUP_ENSURE)) {
     throw new Error(`no mediasoup worker: set MEDIASOUP_WORKER_BIN, or provide ${MEDIASOUP_ENSURE} (shared/tools beside the repository)`);
   }
-  log("ensuring mediasoup worker (first build takes 5–9 min, then cached)");
+  log(`mediasoup worker via ${MEDIASOUP_ENSURE} (a first build takes 5–9 min, then it is cached)`);
   const { stdout } = await run(MEDIASOUP_ENSURE, [], { maxBuffer: 64 << 20, timeout: 20 * 60_000 });
   const bin = stdout.trim().split("\n").pop() ?? "";
   if (!existsSync(bin)) throw new Error(`mediasoup ensure.sh printed no worker path (got "${bin}")`);

@@ -19,8 +19,8 @@ export interface ServiceEnv {
 
 export interface ProvisionedServices {
   env: ServiceEnv;
-  /** Where logs of services started here go (left in place by `stop({ keepLogs: true })`). */
-  logDir: string;
+  /** The temp dir holding the services' data and, in `logs/`, their logs (left by `stop({ keepLogs: true })`). */
+  dir: string;
   stop(options: { keepLogs: boolean }): Promise<void>;
 }
 
@@ -119,7 +119,7 @@ export async function provisionServices(given: Partial<Record<keyof ServiceEnv, 
       MEDIASOUP_WORKER_BIN: mediasoup as string,
     };
     log(`all services ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(env)}`);
-    return { env, logDir, stop };
+    return { env, dir: root, stop };
   } catch (err) {
     await stop({ keepLogs: true });
     throw new Error(`${err instanceof Error ? err.message : String(err)}\n(service logs kept in ${logDir})`, { cause: err });

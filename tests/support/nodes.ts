@@ -22,7 +22,7 @@ export function testConfig(overrides: Partial<InterlinkedConfig> & { roles?: Rea
     roles: new Set<ProcessRole>(["realtime", "api", "workers"]),
     nodeId: `test-${process.pid}`,
     namespace: "il",
-    dataDir: mkdtempSync(join(tmpdir(), "interlinked-test-")),
+    dataDir: join(tmpdir(), "interlinked-test-data"), // only used by embedded tests, which pass their own
     migrateOnStart: false,
     devTokens: true,
     auth: { ...authDefaults, secret: TEST_SECRET },

@@ -8,20 +8,20 @@ import type { Reporter, TestRunEndReason } from "vitest/node";
  */
 interface RunState {
   failed?: boolean;
-  logDir?: string;
+  dir?: string;
 }
 const key = Symbol.for("interlinked.test-run");
 const state = ((globalThis as Record<symbol, RunState | undefined>)[key] ??= {});
 
 function settle(): void {
-  if (state.failed === undefined || state.logDir === undefined) return;
-  if (state.failed) console.log(`[services] run failed: service logs kept in ${state.logDir}`);
-  else rmSync(state.logDir, { recursive: true, force: true });
+  if (state.failed === undefined || state.dir === undefined) return;
+  if (state.failed) console.log(`[services] run failed: service logs kept in ${state.dir}/logs`);
+  else rmSync(state.dir, { recursive: true, force: true });
 }
 
 /** Called by the teardown once services are stopped and only their logs remain. */
-export function servicesStopped(logDir: string): void {
-  state.logDir = logDir;
+export function servicesStopped(dir: string): void {
+  state.dir = dir;
   settle();
 }
 
