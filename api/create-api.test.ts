@@ -1,3 +1,4 @@
+import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { TokenService } from "../core/auth";
 import { authDefaults } from "../core/config";
@@ -6,7 +7,7 @@ import { createApi } from "./create-api";
 
 const tokens = new TokenService({ ...authDefaults, secret: "unit-test-secret-of-at-least-32-bytes" });
 const post = (body: unknown, devTokens = true) =>
-  createApi({ tokens, devTokens, health: {} }).request("/v1/dev/tokens", {
+  createApi({ tokens, devTokens, health: {}, registry: new Registry() }).request("/v1/dev/tokens", {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: typeof body === "string" ? body : JSON.stringify(body),
@@ -37,7 +38,7 @@ describe("POST /v1/dev/tokens", () => {
 
 describe("GET /health/ready", () => {
   it("is 503 and names the failing dependency", async () => {
-    const app = createApi({ tokens, devTokens: false, health: { database: async () => true, bus: async () => false } });
+    const app = createApi({ tokens, devTokens: false, health: { database: async () => true, bus: async () => false }, registry: new Registry() });
     const res = await app.request("/health/ready");
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ status: "unavailable", checks: { database: true, bus: false } });

@@ -1,25 +1,95 @@
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
+import type { Registry } from "prom-client";
 import type { TokenService } from "../core/auth";
-import type { RoomMessageStore } from "../db/room-message-store";
+import type { Metrics } from "../core/metrics/registry";
+import { bearerAuth, type AuthEnv } from "./auth";
+import type { V1Deps } from "./deps";
 import { onApiError, onApiNotFound } from "./errors";
-import { devTokenRoutes } from "./routes-dev-tokens";
-import { healthRoutes, type HealthChecks } from "./routes-health";
-import { roomRoutes } from "./routes-rooms";
+import { openApiApp } from "./openapi";
+import { registerClassRoutes } from "./routes/classes";
+import { registerConversationRoutes } from "./routes/conversations";
+import { registerDevTokenRoutes } from "./routes/dev-tokens";
+import { registerFeedRoutes } from "./routes/feeds";
+import { registerHealthRoutes, type HealthChecks } from "./routes/health";
+import { registerNotificationRoutes } from "./routes/notifications";
+import { registerRoomRoutes } from "./routes/rooms";
+import { registerTenantRoutes } from "./routes/tenants";
 
 export interface ApiDeps {
   tokens: TokenService;
   health: HealthChecks;
-  /** Present when this process serves the REST API (role `api`); health is served by every process. */
-  messages?: RoomMessageStore;
+  registry: Registry;
+  metrics?: Metrics;
+  /** Refreshes gauges before a /metrics scrape (e.g. consumer lag). */
+  beforeScrape?: () => Promise<void>;
+  isDraining?: () => boolean;
   devTokens: boolean;
+  /** Present when this process serves the REST API (role `api`); health and metrics are served by every process. */
+  v1?: V1Deps;
 }
 
-/** The HTTP app of a process: health always, the /v1 API when it has the `api` role. */
-export function createApi(deps: ApiDeps): Hono {
-  const app = new Hono();
-  app.route("/", healthRoutes(deps.health));
-  if (deps.devTokens) app.route("/", devTokenRoutes(deps.tokens));
-  if (deps.messages) app.route("/", roomRoutes(deps.tokens, deps.messages));
+const QUOTA_CACHE_MS = 30_000;
+/** /v1 paths served without a token. */
+const PUBLIC_V1_PATHS = new Set(["/v1/openapi.json", "/v1/dev/tokens"]);
+
+/** Per-tenant rate limit on every authenticated /v1 request, with the tenant's override (cached 30 s). */
+function tenantRateLimit(deps: V1Deps) {
+  const cache = new Map<string, { limit: number; until: number }>();
+  return createMiddleware<AuthEnv>(async (c, next) => {
+    const { tenant } = c.get("principal");
+    let entry = cache.get(tenant);
+    if (!entry || entry.until < Date.now()) {
+      entry = { limit: (await deps.stores.tenants.quotas(tenant)).apiRequestsPerMinute, until: Date.now() + QUOTA_CACHE_MS };
+      cache.set(tenant, entry);
+    }
+    try {
+      const { remaining } = await deps.limiter.consume(tenant, entry.limit);
+      c.header("X-RateLimit-Limit", String(entry.limit));
+      c.header("X-RateLimit-Remaining", String(remaining));
+    } catch (err) {
+      deps.metrics.apiRateLimited.inc({ tenant });
+      throw err;
+    }
+    await next();
+  });
+}
+
+/** The HTTP app of a process: health and metrics always, the /v1 API when it has the `api` role, and its OpenAPI 3.1 document. */
+export function createApi(deps: ApiDeps): OpenAPIHono {
+  const app = openApiApp();
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    app.use("*", async (c, next) => {
+      await next();
+      metrics.apiRequests.inc({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) });
+    });
+  }
+  registerHealthRoutes(app, { checks: deps.health, isDraining: deps.isDraining, registry: deps.registry, beforeScrape: deps.beforeScrape });
+  if (deps.devTokens) registerDevTokenRoutes(app, deps.tokens);
+  if (deps.v1) {
+    const v1 = openApiApp<AuthEnv>();
+    const auth = bearerAuth(deps.tokens);
+    const limit = tenantRateLimit(deps.v1);
+    v1.use("/v1/*", async (c, next) => {
+      if (PUBLIC_V1_PATHS.has(c.req.path)) return next();
+      await auth(c, async () => {
+        await limit(c, next);
+      });
+    });
+    registerRoomRoutes(v1, deps.v1.stores);
+    registerConversationRoutes(v1, deps.v1.stores);
+    registerNotificationRoutes(v1, deps.v1);
+    registerFeedRoutes(v1, deps.v1.stores);
+    registerClassRoutes(v1, deps.v1.stores);
+    registerTenantRoutes(v1, deps.v1.stores);
+    app.route("/", v1);
+  }
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  app.doc31("/v1/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Interlinked API", version: "1", description: "REST API of the Interlinked real-time core. Errors: docs/PROTOCOL.md." },
+  });
   app.notFound(onApiNotFound);
   app.onError(onApiError);
   return app;

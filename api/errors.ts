@@ -7,12 +7,14 @@ import { AppError, ErrorCode, httpStatusOf, toAppError } from "../core/errors";
 export function onApiError(err: Error, c: Context): Response {
   let appError: AppError;
   if (err instanceof HTTPException) {
-    const code = err.status === 413 ? ErrorCode.PayloadTooLarge : err.status === 401 ? ErrorCode.Unauthorized : ErrorCode.BadRequest;
+    const code = err.status === 413 ? ErrorCode.PayloadTooLarge : err.status === 401 ? ErrorCode.Unauthorized : ErrorCode.InvalidPayload;
     appError = new AppError(code, err.message || "bad request");
   } else {
     appError = toAppError(err);
   }
   if (appError.code === ErrorCode.Internal) console.error(`[api] ${c.req.method} ${c.req.path} failed`, appError.cause ?? appError);
+  const retryAfter = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  if (typeof retryAfter === "number") c.header("Retry-After", String(retryAfter));
   return c.json({ error: appError.toBody() }, httpStatusOf(appError.code) as ContentfulStatusCode);
 }
 

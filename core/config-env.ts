@@ -49,6 +49,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
     roles: roles(env.ROLES),
     nodeId: env.NODE_ID || `${hostname()}-${process.pid}`,
     namespace: env.NAMESPACE || "il",
+    kafkaPublishTimeoutMs: int(env, "KAFKA_PUBLISH_TIMEOUT_MS", 30_000),
     dataDir,
     migrateOnStart: env.DB_MIGRATE ? env.DB_MIGRATE === "1" : embedded,
     devTokens: embedded || env.AUTH_DEV_TOKENS === "1",

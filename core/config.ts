@@ -42,6 +42,8 @@ export interface InterlinkedConfig {
   databaseUrl?: string;
   redisUrl?: string;
   kafkaBrokers?: string[];
+  /** How long a write may wait for Kafka (retrying) before it is refused with 5001, ms. Default 30,000. */
+  kafkaPublishTimeoutMs: number;
   /** Apply database migrations at start. Default true when embedded, else false (run `npm run db:migrate`). */
   migrateOnStart: boolean;
   /** Serve POST /v1/dev/tokens. Default true only when embedded, or AUTH_DEV_TOKENS=1. */

@@ -21,8 +21,11 @@ export const ErrorCode = {
   TokenExpired: 2002,
   Forbidden: 2003,
 
+  RateLimited: 3000,
+
   NotFound: 4000,
   NotInRoom: 4001,
+  Conflict: 4002,
 
   Internal: 5000,
   Unavailable: 5001,
@@ -31,12 +34,12 @@ export const ErrorCode = {
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-const temporaryCodes = new Set<number>([ErrorCode.Unavailable, ErrorCode.Timeout]);
+const temporaryCodes = new Set<number>([ErrorCode.RateLimited, ErrorCode.Unavailable, ErrorCode.Timeout]);
 
 /** The HTTP status the API answers with for a code. */
 export function httpStatusOf(code: number): number {
   if (code === ErrorCode.PayloadTooLarge) return 413;
-  if (code === ErrorCode.NotFoundRoute || (code >= 4000 && code < 4100)) return 404;
+  if (code === ErrorCode.NotFoundRoute || code === ErrorCode.NotFound) return 404;
   if (code >= 1000 && code < 2000) return 400;
   if (code === ErrorCode.Forbidden) return 403;
   if (code >= 2000 && code < 3000) return 401;

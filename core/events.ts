@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ErrorBody } from "./errors";
-import { roomNameSchema, tenantIdSchema, userIdSchema } from "./tenancy";
+import { roomNameSchema } from "./tenancy";
 
 /** Inbound `room:join` payload. */
 export const roomJoinSchema = z.object({ room: roomNameSchema }).strict();
@@ -10,19 +10,6 @@ export const roomMessageSchema = z.object({ room: roomNameSchema, text: z.string
 export type RoomJoin = z.infer<typeof roomJoinSchema>;
 export type RoomMessageInput = z.infer<typeof roomMessageSchema>;
 
-/** A room message as stored, sent on the bus and delivered to members. */
-export const roomMessageEventSchema = z.object({
-  v: z.literal(1),
-  id: z.string().uuid(),
-  tenant: tenantIdSchema,
-  room: roomNameSchema,
-  seq: z.number().int().positive(),
-  user: userIdSchema,
-  text: z.string(),
-  sentAt: z.string().datetime(),
-});
-export type RoomMessageEvent = z.infer<typeof roomMessageEventSchema>;
-
 /** What members receive as the `room:message` event (no tenant: it is always the receiver's own). */
 export interface RoomMessageDelivery {
   room: string;
@@ -31,6 +18,16 @@ export interface RoomMessageDelivery {
   user: string;
   text: string;
   sentAt: string;
+}
+
+/** What a user receives as `notification`. */
+export interface NotificationDelivery {
+  id: string;
+  feed?: string;
+  title: string;
+  body: string;
+  data?: Record<string, unknown>;
+  createdAt: string;
 }
 
 export type Ack<T> = T | { error: ErrorBody };
@@ -45,8 +42,6 @@ export interface ClientToServerEvents {
 /** Events the server sends. `app:error` answers an event that came without an ack callback. */
 export interface ServerToClientEvents {
   "room:message": (message: RoomMessageDelivery) => void;
+  notification: (notification: NotificationDelivery) => void;
   "app:error": (info: { event: string; error: ErrorBody }) => void;
 }
-
-/** Bus topics (prefixed per deployment). */
-export const Topics = { roomMessages: "room-messages" } as const;

@@ -1,10 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RoomMessageEvent } from "../core/events";
+import type { RoomMessageCreated } from "../core/contracts/events";
 import type { RoomMessageStore } from "./room-message-store";
 
-export function message(tenant: string, room: string, seq: number, text = `m${seq}`): RoomMessageEvent {
-  return { v: 1, id: randomUUID(), tenant, room, seq, user: "u1", text, sentAt: new Date(1_700_000_000_000 + seq).toISOString() };
+export function message(tenant: string, room: string, seq: number, text = `m${seq}`): RoomMessageCreated {
+  return {
+    v: 1,
+    type: "room.message.created",
+    id: randomUUID(),
+    tenant,
+    at: new Date(1_700_000_000_000 + seq).toISOString(),
+    data: { room, seq, user: "u1", text },
+  };
 }
 
 /** The RoomMessageStore contract; each database's test file runs it. */
@@ -21,15 +28,17 @@ export function runRoomMessageStoreContract(name: string, open: () => Promise<{ 
       const batch = [message("sch-a", "r1", 1), message("sch-a", "r1", 2)];
       expect(await store.insert(batch)).toBe(2);
       expect(await store.insert(batch)).toBe(0);
-      expect(await store.insert([batch[1] as RoomMessageEvent, message("sch-a", "r1", 3)])).toBe(1);
+      expect(await store.insert([batch[1] as RoomMessageCreated, message("sch-a", "r1", 3)])).toBe(1);
       const rows = await store.list("sch-a", "r1", { afterSeq: 0, limit: 10 });
       expect(rows.map((r) => r.seq)).toEqual([1, 2, 3]);
-      expect(rows[0]).toEqual(batch[0]);
+      const first = batch[0] as RoomMessageCreated;
+      expect(rows[0]).toEqual({ id: first.id, room: "r1", seq: 1, user: "u1", text: "m1", sentAt: first.at, editedAt: null, deleted: false });
     });
 
     it("pages by sequence and reports the highest seq", async () => {
       await store.insert([4, 5, 6].map((s) => message("sch-a", "r2", s)));
       expect((await store.list("sch-a", "r2", { afterSeq: 4, limit: 1 })).map((r) => r.seq)).toEqual([5]);
+      expect((await store.list("sch-a", "r2", { afterSeq: 0, beforeSeq: 6, limit: 10 })).map((r) => r.seq)).toEqual([4, 5]);
       expect(await store.maxSeq("sch-a", "r2")).toBe(6);
       expect(await store.maxSeq("sch-a", "empty")).toBe(0);
     });

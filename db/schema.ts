@@ -1,4 +1,66 @@
-import { bigint, index, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+
+/**
+ * Every table carries `tenant_id` and is protected by row-level security (migration 0002_rls): a query
+ * sees only rows of the tenant set with `set_config('app.tenant', …, true)` in its transaction
+ * (db/tenant-scope.ts). Event tables are keyed by an idempotency id so replays leave one row.
+ */
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+export const tenants = pgTable("tenants", {
+  tenantId: text("tenant_id").primaryKey(),
+  name: text("name").notNull(),
+  createdAt: ts("created_at").notNull().defaultNow(),
+});
+
+/** Per-tenant overrides of the default quotas; a null column keeps the default. */
+export const tenantQuotas = pgTable("tenant_quotas", {
+  tenantId: text("tenant_id").primaryKey(),
+  maxConnections: integer("max_connections"),
+  maxMessagesPerSecond: integer("max_messages_per_second"),
+  maxBroadcastRecipients: integer("max_broadcast_recipients"),
+  maxPayloadBytes: integer("max_payload_bytes"),
+  apiRequestsPerMinute: integer("api_requests_per_minute"),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+});
+
+/** Reference copy of users seen in tokens (the identity provider owns them). */
+export const users = pgTable(
+  "users",
+  {
+    tenantId: text("tenant_id").notNull(),
+    userId: text("user_id").notNull(),
+    role: text("role").notNull(),
+    displayName: text("display_name"),
+    lastSeenAt: ts("last_seen_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.userId] })],
+);
+
+export const rooms = pgTable(
+  "rooms",
+  {
+    tenantId: text("tenant_id").notNull(),
+    room: text("room").notNull(),
+    title: text("title").notNull(),
+    isPrivate: boolean("is_private").notNull().default(false),
+    createdBy: text("created_by").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.room] })],
+);
+
+export const roomMembers = pgTable(
+  "room_members",
+  {
+    tenantId: text("tenant_id").notNull(),
+    room: text("room").notNull(),
+    userId: text("user_id").notNull(),
+    joinedAt: ts("joined_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.room, t.userId] })],
+);
 
 /** Every room message, once: keyed by (tenant, id); (tenant, room, seq) is the room's order. */
 export const roomMessages = pgTable(
@@ -10,8 +72,10 @@ export const roomMessages = pgTable(
     seq: bigint("seq", { mode: "number" }).notNull(),
     userId: text("user_id").notNull(),
     text: text("text").notNull(),
-    sentAt: timestamp("sent_at", { withTimezone: true, mode: "date" }).notNull(),
-    storedAt: timestamp("stored_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    sentAt: ts("sent_at").notNull(),
+    storedAt: ts("stored_at").notNull().defaultNow(),
+    editedAt: ts("edited_at"),
+    deletedAt: ts("deleted_at"),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.id] }),
@@ -19,3 +83,150 @@ export const roomMessages = pgTable(
     index("room_messages_stored_at").on(t.storedAt),
   ],
 );
+
+export const conversations = pgTable(
+  "conversations",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: uuid("id").notNull(),
+    kind: text("kind", { enum: ["direct", "group"] }).notNull(),
+    title: text("title"),
+    /** For direct conversations: "userA|userB" sorted, so a pair has one conversation. */
+    directKey: text("direct_key"),
+    createdBy: text("created_by").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    uniqueIndex("conversations_direct_key").on(t.tenantId, t.directKey).where(sql`${t.directKey} is not null`),
+  ],
+);
+
+export const conversationMembers = pgTable(
+  "conversation_members",
+  {
+    tenantId: text("tenant_id").notNull(),
+    conversationId: uuid("conversation_id").notNull(),
+    userId: text("user_id").notNull(),
+    lastDeliveredSeq: bigint("last_delivered_seq", { mode: "number" }).notNull().default(0),
+    lastReadSeq: bigint("last_read_seq", { mode: "number" }).notNull().default(0),
+    joinedAt: ts("joined_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.conversationId, t.userId] }), index("conversation_members_user").on(t.tenantId, t.userId)],
+);
+
+export const chatMessages = pgTable(
+  "chat_messages",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: uuid("id").notNull(),
+    conversationId: uuid("conversation_id").notNull(),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    userId: text("user_id").notNull(),
+    text: text("text").notNull(),
+    sentAt: ts("sent_at").notNull(),
+    storedAt: ts("stored_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), uniqueIndex("chat_messages_conversation_seq").on(t.tenantId, t.conversationId, t.seq)],
+);
+
+export const presenceSessions = pgTable(
+  "presence_sessions",
+  {
+    tenantId: text("tenant_id").notNull(),
+    sessionId: text("session_id").notNull(),
+    userId: text("user_id").notNull(),
+    nodeId: text("node_id").notNull(),
+    connectedAt: ts("connected_at").notNull(),
+    disconnectedAt: ts("disconnected_at"),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.sessionId] }), index("presence_sessions_user").on(t.tenantId, t.userId)],
+);
+
+export const feeds = pgTable(
+  "feeds",
+  {
+    tenantId: text("tenant_id").notNull(),
+    feed: text("feed").notNull(),
+    kind: text("kind", { enum: ["announcements", "course"] }).notNull(),
+    title: text("title").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.feed] })],
+);
+
+export const feedSubscriptions = pgTable(
+  "feed_subscriptions",
+  {
+    tenantId: text("tenant_id").notNull(),
+    feed: text("feed").notNull(),
+    userId: text("user_id").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.feed, t.userId] })],
+);
+
+export const notifications = pgTable(
+  "notifications",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: uuid("id").notNull(),
+    userId: text("user_id").notNull(),
+    feed: text("feed"),
+    title: text("title").notNull(),
+    body: text("body").notNull(),
+    data: jsonb("data").$type<Record<string, unknown>>(),
+    createdAt: ts("created_at").notNull(),
+    readAt: ts("read_at"),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id, t.userId] }), index("notifications_user_created").on(t.tenantId, t.userId, t.createdAt)],
+);
+
+export const liveClasses = pgTable(
+  "live_classes",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: uuid("id").notNull(),
+    title: text("title").notNull(),
+    teacherId: text("teacher_id").notNull(),
+    room: text("room").notNull(),
+    scheduledAt: ts("scheduled_at").notNull(),
+    startedAt: ts("started_at"),
+    endedAt: ts("ended_at"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+export const attendanceEvents = pgTable(
+  "attendance_events",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: uuid("id").notNull(),
+    classId: uuid("class_id").notNull(),
+    userId: text("user_id").notNull(),
+    kind: text("kind", { enum: ["joined", "left"] }).notNull(),
+    at: ts("at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index("attendance_events_class").on(t.tenantId, t.classId, t.at)],
+);
+
+export const quotaEvents = pgTable(
+  "quota_events",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: uuid("id").notNull(),
+    kind: text("kind", { enum: ["warning", "refused"] }).notNull(),
+    quota: text("quota").notNull(),
+    used: integer("used").notNull(),
+    limit: integer("limit").notNull(),
+    at: ts("at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+/** Tables under row-level security (all of them); the RLS migration and its test iterate this list. */
+export const tenantTables = [
+  "tenants", "tenant_quotas", "users", "rooms", "room_members", "room_messages", "conversations", "conversation_members",
+  "chat_messages", "presence_sessions", "feeds", "feed_subscriptions", "notifications", "live_classes", "attendance_events", "quota_events",
+] as const;

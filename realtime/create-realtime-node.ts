@@ -5,6 +5,7 @@ import { Server } from "socket.io";
 import type { TokenService } from "../core/auth";
 import type { RealtimeOptions } from "../core/config";
 import { authMiddleware } from "./auth-middleware";
+import { userRoomOf } from "./fanout/socket-fanout";
 import { rejectUnknownEvents } from "./event-handler";
 import { registerRoomHandlers, roomEvents } from "./room-handlers";
 import type { RoomMessagePublisher } from "./room-messages";
@@ -35,6 +36,8 @@ export function createRealtimeNode(httpServer: HttpServer, options: RealtimeOpti
   if (deps.adapter) io.adapter(createAdapter(deps.adapter.pub, deps.adapter.sub, { key: deps.adapter.key }));
   io.use(authMiddleware(deps.tokens));
   io.on("connection", (socket) => {
+    const { tenant, user } = socket.data.principal;
+    void socket.join(userRoomOf(tenant, user));
     registerRoomHandlers(socket, { publisher: deps.publisher, maxMessageBytes: options.maxMessageBytes });
     rejectUnknownEvents(socket, roomEvents);
   });

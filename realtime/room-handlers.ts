@@ -30,6 +30,6 @@ export function registerRoomHandlers(socket: RealtimeSocket, deps: { publisher: 
     if (!socket.rooms.has(target)) throw new AppError(ErrorCode.NotInRoom, `join room "${room}" before sending to it`);
     const event = await deps.publisher.publish(socket.data.principal, room, text);
     socket.to(target).emit("room:message", toDelivery(event));
-    return { id: event.id, seq: event.seq };
+    return { id: event.id, seq: event.data.seq };
   });
 }

@@ -1,7 +1,8 @@
-import { randomUUID } from "node:crypto";
 import type { Principal } from "../core/auth";
 import type { EventBus } from "../core/bus/event-bus";
-import { Topics, type RoomMessageDelivery, type RoomMessageEvent } from "../core/events";
+import type { RoomMessageCreated } from "../core/contracts/events";
+import { newEvent, publishEvents } from "../core/contracts/streams";
+import type { RoomMessageDelivery } from "../core/events";
 import { roomKeyOf } from "../core/tenancy";
 import type { SequenceStore } from "./sequence/sequence-store";
 
@@ -15,24 +16,14 @@ export class RoomMessagePublisher {
     private readonly sequences: SequenceStore,
   ) {}
 
-  async publish(principal: Principal, room: string, text: string): Promise<RoomMessageEvent> {
-    const key = roomKeyOf(principal.tenant, room);
-    const seq = await this.sequences.next(key);
-    const event: RoomMessageEvent = {
-      v: 1,
-      id: randomUUID(),
-      tenant: principal.tenant,
-      room,
-      seq,
-      user: principal.user,
-      text,
-      sentAt: new Date().toISOString(),
-    };
-    await this.bus.publish(Topics.roomMessages, [{ key, value: JSON.stringify(event) }]);
+  async publish(principal: Principal, room: string, text: string): Promise<RoomMessageCreated> {
+    const seq = await this.sequences.next(roomKeyOf(principal.tenant, room));
+    const event = newEvent("room.message.created", principal.tenant, { room, seq, user: principal.user, text });
+    await publishEvents(this.bus, "roomMessages", [event]);
     return event;
   }
 }
 
-export function toDelivery(event: RoomMessageEvent): RoomMessageDelivery {
-  return { room: event.room, id: event.id, seq: event.seq, user: event.user, text: event.text, sentAt: event.sentAt };
+export function toDelivery(event: RoomMessageCreated): RoomMessageDelivery {
+  return { room: event.data.room, id: event.id, seq: event.data.seq, user: event.data.user, text: event.data.text, sentAt: event.at };
 }

@@ -17,6 +17,7 @@ describe("distributed: the ack waits for Kafka", () => {
         migrateOnStart: true,
         redisUrl: serviceEnv("REDIS_URL"),
         kafkaBrokers: ["127.0.0.1:1"],
+        kafkaPublishTimeoutMs: 3_000,
         namespace: testNamespace(),
         roles: new Set(["realtime", "api"]),
       }),

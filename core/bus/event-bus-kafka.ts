@@ -11,13 +11,15 @@ export interface KafkaEventBusOptions {
   partitions: number;
   /** Replication factor of topics this bus creates. Default 1 (single broker). */
   replicationFactor: number;
-  /** How long a publish may wait for the brokers before it is refused, ms. Default 10,000. */
+  /** How long a publish may wait for the brokers (retrying) before it is refused, ms. Default 30,000. */
   publishTimeoutMs: number;
+  /** Records that may wait for the brokers at once; past it publish is refused at once. Default 10,000. */
+  maxPendingRecords: number;
   /** kafkajs log level: "warn" (default) or "none". */
   logLevel: "warn" | "none";
 }
 
-export const kafkaDefaults = { partitions: 6, replicationFactor: 1, publishTimeoutMs: 10_000, logLevel: "warn" as const };
+export const kafkaDefaults = { partitions: 6, replicationFactor: 1, publishTimeoutMs: 30_000, maxPendingRecords: 10_000, logLevel: "warn" as const };
 
 /**
  * EventBus on Apache Kafka (kafkajs): idempotent producer, acks=all, key-partitioned topics created on
@@ -30,6 +32,7 @@ export class KafkaEventBus implements EventBus {
   private admin: Promise<Admin> | undefined;
   private readonly ensured = new Map<string, Promise<void>>();
   private readonly consumers = new Set<Consumer>();
+  private pending = 0;
 
   constructor(options: Partial<KafkaEventBusOptions> & Pick<KafkaEventBusOptions, "brokers" | "namespace" | "clientId">) {
     this.options = { ...kafkaDefaults, ...options };
@@ -37,7 +40,7 @@ export class KafkaEventBus implements EventBus {
       clientId: this.options.clientId,
       brokers: this.options.brokers,
       logLevel: this.options.logLevel === "none" ? logLevel.NOTHING : logLevel.WARN,
-      retry: { retries: 4, initialRetryTime: 200, maxRetryTime: 2_000 },
+      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 3_000 },
       connectionTimeout: 3_000,
     });
   }
@@ -98,18 +101,47 @@ export class KafkaEventBus implements EventBus {
   }
 
   async publish(topic: string, records: BusRecord[]): Promise<void> {
+    if (this.pending + records.length > this.options.maxPendingRecords) {
+      throw new AppError(ErrorCode.Unavailable, `event bus backlog full (${this.pending} records waiting for Kafka)`);
+    }
+    this.pending += records.length;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Kafka did not acknowledge within ${this.options.publishTimeoutMs} ms`)), this.options.publishTimeoutMs);
+    });
     try {
-      await this.ensureTopic(topic);
-      const producer = await this.getProducer();
-      await producer.send({
-        topic: this.topicName(topic),
-        acks: -1,
-        timeout: this.options.publishTimeoutMs,
-        messages: records.map((r) => ({ key: r.key, value: r.value })),
-      });
+      const send = (async () => {
+        await this.ensureTopic(topic);
+        const producer = await this.getProducer();
+        await producer.send({
+          topic: this.topicName(topic),
+          acks: -1,
+          timeout: Math.min(this.options.publishTimeoutMs, 30_000),
+          messages: records.map((r) => ({ key: r.key, value: r.value })),
+        });
+      })();
+      send.catch(() => undefined);
+      await Promise.race([send, deadline]);
     } catch (err) {
       throw new AppError(ErrorCode.Unavailable, "event bus unavailable", { cause: err });
+    } finally {
+      clearTimeout(timer);
+      this.pending -= records.length;
     }
+  }
+
+  async consumerLag(group: string, topic: string): Promise<number> {
+    const admin = await this.getAdmin();
+    const name = this.topicName(topic);
+    const [ends, committed] = await Promise.all([
+      admin.fetchTopicOffsets(name),
+      admin.fetchOffsets({ groupId: `${this.options.namespace}.${group}`, topics: [name] }),
+    ]);
+    const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    return ends.reduce((lag, p) => {
+      const at = done.get(p.partition) ?? -1;
+      return lag + Number(p.high) - (at < 0 ? Number(p.low) : at);
+    }, 0);
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -149,14 +181,18 @@ export class KafkaEventBus implements EventBus {
     };
   }
 
+  /** Whether a broker answers within 2 s. */
   async ping(): Promise<boolean> {
-    try {
+    let timer: NodeJS.Timeout | undefined;
+    const check = (async () => {
       const admin = await this.getAdmin();
       const cluster = await admin.describeCluster();
       return cluster.brokers.length > 0;
-    } catch {
-      return false;
-    }
+    })().catch(() => false);
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 2_000)));
+    const up = await Promise.race([check, timeout]);
+    clearTimeout(timer);
+    return up;
   }
 
   async close(): Promise<void> {

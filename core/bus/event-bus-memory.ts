@@ -82,6 +82,11 @@ export class MemoryEventBus implements EventBus {
     };
   }
 
+  async consumerLag(group: string, topic: string): Promise<number> {
+    const state = this.topics.get(topic);
+    return state && !state.groups.has(group) ? state.backlog.length : 0;
+  }
+
   async ping(): Promise<boolean> {
     return !this.closed;
   }

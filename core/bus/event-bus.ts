@@ -24,11 +24,14 @@ export interface Subscription {
  * - `publish` resolves only once every record is durable: for Kafka, acknowledged by all in-sync
  *   replicas (acks=all, idempotent producer); for the in-memory bus, handled by every subscribed group.
  *   When it rejects (AppError 5001, temporary) the caller must not report the records as accepted.
+ *   Writes waiting for the bus are bounded; past the bound `publish` rejects at once with 5001.
  * - Delivery to each group is at least once and in order per key; consumers must be idempotent.
  */
 export interface EventBus {
   publish(topic: string, records: BusRecord[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Records of `topic` not yet consumed by `group` (exported as the consumer-lag metric). */
+  consumerLag(group: string, topic: string): Promise<number>;
   /** True when the bus can accept writes now (used by /health/ready). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

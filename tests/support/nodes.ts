@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TokenService, type Role } from "../../core/auth";
 import { authDefaults, realtimeDefaults, type InterlinkedConfig, type ProcessRole } from "../../core/config";
+import { publishEvents, type StreamEvent, type StreamName } from "../../core/contracts/streams";
 import { openDatabase } from "../../db/database";
 import { startInterlinked, type RunningInterlinked } from "../../scripts/interlinked";
 import { createTestDatabase, serviceEnv, testNamespace } from "./services";
@@ -22,6 +23,7 @@ export function testConfig(overrides: Partial<InterlinkedConfig> & { roles?: Rea
     roles: new Set<ProcessRole>(["realtime", "api", "workers"]),
     nodeId: `test-${process.pid}`,
     namespace: "il",
+    kafkaPublishTimeoutMs: 30_000,
     dataDir: join(tmpdir(), "interlinked-test-data"), // only used by embedded tests, which pass their own
     migrateOnStart: false,
     devTokens: true,
@@ -35,6 +37,8 @@ export function testConfig(overrides: Partial<InterlinkedConfig> & { roles?: Rea
 export interface Deployment {
   /** Realtime + API nodes clients connect to. */
   nodes: RunningInterlinked[];
+  /** Writes events to the deployment's bus, as the realtime tier would. */
+  publish<S extends StreamName>(stream: S, events: StreamEvent<S>[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,6 +48,7 @@ export async function startEmbeddedDeployment(): Promise<Deployment> {
   const node = await startInterlinked(testConfig({ dataDir, migrateOnStart: true }));
   return {
     nodes: [node],
+    publish: (stream, events) => publishEvents(node.bus, stream, events),
     close: async () => {
       await node.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -70,6 +75,7 @@ export async function startDistributedDeployment(realtimeNodes = 2): Promise<Dep
   }
   return {
     nodes,
+    publish: (stream, events) => publishEvents((nodes[0] as RunningInterlinked).bus, stream, events),
     close: async () => {
       await Promise.all(nodes.map((n) => n.close()));
       await worker.close();

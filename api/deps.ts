@@ -1,0 +1,34 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { TokenService } from "../core/auth";
+import type { EventBus } from "../core/bus/event-bus";
+import type { Metrics } from "../core/metrics/registry";
+import type { RoomMessageStore } from "../db/room-message-store";
+import type { ClassStore } from "../db/stores/classes";
+import type { ConversationStore } from "../db/stores/conversations";
+import type { FeedStore } from "../db/stores/feeds";
+import type { NotificationStore } from "../db/stores/notifications";
+import type { RoomStore } from "../db/stores/rooms";
+import type { TenantStore } from "../db/stores/tenants";
+import type { AuthEnv } from "./auth";
+import type { TenantRateLimiter } from "./rate-limit";
+
+export interface Stores {
+  messages: RoomMessageStore;
+  rooms: RoomStore;
+  conversations: ConversationStore;
+  notifications: NotificationStore;
+  feeds: FeedStore;
+  classes: ClassStore;
+  tenants: TenantStore;
+}
+
+/** What the /v1 routes use. */
+export interface V1Deps {
+  tokens: TokenService;
+  bus: EventBus;
+  stores: Stores;
+  limiter: TenantRateLimiter;
+  metrics: Metrics;
+}
+
+export type V1App = OpenAPIHono<AuthEnv>;

@@ -1,0 +1,41 @@
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Env } from "hono";
+import { AppError, ErrorCode } from "../core/errors";
+
+/** The error body of every failure (docs/PROTOCOL.md lists the codes). */
+export const errorSchema = z
+  .object({ error: z.object({ code: z.number().int(), message: z.string(), temporary: z.literal(true).optional() }) })
+  .openapi("Error");
+
+const errorDescriptions: Record<number, string> = {
+  400: "Invalid request (1001 payload, 1004 room name)",
+  401: "Missing, invalid or expired token (2000–2002)",
+  403: "The caller's role may not do this (2003)",
+  404: "Not found (4000) or not visible to the caller",
+  409: "Conflict with existing state (4002)",
+  429: "Per-tenant rate limit (3000, temporary; Retry-After)",
+};
+
+/** Error responses for the given statuses, for route definitions. */
+export function errors(...statuses: Array<keyof typeof errorDescriptions>) {
+  return Object.fromEntries(statuses.map((s) => [s, { description: errorDescriptions[s] as string, content: { "application/json": { schema: errorSchema } } }]));
+}
+
+export function json<S extends z.ZodType>(schema: S, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+/** An OpenAPIHono whose validation failures become numbered errors (1004 for a room, else 1001). */
+export function openApiApp<E extends Env>(): OpenAPIHono<E> {
+  return new OpenAPIHono<E>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      const issue = result.error.issues[0];
+      const path = issue?.path.join(".") || "request";
+      const code = issue?.path[0] === "room" ? ErrorCode.InvalidRoomName : ErrorCode.InvalidPayload;
+      throw new AppError(code, `${path}: ${issue?.message ?? "invalid"}`);
+    },
+  });
+}
+
+export const bearerSecurity = [{ bearer: [] }];

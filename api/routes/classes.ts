@@ -1,0 +1,99 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { AppError, ErrorCode } from "../../core/errors";
+import { roomNameSchema } from "../../core/tenancy";
+import { ADMINS, STAFF, requireRole } from "../auth";
+import type { Stores, V1App } from "../deps";
+import { bearerSecurity, errors, json } from "../openapi";
+
+const classSchema = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    teacher: z.string(),
+    room: z.string(),
+    scheduledAt: z.string(),
+    startedAt: z.string().nullable(),
+    endedAt: z.string().nullable(),
+  })
+  .openapi("LiveClass");
+const attendanceSchema = z
+  .object({ user: z.string(), firstJoin: z.string(), lastLeave: z.string().nullable(), secondsPresent: z.number().int(), reconnects: z.number().int(), present: z.boolean() })
+  .openapi("AttendanceRow");
+const idParam = z.object({ id: z.string().uuid() });
+
+export function registerClassRoutes(app: V1App, stores: Stores): void {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/classes",
+      tags: ["classes"],
+      summary: "Create and schedule a live class (staff; the caller is its teacher)",
+      security: bearerSecurity,
+      request: {
+        body: { required: true, content: { "application/json": { schema: z.object({ title: z.string().min(1).max(200), room: roomNameSchema, scheduledAt: z.string().datetime() }).strict() } } },
+      },
+      responses: { 201: json(classSchema, "Scheduled"), ...errors(400, 401, 403, 429) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, STAFF);
+      const body = c.req.valid("json");
+      return c.json(await stores.classes.create(p.tenant, { title: body.title, room: body.room, teacher: p.user, scheduledAt: new Date(body.scheduledAt) }), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/classes",
+      tags: ["classes"],
+      summary: "Classes scheduled after `from` (default: 24 h ago), earliest first",
+      security: bearerSecurity,
+      request: { query: z.object({ from: z.string().datetime().optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
+      responses: { 200: json(z.object({ classes: z.array(classSchema) }), "A page"), ...errors(400, 401, 429) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      const q = c.req.valid("query");
+      const from = q.from ? new Date(q.from) : new Date(Date.now() - 86_400_000);
+      return c.json({ classes: await stores.classes.list(p.tenant, { from, limit: q.limit }) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/classes/{id}",
+      tags: ["classes"],
+      security: bearerSecurity,
+      request: { params: idParam },
+      responses: { 200: json(classSchema, "The class"), ...errors(400, 401, 404, 429) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      const found = await stores.classes.get(p.tenant, c.req.valid("param").id);
+      if (!found) throw new AppError(ErrorCode.NotFound, "no such class");
+      return c.json(found, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/classes/{id}/attendance",
+      tags: ["classes"],
+      summary: "Attendance per participant (the class's teacher, or admins)",
+      security: bearerSecurity,
+      request: { params: idParam },
+      responses: { 200: json(z.object({ classId: z.string(), participants: z.array(attendanceSchema) }), "One row per participant"), ...errors(400, 401, 403, 404, 429) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      const { id } = c.req.valid("param");
+      const found = await stores.classes.get(p.tenant, id);
+      if (!found) throw new AppError(ErrorCode.NotFound, "no such class");
+      if (found.teacher !== p.user) requireRole(p, ADMINS);
+      return c.json({ classId: id, participants: await stores.classes.attendance(p.tenant, id) }, 200);
+    },
+  );
+}

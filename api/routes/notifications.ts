@@ -1,0 +1,109 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { EventBus } from "../../core/bus/event-bus";
+import { newEvent, publishEvents } from "../../core/contracts/streams";
+import { AppError, ErrorCode } from "../../core/errors";
+import { roomNameSchema, userIdSchema } from "../../core/tenancy";
+import { STAFF, requireRole } from "../auth";
+import type { Stores, V1App } from "../deps";
+import { bearerSecurity, errors, json } from "../openapi";
+
+const notificationSchema = z
+  .object({
+    id: z.string(),
+    feed: z.string().nullable(),
+    title: z.string(),
+    body: z.string(),
+    data: z.record(z.string(), z.unknown()).nullable(),
+    createdAt: z.string(),
+    readAt: z.string().nullable(),
+  })
+  .openapi("Notification");
+const publishSchema = z
+  .object({
+    users: z.array(userIdSchema).min(1).max(10_000).optional(),
+    feed: roomNameSchema.optional(),
+    title: z.string().min(1).max(200),
+    body: z.string().max(4_000).default(""),
+    data: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict()
+  .refine((b) => (b.users ? 1 : 0) + (b.feed ? 1 : 0) === 1, { message: "give exactly one of users or feed", path: ["users"] });
+
+export function registerNotificationRoutes(app: V1App, deps: { stores: Stores; bus: EventBus }): void {
+  const { stores, bus } = deps;
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/notifications",
+      tags: ["notifications"],
+      summary: "The caller's notifications, newest first, with the unread count",
+      security: bearerSecurity,
+      request: {
+        query: z.object({
+          unread: z.enum(["true", "false"]).default("false"),
+          before: z.string().datetime().optional(),
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+        }),
+      },
+      responses: {
+        200: json(z.object({ notifications: z.array(notificationSchema), unread: z.number().int(), nextBefore: z.string().nullable() }), "A page"),
+        ...errors(400, 401, 429),
+      },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      const q = c.req.valid("query");
+      const { items, unread } = await stores.notifications.list(p.tenant, p.user, {
+        unreadOnly: q.unread === "true",
+        before: q.before ? new Date(q.before) : undefined,
+        limit: q.limit,
+      });
+      return c.json({ notifications: items, unread, nextBefore: items.length === q.limit ? (items[items.length - 1]?.createdAt ?? null) : null }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/notifications/read",
+      tags: ["notifications"],
+      summary: "Mark notifications read: the given ids, or all",
+      security: bearerSecurity,
+      request: {
+        body: {
+          required: true,
+          content: { "application/json": { schema: z.union([z.object({ ids: z.array(z.string().uuid()).min(1).max(500) }).strict(), z.object({ all: z.literal(true) }).strict()]) } },
+        },
+      },
+      responses: { 200: json(z.object({ marked: z.number().int() }), "How many changed"), ...errors(400, 401, 429) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      const body = c.req.valid("json");
+      return c.json({ marked: await stores.notifications.markRead(p.tenant, p.user, "ids" in body ? body.ids : undefined) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/notifications",
+      tags: ["notifications"],
+      summary: "Publish a notification to users or to a feed's subscribers (staff)",
+      description: "Accepted once the event is durable on the bus; a worker stores it per recipient and pushes `notification` to their sockets.",
+      security: bearerSecurity,
+      request: { body: { required: true, content: { "application/json": { schema: publishSchema } } } },
+      responses: { 202: json(z.object({ id: z.string(), recipients: z.number().int() }), "Accepted"), ...errors(400, 401, 403, 404, 429) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      requireRole(p, STAFF);
+      const body = c.req.valid("json");
+      const users = body.feed ? await stores.feeds.subscribers(p.tenant, body.feed) : [...new Set(body.users)];
+      if (users.length === 0) throw new AppError(ErrorCode.Conflict, `feed "${body.feed}" has no subscribers`);
+      const event = newEvent("notification.created", p.tenant, { users, feed: body.feed, title: body.title, body: body.body, data: body.data });
+      await publishEvents(bus, "notifications", [event]);
+      return c.json({ id: event.id, recipients: users.length }, 202);
+    },
+  );
+}

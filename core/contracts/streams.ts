@@ -1,0 +1,77 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import type { BusRecord, EventBus } from "../bus/event-bus";
+import type { EventEnvelope } from "./envelope";
+import * as e from "./events";
+
+/**
+ * The bus streams: one topic each, records keyed so that what must stay in order shares a partition
+ * (a room's messages, a conversation's messages and receipts, a user's sessions, a class's attendance).
+ */
+export const streams = {
+  roomMessages: {
+    topic: "room-messages",
+    schema: z.discriminatedUnion("type", [e.roomMessageCreated, e.roomMessageEdited, e.roomMessageDeleted]),
+    key: (ev: { tenant: string; data: { room: string } }) => `${ev.tenant}:${ev.data.room}`,
+  },
+  memberships: {
+    topic: "memberships",
+    schema: z.discriminatedUnion("type", [e.roomMemberJoined, e.roomMemberLeft]),
+    key: (ev: { tenant: string; data: { room: string } }) => `${ev.tenant}:${ev.data.room}`,
+  },
+  chat: {
+    topic: "chat",
+    schema: z.discriminatedUnion("type", [e.chatMessageCreated, e.chatReceipt]),
+    key: (ev: { tenant: string; data: { conversationId: string } }) => `${ev.tenant}:${ev.data.conversationId}`,
+  },
+  presence: {
+    topic: "presence",
+    schema: z.discriminatedUnion("type", [e.presenceSessionStarted, e.presenceSessionEnded]),
+    key: (ev: { tenant: string; data: { user: string } }) => `${ev.tenant}:${ev.data.user}`,
+  },
+  notifications: {
+    topic: "notifications",
+    schema: e.notificationCreated,
+    key: (ev: { tenant: string; id: string }) => `${ev.tenant}:${ev.id}`,
+  },
+  attendance: {
+    topic: "attendance",
+    schema: e.attendanceRecorded,
+    key: (ev: { tenant: string; data: { classId: string } }) => `${ev.tenant}:${ev.data.classId}`,
+  },
+  quota: {
+    topic: "quota",
+    schema: e.quotaRecorded,
+    key: (ev: { tenant: string }) => ev.tenant,
+  },
+} as const;
+
+export type StreamName = keyof typeof streams;
+export type StreamEvent<S extends StreamName> = z.infer<(typeof streams)[S]["schema"]>;
+
+/** Where records that cannot be processed go, with the reason (JSON of `DeadLetter`). */
+export const DEAD_LETTER_TOPIC = "dead-letter";
+export interface DeadLetter {
+  topic: string;
+  key: string;
+  value: string;
+  reason: string;
+  at: string;
+}
+
+/** A new envelope with a fresh id and timestamp. */
+export function newEvent<T extends string, D>(type: T, tenant: string, data: D, id: string = randomUUID()): EventEnvelope<T, D> {
+  return { v: 1, type, id, tenant, at: new Date().toISOString(), data };
+}
+
+/** The bus record of an event of a stream: validated before it is written, keyed for order. */
+export function toRecord<S extends StreamName>(stream: S, event: StreamEvent<S>): BusRecord {
+  const def = streams[stream];
+  const parsed = def.schema.parse(event) as StreamEvent<S>;
+  return { key: (def.key as (ev: StreamEvent<S>) => string)(parsed), value: JSON.stringify(parsed) };
+}
+
+/** Validates, keys and writes events of one stream; resolves when the bus holds them durably. */
+export async function publishEvents<S extends StreamName>(bus: EventBus, stream: S, events: StreamEvent<S>[]): Promise<void> {
+  await bus.publish(streams[stream].topic, events.map((ev) => toRecord(stream, ev)));
+}

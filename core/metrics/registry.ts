@@ -1,0 +1,50 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** One Prometheus registry per process, served at GET /metrics. */
+export function createMetrics(nodeId: string) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ node: nodeId });
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+  return {
+    registry,
+    workerEvents: new Counter({
+      name: "interlinked_worker_events_total",
+      help: "Bus events handled by workers, by stream and outcome (stored, dead_lettered).",
+      labelNames: ["stream", "outcome"] as const,
+      registers: [registry],
+    }),
+    workerBatchSeconds: new Histogram({
+      name: "interlinked_worker_batch_seconds",
+      help: "Time to write one batch of bus events to the database.",
+      labelNames: ["stream"] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    workerRetries: new Counter({
+      name: "interlinked_worker_retries_total",
+      help: "Retried database writes after retriable errors.",
+      labelNames: ["stream"] as const,
+      registers: [registry],
+    }),
+    consumerLag: new Gauge({
+      name: "interlinked_consumer_lag",
+      help: "Records in the topic not yet committed by the consumer group.",
+      labelNames: ["group", "topic"] as const,
+      registers: [registry],
+    }),
+    apiRequests: new Counter({
+      name: "interlinked_api_requests_total",
+      help: "REST requests by route and status.",
+      labelNames: ["method", "route", "status"] as const,
+      registers: [registry],
+    }),
+    apiRateLimited: new Counter({
+      name: "interlinked_api_rate_limited_total",
+      help: "REST requests refused by the per-tenant rate limit.",
+      labelNames: ["tenant"] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

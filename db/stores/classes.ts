@@ -1,0 +1,75 @@
+import { randomUUID } from "node:crypto";
+import { and, asc, eq, gt } from "drizzle-orm";
+import type { Database } from "../database";
+import { attendanceEvents, liveClasses } from "../schema";
+import { withTenant } from "../tenant-scope";
+import { attendanceReport, type AttendanceRow } from "./attendance-report";
+
+export interface ClassView {
+  id: string;
+  title: string;
+  teacher: string;
+  room: string;
+  scheduledAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+}
+
+const view = (r: typeof liveClasses.$inferSelect): ClassView => ({
+  id: r.id,
+  title: r.title,
+  teacher: r.teacherId,
+  room: r.room,
+  scheduledAt: r.scheduledAt.toISOString(),
+  startedAt: r.startedAt?.toISOString() ?? null,
+  endedAt: r.endedAt?.toISOString() ?? null,
+});
+
+/** Live classes (created and scheduled through the API) and their attendance. */
+export class ClassStore {
+  constructor(private readonly db: Database) {}
+
+  create(tenant: string, input: { title: string; teacher: string; room: string; scheduledAt: Date }): Promise<ClassView> {
+    return withTenant(this.db, tenant, async (tx) => {
+      const [row] = await tx
+        .insert(liveClasses)
+        .values({ tenantId: tenant, id: randomUUID(), title: input.title, teacherId: input.teacher, room: input.room, scheduledAt: input.scheduledAt })
+        .returning();
+      return view(row as typeof liveClasses.$inferSelect);
+    });
+  }
+
+  get(tenant: string, id: string): Promise<ClassView | undefined> {
+    return withTenant(this.db, tenant, async (tx) => {
+      const [row] = await tx.select().from(liveClasses).where(and(eq(liveClasses.tenantId, tenant), eq(liveClasses.id, id)));
+      return row ? view(row) : undefined;
+    });
+  }
+
+  /** Classes scheduled after `from`, earliest first. */
+  list(tenant: string, options: { from: Date; limit: number }): Promise<ClassView[]> {
+    return withTenant(this.db, tenant, async (tx) => {
+      const rows = await tx
+        .select()
+        .from(liveClasses)
+        .where(and(eq(liveClasses.tenantId, tenant), gt(liveClasses.scheduledAt, options.from)))
+        .orderBy(asc(liveClasses.scheduledAt), asc(liveClasses.id))
+        .limit(options.limit);
+      return rows.map(view);
+    });
+  }
+
+  attendance(tenant: string, classId: string, now: Date = new Date()): Promise<AttendanceRow[]> {
+    return withTenant(this.db, tenant, async (tx) => {
+      const events = await tx
+        .select()
+        .from(attendanceEvents)
+        .where(and(eq(attendanceEvents.tenantId, tenant), eq(attendanceEvents.classId, classId)))
+        .orderBy(asc(attendanceEvents.at), asc(attendanceEvents.id));
+      return attendanceReport(
+        events.map((e) => ({ user: e.userId, kind: e.kind, at: e.at })),
+        now,
+      );
+    });
+  }
+}

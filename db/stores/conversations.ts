@@ -1,0 +1,122 @@
+import { randomUUID } from "node:crypto";
+import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
+import type { Database } from "../database";
+import { chatMessages, conversationMembers, conversations } from "../schema";
+import { withTenant } from "../tenant-scope";
+
+export interface ConversationView {
+  id: string;
+  kind: "direct" | "group";
+  title: string | null;
+  members: string[];
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface ConversationSummary extends ConversationView {
+  lastSeq: number;
+  lastReadSeq: number;
+  unread: number;
+}
+
+export interface ChatMessageView {
+  id: string;
+  seq: number;
+  user: string;
+  text: string;
+  sentAt: string;
+}
+
+/** Direct and group conversations, their members, receipts and messages. */
+export class ConversationStore {
+  constructor(private readonly db: Database) {}
+
+  /** A direct conversation exists once per pair: asking again returns it with `created: false`. */
+  create(
+    tenant: string,
+    input: { kind: "direct" | "group"; title?: string; members: string[]; createdBy: string },
+  ): Promise<{ conversation: ConversationView; created: boolean }> {
+    const members = [...new Set([input.createdBy, ...input.members])].sort();
+    const directKey = input.kind === "direct" ? members.join("|") : null;
+    return withTenant(this.db, tenant, async (tx) => {
+      const id = randomUUID();
+      const [row] = await tx
+        .insert(conversations)
+        .values({ tenantId: tenant, id, kind: input.kind, title: input.title ?? null, directKey, createdBy: input.createdBy })
+        .onConflictDoNothing()
+        .returning();
+      if (!row) {
+        const [existing] = await tx.select().from(conversations).where(and(eq(conversations.tenantId, tenant), eq(conversations.directKey, directKey ?? "")));
+        return { conversation: await this.viewOf(tx, existing as typeof conversations.$inferSelect), created: false };
+      }
+      await tx.insert(conversationMembers).values(members.map((userId) => ({ tenantId: tenant, conversationId: id, userId })));
+      return { conversation: { id, kind: row.kind, title: row.title, members, createdBy: row.createdBy, createdAt: row.createdAt.toISOString() }, created: true };
+    });
+  }
+
+  private async viewOf(tx: Database, row: typeof conversations.$inferSelect): Promise<ConversationView> {
+    const members = await tx
+      .select({ user: conversationMembers.userId })
+      .from(conversationMembers)
+      .where(and(eq(conversationMembers.tenantId, row.tenantId), eq(conversationMembers.conversationId, row.id)))
+      .orderBy(asc(conversationMembers.userId));
+    return { id: row.id, kind: row.kind, title: row.title, members: members.map((m) => m.user), createdBy: row.createdBy, createdAt: row.createdAt.toISOString() };
+  }
+
+  /** The conversation when `user` is a member of it, else undefined. */
+  getForMember(tenant: string, id: string, user: string): Promise<ConversationView | undefined> {
+    return withTenant(this.db, tenant, async (tx) => {
+      const [row] = await tx
+        .select({ c: conversations })
+        .from(conversations)
+        .innerJoin(
+          conversationMembers,
+          and(eq(conversationMembers.tenantId, conversations.tenantId), eq(conversationMembers.conversationId, conversations.id), eq(conversationMembers.userId, user)),
+        )
+        .where(and(eq(conversations.tenantId, tenant), eq(conversations.id, id)));
+      return row ? this.viewOf(tx, row.c) : undefined;
+    });
+  }
+
+  /** The user's conversations, newest first, with unread counts (messages after their read receipt). */
+  listForUser(tenant: string, user: string, options: { limit: number }): Promise<ConversationSummary[]> {
+    return withTenant(this.db, tenant, async (tx) => {
+      const lastSeq = sql<number>`coalesce((select max(${chatMessages.seq}) from ${chatMessages} where ${chatMessages.tenantId} = ${conversations.tenantId} and ${chatMessages.conversationId} = ${conversations.id}), 0)`;
+      const rows = await tx
+        .select({ c: conversations, lastReadSeq: conversationMembers.lastReadSeq, lastSeq })
+        .from(conversations)
+        .innerJoin(
+          conversationMembers,
+          and(eq(conversationMembers.tenantId, conversations.tenantId), eq(conversationMembers.conversationId, conversations.id), eq(conversationMembers.userId, user)),
+        )
+        .where(eq(conversations.tenantId, tenant))
+        .orderBy(desc(conversations.createdAt))
+        .limit(options.limit);
+      const out: ConversationSummary[] = [];
+      for (const r of rows) {
+        const last = Number(r.lastSeq);
+        out.push({ ...(await this.viewOf(tx, r.c)), lastSeq: last, lastReadSeq: r.lastReadSeq, unread: Math.max(0, last - r.lastReadSeq) });
+      }
+      return out;
+    });
+  }
+
+  messages(tenant: string, id: string, options: { afterSeq: number; beforeSeq?: number; limit: number }): Promise<ChatMessageView[]> {
+    return withTenant(this.db, tenant, async (tx) => {
+      const rows = await tx
+        .select()
+        .from(chatMessages)
+        .where(
+          and(
+            eq(chatMessages.tenantId, tenant),
+            eq(chatMessages.conversationId, id),
+            gt(chatMessages.seq, options.afterSeq),
+            options.beforeSeq === undefined ? undefined : lt(chatMessages.seq, options.beforeSeq),
+          ),
+        )
+        .orderBy(asc(chatMessages.seq))
+        .limit(options.limit);
+      return rows.map((r) => ({ id: r.id, seq: r.seq, user: r.userId, text: r.text, sentAt: r.sentAt.toISOString() }));
+    });
+  }
+}

@@ -1,0 +1,52 @@
+import type { EventBus, Subscription } from "../core/bus/event-bus";
+import { streams, type StreamName } from "../core/contracts/streams";
+import type { NotificationCreated } from "../core/contracts/events";
+import type { NotificationDelivery } from "../core/events";
+import type { Metrics } from "../core/metrics/registry";
+import type { EventWriter } from "../db/event-writer";
+import type { SocketFanout } from "../realtime/fanout/socket-fanout";
+import { persisterGroup, startStreamConsumer } from "./stream-consumer";
+
+export function toNotificationDelivery(ev: NotificationCreated): NotificationDelivery {
+  const { feed, title, body, data } = ev.data;
+  return { id: ev.id, ...(feed ? { feed } : {}), title, body, ...(data ? { data } : {}), createdAt: ev.at };
+}
+
+/** Starts one persisting consumer per stream; notifications are fanned out to sockets once stored. */
+export async function startWorkers(deps: { bus: EventBus; writer: EventWriter; metrics: Metrics; fanout: SocketFanout }): Promise<Subscription[]> {
+  const subscriptions: Subscription[] = [];
+  try {
+    for (const stream of Object.keys(streams) as StreamName[]) {
+      subscriptions.push(
+        await startStreamConsumer({
+          bus: deps.bus,
+          stream,
+          writer: deps.writer,
+          metrics: deps.metrics,
+          afterWrite:
+            stream === "notifications"
+              ? (events) => {
+                  for (const ev of events as NotificationCreated[]) deps.fanout.toUsers(ev.tenant, ev.data.users, "notification", toNotificationDelivery(ev));
+                }
+              : undefined,
+        }),
+      );
+    }
+  } catch (err) {
+    await Promise.allSettled(subscriptions.map((s) => s.close()));
+    throw err;
+  }
+  return subscriptions;
+}
+
+/** Refreshes the consumer-lag gauge of every persisting group (called on each /metrics scrape). */
+export async function collectConsumerLag(bus: EventBus, metrics: Metrics): Promise<void> {
+  await Promise.all(
+    (Object.keys(streams) as StreamName[]).map(async (stream) => {
+      const group = persisterGroup(stream);
+      const topic = streams[stream].topic;
+      const lag = await bus.consumerLag(group, topic).catch(() => undefined);
+      if (lag !== undefined) metrics.consumerLag.set({ group, topic }, lag);
+    }),
+  );
+}

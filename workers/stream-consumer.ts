@@ -1,0 +1,85 @@
+import type { BusRecord, EventBus, Subscription } from "../core/bus/event-bus";
+import { DEAD_LETTER_TOPIC, streams, type DeadLetter, type StreamEvent, type StreamName } from "../core/contracts/streams";
+import type { Metrics } from "../core/metrics/registry";
+import { retrying } from "../core/retry";
+import { isRetriableDbError } from "../db/errors";
+import type { EventWriter } from "../db/event-writer";
+import { parseRecords } from "./parse-records";
+
+export interface StreamConsumerOptions<S extends StreamName> {
+  bus: EventBus;
+  stream: S;
+  writer: EventWriter;
+  metrics: Metrics;
+  /** Called after events are durably written (e.g. notification fan-out). */
+  afterWrite?: (events: StreamEvent<S>[]) => void;
+  /** Attempts per write before giving the batch back to the bus. Default 6 (~3 s of backoff). */
+  attempts?: number;
+}
+
+/** The consumer group of a stream's persisting worker. */
+export const persisterGroup = (stream: StreamName): string => `persist-${stream}`;
+
+/**
+ * Persists one stream: validates each record, writes the batch (idempotent, retried with backoff on
+ * retriable errors), and sends what can never be written (invalid, or refused by the database for its
+ * content) to the dead-letter topic with the reason, so one poison record does not block its partition.
+ * A batch that still fails on retriable errors is rejected and redelivered by the bus.
+ */
+export function startStreamConsumer<S extends StreamName>(options: StreamConsumerOptions<S>): Promise<Subscription> {
+  const { bus, stream, writer, metrics } = options;
+  const topic = streams[stream].topic;
+  const deadLetter = async (items: Array<{ record: BusRecord; reason: string }>): Promise<void> => {
+    if (items.length === 0) return;
+    const at = new Date().toISOString();
+    await bus.publish(
+      DEAD_LETTER_TOPIC,
+      items.map(({ record, reason }) => {
+        const letter: DeadLetter = { topic, key: record.key, value: record.value, reason, at };
+        return { key: record.key, value: JSON.stringify(letter) };
+      }),
+    );
+    metrics.workerEvents.inc({ stream, outcome: "dead_lettered" }, items.length);
+    for (const { record, reason } of items) console.error(`[workers] ${stream}: dead-lettered record (key ${record.key}): ${reason}`);
+  };
+  const write = (events: StreamEvent<S>[]): Promise<void> =>
+    retrying(() => writer.write(stream, events), {
+      attempts: options.attempts ?? 6,
+      baseMs: 100,
+      maxMs: 1_600,
+      isRetriable: isRetriableDbError,
+      onRetry: () => metrics.workerRetries.inc({ stream }),
+    });
+
+  return bus.subscribe({
+    group: persisterGroup(stream),
+    topic,
+    handler: async (records) => {
+      const timer = metrics.workerBatchSeconds.startTimer({ stream });
+      const { valid, invalid } = parseRecords(stream, records);
+      await deadLetter(invalid);
+      const stored: StreamEvent<S>[] = [];
+      try {
+        await write(valid.map((v) => v.event));
+        stored.push(...valid.map((v) => v.event));
+      } catch (err) {
+        if (isRetriableDbError(err)) throw err;
+        // Something in the batch is refused for its content: write one by one to find it.
+        const poison: Array<{ record: BusRecord; reason: string }> = [];
+        for (const item of valid) {
+          try {
+            await write([item.event]);
+            stored.push(item.event);
+          } catch (itemErr) {
+            if (isRetriableDbError(itemErr)) throw itemErr;
+            poison.push({ record: item.record, reason: `refused by the database: ${itemErr instanceof Error ? itemErr.message : String(itemErr)}` });
+          }
+        }
+        await deadLetter(poison);
+      }
+      metrics.workerEvents.inc({ stream, outcome: "stored" }, stored.length);
+      timer();
+      if (stored.length > 0) options.afterWrite?.(stored);
+    },
+  });
+}
