@@ -1,36 +1,13 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../scripts/services/process";
-import { connectClient, emitWithAck, eventually } from "./support/clients";
+import { connectClient, emitWithAck } from "./support/clients";
+import { spawnInterlinked, waitReady, type ChildInterlinked } from "./support/processes";
 
-/** Runs the real `npm start` entry point (tsx scripts/start.ts) as a new user would. */
-function startProcess(port: number, dataDir: string): { child: ChildProcess; output: () => string } {
-  let output = "";
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
-    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: "", REDIS_URL: "", KAFKA_BROKERS: "", AUTH_SECRET: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-  return { child, output: () => output };
-}
-
-async function ready(url: string): Promise<void> {
-  await eventually(
-    () => fetch(`${url}/health/ready`).then((r) => r.status, () => 0),
-    (status) => status === 200,
-    30_000,
-  );
-}
-
-function stop(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    child.once("exit", (code) => resolve(code));
-    child.kill("SIGTERM");
-  });
+function startProcess(port: number, dataDir: string): ChildInterlinked {
+  return spawnInterlinked({ PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: "", REDIS_URL: "", KAFKA_BROKERS: "", AUTH_SECRET: "" });
 }
 
 async function devToken(url: string, body: object): Promise<string> {
@@ -48,7 +25,7 @@ describe("npm start (embedded default)", () => {
     const url = `http://127.0.0.1:${port}`;
     const first = startProcess(port, dataDir);
     try {
-      await ready(url);
+      await waitReady(url);
       expect(first.output()).toContain(`listening on ${url}`);
       const token = await devToken(url, { tenant: "school-a", user: "alice", role: "teacher" });
       const alice = await connectClient(url, token);
@@ -56,12 +33,12 @@ describe("npm start (embedded default)", () => {
       expect(await emitWithAck(alice, "room:message", { room: "lobby", text: "before restart" })).toMatchObject({ seq: 1 });
       alice.close();
     } finally {
-      expect(await stop(first.child)).toBe(0);
+      expect(await first.stop()).toBe(0);
     }
 
     const second = startProcess(port, dataDir);
     try {
-      await ready(url);
+      await waitReady(url);
       // the dev secret persisted too: a token minted before the restart would still verify; mint anew anyway
       const token = await devToken(url, { tenant: "school-a", user: "bob", role: "student" });
       const res = await fetch(`${url}/v1/rooms/lobby/messages`, { headers: { authorization: `Bearer ${token}` } });
@@ -72,7 +49,7 @@ describe("npm start (embedded default)", () => {
       expect(await emitWithAck(bob, "room:message", { room: "lobby", text: "after restart" })).toMatchObject({ seq: 2 });
       bob.close();
     } finally {
-      expect(await stop(second.child)).toBe(0);
+      expect(await second.stop()).toBe(0);
     }
   }, 90_000);
 

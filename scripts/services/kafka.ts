@@ -42,8 +42,15 @@ export async function kafkaAnswers(brokers: string[]): Promise<boolean> {
   }
 }
 
+export interface KafkaInstance {
+  brokers: string;
+  proc: ServiceProcess;
+  /** Stops the broker (SIGTERM, or SIGKILL when `hard`) and starts it again on the same port and data. */
+  restart(options?: { hard?: boolean }): Promise<void>;
+}
+
 /** A single combined broker+controller in KRaft mode on free loopback ports. */
-export async function startKafka(java: string, lib: string, dir: string, logDir: string): Promise<{ brokers: string; proc: ServiceProcess }> {
+export async function startKafka(java: string, lib: string, dir: string, logDir: string): Promise<KafkaInstance> {
   const [port, controllerPort] = [await freePort(), await freePort()];
   const props = join(dir, "server.properties");
   writeFileSync(
@@ -76,14 +83,26 @@ export async function startKafka(java: string, lib: string, dir: string, logDir:
   await run(java, ["-cp", classpath, `-Dlog4j.configuration=file:${log4j}`, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props], {
     maxBuffer: 16 << 20,
   });
-  const proc = spawnService({
-    name: "kafka",
-    command: java,
-    args: ["-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${log4j}`, "-cp", classpath, "kafka.Kafka", props],
-    logFile: `${logDir}/kafka.log`,
-    cwd: dir,
-  });
   const brokers = `127.0.0.1:${port}`;
-  await waitUntil("kafka", () => kafkaAnswers([brokers]), { timeoutMs: 90_000, proc });
-  return { brokers, proc };
+  const launch = async (): Promise<ServiceProcess> => {
+    const proc = spawnService({
+      name: "kafka",
+      command: java,
+      args: ["-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${log4j}`, "-cp", classpath, "kafka.Kafka", props],
+      logFile: `${logDir}/kafka.log`,
+      cwd: dir,
+    });
+    await waitUntil("kafka", () => kafkaAnswers([brokers]), { timeoutMs: 90_000, proc });
+    return proc;
+  };
+  const instance: KafkaInstance = {
+    brokers,
+    proc: await launch(),
+    async restart(options) {
+      if (options?.hard) instance.proc.child.kill("SIGKILL");
+      await instance.proc.stop(20_000);
+      instance.proc = await launch();
+    },
+  };
+  return instance;
 }

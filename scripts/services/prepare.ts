@@ -9,7 +9,7 @@ import { ensureCommands } from "./packages";
 import { requirements } from "./provision";
 
 const log = (line: string): void => console.log(`[prepare] ${line}`);
-const bins = await ensureCommands(requirements({ redis: true, postgres: true, kafka: true }), log);
+const bins = await ensureCommands(requirements({ redis: true, postgres: true }), log);
 log(`commands: ${[...bins.entries()].map(([k, v]) => `${k}=${v}`).join(" ")}`);
 log(`kafka jars: ${await ensureKafkaJars(bins.get("mvn") as string, log)}`);
 log(`mediasoup worker: ${await ensureMediasoupWorker(process.env.MEDIASOUP_WORKER_BIN, log)}`);

@@ -15,6 +15,9 @@ export interface ServiceEnv {
   KAFKA_BROKERS: string;
   NGINX_BIN: string;
   MEDIASOUP_WORKER_BIN: string;
+  /** Java and cached Kafka jars, for tests that run a broker of their own (to restart it). */
+  JAVA_BIN: string;
+  KAFKA_LIB_DIR: string;
 }
 
 export interface ProvisionedServices {
@@ -25,17 +28,13 @@ export interface ProvisionedServices {
 }
 
 const pgVersions = ["15", "16", "17"];
-export const requirements = (need: { redis: boolean; postgres: boolean; kafka: boolean }): Requirement[] => [
+export const requirements = (need: { redis: boolean; postgres: boolean }): Requirement[] => [
   ...(need.redis ? [{ what: "redis-server", candidates: ["redis-server"], aptPackage: "redis-server" }] : []),
   ...(need.postgres
     ? [{ what: "postgres", candidates: [...pgVersions.map((v) => `/usr/lib/postgresql/${v}/bin/postgres`)], aptPackage: "postgresql" }]
     : []),
-  ...(need.kafka
-    ? [
-        { what: "java", candidates: ["java"], aptPackage: "openjdk-17-jre-headless" },
-        { what: "mvn", candidates: ["mvn"], aptPackage: "maven" },
-      ]
-    : []),
+  { what: "java", candidates: ["java"], aptPackage: "openjdk-17-jre-headless" },
+  { what: "mvn", candidates: ["mvn"], aptPackage: "maven" },
   { what: "nginx", candidates: ["/usr/sbin/nginx", "nginx"], aptPackage: "nginx" },
 ];
 
@@ -77,13 +76,15 @@ export async function provisionServices(given: Partial<Record<keyof ServiceEnv, 
     }
   };
   try {
-    const need = { redis: !given.REDIS_URL, postgres: !given.DATABASE_URL, kafka: !given.KAFKA_BROKERS };
+    const need = { redis: !given.REDIS_URL, postgres: !given.DATABASE_URL };
     const bins = await ensureCommands(requirements(need), log);
     const dir = (name: string): string => {
       const d = join(root, name);
       mkdirSync(d);
       return d;
     };
+    const jars = ensureKafkaJars(bins.get("mvn") as string, log);
+    jars.catch(() => undefined);
     const settled = await Promise.allSettled([
       timed("redis", log, async () => {
         if (given.REDIS_URL) return mustAnswer("redis", given.REDIS_URL, () => redisAnswers(given.REDIS_URL as string));
@@ -101,22 +102,24 @@ export async function provisionServices(given: Partial<Record<keyof ServiceEnv, 
         if (given.KAFKA_BROKERS) {
           return mustAnswer("kafka", given.KAFKA_BROKERS, () => kafkaAnswers((given.KAFKA_BROKERS as string).split(",")));
         }
-        const lib = await ensureKafkaJars(bins.get("mvn") as string, log);
-        const k = await startKafka(bins.get("java") as string, lib, dir("kafka"), logDir);
+        const k = await startKafka(bins.get("java") as string, await jars, dir("kafka"), logDir);
         procs.push(k.proc);
         return k.brokers;
       }),
       timed("mediasoup worker", log, () => ensureMediasoupWorker(given.MEDIASOUP_WORKER_BIN, log)),
+      timed("kafka jars", log, () => jars),
     ]);
     const failures = settled.flatMap((r) => (r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
     if (failures.length > 0) throw new Error(`services could not be provisioned:\n  - ${failures.join("\n  - ")}`);
-    const [redis, postgres, kafka, mediasoup] = settled.map((r) => (r.status === "fulfilled" ? r.value : ""));
+    const [redis, postgres, kafka, mediasoup, kafkaLib] = settled.map((r) => (r.status === "fulfilled" ? r.value : ""));
     const env: ServiceEnv = {
       REDIS_URL: redis as string,
       DATABASE_URL: postgres as string,
       KAFKA_BROKERS: kafka as string,
       NGINX_BIN: given.NGINX_BIN ?? (bins.get("nginx") as string),
       MEDIASOUP_WORKER_BIN: mediasoup as string,
+      JAVA_BIN: bins.get("java") as string,
+      KAFKA_LIB_DIR: kafkaLib as string,
     };
     log(`all services ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(env)}`);
     return { env, dir: root, stop };

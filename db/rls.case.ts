@@ -1,0 +1,55 @@
+import { randomUUID } from "node:crypto";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DatabaseHandle } from "./database";
+import { tenantTables } from "./schema";
+import { withTenant } from "./tenant-scope";
+import { insertRoomMessages } from "./writers/room-messages";
+
+const rowsOf = (result: unknown): Array<Record<string, unknown>> =>
+  Array.isArray(result) ? result : ((result as { rows: Array<Record<string, unknown>> }).rows ?? []);
+
+/** Row-level security: run against PGlite and PostgreSQL. */
+export function runRlsContract(name: string, open: () => Promise<DatabaseHandle>): void {
+  describe(`row-level security: ${name}`, () => {
+    let handle: DatabaseHandle;
+    beforeAll(async () => {
+      handle = await open();
+      for (const tenant of ["rls-a", "rls-b"]) {
+        await withTenant(handle.db, tenant, (tx) =>
+          insertRoomMessages(tx, [{ v: 1, type: "room.message.created", id: randomUUID(), tenant, at: new Date().toISOString(), data: { room: "r", seq: 1, user: "u", text: `of ${tenant}` } }]),
+        );
+      }
+    });
+    afterAll(async () => handle.close());
+
+    it("shows an application query without the tenant setting no row of any table", async () => {
+      const counts = await handle.db.transaction(async (tx) => {
+        await tx.execute(sql`select set_config('role', 'interlinked_app', true)`);
+        const out: Record<string, number> = {};
+        for (const table of tenantTables) out[table] = Number(rowsOf(await tx.execute(sql.raw(`select count(*) as n from "${table}"`)))[0]?.n);
+        return out;
+      });
+      expect(Object.values(counts).every((n) => n === 0)).toBe(true);
+      expect(Object.keys(counts)).toHaveLength(tenantTables.length);
+      // the rows are there: the owner, outside RLS, sees both tenants
+      expect(Number(rowsOf(await handle.db.execute(sql`select count(*) as n from room_messages where room = 'r'`))[0]?.n)).toBeGreaterThanOrEqual(2);
+    });
+
+    it("shows only the set tenant's rows even when the query asks for another's", async () => {
+      const texts = await withTenant(handle.db, "rls-a", async (tx) => rowsOf(await tx.execute(sql`select text from room_messages where tenant_id in ('rls-a', 'rls-b')`)));
+      expect(texts.map((r) => r.text)).toEqual(["of rls-a"]);
+    });
+
+    it("refuses writing a row of another tenant", async () => {
+      await expect(
+        withTenant(handle.db, "rls-a", (tx) =>
+          insertRoomMessages(tx, [{ v: 1, type: "room.message.created", id: randomUUID(), tenant: "rls-b", at: new Date().toISOString(), data: { room: "r", seq: 9, user: "u", text: "forged" } }]),
+        ),
+      ).rejects.toThrow();
+      await expect(withTenant(handle.db, "rls-a", (tx) => tx.execute(sql`update room_messages set text = 'x' where tenant_id = 'rls-b'`))).resolves.toBeDefined();
+      const b = await withTenant(handle.db, "rls-b", async (tx) => rowsOf(await tx.execute(sql`select text from room_messages`)));
+      expect(b.map((r) => r.text)).toEqual(["of rls-b"]);
+    });
+  });
+}

@@ -1,0 +1,35 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { eventually } from "./clients";
+
+export interface ChildInterlinked {
+  child: ChildProcess;
+  output(): string;
+  /** Sends `signal` and resolves with the exit code (null when killed by a signal). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs the real entry point (`npm start` = tsx scripts/start.ts) as its own process with `env` on top of this one's. */
+export function spawnInterlinked(env: Record<string, string>): ChildInterlinked {
+  let output = "";
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    stop: async (signal = "SIGTERM") => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Waits until GET /health/ready answers 200. */
+export async function waitReady(url: string, timeoutMs = 30_000): Promise<void> {
+  await eventually(
+    () => fetch(`${url}/health/ready`).then((r) => r.status, () => 0),
+    (status) => status === 200,
+    timeoutMs,
+  );
+}
