@@ -73,7 +73,8 @@ export const roomMessages = pgTable(
     userId: text("user_id").notNull(),
     text: text("text").notNull(),
     sentAt: ts("sent_at").notNull(),
-    storedAt: ts("stored_at").notNull().defaultNow(),
+    /** clock_timestamp(): the moment each row is written (now() would be the transaction's start). */
+    storedAt: ts("stored_at").notNull().default(sql`clock_timestamp()`),
     editedAt: ts("edited_at"),
     deletedAt: ts("deleted_at"),
   },

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newEvent, publishEvents } from "../core/contracts/streams";
+import { newEvent } from "../core/contracts/streams";
 import { ErrorCode } from "../core/errors";
 import { connectClient, eventually, nextEvent } from "./support/clients";
 import { apiAs, type ApiClient } from "./support/http";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../scripts/services/process";
 import { connectClient, emitWithAck } from "./support/clients";
-import { spawnInterlinked, waitReady, type ChildInterlinked } from "./support/processes";
+import { spawnInterlinked, waitReady, type ChildInterlinked } from "../scripts/services/interlinked-child";
 
 function startProcess(port: number, dataDir: string): ChildInterlinked {
   return spawnInterlinked({ PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: "", REDIS_URL: "", KAFKA_BROKERS: "", AUTH_SECRET: "" });

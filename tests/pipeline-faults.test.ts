@@ -12,7 +12,7 @@ import { startKafka, type KafkaInstance } from "../scripts/services/kafka";
 import { freePort } from "../scripts/services/process";
 import { eventually } from "./support/clients";
 import { TEST_SECRET } from "./support/nodes";
-import { spawnInterlinked, waitReady, type ChildInterlinked } from "./support/processes";
+import { spawnInterlinked, waitReady, type ChildInterlinked } from "../scripts/services/interlinked-child";
 import { createTestDatabase, serviceEnv, testNamespace } from "./support/services";
 
 const TOTAL = 10_000;

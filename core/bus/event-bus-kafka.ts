@@ -13,13 +13,15 @@ export interface KafkaEventBusOptions {
   replicationFactor: number;
   /** How long a publish may wait for the brokers (retrying) before it is refused, ms. Default 30,000. */
   publishTimeoutMs: number;
+  /** Partitions whose batches a subscription handles at once (order holds within each). Default 4. */
+  partitionsConsumedConcurrently: number;
   /** Records that may wait for the brokers at once; past it publish is refused at once. Default 10,000. */
   maxPendingRecords: number;
   /** kafkajs log level: "warn" (default) or "none". */
   logLevel: "warn" | "none";
 }
 
-export const kafkaDefaults = { partitions: 6, replicationFactor: 1, publishTimeoutMs: 30_000, maxPendingRecords: 10_000, logLevel: "warn" as const };
+export const kafkaDefaults = { partitions: 6, replicationFactor: 1, publishTimeoutMs: 30_000, maxPendingRecords: 10_000, partitionsConsumedConcurrently: 4, logLevel: "warn" as const };
 
 /**
  * EventBus on Apache Kafka (kafkajs): idempotent producer, acks=all, key-partitioned topics created on
@@ -162,6 +164,8 @@ export class KafkaEventBus implements EventBus {
     await consumer.connect();
     await consumer.subscribe({ topics: [this.topicName(options.topic)], fromBeginning: true });
     await consumer.run({
+      // batches of different partitions are handled concurrently; each partition stays in order
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat }) => {
         const records: BusRecord[] = batch.messages.map((m) => ({
@@ -195,11 +199,12 @@ export class KafkaEventBus implements EventBus {
     return up;
   }
 
+  /** Disconnects consumers, the producer and the admin; a connection still being retried is given up after 1 s. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
     this.consumers.clear();
-    const [producer, admin] = await Promise.allSettled([this.producer, this.admin]);
-    if (producer.status === "fulfilled" && producer.value) await producer.value.disconnect();
-    if (admin.status === "fulfilled" && admin.value) await admin.value.disconnect();
+    const disconnect = (client: Promise<Producer | Admin> | undefined): Promise<unknown> =>
+      Promise.race([client?.then((c) => c.disconnect()).catch(() => undefined), new Promise((r) => setTimeout(r, 1_000).unref())]);
+    await Promise.all([disconnect(this.producer), disconnect(this.admin)]);
   }
 }

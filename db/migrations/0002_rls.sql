@@ -2,6 +2,7 @@
 -- that has set app.tenant (db/tenant-scope.ts); without the setting no row is visible or writable.
 DO $$ BEGIN CREATE ROLE interlinked_app NOLOGIN NOSUPERUSER NOBYPASSRLS; EXCEPTION WHEN duplicate_object THEN NULL; END $$;--> statement-breakpoint
 GRANT USAGE ON SCHEMA public TO interlinked_app;--> statement-breakpoint
+GRANT interlinked_app TO CURRENT_USER;--> statement-breakpoint
 GRANT SELECT, INSERT, UPDATE, DELETE ON "tenants" TO interlinked_app;--> statement-breakpoint
 ALTER TABLE "tenants" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
 ALTER TABLE "tenants" FORCE ROW LEVEL SECURITY;--> statement-breakpoint

@@ -80,7 +80,7 @@ export async function startKafka(java: string, lib: string, dir: string, logDir:
   writeFileSync(log4j, "log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\nlog4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\nlog4j.logger.kafka.server.KafkaServer=INFO\nlog4j.logger.kafka.server.BrokerServer=INFO\n");
   const classpath = `${lib}/*`;
   const clusterId = randomBytes(16).toString("base64url");
-  await run(java, ["-cp", classpath, `-Dlog4j.configuration=file:${log4j}`, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props], {
+  await run(java, ["-cp", classpath, `-Dlog4j.configuration=file:${log4j}`, "kafka.tools.StorageTool", "format", `--cluster-id=${clusterId}`, "-c", props], {
     maxBuffer: 16 << 20,
   });
   const brokers = `127.0.0.1:${port}`;

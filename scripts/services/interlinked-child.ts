@@ -1,5 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { eventually } from "./clients";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { waitUntil } from "./process";
+
+const startScript = join(dirname(fileURLToPath(import.meta.url)), "..", "start.ts");
 
 export interface ChildInterlinked {
   child: ChildProcess;
@@ -11,7 +15,7 @@ export interface ChildInterlinked {
 /** Runs the real entry point (`npm start` = tsx scripts/start.ts) as its own process with `env` on top of this one's. */
 export function spawnInterlinked(env: Record<string, string>): ChildInterlinked {
   let output = "";
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", startScript], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -27,9 +31,5 @@ export function spawnInterlinked(env: Record<string, string>): ChildInterlinked 
 
 /** Waits until GET /health/ready answers 200. */
 export async function waitReady(url: string, timeoutMs = 30_000): Promise<void> {
-  await eventually(
-    () => fetch(`${url}/health/ready`).then((r) => r.status, () => 0),
-    (status) => status === 200,
-    timeoutMs,
-  );
+  await waitUntil(`${url}/health/ready`, async () => (await fetch(`${url}/health/ready`)).status === 200, { timeoutMs });
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "room_messages" ALTER COLUMN "stored_at" SET DEFAULT clock_timestamp();
