@@ -1,6 +1,6 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Env } from "hono";
-import { AppError, ErrorCode } from "../core/errors";
+import { validationError } from "../core/validation";
 
 /** The error body of every failure (docs/PROTOCOL.md lists the codes). */
 export const errorSchema = z
@@ -29,11 +29,7 @@ export function json<S extends z.ZodType>(schema: S, description: string) {
 export function openApiApp<E extends Env>(): OpenAPIHono<E> {
   return new OpenAPIHono<E>({
     defaultHook: (result) => {
-      if (result.success) return;
-      const issue = result.error.issues[0];
-      const path = issue?.path.join(".") || "request";
-      const code = issue?.path[0] === "room" ? ErrorCode.InvalidRoomName : ErrorCode.InvalidPayload;
-      throw new AppError(code, `${path}: ${issue?.message ?? "invalid"}`);
+      if (!result.success) throw validationError(result.error);
     },
   });
 }

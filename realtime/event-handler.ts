@@ -1,17 +1,10 @@
 import type { z } from "zod";
 import { AppError, ErrorCode, toAppError } from "../core/errors";
+import { validationError } from "../core/validation";
 import type { RealtimeSocket } from "./types";
 
 type AckFn = (response: unknown) => void;
 type Listener = (...args: unknown[]) => void;
-
-/** The invalid payload as an AppError: a bad room name gets its own code (1004), the rest 1001. */
-export function payloadError(error: z.ZodError): AppError {
-  const issue = error.issues[0];
-  const path = issue?.path.join(".") || "payload";
-  const code = issue?.path[0] === "room" ? ErrorCode.InvalidRoomName : ErrorCode.InvalidPayload;
-  return new AppError(code, `${path}: ${issue?.message ?? "invalid"}`);
-}
 
 /** Answers an event with an error: through its ack when it has one, else as `app:error`. */
 export function replyError(socket: RealtimeSocket, event: string, ack: AckFn | undefined, err: unknown): void {
@@ -36,7 +29,7 @@ export function onEvent<S extends z.ZodType>(
     void (async () => {
       try {
         const parsed = schema.safeParse(args[0]);
-        if (!parsed.success) throw payloadError(parsed.error);
+        if (!parsed.success) throw validationError(parsed.error);
         const result = await handler(parsed.data);
         ack?.(result);
       } catch (err) {
