@@ -1,4 +1,4 @@
-import { SignJWT, errors as joseErrors, jwtVerify } from "jose";
+import { SignJWT, createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTHeaderParameters } from "jose";
 import { z } from "zod";
 import { AppError, ErrorCode } from "./errors";
 import { tenantIdSchema, userIdSchema } from "./tenancy";
@@ -25,17 +25,31 @@ export interface AuthOptions {
   audience: string;
   /** Lifetime of tokens minted by `signToken`, seconds. Default 3600. */
   tokenTtlSeconds: number;
+  /** Public keys for RS256 / ES256 tokens: a JWKS document (from a file) or the URL serving one. */
+  jwks?: JSONWebKeySet | URL;
 }
+
+type PublicKey = Awaited<ReturnType<ReturnType<typeof createLocalJWKSet>>>;
+
+/** Algorithms accepted: HS256 with the secret; RS256 and ES256 only with keys from the JWKS. */
+const ASYMMETRIC = ["RS256", "ES256"];
 
 const claimsSchema = z.object({ sub: userIdSchema, tenant: tenantIdSchema, role: roleSchema, exp: z.number().int() });
 
 /** Issues and verifies HS256 JWTs with a pinned algorithm and checked `iss` / `aud`. */
 export class TokenService {
   private readonly key: Uint8Array;
+  private readonly jwks: ((header: JWTHeaderParameters) => Promise<PublicKey | Uint8Array>) | undefined;
+  private readonly algorithms: string[];
 
   constructor(private readonly options: AuthOptions) {
     if (Buffer.byteLength(options.secret) < 32) throw new Error("auth secret must be at least 32 bytes");
     this.key = new TextEncoder().encode(options.secret);
+    if (options.jwks) {
+      const set = options.jwks instanceof URL ? createRemoteJWKSet(options.jwks, { cooldownDuration: 30_000 }) : createLocalJWKSet(options.jwks);
+      this.jwks = (header) => set(header);
+    }
+    this.algorithms = options.jwks ? ["HS256", ...ASYMMETRIC] : ["HS256"];
   }
 
   async sign(input: { tenant: string; user: string; role: Role; ttlSeconds?: number }): Promise<string> {
@@ -55,8 +69,14 @@ export class TokenService {
     if (typeof token !== "string" || token.length === 0) throw new AppError(ErrorCode.Unauthorized, "token required");
     let payload: unknown;
     try {
-      ({ payload } = await jwtVerify(token, this.key, {
-        algorithms: ["HS256"],
+      // The key follows the (pinned) algorithm: HS256 only with the secret, RS256/ES256 only from the JWKS.
+      const keyFor = async (header: JWTHeaderParameters): Promise<PublicKey | Uint8Array> => {
+        if (header.alg === "HS256") return this.key;
+        if (this.jwks && ASYMMETRIC.includes(header.alg)) return this.jwks(header);
+        throw new joseErrors.JOSEAlgNotAllowed(`alg ${header.alg} not allowed`);
+      };
+      ({ payload } = await jwtVerify(token, keyFor, {
+        algorithms: this.algorithms,
         issuer: this.options.issuer,
         audience: this.options.audience,
         requiredClaims: ["exp", "sub"],

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
+import type { JSONWebKeySet } from "jose";
 import { join } from "node:path";
 import { authDefaults, isEmbedded, realtimeDefaults, type InterlinkedConfig, type ProcessRole } from "./config";
 
@@ -58,6 +59,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
       issuer: env.AUTH_ISSUER || authDefaults.issuer,
       audience: env.AUTH_AUDIENCE || authDefaults.audience,
       tokenTtlSeconds: int(env, "AUTH_TOKEN_TTL", authDefaults.tokenTtlSeconds),
+      jwks: env.AUTH_JWKS_URL ? new URL(env.AUTH_JWKS_URL) : env.AUTH_JWKS_FILE ? (JSON.parse(readFileSync(env.AUTH_JWKS_FILE, "utf8")) as JSONWebKeySet) : undefined,
     },
     realtime: {
       maxMessageBytes: int(env, "MAX_MESSAGE_BYTES", realtimeDefaults.maxMessageBytes),
