@@ -1,0 +1,140 @@
+import type { Redis } from "ioredis";
+import type { PresenceStatus, PresenceStore, SessionRef } from "./presence-store";
+
+const AGGREGATE = `
+local function status(key)
+  local vals = redis.call('HVALS', key)
+  if #vals == 0 then return 'offline' end
+  for _, v in ipairs(vals) do if v == 'online' then return 'online' end end
+  return 'away'
+end`;
+
+const CONNECT = `
+local had = redis.call('HLEN', KEYS[1])
+redis.call('HSET', KEYS[1], ARGV[1], 'online')
+redis.call('HSET', KEYS[2], 'tenant', ARGV[2], 'user', ARGV[3], 'node', ARGV[4])
+redis.call('SADD', KEYS[3], ARGV[1])
+if had == 0 then return 1 else return 0 end`;
+
+// KEYS: user hash, session hash, node set, session rooms; ARGV: sid, room key prefix, user
+const DISCONNECT = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return {0} end
+local out = {0}
+for _, room in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+  local rk = ARGV[2] .. room
+  local n = redis.call('HINCRBY', rk, ARGV[3], -1)
+  if n <= 0 then redis.call('HDEL', rk, ARGV[3]); table.insert(out, room) end
+end
+redis.call('DEL', KEYS[4], KEYS[2])
+redis.call('SREM', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[1], ARGV[1])
+if redis.call('HLEN', KEYS[1]) == 0 then out[1] = 1 end
+return out`;
+
+const SET_STATUS = `${AGGREGATE}
+local before = status(KEYS[1])
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return {before, status(KEYS[1])}`;
+
+// KEYS: session hash, session rooms, room hash; ARGV: room, user
+const JOIN = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+if redis.call('HINCRBY', KEYS[3], ARGV[2], 1) == 1 then return 1 else return 0 end`;
+
+const LEAVE = `
+if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+local n = redis.call('HINCRBY', KEYS[2], ARGV[2], -1)
+if n <= 0 then redis.call('HDEL', KEYS[2], ARGV[2]); return 1 end
+return 0`;
+
+/**
+ * PresenceStore on Redis (one instance or a primary; the scripts touch room keys they compute, so not
+ * Redis Cluster). Keys under `{prefix}p:`: `u:{tenant}:{user}` sid→status, `s:{sid}` session, `sr:{sid}`
+ * its rooms, `r:{tenant}:{room}` user→sessions in room, `n:{node}` sids, `nodes` node→last heartbeat.
+ */
+export class RedisPresenceStore implements PresenceStore {
+  private readonly p: string;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    private readonly nodeTtlMs = 10_000,
+  ) {
+    this.p = `${prefix}p:`;
+  }
+
+  private keys(ref: SessionRef, node = "") {
+    return {
+      user: `${this.p}u:${ref.tenant}:${ref.user}`,
+      session: `${this.p}s:${ref.sessionId}`,
+      node: `${this.p}n:${node}`,
+      rooms: `${this.p}sr:${ref.sessionId}`,
+      roomPrefix: `${this.p}r:${ref.tenant}:`,
+    };
+  }
+
+  async connect(ref: SessionRef, node: string): Promise<{ cameOnline: boolean }> {
+    const k = this.keys(ref, node);
+    const first = await this.redis.eval(CONNECT, 3, k.user, k.session, k.node, ref.sessionId, ref.tenant, ref.user, node);
+    return { cameOnline: first === 1 };
+  }
+
+  async disconnect(ref: SessionRef): Promise<{ wentOffline: boolean; leftRooms: string[] }> {
+    const node = await this.redis.hget(`${this.p}s:${ref.sessionId}`, "node");
+    const k = this.keys(ref, node ?? "");
+    const [off, ...left] = (await this.redis.eval(DISCONNECT, 4, k.user, k.session, k.node, k.rooms, ref.sessionId, k.roomPrefix, ref.user)) as [number, ...string[]];
+    return { wentOffline: off === 1, leftRooms: left };
+  }
+
+  async setStatus(ref: SessionRef, status: "online" | "away"): Promise<{ before: PresenceStatus; after: PresenceStatus }> {
+    const [before, after] = (await this.redis.eval(SET_STATUS, 1, this.keys(ref).user, ref.sessionId, status)) as [PresenceStatus, PresenceStatus];
+    return { before, after };
+  }
+
+  async statuses(tenant: string, users: string[]): Promise<Record<string, PresenceStatus>> {
+    if (users.length === 0) return {};
+    const pipeline = this.redis.pipeline();
+    for (const u of users) pipeline.hvals(`${this.p}u:${tenant}:${u}`);
+    const results = (await pipeline.exec()) ?? [];
+    return Object.fromEntries(
+      users.map((u, i) => {
+        const vals = (results[i]?.[1] as string[] | undefined) ?? [];
+        return [u, vals.length === 0 ? "offline" : vals.includes("online") ? "online" : "away"];
+      }),
+    );
+  }
+
+  async joinRoom(ref: SessionRef, room: string): Promise<{ firstInRoom: boolean }> {
+    const k = this.keys(ref);
+    return { firstInRoom: (await this.redis.eval(JOIN, 3, k.session, k.rooms, `${k.roomPrefix}${room}`, room, ref.user)) === 1 };
+  }
+
+  async leaveRoom(ref: SessionRef, room: string): Promise<{ lastInRoom: boolean }> {
+    const k = this.keys(ref);
+    return { lastInRoom: (await this.redis.eval(LEAVE, 2, k.rooms, `${k.roomPrefix}${room}`, room, ref.user)) === 1 };
+  }
+
+  async roomMembers(tenant: string, room: string): Promise<string[]> {
+    return (await this.redis.hkeys(`${this.p}r:${tenant}:${room}`)).sort();
+  }
+
+  async heartbeat(node: string): Promise<{ wasMissing: boolean }> {
+    return { wasMissing: (await this.redis.zadd(`${this.p}nodes`, Date.now(), node)) === 1 };
+  }
+
+  async reapDeadNodes(): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
+    const dead = await this.redis.zrangebyscore(`${this.p}nodes`, "-inf", Date.now() - this.nodeTtlMs);
+    const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];
+    for (const node of dead) {
+      if ((await this.redis.zrem(`${this.p}nodes`, node)) !== 1) continue; // another node reaps it
+      for (const sessionId of await this.redis.smembers(`${this.p}n:${node}`)) {
+        const s = await this.redis.hgetall(`${this.p}s:${sessionId}`);
+        if (!s.tenant || !s.user) continue;
+        out.push({ tenant: s.tenant, user: s.user, ...(await this.disconnect({ tenant: s.tenant, user: s.user, sessionId })) });
+      }
+      await this.redis.del(`${this.p}n:${node}`);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,74 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import type { PresenceStore, SessionRef } from "./presence-store";
+
+/** The PresenceStore contract; `open(nodeTtlMs)` returns two handles on one shared store (two nodes). */
+export function runPresenceStoreContract(name: string, open: (nodeTtlMs: number) => Promise<[PresenceStore, PresenceStore]>): void {
+  describe(`PresenceStore contract: ${name}`, () => {
+    const session = (tenant: string, user: string): SessionRef => ({ tenant, user, sessionId: randomUUID() });
+
+    it("keeps a user online until the last session closes, and reports each transition once", async () => {
+      const [a, b] = await open(10_000);
+      const t = `t-${randomUUID()}`;
+      const s1 = session(t, "ann");
+      const s2 = session(t, "ann");
+      expect(await a.connect(s1, "n1")).toEqual({ cameOnline: true });
+      expect(await b.connect(s2, "n2")).toEqual({ cameOnline: false });
+      expect(await a.statuses(t, ["ann", "bob"])).toEqual({ ann: "online", bob: "offline" });
+      expect((await a.disconnect(s1)).wentOffline).toBe(false);
+      expect(await b.statuses(t, ["ann"])).toEqual({ ann: "online" });
+      expect((await b.disconnect(s2)).wentOffline).toBe(true);
+      expect((await b.disconnect(s2)).wentOffline).toBe(false);
+      expect(await a.statuses(t, ["ann"])).toEqual({ ann: "offline" });
+    });
+
+    it("is away only when every session is away", async () => {
+      const [a] = await open(10_000);
+      const t = `t-${randomUUID()}`;
+      const [s1, s2] = [session(t, "cy"), session(t, "cy")];
+      await a.connect(s1, "n1");
+      await a.connect(s2, "n1");
+      expect(await a.setStatus(s1, "away")).toEqual({ before: "online", after: "online" });
+      expect(await a.setStatus(s2, "away")).toEqual({ before: "online", after: "away" });
+      expect(await a.setStatus(s1, "online")).toEqual({ before: "away", after: "online" });
+    });
+
+    it("lists room members across nodes and reports first-in and last-out once per user", async () => {
+      const [a, b] = await open(10_000);
+      const t = `t-${randomUUID()}`;
+      const [s1, s2, s3] = [session(t, "ann"), session(t, "ann"), session(t, "bob")];
+      await a.connect(s1, "n1");
+      await b.connect(s2, "n2");
+      await b.connect(s3, "n2");
+      expect(await a.joinRoom(s1, "math")).toEqual({ firstInRoom: true });
+      expect(await b.joinRoom(s2, "math")).toEqual({ firstInRoom: false });
+      expect(await b.joinRoom(s2, "math")).toEqual({ firstInRoom: false });
+      expect(await b.joinRoom(s3, "math")).toEqual({ firstInRoom: true });
+      expect(await a.roomMembers(t, "math")).toEqual(["ann", "bob"]);
+      expect(await a.leaveRoom(s1, "math")).toEqual({ lastInRoom: false });
+      expect(await b.disconnect(s2)).toEqual({ wentOffline: false, leftRooms: ["math"] });
+      expect(await a.roomMembers(t, "math")).toEqual(["bob"]);
+      expect(await a.roomMembers(`other-${t}`, "math")).toEqual([]);
+    });
+
+    it("reaps the sessions of a node that stopped heartbeating, once", async () => {
+      const [a, b] = await open(200);
+      const t = `t-${randomUUID()}`;
+      const dead = `dead-${randomUUID()}`;
+      const alive = `alive-${randomUUID()}`;
+      expect(await a.heartbeat(dead)).toEqual({ wasMissing: true });
+      await b.heartbeat(alive);
+      const [s1, s2] = [session(t, "dan"), session(t, "eve")];
+      await a.connect(s1, dead);
+      await a.joinRoom(s1, "r");
+      await b.connect(s2, alive);
+      await new Promise((r) => setTimeout(r, 300));
+      await b.heartbeat(alive);
+      const [ra, rb] = await Promise.all([a.reapDeadNodes(), b.reapDeadNodes()]);
+      const reaped = [...ra, ...rb].filter((x) => x.tenant === t);
+      expect(reaped).toEqual([{ tenant: t, user: "dan", wentOffline: true, leftRooms: ["r"] }]);
+      expect(await b.statuses(t, ["dan", "eve"])).toEqual({ dan: "offline", eve: "online" });
+      expect(await a.heartbeat(dead)).toEqual({ wasMissing: true });
+    });
+  });
+}

@@ -1,0 +1,32 @@
+export type PresenceStatus = "online" | "away" | "offline";
+
+export interface SessionRef {
+  tenant: string;
+  user: string;
+  sessionId: string;
+}
+
+/**
+ * Cluster-wide presence: sessions (sockets) of users on nodes, and which users are in which room.
+ *
+ * Guarantees:
+ * - Each call is atomic; `cameOnline` / `wentOffline` / `firstInRoom` / `lastInRoom` are true for exactly
+ *   one caller when several race, so each transition is announced once.
+ * - A user is online while any session is online, away while all are away, offline with none.
+ * - Sessions of a node that stops heartbeating for `nodeTtlMs` are removed by `reapDeadNodes` (any node
+ *   may call it; each dead node is reaped once), and the transitions this causes are returned.
+ */
+export interface PresenceStore {
+  connect(session: SessionRef, node: string): Promise<{ cameOnline: boolean }>;
+  disconnect(session: SessionRef): Promise<{ wentOffline: boolean; leftRooms: string[] }>;
+  /** Sets one session's status; returns the user's status before and after. */
+  setStatus(session: SessionRef, status: "online" | "away"): Promise<{ before: PresenceStatus; after: PresenceStatus }>;
+  statuses(tenant: string, users: string[]): Promise<Record<string, PresenceStatus>>;
+  joinRoom(session: SessionRef, room: string): Promise<{ firstInRoom: boolean }>;
+  leaveRoom(session: SessionRef, room: string): Promise<{ lastInRoom: boolean }>;
+  /** Users with at least one session in the room. */
+  roomMembers(tenant: string, room: string): Promise<string[]>;
+  /** Marks the node alive; `wasMissing` when it had been reaped (or never beat): the node must re-register its sessions. */
+  heartbeat(node: string): Promise<{ wasMissing: boolean }>;
+  reapDeadNodes(): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>>;
+}
