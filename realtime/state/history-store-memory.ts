@@ -1,0 +1,35 @@
+import { historyDefaults, type HistoryOptions, type HistoryStore } from "./history-store";
+
+/** In-process HistoryStore (embedded default). */
+export class MemoryHistoryStore implements HistoryStore {
+  private readonly streams = new Map<string, { entries: Map<number, string>; expires: number }>();
+  private readonly options: HistoryOptions;
+
+  constructor(options: Partial<HistoryOptions> = {}) {
+    this.options = { ...historyDefaults, ...options };
+  }
+
+  async append(stream: string, seq: number, payload: string): Promise<void> {
+    let s = this.streams.get(stream);
+    if (!s || s.expires < Date.now()) {
+      s = { entries: new Map(), expires: 0 };
+      this.streams.set(stream, s);
+    }
+    s.entries.set(seq, payload);
+    s.expires = Date.now() + this.options.ttlSeconds * 1000;
+    if (s.entries.size > this.options.size) {
+      const seqs = [...s.entries.keys()].sort((a, b) => a - b);
+      for (const old of seqs.slice(0, seqs.length - this.options.size)) s.entries.delete(old);
+    }
+  }
+
+  async since(stream: string, after: number, limit: number): Promise<Array<{ seq: number; payload: string }>> {
+    const s = this.streams.get(stream);
+    if (!s || s.expires < Date.now()) return [];
+    return [...s.entries]
+      .filter(([seq]) => seq > after)
+      .sort(([a], [b]) => a - b)
+      .slice(0, limit)
+      .map(([seq, payload]) => ({ seq, payload }));
+  }
+}

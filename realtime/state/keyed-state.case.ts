@@ -1,0 +1,47 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import type { KeyedState } from "./keyed-state";
+
+/** `open` returns two handles on one shared store (two nodes). */
+export function runKeyedStateContract(name: string, open: () => Promise<[KeyedState, KeyedState]>): void {
+  describe(`KeyedState contract: ${name}`, () => {
+    it("gives a claim to one caller, then pending, then the completed result", async () => {
+      const [a, b] = await open();
+      const key = randomUUID();
+      const claims = await Promise.all([a.claim(key, 60), b.claim(key, 60), a.claim(key, 60)]);
+      expect(claims.filter((c) => c.state === "claimed")).toHaveLength(1);
+      expect(claims.filter((c) => c.state === "pending")).toHaveLength(2);
+      await a.complete(key, '{"id":1}', 60);
+      expect(await b.claim(key, 60)).toEqual({ state: "done", result: '{"id":1}' });
+      await b.release(key);
+      expect(await a.claim(key, 60)).toEqual({ state: "claimed" });
+    });
+
+    it("sets flags with a ttl", async () => {
+      const [a, b] = await open();
+      const key = randomUUID();
+      expect(await a.isFlagged(key)).toBe(false);
+      await a.flag(key, 1);
+      expect(await b.isFlagged(key)).toBe(true);
+      await new Promise((r) => setTimeout(r, 1_100));
+      expect(await b.isFlagged(key)).toBe(false);
+    });
+
+    it("grants exactly `limit` leases under a concurrent storm, frees expired and dropped ones", async () => {
+      const [a, b] = await open();
+      const scope = randomUUID();
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).lease(scope, `s${i}`, 10, 300)));
+      expect(results.filter((r) => r.granted)).toHaveLength(10);
+      expect(await a.lease(scope, "s0", 10, 300)).toMatchObject({ granted: results[0]?.granted });
+      expect(await b.leaseCount(scope)).toBe(10);
+      const holder = `s${results.findIndex((r) => r.granted)}`;
+      await a.dropLease(scope, holder);
+      expect(await b.leaseCount(scope)).toBe(9);
+      const kept = results.flatMap((r, i) => (r.granted && `s${i}` !== holder ? [`s${i}`] : [])).slice(0, 3);
+      await new Promise((r) => setTimeout(r, 150));
+      await b.renewLeases(scope, kept, 1_000);
+      await new Promise((r) => setTimeout(r, 250));
+      expect(await a.leaseCount(scope)).toBe(3);
+    });
+  });
+}
