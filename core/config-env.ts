@@ -66,6 +66,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
       maxHttpBufferSize: int(env, "MAX_HTTP_BUFFER_SIZE", realtimeDefaults.maxHttpBufferSize),
       pingIntervalMs: int(env, "PING_INTERVAL_MS", realtimeDefaults.pingIntervalMs),
       pingTimeoutMs: int(env, "PING_TIMEOUT_MS", realtimeDefaults.pingTimeoutMs),
+      perSocketEventsPerSecond: int(env, "SOCKET_EVENTS_PER_SECOND", realtimeDefaults.perSocketEventsPerSecond),
+      maxSocketBufferBytes: int(env, "SOCKET_MAX_BUFFER_BYTES", realtimeDefaults.maxSocketBufferBytes),
+      engine: env.REALTIME_ENGINE === "uws" ? "uws" : "ws",
     },
   };
 }

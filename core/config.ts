@@ -11,6 +11,12 @@ export interface RealtimeOptions {
   /** Engine.IO ping interval / timeout, ms. Defaults 25,000 / 20,000 (Socket.IO's). */
   pingIntervalMs: number;
   pingTimeoutMs: number;
+  /** Inbound events one socket may send per second; more are refused with 3003. Default 50. */
+  perSocketEventsPerSecond: number;
+  /** Bytes a socket's send buffer may hold before it is disconnected as a slow consumer (5003). Default 1 MiB. */
+  maxSocketBufferBytes: number;
+  /** Engine: Node http + ws ("ws", default) or uWebSockets.js ("uws"). */
+  engine: "ws" | "uws";
 }
 
 export const realtimeDefaults: RealtimeOptions = {
@@ -18,6 +24,9 @@ export const realtimeDefaults: RealtimeOptions = {
   maxHttpBufferSize: 1_000_000,
   pingIntervalMs: 25_000,
   pingTimeoutMs: 20_000,
+  perSocketEventsPerSecond: 50,
+  maxSocketBufferBytes: 1 << 20,
+  engine: "ws",
 };
 
 /**

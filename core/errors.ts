@@ -20,21 +20,31 @@ export const ErrorCode = {
   TokenInvalid: 2001,
   TokenExpired: 2002,
   Forbidden: 2003,
+  Muted: 2004,
 
   RateLimited: 3000,
+  ConnectionQuota: 3001,
+  MessageRate: 3002,
+  SocketRate: 3003,
+  BroadcastTooLarge: 3004,
 
   NotFound: 4000,
   NotInRoom: 4001,
   Conflict: 4002,
+  InProgress: 4003,
 
   Internal: 5000,
   Unavailable: 5001,
   Timeout: 5002,
+  SlowConsumer: 5003,
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-const temporaryCodes = new Set<number>([ErrorCode.RateLimited, ErrorCode.Unavailable, ErrorCode.Timeout]);
+const temporaryCodes = new Set<number>([
+  ErrorCode.RateLimited, ErrorCode.ConnectionQuota, ErrorCode.MessageRate, ErrorCode.SocketRate,
+  ErrorCode.InProgress, ErrorCode.Unavailable, ErrorCode.Timeout, ErrorCode.SlowConsumer,
+]);
 
 /** The HTTP status the API answers with for a code. */
 export function httpStatusOf(code: number): number {

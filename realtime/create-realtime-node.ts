@@ -1,31 +1,28 @@
-import type { Server as HttpServer } from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
 import type { Redis } from "ioredis";
 import { Server } from "socket.io";
-import type { TokenService } from "../core/auth";
-import type { RealtimeOptions } from "../core/config";
 import { authMiddleware } from "./auth-middleware";
-import { userRoomOf } from "./fanout/socket-fanout";
 import { rejectUnknownEvents } from "./event-handler";
-import { registerRoomHandlers, roomEvents } from "./room-handlers";
-import type { RoomMessagePublisher } from "./room-messages";
+import { applyKick } from "./handlers/moderation";
+import { connectionQuotaMiddleware, onConnection } from "./lifecycle";
+import { startMaintenance } from "./maintenance";
+import { MessagePublisher } from "./room-messages";
+import type { RealtimeServices } from "./services";
 import type { RealtimeServer } from "./types";
 
-export interface RealtimeNodeDeps {
-  tokens: TokenService;
-  publisher: RoomMessagePublisher;
-  /** Publisher and subscriber connections for @socket.io/redis-adapter; absent → single-node adapter. */
-  adapter?: { pub: Redis; sub: Redis; key: string };
-}
-
 export interface RealtimeNode {
+  /** Not yet attached: call `io.attach(httpServer)` (ws engine) or `io.attachApp(uwsApp)` (uWS engine). */
   io: RealtimeServer;
   close(): Promise<void>;
 }
 
-/** A Socket.IO node on `httpServer` at /socket.io: auth, tenant-scoped rooms, validated events. */
-export function createRealtimeNode(httpServer: HttpServer, options: RealtimeOptions, deps: RealtimeNodeDeps): RealtimeNode {
-  const io: RealtimeServer = new Server(httpServer, {
+/**
+ * A Socket.IO node: auth and connection quota at the handshake, presence, tenant-scoped rooms, chat,
+ * moderation, recovery, validated events with numbered errors, and the node's periodic duties.
+ */
+export function createRealtimeNode(services: RealtimeServices, adapter?: { pub: Redis; sub: Redis; key: string }): RealtimeNode {
+  const { options } = services;
+  const io: RealtimeServer = new Server({
     path: "/socket.io",
     maxHttpBufferSize: options.maxHttpBufferSize,
     pingInterval: options.pingIntervalMs,
@@ -33,20 +30,24 @@ export function createRealtimeNode(httpServer: HttpServer, options: RealtimeOpti
     serveClient: false,
     cors: { origin: true, credentials: true },
   });
-  if (deps.adapter) io.adapter(createAdapter(deps.adapter.pub, deps.adapter.sub, { key: deps.adapter.key }));
-  io.use(authMiddleware(deps.tokens));
+  if (adapter) io.adapter(createAdapter(adapter.pub, adapter.sub, { key: adapter.key }));
+  const publisher = new MessagePublisher(services.bus, services.sequences, services.history);
+  io.use(authMiddleware(services.tokens));
+  io.use(connectionQuotaMiddleware(services));
   io.on("connection", (socket) => {
-    const { tenant, user } = socket.data.principal;
-    void socket.join(userRoomOf(tenant, user));
-    registerRoomHandlers(socket, { publisher: deps.publisher, maxMessageBytes: options.maxMessageBytes });
-    rejectUnknownEvents(socket, roomEvents);
+    onConnection(io, services, publisher, socket);
+    rejectUnknownEvents(socket, services.metrics);
   });
+  io.on("kick", (info) => void applyKick(io, info, (s, r) => services.presence.leaveRoom(s, r)).catch((err: unknown) => console.error("[realtime] kick failed", err)));
+  const stopMaintenance = startMaintenance(io, services);
   return {
     io,
-    close: () =>
-      new Promise<void>((resolve) => {
-        io.disconnectSockets(true);
-        void io.close(() => resolve());
-      }),
+    close: async () => {
+      stopMaintenance();
+      const sockets = [...io.of("/").sockets.values()];
+      io.disconnectSockets(true);
+      await Promise.allSettled(sockets.map((s) => services.presence.disconnect(s.data.session)));
+      await new Promise<void>((resolve) => void io.close(() => resolve()));
+    },
   };
 }

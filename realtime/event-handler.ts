@@ -1,5 +1,6 @@
-import type { z } from "zod";
+import type { Metrics } from "../core/metrics/registry";
 import { AppError, ErrorCode, toAppError } from "../core/errors";
+import { inbound, type AckOf, type InboundEvent, type Payload } from "../core/events";
 import { validationError } from "../core/validation";
 import type { RealtimeSocket } from "./types";
 
@@ -7,44 +8,68 @@ type AckFn = (response: unknown) => void;
 type Listener = (...args: unknown[]) => void;
 
 /** Answers an event with an error: through its ack when it has one, else as `app:error`. */
-export function replyError(socket: RealtimeSocket, event: string, ack: AckFn | undefined, err: unknown): void {
+export function replyError(socket: RealtimeSocket, event: string, ack: AckFn | undefined, err: unknown): AppError {
   const appError = toAppError(err);
   if (appError.code === ErrorCode.Internal) console.error(`[realtime] ${event} failed`, appError.cause ?? appError);
   if (ack) ack({ error: appError.toBody() });
   else socket.emit("app:error", { event, error: appError.toBody() });
+  return appError;
+}
+
+/** A fixed-window count of a socket's inbound events; past `perSecond` events are refused with 3003. */
+export class SocketRate {
+  private windowStart = 0;
+  private count = 0;
+
+  constructor(private readonly perSecond: number) {}
+
+  take(): void {
+    const now = Date.now();
+    if (now - this.windowStart >= 1_000) {
+      this.windowStart = now;
+      this.count = 0;
+    }
+    if (++this.count > this.perSecond) throw new AppError(ErrorCode.SocketRate, `more than ${this.perSecond} events per second on this connection`);
+  }
 }
 
 /**
- * Registers a validated, never-throwing handler: the payload is parsed with `schema`, the result is
- * sent as the ack, and every failure becomes `{ error: { code, message } }`.
+ * Registers a validated, never-throwing handler for an inbound event: the socket's event rate is
+ * counted, the payload parsed with the event's schema (core/events.ts), the result sent as the ack,
+ * and every failure becomes `{ error: { code, message } }`.
  */
-export function onEvent<S extends z.ZodType>(
+export function handle<E extends InboundEvent>(
   socket: RealtimeSocket,
-  event: string,
-  schema: S,
-  handler: (payload: z.infer<S>) => Promise<unknown>,
+  ctx: { rate: SocketRate; metrics: Metrics },
+  event: E,
+  handler: (payload: Payload<E>) => Promise<AckOf[E]>,
 ): void {
   const listener: Listener = (...args) => {
     const ack = typeof args[args.length - 1] === "function" ? (args.pop() as AckFn) : undefined;
     void (async () => {
       try {
-        const parsed = schema.safeParse(args[0]);
+        ctx.rate.take();
+        const parsed = inbound[event].safeParse(args[0]);
         if (!parsed.success) throw validationError(parsed.error);
-        const result = await handler(parsed.data);
+        const result = await handler(parsed.data as Payload<E>);
         ack?.(result);
+        ctx.metrics.realtimeEventsIn.inc({ event, outcome: "ok" });
       } catch (err) {
-        replyError(socket, event, ack, err);
+        const appError = replyError(socket, event, ack, err);
+        ctx.metrics.realtimeEventsIn.inc({ event, outcome: String(appError.code) });
+        if (appError.code >= 3000 && appError.code < 4000) ctx.metrics.quotaRefusals.inc({ quota: String(appError.code) });
       }
     })();
   };
   (socket as unknown as { on(event: string, listener: Listener): void }).on(event, listener);
 }
 
-/** Answers every event not in `known` with 1002 instead of ignoring it. */
-export function rejectUnknownEvents(socket: RealtimeSocket, known: ReadonlySet<string>): void {
+/** Answers every event that is not an inbound event with 1002 instead of ignoring it. */
+export function rejectUnknownEvents(socket: RealtimeSocket, metrics: Metrics): void {
   socket.onAny((event: string, ...args: unknown[]) => {
-    if (known.has(event)) return;
+    if (Object.hasOwn(inbound, event)) return;
     const last = args[args.length - 1];
     replyError(socket, String(event), typeof last === "function" ? (last as AckFn) : undefined, new AppError(ErrorCode.UnknownEvent, `unknown event "${String(event)}"`));
+    metrics.realtimeEventsIn.inc({ event: "unknown", outcome: String(ErrorCode.UnknownEvent) });
   });
 }

@@ -1,29 +1,57 @@
 import type { Principal } from "../core/auth";
 import type { EventBus } from "../core/bus/event-bus";
-import type { RoomMessageCreated } from "../core/contracts/events";
+import type { ChatMessageCreated, RoomMessageCreated } from "../core/contracts/events";
 import { newEvent, publishEvents } from "../core/contracts/streams";
-import type { RoomMessageDelivery } from "../core/events";
+import type { ChatMessageDelivery, RoomMessageDelivery } from "../core/events";
 import { roomKeyOf } from "../core/tenancy";
 import type { SequenceStore } from "./sequence/sequence-store";
+import type { HistoryStore } from "./state/history-store";
 
-/**
- * Accepts a room message: numbers it (contiguous per room), writes it to the bus and resolves only
- * once the bus holds it durably. A refused write rejects with 5001 and the caller acks nothing.
- */
-export class RoomMessagePublisher {
-  constructor(
-    private readonly bus: EventBus,
-    private readonly sequences: SequenceStore,
-  ) {}
-
-  async publish(principal: Principal, room: string, text: string): Promise<RoomMessageCreated> {
-    const seq = await this.sequences.next(roomKeyOf(principal.tenant, room));
-    const event = newEvent("room.message.created", principal.tenant, { room, seq, user: principal.user, text });
-    await publishEvents(this.bus, "roomMessages", [event]);
-    return event;
-  }
-}
+/** Sequence and history keys of a room or a conversation (both inside the tenant). */
+export const roomStream = (tenant: string, room: string): string => roomKeyOf(tenant, room);
+export const chatStream = (tenant: string, conversationId: string): string => `${tenant}:c:${conversationId}`;
 
 export function toDelivery(event: RoomMessageCreated): RoomMessageDelivery {
   return { room: event.data.room, id: event.id, seq: event.data.seq, user: event.data.user, text: event.data.text, sentAt: event.at };
+}
+
+export function toChatDelivery(event: ChatMessageCreated): ChatMessageDelivery {
+  const { conversationId, seq, user, text } = event.data;
+  return { conversationId, id: event.id, seq, user, text, sentAt: event.at };
+}
+
+/**
+ * Accepts room and chat messages: numbers each (contiguous per stream), writes it to the bus, resolves
+ * only once the bus holds it durably, then keeps it in the recent history for recovery. A refused write
+ * rejects with 5001 and the caller acks nothing.
+ */
+export class MessagePublisher {
+  constructor(
+    private readonly bus: EventBus,
+    private readonly sequences: SequenceStore,
+    private readonly history: HistoryStore,
+  ) {}
+
+  async room(principal: Principal, room: string, text: string): Promise<RoomMessageCreated> {
+    const stream = roomStream(principal.tenant, room);
+    const seq = await this.sequences.next(stream);
+    const event = newEvent("room.message.created", principal.tenant, { room, seq, user: principal.user, text });
+    await publishEvents(this.bus, "roomMessages", [event]);
+    await this.remember(stream, seq, toDelivery(event));
+    return event;
+  }
+
+  async chat(principal: Principal, conversationId: string, text: string): Promise<ChatMessageCreated> {
+    const stream = chatStream(principal.tenant, conversationId);
+    const seq = await this.sequences.next(stream);
+    const event = newEvent("chat.message.created", principal.tenant, { conversationId, seq, user: principal.user, text });
+    await publishEvents(this.bus, "chat", [event]);
+    await this.remember(stream, seq, toChatDelivery(event));
+    return event;
+  }
+
+  /** History is a cache: failing to write it costs a database read at recovery, never the message. */
+  private async remember(stream: string, seq: number, delivery: object): Promise<void> {
+    await this.history.append(stream, seq, JSON.stringify(delivery)).catch((err: unknown) => console.error("[realtime] history append failed", err));
+  }
 }

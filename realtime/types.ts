@@ -1,14 +1,19 @@
 import type { Server, Socket } from "socket.io";
 import type { Principal } from "../core/auth";
 import type { ClientToServerEvents, ServerToClientEvents } from "../core/events";
+import type { SessionRef } from "./presence/presence-store";
 
 /** What the server keeps on each socket. */
 export interface SocketData {
   principal: Principal;
+  session: SessionRef;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface InterServerEvents {}
+/** Events between nodes (io.serverSideEmit through the adapter). */
+export interface InterServerEvents {
+  /** Every node makes its sockets of `user` leave `room` (moderation: kick). */
+  kick: (info: { tenant: string; room: string; user: string; by: string }) => void;
+}
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

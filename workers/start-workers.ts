@@ -7,7 +7,7 @@ import type { EventWriter } from "../db/event-writer";
 import type { SocketFanout } from "../realtime/fanout/socket-fanout";
 import { persisterGroup, startStreamConsumer } from "./stream-consumer";
 
-export function toNotificationDelivery(ev: NotificationCreated): NotificationDelivery {
+export function toNotificationDelivery(ev: Pick<NotificationCreated, "id" | "at" | "data">): NotificationDelivery {
   const { feed, title, body, data } = ev.data;
   return { id: ev.id, ...(feed ? { feed } : {}), title, body, ...(data ? { data } : {}), createdAt: ev.at };
 }

@@ -38,6 +38,41 @@ export function createMetrics(nodeId: string) {
       labelNames: ["method", "route", "status"] as const,
       registers: [registry],
     }),
+    realtimeConnections: new Gauge({
+      name: "interlinked_realtime_connections",
+      help: "Open Socket.IO connections on this node, by tenant.",
+      labelNames: ["tenant"] as const,
+      registers: [registry],
+    }),
+    realtimeEventsIn: new Counter({
+      name: "interlinked_realtime_events_in_total",
+      help: "Client events handled, by event and outcome (ok or the error code).",
+      labelNames: ["event", "outcome"] as const,
+      registers: [registry],
+    }),
+    realtimeEventsOut: new Counter({
+      name: "interlinked_realtime_events_out_total",
+      help: "Events this node emitted (a broadcast counts once), by event.",
+      labelNames: ["event"] as const,
+      registers: [registry],
+    }),
+    quotaRefusals: new Counter({
+      name: "interlinked_quota_refusals_total",
+      help: "Refusals by per-tenant and per-socket quotas.",
+      labelNames: ["quota"] as const,
+      registers: [registry],
+    }),
+    recovery: new Counter({
+      name: "interlinked_recovery_total",
+      help: "Recovery requests on (re)join, by stream kind and result (hit = recovered, miss = not).",
+      labelNames: ["kind", "result"] as const,
+      registers: [registry],
+    }),
+    slowConsumers: new Counter({
+      name: "interlinked_slow_consumer_disconnects_total",
+      help: "Sockets disconnected because their send buffer stayed over the bound.",
+      registers: [registry],
+    }),
     apiRateLimited: new Counter({
       name: "interlinked_api_rate_limited_total",
       help: "REST requests refused by the per-tenant rate limit.",

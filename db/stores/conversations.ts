@@ -101,6 +101,17 @@ export class ConversationStore {
     });
   }
 
+  /** Highest stored seq of a conversation, 0 when empty. */
+  maxSeq(tenant: string, id: string): Promise<number> {
+    return withTenant(this.db, tenant, async (tx) => {
+      const [row] = await tx
+        .select({ value: sql<string | null>`max(${chatMessages.seq})` })
+        .from(chatMessages)
+        .where(and(eq(chatMessages.tenantId, tenant), eq(chatMessages.conversationId, id)));
+      return Number(row?.value ?? 0);
+    });
+  }
+
   messages(tenant: string, id: string, options: { afterSeq: number; beforeSeq?: number; limit: number }): Promise<ChatMessageView[]> {
     return withTenant(this.db, tenant, async (tx) => {
       const rows = await tx

@@ -6,6 +6,15 @@ export class MemorySequenceStore implements SequenceStore {
 
   constructor(private readonly seed: SequenceSeed = async () => 0) {}
 
+  current(key: string): Promise<number> {
+    let value = this.counters.get(key);
+    if (!value) {
+      value = this.seed(key);
+      this.counters.set(key, value.catch(() => this.seed(key)));
+    }
+    return value;
+  }
+
   next(key: string): Promise<number> {
     const previous = this.counters.get(key) ?? this.seed(key);
     const next = previous.then((n) => n + 1);

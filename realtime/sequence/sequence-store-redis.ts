@@ -19,6 +19,14 @@ export class RedisSequenceStore implements SequenceStore {
     private readonly seed: SequenceSeed = async () => 0,
   ) {}
 
+  async current(key: string): Promise<number> {
+    const value = await this.redis.get(`${this.prefix}seq:${key}`);
+    if (value !== null) return Number(value);
+    const seeded = await this.seed(key);
+    await this.redis.set(`${this.prefix}seq:${key}`, String(seeded), "NX");
+    return Number(await this.redis.get(`${this.prefix}seq:${key}`));
+  }
+
   async next(key: string): Promise<number> {
     const redisKey = `${this.prefix}seq:${key}`;
     const first = await this.redis.eval(SEEDED_INCR, 1, redisKey, "");

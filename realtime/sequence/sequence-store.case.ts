@@ -21,8 +21,10 @@ export function runSequenceStoreContract(name: string, open: (seed: SequenceSeed
     it("continues after the persisted highest number of a new key", async () => {
       const [a, b] = await open(async () => 41);
       const key = randomUUID();
+      expect(await a.current(key)).toBe(41);
       expect(await a.next(key)).toBe(42);
       expect(await b.next(key)).toBe(43);
+      expect(await a.current(key)).toBe(43);
     });
   });
 }

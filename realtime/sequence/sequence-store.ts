@@ -5,6 +5,8 @@
  */
 export interface SequenceStore {
   next(key: string): Promise<number>;
+  /** The last number handed out for a key (seeded like `next`), without taking one. */
+  current(key: string): Promise<number>;
 }
 
 /** Highest sequence already persisted for a key (0 when none). */

@@ -1,0 +1,80 @@
+import { newEvent, publishEvents } from "../../core/contracts/streams";
+import { AppError, ErrorCode } from "../../core/errors";
+import type { ChatMessageDelivery } from "../../core/events";
+import { handle } from "../event-handler";
+import { userRoomOf } from "../fanout/socket-fanout";
+import { recover } from "../recovery";
+import { chatStream, toChatDelivery } from "../room-messages";
+import { maybeWarn, type HandlerContext } from "./context";
+
+const IDEMPOTENCY_TTL = 600;
+const MEMBERSHIP_CACHE_MS = 30_000;
+
+/** chat:send (idempotent), chat:receipt, chat:typing, chat:sync — members of the conversation only. */
+export function registerChatHandlers(ctx: HandlerContext): void {
+  const { socket, services, io } = ctx;
+  const { state, stores, quotas } = services;
+  const on = <E extends Parameters<typeof handle>[2]>(event: E, fn: Parameters<typeof handle<E>>[3]) => handle(socket, { rate: ctx.rate, metrics: services.metrics }, event, fn);
+  const members = new Map<string, { users: string[]; until: number }>();
+
+  /** The conversation's members when the caller is one (cached 30 s per socket), else 404. */
+  const membersOf = async (conversationId: string): Promise<string[]> => {
+    const hit = members.get(conversationId);
+    if (hit && hit.until > Date.now()) return hit.users;
+    const p = socket.data.principal;
+    const found = await stores.conversations.getForMember(p.tenant, conversationId, p.user);
+    if (!found) throw new AppError(ErrorCode.NotFound, `no conversation ${conversationId}`);
+    members.set(conversationId, { users: found.members, until: Date.now() + MEMBERSHIP_CACHE_MS });
+    return found.members;
+  };
+  const toMembers = (tenant: string, users: string[]) => io.to(users.map((u) => userRoomOf(tenant, u))).except(socket.id);
+
+  on("chat:send", async ({ conversationId, text, key }) => {
+    const p = socket.data.principal;
+    const users = await membersOf(conversationId);
+    const bytes = Buffer.byteLength(text, "utf8");
+    if (bytes > services.options.maxMessageBytes) throw new AppError(ErrorCode.PayloadTooLarge, `text is ${bytes} bytes; the limit is ${services.options.maxMessageBytes}`);
+    const idem = key ? `idem:${p.tenant}:${p.user}:${key}` : undefined;
+    if (idem) {
+      const claim = await state.claim(idem, IDEMPOTENCY_TTL);
+      if (claim.state === "done") return JSON.parse(claim.result) as { id: string; seq: number };
+      if (claim.state === "pending") throw new AppError(ErrorCode.InProgress, `message with key "${key}" is still being accepted`);
+    }
+    try {
+      maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, users.length));
+      const event = await ctx.publisher.chat(p, conversationId, text);
+      const ack = { id: event.id, seq: event.data.seq };
+      if (idem) await state.complete(idem, JSON.stringify(ack), IDEMPOTENCY_TTL);
+      toMembers(p.tenant, users).emit("chat:message", toChatDelivery(event));
+      services.metrics.realtimeEventsOut.inc({ event: "chat:message" });
+      return ack;
+    } catch (err) {
+      if (idem) await state.release(idem);
+      throw err;
+    }
+  });
+
+  on("chat:receipt", async ({ conversationId, kind, upToSeq }) => {
+    const p = socket.data.principal;
+    const users = await membersOf(conversationId);
+    await publishEvents(services.bus, "chat", [newEvent("chat.receipt", p.tenant, { conversationId, user: p.user, kind, upToSeq })]);
+    toMembers(p.tenant, users).emit("chat:receipt", { conversationId, user: p.user, kind, upToSeq });
+    return { conversationId, upToSeq };
+  });
+
+  on("chat:typing", async ({ conversationId }) => {
+    const p = socket.data.principal;
+    const users = await membersOf(conversationId);
+    io.volatile.to(users.filter((u) => u !== p.user).map((u) => userRoomOf(p.tenant, u))).emit("chat:typing", { conversationId, user: p.user });
+    return {};
+  });
+
+  on("chat:sync", async ({ conversationId, since }) => {
+    const p = socket.data.principal;
+    await membersOf(conversationId);
+    const { recovered, messages } = await recover<ChatMessageDelivery>(services, "chat", chatStream(p.tenant, conversationId), since, async (after, limit) =>
+      (await stores.conversations.messages(p.tenant, conversationId, { afterSeq: after, limit })).map((m) => ({ conversationId, ...m })),
+    );
+    return { conversationId, recovered, messages };
+  });
+}

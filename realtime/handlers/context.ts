@@ -1,0 +1,22 @@
+import type { SocketRate } from "../event-handler";
+import type { MessagePublisher } from "../room-messages";
+import type { RealtimeServices } from "../services";
+import type { RealtimeServer, RealtimeSocket } from "../types";
+
+/** What each handler module gets for one socket. */
+export interface HandlerContext {
+  io: RealtimeServer;
+  socket: RealtimeSocket;
+  services: RealtimeServices;
+  publisher: MessagePublisher;
+  rate: SocketRate;
+}
+
+/** Emits a quota warning (80 %) to the socket, at most once per quota per 10 s. */
+export function maybeWarn(ctx: HandlerContext, use: { quota: string; used: number; limit: number; warn: boolean }): void {
+  if (!use.warn) return;
+  const { tenant } = ctx.socket.data.principal;
+  void ctx.services.state.claim(`warned:${tenant}:${use.quota}:${ctx.socket.id}`, 10).then((c) => {
+    if (c.state === "claimed") ctx.socket.emit("quota:warning", { quota: use.quota, used: use.used, limit: use.limit });
+  });
+}

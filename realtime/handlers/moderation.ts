@@ -1,0 +1,67 @@
+import { newEvent, publishEvents } from "../../core/contracts/streams";
+import { AppError, ErrorCode } from "../../core/errors";
+import { socketRoomOf } from "../../core/tenancy";
+import { STAFF, requireRole } from "../../api/auth";
+import { handle } from "../event-handler";
+import { userRoomOf } from "../fanout/socket-fanout";
+import type { RealtimeServer } from "../types";
+import type { HandlerContext } from "./context";
+
+const KICK_SECONDS = 600;
+
+/** Makes this node's sockets of a user leave a room (run on every node for a kick). */
+export async function applyKick(io: RealtimeServer, info: { tenant: string; room: string; user: string; by: string }, presenceLeave: (session: import("../presence/presence-store").SessionRef, room: string) => Promise<{ lastInRoom: boolean }>): Promise<void> {
+  const target = socketRoomOf(info.tenant, info.room);
+  const sockets = await io.local.in(userRoomOf(info.tenant, info.user)).fetchSockets();
+  let left = false;
+  for (const s of sockets) {
+    if (!s.rooms.has(target)) continue;
+    s.leave(target);
+    s.emit("room:kicked", { room: info.room, by: info.by });
+    left = (await presenceLeave(s.data.session, info.room)).lastInRoom || left;
+  }
+  if (left) io.to(target).emit("room:member", { room: info.room, user: info.user, action: "left" });
+}
+
+/** Teacher and admin moderation: room:mute, room:unmute, room:kick, room:delete. */
+export function registerModerationHandlers(ctx: HandlerContext): void {
+  const { socket, services, io } = ctx;
+  const { state } = services;
+  const staff = () => {
+    requireRole(socket.data.principal, STAFF);
+    return socket.data.principal;
+  };
+  const on = <E extends Parameters<typeof handle>[2]>(event: E, fn: Parameters<typeof handle<E>>[3]) => handle(socket, { rate: ctx.rate, metrics: services.metrics }, event, fn);
+
+  on("room:mute", async ({ room, user, seconds }) => {
+    const p = staff();
+    await state.flag(`mute:${p.tenant}:${room}:${user}`, seconds);
+    const until = new Date(Date.now() + seconds * 1000).toISOString();
+    io.to(userRoomOf(p.tenant, user)).emit("room:muted", { room, until });
+    return { room, user, until };
+  });
+
+  on("room:unmute", async ({ room, user }) => {
+    const p = staff();
+    await state.release(`mute:${p.tenant}:${room}:${user}`);
+    return { room, user };
+  });
+
+  on("room:kick", async ({ room, user }) => {
+    const p = staff();
+    if (user === p.user) throw new AppError(ErrorCode.InvalidPayload, "user: cannot kick yourself");
+    await state.flag(`kicked:${p.tenant}:${room}:${user}`, KICK_SECONDS);
+    await services.stores.rooms.removeMember(p.tenant, room, user);
+    const info = { tenant: p.tenant, room, user, by: p.user };
+    io.serverSideEmit("kick", info);
+    await applyKick(io, info, (s, r) => services.presence.leaveRoom(s, r));
+    return { room, user };
+  });
+
+  on("room:delete", async ({ room, id }) => {
+    const p = staff();
+    await publishEvents(services.bus, "roomMessages", [newEvent("room.message.deleted", p.tenant, { room, messageId: id, by: p.user })]);
+    io.to(socketRoomOf(p.tenant, room)).emit("room:deleted", { room, id, by: p.user });
+    return { room, id };
+  });
+}

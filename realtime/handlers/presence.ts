@@ -1,0 +1,39 @@
+import type { PresenceStatus } from "../../core/events";
+import { handle } from "../event-handler";
+import type { RealtimeServer } from "../types";
+import type { HandlerContext } from "./context";
+
+/** The Socket.IO room of those watching a user's presence. */
+export const presenceRoomOf = (tenant: string, user: string): string => `t:${tenant}:presence:${user}`;
+
+/** Tells a user's watchers (on every node) about a status change. */
+export function announcePresence(io: RealtimeServer, tenant: string, user: string, status: PresenceStatus): void {
+  io.to(presenceRoomOf(tenant, user)).emit("presence", { user, status });
+}
+
+/** presence:set, presence:query, presence:subscribe, presence:unsubscribe — within the caller's tenant. */
+export function registerPresenceHandlers(ctx: HandlerContext): void {
+  const { socket, services, io } = ctx;
+  const on = <E extends Parameters<typeof handle>[2]>(event: E, fn: Parameters<typeof handle<E>>[3]) => handle(socket, { rate: ctx.rate, metrics: services.metrics }, event, fn);
+
+  on("presence:set", async ({ status }) => {
+    const p = socket.data.principal;
+    const { before, after } = await services.presence.setStatus(socket.data.session, status);
+    if (before !== after) announcePresence(io, p.tenant, p.user, after);
+    return { status: after };
+  });
+
+  on("presence:query", async ({ users }) => ({ statuses: await services.presence.statuses(socket.data.principal.tenant, users) }));
+
+  on("presence:subscribe", async ({ users }) => {
+    const { tenant } = socket.data.principal;
+    await socket.join(users.map((u) => presenceRoomOf(tenant, u)));
+    return { statuses: await services.presence.statuses(tenant, users) };
+  });
+
+  on("presence:unsubscribe", async ({ users }) => {
+    const { tenant } = socket.data.principal;
+    for (const u of users) await socket.leave(presenceRoomOf(tenant, u));
+    return { users };
+  });
+}

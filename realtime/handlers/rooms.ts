@@ -1,0 +1,90 @@
+import { AppError, ErrorCode } from "../../core/errors";
+import type { RoomMessageDelivery } from "../../core/events";
+import { socketRoomOf } from "../../core/tenancy";
+import { isStaff } from "../../api/auth";
+import { handle } from "../event-handler";
+import { recover } from "../recovery";
+import { roomStream, toDelivery } from "../room-messages";
+import { maybeWarn, type HandlerContext } from "./context";
+
+const IDEMPOTENCY_TTL = 600;
+
+/** room:join (with recovery), room:leave, room:message (idempotent), room:typing, room:members. */
+export function registerRoomHandlers(ctx: HandlerContext): void {
+  const { socket, services, io } = ctx;
+  const { presence, stores, quotas, state } = services;
+  const principal = () => socket.data.principal;
+  const on = <E extends Parameters<typeof handle>[2]>(event: E, fn: Parameters<typeof handle<E>>[3]) => handle(socket, { rate: ctx.rate, metrics: services.metrics }, event, fn);
+
+  on("room:join", async ({ room, since }) => {
+    const p = principal();
+    if (await state.isFlagged(`kicked:${p.tenant}:${room}:${p.user}`)) throw new AppError(ErrorCode.Forbidden, `removed from "${room}" by a moderator`);
+    const registered = await stores.rooms.get(p.tenant, room);
+    if (registered?.private && !isStaff(p) && !(await stores.rooms.isMember(p.tenant, room, p.user))) {
+      throw new AppError(ErrorCode.NotFound, `no room "${room}"`);
+    }
+    const target = socketRoomOf(p.tenant, room);
+    await socket.join(target);
+    const { firstInRoom } = await presence.joinRoom(socket.data.session, room);
+    if (firstInRoom) socket.to(target).emit("room:member", { room, user: p.user, action: "joined" });
+    const members = await presence.roomMembers(p.tenant, room);
+    if (since === undefined) return { room, members };
+    const { recovered, messages } = await recover<RoomMessageDelivery>(services, "room", roomStream(p.tenant, room), since, async (after, limit) =>
+      (await stores.messages.list(p.tenant, room, { afterSeq: after, limit })).map((m) => ({ room, id: m.id, seq: m.seq, user: m.user, text: m.text, sentAt: m.sentAt })),
+    );
+    return { room, members, recovered, messages };
+  });
+
+  on("room:leave", async ({ room }) => {
+    const p = principal();
+    const target = socketRoomOf(p.tenant, room);
+    await socket.leave(target);
+    const { lastInRoom } = await presence.leaveRoom(socket.data.session, room);
+    if (lastInRoom) io.to(target).emit("room:member", { room, user: p.user, action: "left" });
+    return { room };
+  });
+
+  on("room:message", async ({ room, text, key }) => {
+    const p = principal();
+    const target = socketRoomOf(p.tenant, room);
+    if (!socket.rooms.has(target)) throw new AppError(ErrorCode.NotInRoom, `join room "${room}" before sending to it`);
+    const bytes = Buffer.byteLength(text, "utf8");
+    if (bytes > services.options.maxMessageBytes) throw new AppError(ErrorCode.PayloadTooLarge, `text is ${bytes} bytes; the limit is ${services.options.maxMessageBytes}`);
+    if (await state.isFlagged(`mute:${p.tenant}:${room}:${p.user}`)) throw new AppError(ErrorCode.Muted, `muted in "${room}"`);
+    const idem = key ? `idem:${p.tenant}:${p.user}:${key}` : undefined;
+    if (idem) {
+      const claim = await state.claim(idem, IDEMPOTENCY_TTL);
+      if (claim.state === "done") return JSON.parse(claim.result) as { id: string; seq: number };
+      if (claim.state === "pending") throw new AppError(ErrorCode.InProgress, `message with key "${key}" is still being accepted`);
+    }
+    try {
+      const recipients = (await presence.roomMembers(p.tenant, room)).length;
+      maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, recipients));
+      const event = await ctx.publisher.room(p, room, text);
+      const ack = { id: event.id, seq: event.data.seq };
+      if (idem) await state.complete(idem, JSON.stringify(ack), IDEMPOTENCY_TTL);
+      socket.to(target).emit("room:message", toDelivery(event));
+      services.metrics.realtimeEventsOut.inc({ event: "room:message" });
+      return ack;
+    } catch (err) {
+      if (idem) await state.release(idem);
+      throw err;
+    }
+  });
+
+  on("room:typing", async ({ room }) => {
+    const p = principal();
+    const target = socketRoomOf(p.tenant, room);
+    if (!socket.rooms.has(target)) throw new AppError(ErrorCode.NotInRoom, `join room "${room}" first`);
+    socket.volatile.to(target).emit("room:typing", { room, user: p.user });
+    return {};
+  });
+
+  on("room:members", async ({ room }) => {
+    const p = principal();
+    if (!socket.rooms.has(socketRoomOf(p.tenant, room))) throw new AppError(ErrorCode.NotInRoom, `join room "${room}" first`);
+    const users = await presence.roomMembers(p.tenant, room);
+    const statuses = await presence.statuses(p.tenant, users);
+    return { room, members: users.map((user) => ({ user, status: statuses[user] ?? "offline" })) };
+  });
+}

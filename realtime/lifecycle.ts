@@ -1,0 +1,91 @@
+import type { ExtendedError } from "socket.io";
+import { newEvent, publishEvents } from "../core/contracts/streams";
+import { toAppError } from "../core/errors";
+import { socketRoomOf } from "../core/tenancy";
+import { toNotificationDelivery } from "../workers/start-workers";
+import { SocketRate } from "./event-handler";
+import { userRoomOf } from "./fanout/socket-fanout";
+import { armExpiry, registerAccountHandlers } from "./handlers/account";
+import { registerChatHandlers } from "./handlers/chat";
+import { maybeWarn, type HandlerContext } from "./handlers/context";
+import { registerModerationHandlers } from "./handlers/moderation";
+import { announcePresence, registerPresenceHandlers } from "./handlers/presence";
+import { registerRoomHandlers } from "./handlers/rooms";
+import type { QuotaUse } from "./quotas";
+import type { MessagePublisher } from "./room-messages";
+import type { RealtimeServices } from "./services";
+import type { RealtimeServer, RealtimeSocket } from "./types";
+
+const BACKLOG = 50;
+
+function fireAndForget(what: string, work: Promise<unknown>): void {
+  work.catch((err: unknown) => console.error(`[realtime] ${what} failed:`, err instanceof Error ? err.message : err));
+}
+
+/** Handshake step after auth: the tenant's connection quota (a lease per socket); refusal is 3001. */
+export function connectionQuotaMiddleware(services: RealtimeServices) {
+  return (socket: RealtimeSocket, next: (err?: ExtendedError) => void): void => {
+    const { tenant, user } = socket.data.principal;
+    socket.data.session = { tenant, user, sessionId: socket.id };
+    services.quotas.acquireConnection(tenant, socket.id).then(
+      (use) => {
+        (socket as unknown as { quotaUse?: QuotaUse }).quotaUse = use;
+        next();
+      },
+      (err: unknown) => {
+        const e = toAppError(err);
+        services.metrics.quotaRefusals.inc({ quota: "connections" });
+        next(Object.assign(new Error(e.message), { data: e.toBody() }));
+      },
+    );
+  };
+}
+
+/** Sets up a connected socket: presence, its user room, handlers, expiry, missed notifications; and its teardown. */
+export function onConnection(io: RealtimeServer, services: RealtimeServices, publisher: MessagePublisher, socket: RealtimeSocket): void {
+  const { tenant, user, role } = socket.data.principal;
+  const session = socket.data.session;
+  const ctx: HandlerContext = { io, socket, services, publisher, rate: new SocketRate(services.options.perSocketEventsPerSecond) };
+  registerRoomHandlers(ctx);
+  registerModerationHandlers(ctx);
+  registerChatHandlers(ctx);
+  registerPresenceHandlers(ctx);
+  registerAccountHandlers(ctx);
+  armExpiry(socket);
+  void socket.join(userRoomOf(tenant, user));
+  services.metrics.realtimeConnections.inc({ tenant });
+  const quotaUse = (socket as unknown as { quotaUse?: QuotaUse }).quotaUse;
+  if (quotaUse) maybeWarn(ctx, quotaUse);
+
+  const connected = services.presence.connect(session, services.nodeId).then(({ cameOnline }) => {
+    if (cameOnline) announcePresence(io, tenant, user, "online");
+  });
+  fireAndForget("presence connect", connected);
+  fireAndForget(
+    "session event",
+    publishEvents(services.bus, "presence", [newEvent("presence.session.started", tenant, { sessionId: socket.id, user, role, node: services.nodeId })]),
+  );
+  fireAndForget(
+    "notification backlog",
+    services.stores.notifications.list(tenant, user, { unreadOnly: true, limit: BACKLOG }).then(({ items, unread }) => {
+      socket.emit("notification:backlog", {
+        unread,
+        notifications: items.map((n) => toNotificationDelivery({ id: n.id, at: n.createdAt, data: { users: [user], feed: n.feed ?? undefined, title: n.title, body: n.body, data: n.data ?? undefined } })),
+      });
+    }),
+  );
+
+  socket.once("disconnect", () => {
+    services.metrics.realtimeConnections.dec({ tenant });
+    fireAndForget("quota release", services.quotas.releaseConnection(tenant, socket.id));
+    fireAndForget(
+      "presence disconnect",
+      connected.then(async () => {
+        const { wentOffline, leftRooms } = await services.presence.disconnect(session);
+        for (const room of leftRooms) io.to(socketRoomOf(tenant, room)).emit("room:member", { room, user, action: "left" });
+        if (wentOffline) announcePresence(io, tenant, user, "offline");
+      }),
+    );
+    fireAndForget("session event", publishEvents(services.bus, "presence", [newEvent("presence.session.ended", tenant, { sessionId: socket.id, user })]));
+  });
+}

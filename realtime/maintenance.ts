@@ -1,0 +1,64 @@
+import { ErrorCode } from "../core/errors";
+import { socketRoomOf } from "../core/tenancy";
+import { announcePresence } from "./handlers/presence";
+import type { RealtimeServices } from "./services";
+import type { RealtimeServer, RealtimeSocket } from "./types";
+
+/** Heartbeat period; a node silent for NODE_TTL_MS is reaped by the others (kill -9 → offline ≤ ~8 s). */
+export const HEARTBEAT_MS = 2_000;
+export const NODE_TTL_MS = 6_000;
+
+const roomPrefix = (tenant: string): string => socketRoomOf(tenant, "");
+
+/** Bytes waiting in a socket's send path, for either engine and transport. */
+function bufferedBytes(socket: RealtimeSocket): number {
+  const conn = socket.conn as unknown as { writeBuffer?: unknown[]; transport?: { socket?: { bufferedAmount?: number; getBufferedAmount?: () => number } } };
+  const raw = conn.transport?.socket;
+  const wire = typeof raw?.bufferedAmount === "number" ? raw.bufferedAmount : (raw?.getBufferedAmount?.() ?? 0);
+  return wire + (conn.writeBuffer?.length ?? 0) * 256;
+}
+
+/**
+ * The node's periodic duties: heartbeat (re-registering its sessions if it had been reaped), renewing
+ * its sockets' connection leases, reaping dead nodes (and announcing who went offline and left which
+ * room), and disconnecting slow consumers with 5003.
+ */
+export function startMaintenance(io: RealtimeServer, services: RealtimeServices): () => void {
+  let running = false;
+  const tick = async (): Promise<void> => {
+    if (running) return;
+    running = true;
+    try {
+      const sockets = [...io.of("/").sockets.values()];
+      const { wasMissing } = await services.presence.heartbeat(services.nodeId);
+      if (wasMissing) {
+        for (const s of sockets) {
+          await services.presence.connect(s.data.session, services.nodeId);
+          const prefix = roomPrefix(s.data.principal.tenant);
+          for (const r of s.rooms) if (r.startsWith(prefix)) await services.presence.joinRoom(s.data.session, r.slice(prefix.length));
+        }
+      }
+      const byTenant = new Map<string, string[]>();
+      for (const s of sockets) byTenant.set(s.data.principal.tenant, [...(byTenant.get(s.data.principal.tenant) ?? []), s.id]);
+      for (const [tenant, ids] of byTenant) await services.quotas.renewConnections(tenant, ids);
+      for (const gone of await services.presence.reapDeadNodes()) {
+        for (const room of gone.leftRooms) io.to(socketRoomOf(gone.tenant, room)).emit("room:member", { room, user: gone.user, action: "left" });
+        if (gone.wentOffline) announcePresence(io, gone.tenant, gone.user, "offline");
+      }
+      for (const s of sockets) {
+        if (bufferedBytes(s) <= services.options.maxSocketBufferBytes) continue;
+        services.metrics.slowConsumers.inc();
+        s.emit("app:disconnect", { code: ErrorCode.SlowConsumer, message: "send buffer over its bound: reconnect and recover" });
+        s.disconnect(true);
+      }
+    } catch (err) {
+      console.error("[realtime] maintenance failed:", err instanceof Error ? err.message : err);
+    } finally {
+      running = false;
+    }
+  };
+  void tick();
+  const timer = setInterval(() => void tick(), HEARTBEAT_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}

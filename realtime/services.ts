@@ -1,0 +1,35 @@
+import type { TokenService } from "../core/auth";
+import type { EventBus } from "../core/bus/event-bus";
+import type { RealtimeOptions } from "../core/config";
+import type { Metrics } from "../core/metrics/registry";
+import type { RoomMessageStore } from "../db/room-message-store";
+import type { ConversationStore } from "../db/stores/conversations";
+import type { FeedStore } from "../db/stores/feeds";
+import type { NotificationStore } from "../db/stores/notifications";
+import type { RoomStore } from "../db/stores/rooms";
+import type { PresenceStore } from "./presence/presence-store";
+import type { TenantQuotas } from "./quotas";
+import type { SequenceStore } from "./sequence/sequence-store";
+import type { HistoryStore } from "./state/history-store";
+import type { KeyedState } from "./state/keyed-state";
+
+/** Everything a realtime node's handlers use; each seam has an embedded and a distributed implementation. */
+export interface RealtimeServices {
+  nodeId: string;
+  options: RealtimeOptions;
+  tokens: TokenService;
+  bus: EventBus;
+  sequences: SequenceStore;
+  presence: PresenceStore;
+  history: HistoryStore;
+  state: KeyedState;
+  quotas: TenantQuotas;
+  metrics: Metrics;
+  stores: {
+    messages: RoomMessageStore;
+    rooms: RoomStore;
+    conversations: ConversationStore;
+    notifications: NotificationStore;
+    feeds: FeedStore;
+  };
+}

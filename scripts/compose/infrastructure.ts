@@ -1,0 +1,101 @@
+import { Redis } from "ioredis";
+import type { HealthChecks } from "../../api/routes/health";
+import type { EventBus } from "../../core/bus/event-bus";
+import { KafkaEventBus } from "../../core/bus/event-bus-kafka";
+import { MemoryEventBus } from "../../core/bus/event-bus-memory";
+import type { InterlinkedConfig } from "../../core/config";
+import { openDatabase, type DatabaseHandle } from "../../db/database";
+import { DrizzleRoomMessageStore } from "../../db/room-message-store-drizzle";
+import { ClassStore } from "../../db/stores/classes";
+import { ConversationStore } from "../../db/stores/conversations";
+import { FeedStore } from "../../db/stores/feeds";
+import { NotificationStore } from "../../db/stores/notifications";
+import { RoomStore } from "../../db/stores/rooms";
+import { TenantStore } from "../../db/stores/tenants";
+import type { Stores } from "../../api/deps";
+import { MemoryPresenceStore } from "../../realtime/presence/presence-store-memory";
+import { RedisPresenceStore } from "../../realtime/presence/presence-store-redis";
+import type { PresenceStore } from "../../realtime/presence/presence-store";
+import { NODE_TTL_MS } from "../../realtime/maintenance";
+import type { SequenceStore } from "../../realtime/sequence/sequence-store";
+import { MemorySequenceStore } from "../../realtime/sequence/sequence-store-memory";
+import { RedisSequenceStore } from "../../realtime/sequence/sequence-store-redis";
+import type { HistoryStore } from "../../realtime/state/history-store";
+import { MemoryHistoryStore } from "../../realtime/state/history-store-memory";
+import { RedisHistoryStore } from "../../realtime/state/history-store-redis";
+import type { KeyedState } from "../../realtime/state/keyed-state";
+import { MemoryKeyedState } from "../../realtime/state/keyed-state-memory";
+import { RedisKeyedState } from "../../realtime/state/keyed-state-redis";
+
+/** The shared parts of a process, each on its real service or its embedded default. */
+export interface Infrastructure {
+  database: DatabaseHandle;
+  stores: Stores;
+  bus: EventBus;
+  /** Redis connections when REDIS_URL is set: commands, and the adapter's pub/sub pair. */
+  redis?: { command: Redis; pub: Redis; sub: Redis; adapterKey: string };
+  sequences: SequenceStore;
+  presence: PresenceStore;
+  history: HistoryStore;
+  state: KeyedState;
+  health: HealthChecks;
+  close(): Promise<void>;
+}
+
+function redisClient(url: string): Redis {
+  const client = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  client.on("error", (err) => console.error("[redis]", err.message));
+  return client;
+}
+
+export async function openInfrastructure(config: InterlinkedConfig): Promise<Infrastructure> {
+  const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: `${config.dataDir}/pglite` });
+  try {
+    if (config.migrateOnStart) await database.migrate();
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const stores: Stores = {
+    messages: new DrizzleRoomMessageStore(database.db),
+    rooms: new RoomStore(database.db),
+    conversations: new ConversationStore(database.db),
+    notifications: new NotificationStore(database.db),
+    feeds: new FeedStore(database.db),
+    classes: new ClassStore(database.db),
+    tenants: new TenantStore(database.db),
+  };
+  const bus: EventBus = config.kafkaBrokers
+    ? new KafkaEventBus({ brokers: config.kafkaBrokers, namespace: config.namespace, clientId: config.nodeId, publishTimeoutMs: config.kafkaPublishTimeoutMs })
+    : new MemoryEventBus();
+  const health: HealthChecks = { database: () => database.ping(), bus: () => bus.ping() };
+  /** Sequence keys are `tenant:room` or `tenant:c:conversationId`; a new key continues after what is stored. */
+  const seed = (key: string): Promise<number> => {
+    const [tenant, a, b] = key.split(":") as [string, string, string | undefined];
+    return a === "c" && b ? stores.conversations.maxSeq(tenant, b) : stores.messages.maxSeq(tenant, a);
+  };
+  const prefix = `${config.namespace}:`;
+  let redis: Infrastructure["redis"];
+  if (config.redisUrl) {
+    redis = { command: redisClient(config.redisUrl), pub: redisClient(config.redisUrl), sub: redisClient(config.redisUrl), adapterKey: `${config.namespace}#socket.io` };
+    const command = redis.command;
+    health.redis = async () => (await command.ping()) === "PONG";
+  }
+  const r = redis?.command;
+  return {
+    database,
+    stores,
+    bus,
+    redis,
+    health,
+    sequences: r ? new RedisSequenceStore(r, prefix, seed) : new MemorySequenceStore(seed),
+    presence: r ? new RedisPresenceStore(r, prefix, NODE_TTL_MS) : new MemoryPresenceStore(NODE_TTL_MS),
+    history: r ? new RedisHistoryStore(r, prefix) : new MemoryHistoryStore(),
+    state: r ? new RedisKeyedState(r, prefix) : new MemoryKeyedState(),
+    close: async () => {
+      await bus.close().catch(() => undefined);
+      for (const c of redis ? [redis.command, redis.pub, redis.sub] : []) c.disconnect();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import type { Server as HttpServer } from "node:http";
+import { STATUS_CODES } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import uWS from "uWebSockets.js";
+import type { RealtimeServer } from "../../realtime/types";
+
+type FetchHandler = (req: Request) => Response | Promise<Response>;
+
+export interface HttpEndpoint {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Engine "ws": Node's http server runs the API; Socket.IO (engine.io + ws) attaches to it at /socket.io. */
+export async function serveOnNodeHttp(fetch: FetchHandler, host: string, port: number, io?: RealtimeServer): Promise<HttpEndpoint> {
+  const server = await new Promise<HttpServer>((resolve, reject) => {
+    const s = serve({ fetch, port, hostname: host }, () => resolve(s as HttpServer));
+    s.once("error", reject);
+  });
+  io?.attach(server);
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Answers a uWS request with the fetch handler (the Hono API), buffering the request body. */
+function fetchRoute(fetch: FetchHandler) {
+  return (res: uWS.HttpResponse, req: uWS.HttpRequest): void => {
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    const method = req.getMethod().toUpperCase();
+    const query = req.getQuery();
+    const headers = new Headers();
+    req.forEach((k, v) => headers.append(k, v));
+    const url = `http://${headers.get("host") ?? "localhost"}${req.getUrl()}${query ? `?${query}` : ""}`;
+    const chunks: Buffer[] = [];
+    const respond = async (): Promise<void> => {
+      let response: Response;
+      try {
+        response = await fetch(new Request(url, { method, headers, body: method === "GET" || method === "HEAD" ? undefined : Buffer.concat(chunks) }));
+      } catch {
+        response = new Response("internal error", { status: 500 });
+      }
+      const body = Buffer.from(await response.arrayBuffer());
+      if (aborted) return;
+      res.cork(() => {
+        res.writeStatus(`${response.status} ${STATUS_CODES[response.status] ?? ""}`);
+        response.headers.forEach((value, name) => {
+          if (name !== "content-length") res.writeHeader(name, value);
+        });
+        res.end(body);
+      });
+    };
+    if (method === "GET" || method === "HEAD") void respond();
+    else
+      res.onData((chunk, isLast) => {
+        chunks.push(Buffer.from(chunk.slice(0)));
+        if (isLast) void respond();
+      });
+  };
+}
+
+/** Engine "uws": one uWebSockets.js app serves Socket.IO (io.attachApp) and, for every other path, the API. */
+export async function serveOnUws(fetch: FetchHandler, host: string, port: number, io?: RealtimeServer): Promise<HttpEndpoint> {
+  const app = uWS.App();
+  io?.attachApp(app);
+  app.any("/*", fetchRoute(fetch));
+  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
+    app.listen(host, port, (token) => (token ? resolve(token) : reject(new Error(`uWebSockets.js could not listen on ${host}:${port}`))));
+  });
+  return {
+    port: uWS.us_socket_local_port(listenSocket),
+    close: async () => {
+      uWS.us_listen_socket_close(listenSocket);
+    },
+  };
+}
