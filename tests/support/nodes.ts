@@ -4,7 +4,10 @@ import { join } from "node:path";
 import { TokenService, type Role } from "../../core/auth";
 import { authDefaults, realtimeDefaults, type InterlinkedConfig, type ProcessRole } from "../../core/config";
 import { publishEvents, type StreamEvent, type StreamName } from "../../core/contracts/streams";
+import { KafkaEventBus } from "../../core/bus/event-bus-kafka";
 import { openDatabase } from "../../db/database";
+import { spawnInterlinked, waitReady, type ChildInterlinked } from "../../scripts/services/interlinked-child";
+import { freePort } from "../../scripts/services/process";
 import { startInterlinked, type RunningInterlinked } from "../../scripts/interlinked";
 import { createTestDatabase, serviceEnv, testNamespace } from "./services";
 
@@ -57,7 +60,7 @@ export async function startEmbeddedDeployment(): Promise<Deployment> {
 }
 
 /** The distributed mode: `realtimeNodes` realtime+API nodes on the Redis adapter, Kafka, one worker process, PostgreSQL. */
-export async function startDistributedDeployment(realtimeNodes = 2): Promise<Deployment> {
+export async function startDistributedDeployment(realtimeNodes = 2): Promise<Deployment & { namespace: string }> {
   const databaseUrl = await createTestDatabase();
   const migrator = await openDatabase({ url: databaseUrl });
   await migrator.migrate();
@@ -71,14 +74,78 @@ export async function startDistributedDeployment(realtimeNodes = 2): Promise<Dep
   const worker = await startInterlinked(testConfig({ ...shared, nodeId: "worker", roles: new Set(["workers"]) }));
   const nodes: RunningInterlinked[] = [];
   for (let i = 0; i < realtimeNodes; i++) {
-    nodes.push(await startInterlinked(testConfig({ ...shared, nodeId: `node-${i}`, roles: new Set(["realtime", "api"]) })));
+    nodes.push(await startInterlinked(testConfig({ ...shared, nodeId: `${shared.namespace}-node-${i}`, roles: new Set(["realtime", "api"]) })));
   }
   return {
     nodes,
+    namespace: shared.namespace,
     publish: (stream, events) => publishEvents((nodes[0] as RunningInterlinked).bus, stream, events),
     close: async () => {
       await Promise.all(nodes.map((n) => n.close()));
       await worker.close();
     },
   };
+}
+
+/** A node of a process deployment: its URL and the child process behind it. */
+export interface ProcessNode extends Pick<RunningInterlinked, "url"> {
+  child: ChildInterlinked;
+}
+
+/**
+ * The distributed mode as real processes (`npm start` entry point each): `realtimeNodes` realtime+API
+ * nodes on the given engine and one worker, on Redis, Kafka and PostgreSQL. Needed where nodes must not
+ * share a process (uWebSockets.js patches Socket.IO's adapter per process) and to kill -9 a node.
+ */
+export async function startProcessDeployment(
+  realtimeNodes: number,
+  options: { engine: "ws" | "uws" },
+): Promise<Deployment & { namespace: string; processes: ProcessNode[]; restart(index: number): Promise<void> }> {
+  const databaseUrl = await createTestDatabase();
+  const migrator = await openDatabase({ url: databaseUrl });
+  await migrator.migrate();
+  await migrator.close();
+  const namespace = testNamespace();
+  const base = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: serviceEnv("REDIS_URL"),
+    KAFKA_BROKERS: serviceEnv("KAFKA_BROKERS"),
+    NAMESPACE: namespace,
+    AUTH_SECRET: TEST_SECRET,
+    REALTIME_ENGINE: options.engine,
+    HOST: "127.0.0.1",
+  };
+  const start = async (env: Record<string, string>): Promise<ProcessNode> => {
+    const port = await freePort();
+    const child = spawnInterlinked({ ...base, ...env, PORT: String(port) });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitReady(url, 60_000);
+    } catch (err) {
+      await child.stop("SIGKILL");
+      throw new Error(`${env.NODE_ID} did not start: ${child.output().slice(-2000)}`, { cause: err });
+    }
+    return { url, child };
+  };
+  const worker = await start({ ROLES: "workers", NODE_ID: `${namespace}-worker` });
+  const processes = await Promise.all(
+    Array.from({ length: realtimeNodes }, (_, i) => start({ ROLES: "realtime,api", NODE_ID: `${namespace}-node-${i}` })),
+  );
+  const bus = new KafkaEventBus({ brokers: base.KAFKA_BROKERS.split(","), namespace, clientId: `${namespace}-test` });
+  const deployment = {
+    namespace,
+    processes,
+    get nodes() {
+      return processes.map((p) => ({ url: p.url }) as RunningInterlinked);
+    },
+    publish: <S extends StreamName>(stream: S, events: StreamEvent<S>[]) => publishEvents(bus, stream, events),
+    async restart(index: number) {
+      processes[index] = await start({ ROLES: "realtime,api", NODE_ID: `${namespace}-node-${index}-${Date.now()}` });
+    },
+    close: async () => {
+      await Promise.all([...processes, worker].map((p) => p.child.stop("SIGTERM")));
+      await bus.close();
+    },
+  };
+  return deployment;
 }
