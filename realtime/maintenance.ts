@@ -12,10 +12,15 @@ const roomPrefix = (tenant: string): string => socketRoomOf(tenant, "");
 
 /** Bytes waiting in a socket's send path, for either engine and transport. */
 function bufferedBytes(socket: RealtimeSocket): number {
-  const conn = socket.conn as unknown as { writeBuffer?: unknown[]; transport?: { socket?: { bufferedAmount?: number; getBufferedAmount?: () => number } } };
+  const conn = socket.conn as unknown as {
+    writeBuffer?: Array<{ data?: string | { byteLength: number } }>;
+    transport?: { socket?: { bufferedAmount?: number; getBufferedAmount?: () => number } };
+  };
   const raw = conn.transport?.socket;
-  const wire = typeof raw?.bufferedAmount === "number" ? raw.bufferedAmount : (raw?.getBufferedAmount?.() ?? 0);
-  return wire + (conn.writeBuffer?.length ?? 0) * 256;
+  let bytes = typeof raw?.bufferedAmount === "number" ? raw.bufferedAmount : (raw?.getBufferedAmount?.() ?? 0);
+  // packets engine.io holds back while the transport is not writable
+  for (const packet of conn.writeBuffer ?? []) bytes += typeof packet.data === "string" ? packet.data.length : (packet.data?.byteLength ?? 0);
+  return bytes;
 }
 
 /**

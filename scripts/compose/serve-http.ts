@@ -7,6 +7,8 @@ import type { RealtimeServer } from "../../realtime/types";
 
 type FetchHandler = (req: Request) => Response | Promise<Response>;
 
+const UWS_MAX_BACKPRESSURE = 256 * 1024 * 1024;
+
 export interface HttpEndpoint {
   port: number;
   close(): Promise<void>;
@@ -68,7 +70,9 @@ function fetchRoute(fetch: FetchHandler) {
 /** Engine "uws": one uWebSockets.js app serves Socket.IO (io.attachApp) and, for every other path, the API. */
 export async function serveOnUws(fetch: FetchHandler, host: string, port: number, io?: RealtimeServer): Promise<HttpEndpoint> {
   const app = uWS.App();
-  io?.attachApp(app);
+  // uWS drops messages silently past maxBackpressure (64 KiB by default): set it far above the slow-consumer
+  // bound (realtime/maintenance.ts) so a slow socket is disconnected with 5003 instead of losing messages.
+  io?.attachApp(app, { maxBackpressure: UWS_MAX_BACKPRESSURE } as Parameters<RealtimeServer["attachApp"]>[1]);
   app.any("/*", fetchRoute(fetch));
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(host, port, (token) => (token ? resolve(token) : reject(new Error(`uWebSockets.js could not listen on ${host}:${port}`))));

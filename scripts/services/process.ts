@@ -49,8 +49,11 @@ export function spawnService(options: SpawnOptions): ServiceProcess {
     gid: options.gid,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  // both streams feed one log: neither may end it; it ends once the child's stdio has closed
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  child.once("close", () => log.end());
+  log.on("error", () => undefined);
   let exitCode: number | null | undefined;
   const exit = new Promise<void>((resolve) => {
     child.once("exit", (code, signal) => {
@@ -78,7 +81,6 @@ export function spawnService(options: SpawnOptions): ServiceProcess {
       const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
       await exit;
       clearTimeout(timer);
-      log.end();
     },
   };
 }
