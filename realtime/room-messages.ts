@@ -32,19 +32,20 @@ export class MessagePublisher {
     private readonly history: HistoryStore,
   ) {}
 
-  async room(principal: Principal, room: string, text: string): Promise<RoomMessageCreated> {
+  /** `id` (from an idempotency key) makes a repeated publish land on the same row. */
+  async room(principal: Principal, room: string, text: string, id?: string): Promise<RoomMessageCreated> {
     const stream = roomStream(principal.tenant, room);
     const seq = await this.sequences.next(stream);
-    const event = newEvent("room.message.created", principal.tenant, { room, seq, user: principal.user, text });
+    const event = newEvent("room.message.created", principal.tenant, { room, seq, user: principal.user, text }, id);
     await publishEvents(this.bus, "roomMessages", [event]);
     await this.remember(stream, seq, toDelivery(event));
     return event;
   }
 
-  async chat(principal: Principal, conversationId: string, text: string): Promise<ChatMessageCreated> {
+  async chat(principal: Principal, conversationId: string, text: string, id?: string): Promise<ChatMessageCreated> {
     const stream = chatStream(principal.tenant, conversationId);
     const seq = await this.sequences.next(stream);
-    const event = newEvent("chat.message.created", principal.tenant, { conversationId, seq, user: principal.user, text });
+    const event = newEvent("chat.message.created", principal.tenant, { conversationId, seq, user: principal.user, text }, id);
     await publishEvents(this.bus, "chat", [event]);
     await this.remember(stream, seq, toChatDelivery(event));
     return event;

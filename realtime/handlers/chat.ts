@@ -6,14 +6,14 @@ import { userRoomOf } from "../fanout/socket-fanout";
 import { recover } from "../recovery";
 import { chatStream, toChatDelivery } from "../room-messages";
 import { maybeWarn, type HandlerContext } from "./context";
+import { sendOnce } from "./idempotent";
 
-const IDEMPOTENCY_TTL = 600;
 const MEMBERSHIP_CACHE_MS = 30_000;
 
 /** chat:send (idempotent), chat:receipt, chat:typing, chat:sync — members of the conversation only. */
 export function registerChatHandlers(ctx: HandlerContext): void {
   const { socket, services, io } = ctx;
-  const { state, stores, quotas } = services;
+  const { stores, quotas } = services;
   const on = <E extends Parameters<typeof handle>[2]>(event: E, fn: Parameters<typeof handle<E>>[3]) => handle(socket, { rate: ctx.rate, metrics: services.metrics }, event, fn);
   const members = new Map<string, { users: string[]; until: number }>();
 
@@ -34,24 +34,13 @@ export function registerChatHandlers(ctx: HandlerContext): void {
     const users = await membersOf(conversationId);
     const bytes = Buffer.byteLength(text, "utf8");
     if (bytes > services.options.maxMessageBytes) throw new AppError(ErrorCode.PayloadTooLarge, `text is ${bytes} bytes; the limit is ${services.options.maxMessageBytes}`);
-    const idem = key ? `idem:${p.tenant}:${p.user}:${key}` : undefined;
-    if (idem) {
-      const claim = await state.claim(idem, IDEMPOTENCY_TTL);
-      if (claim.state === "done") return JSON.parse(claim.result) as { id: string; seq: number };
-      if (claim.state === "pending") throw new AppError(ErrorCode.InProgress, `message with key "${key}" is still being accepted`);
-    }
-    try {
+    return sendOnce(ctx, key, async (id) => {
       maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, users.length));
-      const event = await ctx.publisher.chat(p, conversationId, text);
-      const ack = { id: event.id, seq: event.data.seq };
-      if (idem) await state.complete(idem, JSON.stringify(ack), IDEMPOTENCY_TTL);
+      const event = await ctx.publisher.chat(p, conversationId, text, id);
       toMembers(p.tenant, users).emit("chat:message", toChatDelivery(event));
       services.metrics.realtimeEventsOut.inc({ event: "chat:message" });
-      return ack;
-    } catch (err) {
-      if (idem) await state.release(idem);
-      throw err;
-    }
+      return { id: event.id, seq: event.data.seq };
+    });
   });
 
   on("chat:receipt", async ({ conversationId, kind, upToSeq }) => {

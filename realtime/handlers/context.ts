@@ -16,7 +16,7 @@ export interface HandlerContext {
 export function maybeWarn(ctx: HandlerContext, use: { quota: string; used: number; limit: number; warn: boolean }): void {
   if (!use.warn) return;
   const { tenant } = ctx.socket.data.principal;
-  void ctx.services.state.claim(`warned:${tenant}:${use.quota}:${ctx.socket.id}`, 10).then((c) => {
+  void ctx.services.state.claim(`warned:${tenant}:${use.quota}:${ctx.socket.id}`, 10, ctx.services.nodeId).then((c) => {
     if (c.state === "claimed") ctx.socket.emit("quota:warning", { quota: use.quota, used: use.used, limit: use.limit });
   });
 }

@@ -6,8 +6,8 @@ import { handle } from "../event-handler";
 import { recover } from "../recovery";
 import { roomStream, toDelivery } from "../room-messages";
 import { maybeWarn, type HandlerContext } from "./context";
+import { sendOnce } from "./idempotent";
 
-const IDEMPOTENCY_TTL = 600;
 
 /** room:join (with recovery), room:leave, room:message (idempotent), room:typing, room:members. */
 export function registerRoomHandlers(ctx: HandlerContext): void {
@@ -51,25 +51,14 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     const bytes = Buffer.byteLength(text, "utf8");
     if (bytes > services.options.maxMessageBytes) throw new AppError(ErrorCode.PayloadTooLarge, `text is ${bytes} bytes; the limit is ${services.options.maxMessageBytes}`);
     if (await state.isFlagged(`mute:${p.tenant}:${room}:${p.user}`)) throw new AppError(ErrorCode.Muted, `muted in "${room}"`);
-    const idem = key ? `idem:${p.tenant}:${p.user}:${key}` : undefined;
-    if (idem) {
-      const claim = await state.claim(idem, IDEMPOTENCY_TTL);
-      if (claim.state === "done") return JSON.parse(claim.result) as { id: string; seq: number };
-      if (claim.state === "pending") throw new AppError(ErrorCode.InProgress, `message with key "${key}" is still being accepted`);
-    }
-    try {
+    return sendOnce(ctx, key, async (id) => {
       const recipients = (await presence.roomMembers(p.tenant, room)).length;
       maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, recipients));
-      const event = await ctx.publisher.room(p, room, text);
-      const ack = { id: event.id, seq: event.data.seq };
-      if (idem) await state.complete(idem, JSON.stringify(ack), IDEMPOTENCY_TTL);
+      const event = await ctx.publisher.room(p, room, text, id);
       socket.to(target).emit("room:message", toDelivery(event));
       services.metrics.realtimeEventsOut.inc({ event: "room:message" });
-      return ack;
-    } catch (err) {
-      if (idem) await state.release(idem);
-      throw err;
-    }
+      return { id: event.id, seq: event.data.seq };
+    });
   });
 
   on("room:typing", async ({ room }) => {

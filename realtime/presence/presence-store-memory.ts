@@ -91,6 +91,10 @@ export class MemoryPresenceStore implements PresenceStore {
     return { wasMissing };
   }
 
+  async isNodeAlive(node: string): Promise<boolean> {
+    return (this.beats.get(node) ?? 0) >= Date.now() - this.nodeTtlMs;
+  }
+
   async reapDeadNodes(): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
     const dead = [...this.beats].filter(([, at]) => at < Date.now() - this.nodeTtlMs).map(([node]) => node);
     const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];

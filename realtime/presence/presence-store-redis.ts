@@ -123,6 +123,10 @@ export class RedisPresenceStore implements PresenceStore {
     return { wasMissing: (await this.redis.zadd(`${this.p}nodes`, Date.now(), node)) === 1 };
   }
 
+  async isNodeAlive(node: string): Promise<boolean> {
+    return Number((await this.redis.zscore(`${this.p}nodes`, node)) ?? 0) >= Date.now() - this.nodeTtlMs;
+  }
+
   async reapDeadNodes(): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
     const dead = await this.redis.zrangebyscore(`${this.p}nodes`, "-inf", Date.now() - this.nodeTtlMs);
     const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];

@@ -68,6 +68,7 @@ export function runPresenceStoreContract(name: string, open: (nodeTtlMs: number)
       const reaped = [...ra, ...rb].filter((x) => x.tenant === t);
       expect(reaped).toEqual([{ tenant: t, user: "dan", wentOffline: true, leftRooms: ["r"] }]);
       expect(await b.statuses(t, ["dan", "eve"])).toEqual({ dan: "offline", eve: "online" });
+      expect([await a.isNodeAlive(dead), await a.isNodeAlive(alive)]).toEqual([false, true]);
       expect(await a.heartbeat(dead)).toEqual({ wasMissing: true });
     });
   });

@@ -28,5 +28,7 @@ export interface PresenceStore {
   roomMembers(tenant: string, room: string): Promise<string[]>;
   /** Marks the node alive; `wasMissing` when it had been reaped (or never beat): the node must re-register its sessions. */
   heartbeat(node: string): Promise<{ wasMissing: boolean }>;
+  /** Whether the node has heartbeated within the node TTL. */
+  isNodeAlive(node: string): Promise<boolean>;
   reapDeadNodes(): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>>;
 }

@@ -1,6 +1,6 @@
-import type { KeyedState } from "./keyed-state";
+import type { Claim, KeyedState } from "./keyed-state";
 
-const PENDING = "\u0000pending";
+const PENDING = "\u0000pending:";
 
 /** In-process KeyedState (embedded default, one node). */
 export class MemoryKeyedState implements KeyedState {
@@ -14,13 +14,17 @@ export class MemoryKeyedState implements KeyedState {
     return undefined;
   }
 
-  async claim(key: string, ttlSeconds: number): Promise<{ state: "claimed" } | { state: "pending" } | { state: "done"; result: string }> {
+  async claim(key: string, ttlSeconds: number, owner: string): Promise<Claim> {
     const v = this.get(key);
     if (v === undefined) {
-      this.values.set(key, { value: PENDING, expires: Date.now() + ttlSeconds * 1000 });
+      this.values.set(key, { value: PENDING + owner, expires: Date.now() + ttlSeconds * 1000 });
       return { state: "claimed" };
     }
-    return v === PENDING ? { state: "pending" } : { state: "done", result: v };
+    return v.startsWith(PENDING) ? { state: "pending", owner: v.slice(PENDING.length) } : { state: "done", result: v };
+  }
+
+  async takeOver(key: string, ttlSeconds: number, owner: string): Promise<void> {
+    this.values.set(key, { value: PENDING + owner, expires: Date.now() + ttlSeconds * 1000 });
   }
 
   async complete(key: string, result: string, ttlSeconds: number): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
-import type { KeyedState } from "./keyed-state";
+import type { Claim, KeyedState } from "./keyed-state";
 
-const PENDING = "\u0000pending";
+const PENDING = "\u0000pending:";
 
 const LEASE = `
 local now = tonumber(ARGV[3])
@@ -23,11 +23,15 @@ export class RedisKeyedState implements KeyedState {
   private k = (key: string): string => `${this.prefix}k:${key}`;
   private l = (scope: string): string => `${this.prefix}lease:${scope}`;
 
-  async claim(key: string, ttlSeconds: number): Promise<{ state: "claimed" } | { state: "pending" } | { state: "done"; result: string }> {
-    if ((await this.redis.set(this.k(key), PENDING, "EX", ttlSeconds, "NX")) === "OK") return { state: "claimed" };
+  async claim(key: string, ttlSeconds: number, owner: string): Promise<Claim> {
+    if ((await this.redis.set(this.k(key), PENDING + owner, "EX", ttlSeconds, "NX")) === "OK") return { state: "claimed" };
     const v = await this.redis.get(this.k(key));
-    if (v === null) return this.claim(key, ttlSeconds);
-    return v === PENDING ? { state: "pending" } : { state: "done", result: v };
+    if (v === null) return this.claim(key, ttlSeconds, owner);
+    return v.startsWith(PENDING) ? { state: "pending", owner: v.slice(PENDING.length) } : { state: "done", result: v };
+  }
+
+  async takeOver(key: string, ttlSeconds: number, owner: string): Promise<void> {
+    await this.redis.set(this.k(key), PENDING + owner, "EX", ttlSeconds);
   }
 
   async complete(key: string, result: string, ttlSeconds: number): Promise<void> {

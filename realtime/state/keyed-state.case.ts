@@ -8,13 +8,17 @@ export function runKeyedStateContract(name: string, open: () => Promise<[KeyedSt
     it("gives a claim to one caller, then pending, then the completed result", async () => {
       const [a, b] = await open();
       const key = randomUUID();
-      const claims = await Promise.all([a.claim(key, 60), b.claim(key, 60), a.claim(key, 60)]);
+      const claims = await Promise.all([a.claim(key, 60, "n1"), b.claim(key, 60, "n2"), a.claim(key, 60, "n1")]);
       expect(claims.filter((c) => c.state === "claimed")).toHaveLength(1);
       expect(claims.filter((c) => c.state === "pending")).toHaveLength(2);
+      const owner = claims.find((c) => c.state === "pending");
+      expect(owner && "owner" in owner ? owner.owner : undefined).toMatch(/^n[12]$/);
+      await b.takeOver(key, 60, "n3");
+      expect(await a.claim(key, 60, "n1")).toEqual({ state: "pending", owner: "n3" });
       await a.complete(key, '{"id":1}', 60);
-      expect(await b.claim(key, 60)).toEqual({ state: "done", result: '{"id":1}' });
+      expect(await b.claim(key, 60, "n2")).toEqual({ state: "done", result: '{"id":1}' });
       await b.release(key);
-      expect(await a.claim(key, 60)).toEqual({ state: "claimed" });
+      expect(await a.claim(key, 60, "n1")).toEqual({ state: "claimed" });
     });
 
     it("sets flags with a ttl", async () => {

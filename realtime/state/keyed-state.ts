@@ -1,3 +1,5 @@
+export type Claim = { state: "claimed" } | { state: "pending"; owner: string } | { state: "done"; result: string };
+
 /**
  * Small cluster-wide keyed state: idempotency claims, mutes and connection leases.
  *
@@ -5,10 +7,12 @@
  */
 export interface KeyedState {
   /**
-   * Claims `key` for `ttlSeconds`: `claimed` for the first caller, `pending` while that claim is open,
-   * `done` with the result once it completed. Used for client idempotency keys.
+   * Claims `key` for `ttlSeconds`: `claimed` for the first caller, `pending` (with the claimant) while
+   * that claim is open, `done` with the result once it completed. Used for client idempotency keys.
    */
-  claim(key: string, ttlSeconds: number): Promise<{ state: "claimed" } | { state: "pending" } | { state: "done"; result: string }>;
+  claim(key: string, ttlSeconds: number, owner: string): Promise<Claim>;
+  /** Replaces an open claim whose owner is gone (its node died) with a claim of `owner`. */
+  takeOver(key: string, ttlSeconds: number, owner: string): Promise<void>;
   complete(key: string, result: string, ttlSeconds: number): Promise<void>;
   /** Drops a claim (or any flag). */
   release(key: string): Promise<void>;
