@@ -69,6 +69,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
       perSocketEventsPerSecond: int(env, "SOCKET_EVENTS_PER_SECOND", realtimeDefaults.perSocketEventsPerSecond),
       maxSocketBufferBytes: int(env, "SOCKET_MAX_BUFFER_BYTES", realtimeDefaults.maxSocketBufferBytes),
       engine: env.REALTIME_ENGINE === "uws" ? "uws" : "ws",
+      workers: Math.max(1, int(env, "REALTIME_WORKERS", realtimeDefaults.workers)),
+      stickyWorker: env.INTERLINKED_STICKY_WORKER === "1",
     },
   };
 }

@@ -17,6 +17,10 @@ export interface RealtimeOptions {
   maxSocketBufferBytes: number;
   /** Engine: Node http + ws ("ws", default) or uWebSockets.js ("uws"). */
   engine: "ws" | "uws";
+  /** Node cluster workers behind @socket.io/sticky on this host (ws engine, needs Redis). Default 1 (no cluster). */
+  workers: number;
+  /** Set inside such a worker: it takes connections from the sticky primary instead of listening. */
+  stickyWorker: boolean;
 }
 
 export const realtimeDefaults: RealtimeOptions = {
@@ -27,6 +31,8 @@ export const realtimeDefaults: RealtimeOptions = {
   perSocketEventsPerSecond: 50,
   maxSocketBufferBytes: 1 << 20,
   engine: "ws",
+  workers: 1,
+  stickyWorker: false,
 };
 
 /**

@@ -12,7 +12,7 @@ import { RedisSocketFanout } from "../realtime/fanout/socket-fanout-redis";
 import { TenantQuotas } from "../realtime/quotas";
 import { collectConsumerLag, startWorkers } from "../workers/start-workers";
 import { openInfrastructure } from "./compose/infrastructure";
-import { serveOnNodeHttp, serveOnUws } from "./compose/serve-http";
+import { serveAsStickyWorker, serveOnNodeHttp, serveOnUws } from "./compose/serve-http";
 
 /** A running Interlinked process: its HTTP address and how to stop it. */
 export interface RunningInterlinked {
@@ -82,8 +82,9 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         ? { tokens, bus, metrics, stores, limiter: new TenantRateLimiter({ redis: redis?.command, keyPrefix: `${config.namespace}:api-rate:` }) }
         : undefined,
     });
-    const serve = config.realtime.engine === "uws" ? serveOnUws : serveOnNodeHttp;
-    const http = await serve(app.fetch, config.host, config.port, realtime?.io);
+    const http = config.realtime.stickyWorker
+      ? await serveAsStickyWorker(app.fetch, config.port, realtime?.io)
+      : await (config.realtime.engine === "uws" ? serveOnUws : serveOnNodeHttp)(app.fetch, config.host, config.port, realtime?.io);
     closers.push(async () => {
       if (realtime) await realtime.close();
       await http.close();

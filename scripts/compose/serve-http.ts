@@ -1,7 +1,9 @@
 import type { Server as HttpServer } from "node:http";
 import { STATUS_CODES } from "node:http";
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
+import { createAdaptorServer, serve } from "@hono/node-server";
+import { setupWorker } from "@socket.io/sticky";
+import type { Server as SocketIoServer } from "socket.io";
 import uWS from "uWebSockets.js";
 import type { RealtimeServer } from "../../realtime/types";
 
@@ -83,4 +85,16 @@ export async function serveOnUws(fetch: FetchHandler, host: string, port: number
       uWS.us_listen_socket_close(listenSocket);
     },
   };
+}
+
+/**
+ * Inside a Node cluster worker behind @socket.io/sticky: no listening socket of its own; the primary
+ * hands over each connection (sticky by Engine.IO session id) and this worker serves it.
+ */
+export async function serveAsStickyWorker(fetch: FetchHandler, port: number, io?: RealtimeServer): Promise<HttpEndpoint> {
+  if (!io) throw new Error("REALTIME_WORKERS needs the realtime role");
+  const server = createAdaptorServer({ fetch }) as HttpServer;
+  io.attach(server);
+  setupWorker(io as unknown as SocketIoServer);
+  return { port, close: async () => void server.close() };
 }
