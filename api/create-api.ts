@@ -82,7 +82,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     registerNotificationRoutes(v1, deps.v1);
     registerFeedRoutes(v1, deps.v1.stores);
     registerClassRoutes(v1, deps.v1.stores);
-    registerTenantRoutes(v1, deps.v1.stores);
+    registerTenantRoutes(v1, deps.v1.stores, deps.v1.liveConnections);
     app.route("/", v1);
   }
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

@@ -29,6 +29,8 @@ export interface V1Deps {
   stores: Stores;
   limiter: TenantRateLimiter;
   metrics: Metrics;
+  /** Live figures of the realtime tier (connections now, cluster-wide). */
+  liveConnections: (tenant: string) => Promise<number>;
 }
 
 export type V1App = OpenAPIHono<AuthEnv>;

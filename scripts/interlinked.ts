@@ -41,6 +41,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
     const { bus, stores, redis } = infra;
     const tokens = new TokenService(config.auth);
 
+    const quotas = new TenantQuotas(stores.tenants, infra.state, redis?.command, `${config.namespace}:`);
     let realtime: RealtimeNode | undefined;
     if (config.roles.has("realtime")) {
       realtime = createRealtimeNode(
@@ -53,7 +54,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
           presence: infra.presence,
           history: infra.history,
           state: infra.state,
-          quotas: new TenantQuotas(stores.tenants, infra.state, redis?.command, `${config.namespace}:`),
+          quotas,
           metrics,
           stores,
         },
@@ -79,7 +80,14 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
       beforeScrape: config.roles.has("workers") ? () => collectConsumerLag(bus, metrics) : undefined,
       devTokens: config.devTokens,
       v1: config.roles.has("api")
-        ? { tokens, bus, metrics, stores, limiter: new TenantRateLimiter({ redis: redis?.command, keyPrefix: `${config.namespace}:api-rate:` }) }
+        ? {
+            tokens,
+            bus,
+            metrics,
+            stores,
+            limiter: new TenantRateLimiter({ redis: redis?.command, keyPrefix: `${config.namespace}:api-rate:` }),
+            liveConnections: (tenant) => quotas.connectionCount(tenant),
+          }
         : undefined,
     });
     const http = config.realtime.stickyWorker

@@ -35,6 +35,8 @@ export function runRealtimeLimits(engine: string, start: () => Promise<Deploymen
       const refused = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as { data?: { code: number } }).data?.code] : []));
       expect(admitted).toHaveLength(5);
       expect(refused).toEqual(Array(20).fill(ErrorCode.ConnectionQuota));
+      const usage = await (await apiAs(url(2), "platform", "root", "super_admin")).get<{ now: { connections: number } }>(`/v1/tenants/${t}/usage`);
+      expect(usage.body.now.connections).toBe(5);
       admitted[0]?.close();
       await eventually(
         () => connectClient(url(1), token).then((c) => pool.track(c), () => undefined),

@@ -21,7 +21,7 @@ const overridesSchema = z
 const tenantParam = z.object({ tenant: tenantIdSchema });
 
 /** Usage and quotas: a school_admin sees its own school; a super_admin sees and overrides any. */
-export function registerTenantRoutes(app: V1App, stores: Stores): void {
+export function registerTenantRoutes(app: V1App, stores: Stores, liveConnections: (tenant: string) => Promise<number>): void {
   app.openapi(
     createRoute({
       method: "get",
@@ -34,6 +34,7 @@ export function registerTenantRoutes(app: V1App, stores: Stores): void {
           z.object({
             tenant: z.string(),
             quotas: quotasSchema,
+            now: z.object({ connections: z.number().int() }),
             last24h: z.object({ messages: z.number().int(), notifications: z.number().int() }),
             totals: z.object({ rooms: z.number().int(), conversations: z.number().int() }),
           }),
@@ -49,6 +50,7 @@ export function registerTenantRoutes(app: V1App, stores: Stores): void {
         {
           tenant,
           quotas: await stores.tenants.quotas(tenant),
+          now: { connections: await liveConnections(tenant) },
           last24h: { messages: usage.messagesSince, notifications: usage.notificationsSince },
           totals: { rooms: usage.rooms, conversations: usage.conversations },
         },
