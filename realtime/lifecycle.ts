@@ -1,5 +1,5 @@
 import type { ExtendedError } from "socket.io";
-import { newEvent, publishEvents } from "../core/contracts/streams";
+import { newEvent, toRecord } from "../core/contracts/streams";
 import { toAppError } from "../core/errors";
 import { socketRoomOf } from "../core/tenancy";
 import { toNotificationDelivery } from "../workers/start-workers";
@@ -61,10 +61,7 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, pub
     if (cameOnline) announcePresence(io, tenant, user, "online");
   });
   fireAndForget("presence connect", connected);
-  fireAndForget(
-    "session event",
-    publishEvents(services.bus, "presence", [newEvent("presence.session.started", tenant, { sessionId: socket.id, user, role, node: services.nodeId })]),
-  );
+  fireAndForget("session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.started", tenant, { sessionId: socket.id, user, role, node: services.nodeId }))));
   fireAndForget(
     "notification backlog",
     services.stores.notifications.list(tenant, user, { unreadOnly: true, limit: BACKLOG }).then(({ items, unread }) => {
@@ -86,6 +83,6 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, pub
         if (wentOffline) announcePresence(io, tenant, user, "offline");
       }),
     );
-    fireAndForget("session event", publishEvents(services.bus, "presence", [newEvent("presence.session.ended", tenant, { sessionId: socket.id, user })]));
+    fireAndForget("session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.ended", tenant, { sessionId: socket.id, user }))));
   });
 }

@@ -1,4 +1,5 @@
 import type { TokenService } from "../core/auth";
+import type { BatchingPublisher } from "../core/bus/batching-publisher";
 import type { EventBus } from "../core/bus/event-bus";
 import type { RealtimeOptions } from "../core/config";
 import type { Metrics } from "../core/metrics/registry";
@@ -19,6 +20,8 @@ export interface RealtimeServices {
   options: RealtimeOptions;
   tokens: TokenService;
   bus: EventBus;
+  /** Coalesced writes of presence session events (fire-and-forget, one publish per ~20 ms). */
+  sessionEvents: BatchingPublisher;
   sequences: SequenceStore;
   presence: PresenceStore;
   history: HistoryStore;

@@ -1,7 +1,9 @@
 import { createApi } from "../api/create-api";
 import { TenantRateLimiter } from "../api/rate-limit";
 import { TokenService } from "../core/auth";
+import { BatchingPublisher } from "../core/bus/batching-publisher";
 import type { EventBus } from "../core/bus/event-bus";
+import { streams } from "../core/contracts/streams";
 import type { InterlinkedConfig } from "../core/config";
 import { createMetrics } from "../core/metrics/registry";
 import { EventWriter } from "../db/event-writer";
@@ -50,6 +52,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
           options: config.realtime,
           tokens,
           bus,
+          sessionEvents: new BatchingPublisher(bus, streams.presence.topic),
           sequences: infra.sequences,
           presence: infra.presence,
           history: infra.history,

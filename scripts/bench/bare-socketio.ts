@@ -1,0 +1,20 @@
+/**
+ * The stock baseline for socket benchmarks: Socket.IO 4.8 with no auth, no handlers, no adapter, on
+ * Node http + ws (ENGINE=ws) or uWebSockets.js (ENGINE=uws). Env: PORT, ENGINE.
+ */
+import { createServer } from "node:http";
+import uWS from "uWebSockets.js";
+import { Server } from "socket.io";
+
+const port = Number(process.env.PORT);
+const io = new Server({ serveClient: false });
+if (process.env.ENGINE === "uws") {
+  const app = uWS.App();
+  io.attachApp(app);
+  app.get("/health/ready", (res) => void res.end("ok"));
+  app.listen("127.0.0.1", port, () => console.log("ready"));
+} else {
+  const http = createServer((req, res) => res.end("ok"));
+  io.attach(http);
+  http.listen(port, "127.0.0.1", () => console.log("ready"));
+}

@@ -1,0 +1,133 @@
+/**
+ * `npm run bench:sockets [-- --sockets N]`: server memory per idle authenticated socket and connect
+ * rate, for Interlinked (one realtime node on Redis/Kafka/Postgres, auth + quota lease + presence per
+ * socket) and stock Socket.IO, each on Node http + ws and on uWebSockets.js, in one run. Clients are raw
+ * Engine.IO v4 / Socket.IO v5 WebSocket clients in this process (200 connecting at a time).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import WebSocket from "ws";
+import { TokenService } from "../../core/auth";
+import { authDefaults } from "../../core/config";
+import { openDatabase } from "../../db/database";
+import { TenantStore } from "../../db/stores/tenants";
+import { spawnInterlinked, waitReady } from "../services/interlinked-child";
+import { freePort, waitUntil } from "../services/process";
+import { provisionServices } from "../services/provision";
+
+const { values: args } = parseArgs({ options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" } } });
+const N = Number(args.sockets);
+const log = (line: string): void => console.log(`[bench] ${line}`);
+const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Opens one Socket.IO connection over a raw WebSocket; resolves once the server accepted the CONNECT. */
+function connectRaw(port: number, auth: object): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`);
+    const timer = setTimeout(() => reject(new Error("connect timeout")), 20_000);
+    ws.on("message", (raw) => {
+      const frame = raw.toString();
+      if (frame.startsWith("0")) ws.send(`40${JSON.stringify(auth)}`);
+      else if (frame === "2") ws.send("3");
+      else if (frame.startsWith("40")) {
+        clearTimeout(timer);
+        resolve(ws);
+      } else if (frame.startsWith("44")) {
+        clearTimeout(timer);
+        reject(new Error(`refused: ${frame}`));
+      }
+    });
+    ws.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+async function measure(name: string, pid: number, port: number, authFor: (i: number) => object) {
+  await sleep(1_000);
+  const before = rssKb(pid);
+  const sockets: WebSocket[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Number(args.concurrency) }, async () => {
+      while (next < N) {
+        const i = next++;
+        sockets.push(await connectRaw(port, authFor(i)));
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await sleep(5_000);
+  const after = rssKb(pid);
+  for (const ws of sockets) ws.terminate();
+  const row = { name, sockets: sockets.length, connectPerSecond: Math.round(sockets.length / seconds), rssBeforeMb: before / 1024, rssAfterMb: after / 1024, kbPerSocket: (after - before) / sockets.length };
+  log(JSON.stringify(row));
+  return row;
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
+}
+
+const services = await provisionServices({ REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL, KAFKA_BROKERS: process.env.KAFKA_BROKERS }, log);
+const rows: Array<Awaited<ReturnType<typeof measure>>> = [];
+try {
+  const admin = new pg.Client({ connectionString: services.env.DATABASE_URL });
+  await admin.connect();
+  const dbName = `bench_${randomBytes(4).toString("hex")}`;
+  await admin.query(`create database ${dbName}`);
+  await admin.end();
+  const dbUrl = Object.assign(new URL(services.env.DATABASE_URL), { pathname: `/${dbName}` }).toString();
+  const db = await openDatabase({ url: dbUrl });
+  await db.migrate();
+  await new TenantStore(db.db).setOverrides("bench", { maxConnections: N * 2 });
+  await db.close();
+  const secret = randomBytes(32).toString("hex");
+  const tokens = new TokenService({ ...authDefaults, secret, tokenTtlSeconds: 3600 });
+  const jwts = await Promise.all(Array.from({ length: N }, (_, i) => tokens.sign({ tenant: "bench", user: `u${i}`, role: "student" })));
+
+  for (const engine of ["ws", "uws"] as const) {
+    const port = await freePort();
+    const bare = spawn(process.execPath, ["--import", "tsx", join(dirname(fileURLToPath(import.meta.url)), "bare-socketio.ts")], { env: { ...process.env, PORT: String(port), ENGINE: engine }, stdio: ["ignore", "pipe", "inherit"] });
+    await waitUntil("bare server", async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, { timeoutMs: 30_000 });
+    rows.push(await measure(`stock Socket.IO (${engine})`, bare.pid as number, port, () => ({})));
+    await stop(bare);
+
+    const nodePort = await freePort();
+    const node = spawnInterlinked({
+      ROLES: "realtime",
+      PORT: String(nodePort),
+      HOST: "127.0.0.1",
+      DATABASE_URL: dbUrl,
+      REDIS_URL: services.env.REDIS_URL,
+      KAFKA_BROKERS: services.env.KAFKA_BROKERS,
+      NAMESPACE: `bench-${engine}`,
+      AUTH_SECRET: secret,
+      REALTIME_ENGINE: engine,
+      NODE_ID: `bench-${engine}`,
+    });
+    await waitReady(`http://127.0.0.1:${nodePort}`, 60_000);
+    rows.push(await measure(`Interlinked node (${engine})`, node.child.pid as number, nodePort, (i) => ({ token: jwts[i] })));
+    await node.stop("SIGKILL");
+  }
+} finally {
+  await services.stop({ keepLogs: false });
+}
+
+console.log(`\nSockets benchmark, ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${N} sockets`);
+console.log("| server | sockets | connects/s | RSS before MB | RSS after MB | KB per idle socket |\n|---|---|---|---|---|---|");
+for (const r of rows) console.log(`| ${r.name} | ${r.sockets} | ${r.connectPerSecond} | ${r.rssBeforeMb.toFixed(0)} | ${r.rssAfterMb.toFixed(0)} | ${r.kbPerSocket.toFixed(1)} |`);
+process.exit(0);
