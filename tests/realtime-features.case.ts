@@ -161,6 +161,12 @@ export function runRealtimeFeatures(engine: string, start: () => Promise<Deploym
       const conv = (await (await api(t, "ann")).post<{ id: string }>("/v1/conversations", { kind: "direct", user: "bob" })).body.id;
       for (const text of ["x", "y"]) await ack(bob, "chat:send", { conversationId: conv, text });
       expect(await ack(a2, "chat:sync", { conversationId: conv, since: 1 })).toMatchObject({ recovered: true, messages: [{ seq: 2, text: "y" }] });
+      const metrics = await (await fetch(`${(deployment.nodes[2] as { url: string }).url}/metrics`)).text();
+      const value = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? NaN);
+      expect(value(/^interlinked_recovery_total\{[^}]*kind="room"[^}]*result="hit"[^}]*\} (\d+)/m)).toBeGreaterThanOrEqual(2);
+      expect(value(new RegExp(`^interlinked_realtime_connections\\{[^}]*tenant="${t}"[^}]*\\} (\\d+)`, "m"))).toBe(1);
+      expect(value(/^interlinked_realtime_events_in_total\{[^}]*event="room:join"[^}]*outcome="ok"[^}]*\} (\d+)/m)).toBeGreaterThanOrEqual(3);
+      expect(metrics).toMatch(/^nodejs_eventloop_lag_seconds/m);
     });
 
     it("notifications: missed ones with the unread count on connect; feed subscriptions over the socket", async () => {
