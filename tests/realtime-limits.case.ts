@@ -121,6 +121,11 @@ export function runRealtimeLimits(engine: string, start: () => Promise<Deploymen
       expect(await ack(mb, "presence:subscribe", { users: ["ta"] })).toEqual({ statuses: { ta: "offline" } });
       await ack(tb, "presence:set", { status: "away" });
       expect((await ack(mb, "feed:subscribe", { feed: "a-news" })).error?.code).toBe(ErrorCode.NotFound);
+      expect(await ack(mb, "feed:unsubscribe", { feed: "a-news" })).toEqual({ feed: "a-news" }); // B's own (absent) subscription
+      expect(await ack(mb, "presence:unsubscribe", { users: ["ta"] })).toEqual({ users: ["ta"] });
+      await ack(mb, "room:unmute", { room: "lobby", user: "sa" });
+      // a token of school A for a user of the same name does not let B's socket switch schools
+      expect((await ack(mb, "auth:refresh", { token: await mintToken(A, "mb", "teacher", 60) })).error?.code).toBe(ErrorCode.Forbidden);
       expect(await ack(mb, "notification:read", { all: true })).toEqual({ marked: 0 });
       await ack(mb, "room:leave", { room: "lobby" });
 
