@@ -21,7 +21,10 @@ import { spawnInterlinked, waitReady } from "../services/interlinked-child";
 import { freePort, waitUntil } from "../services/process";
 import { provisionServices } from "../services/provision";
 
-const { values: args } = parseArgs({ options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" } } });
+const { values: args } = parseArgs({
+  options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" }, engines: { type: "string", default: "ws,uws" }, stock: { type: "boolean", default: true } },
+  allowNegative: true,
+});
 const N = Number(args.sockets);
 const log = (line: string): void => console.log(`[bench] ${line}`);
 const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
@@ -99,11 +102,13 @@ try {
   const tokens = new TokenService({ ...authDefaults, secret, tokenTtlSeconds: 3600 });
   const jwts = await Promise.all(Array.from({ length: N }, (_, i) => tokens.sign({ tenant: "bench", user: `u${i}`, role: "student" })));
 
-  for (const engine of ["ws", "uws"] as const) {
+  for (const engine of (args.engines ?? "ws,uws").split(",") as Array<"ws" | "uws">) {
     const port = await freePort();
     const bare = spawn(process.execPath, ["--import", "tsx", join(dirname(fileURLToPath(import.meta.url)), "bare-socketio.ts")], { env: { ...process.env, PORT: String(port), ENGINE: engine }, stdio: ["ignore", "pipe", "inherit"] });
-    await waitUntil("bare server", async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, { timeoutMs: 30_000 });
-    rows.push(await measure(`stock Socket.IO (${engine})`, bare.pid as number, port, () => ({})));
+    if (args.stock) {
+      await waitUntil("bare server", async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, { timeoutMs: 30_000 });
+      rows.push(await measure(`stock Socket.IO (${engine})`, bare.pid as number, port, () => ({})));
+    }
     await stop(bare);
 
     const nodePort = await freePort();
