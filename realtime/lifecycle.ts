@@ -3,7 +3,7 @@ import { newEvent, toRecord } from "../core/contracts/streams";
 import { toAppError } from "../core/errors";
 import { socketRoomOf } from "../core/tenancy";
 import { toNotificationDelivery } from "../workers/start-workers";
-import { SocketRate } from "./event-handler";
+import { SocketRate, handle } from "./event-handler";
 import { userRoomOf } from "./fanout/socket-fanout";
 import { armExpiry, registerAccountHandlers } from "./handlers/account";
 import { registerChatHandlers } from "./handlers/chat";
@@ -45,7 +45,8 @@ export function connectionQuotaMiddleware(services: RealtimeServices) {
 export function onConnection(io: RealtimeServer, services: RealtimeServices, publisher: MessagePublisher, socket: RealtimeSocket): void {
   const { tenant, user, role } = socket.data.principal;
   const session = socket.data.session;
-  const ctx: HandlerContext = { io, socket, services, publisher, rate: new SocketRate(services.options.perSocketEventsPerSecond) };
+  const rate = new SocketRate(services.options.perSocketEventsPerSecond);
+  const ctx: HandlerContext = { io, socket, services, publisher, rate, on: (event, handler) => handle(socket, { rate, metrics: services.metrics }, event, handler) };
   registerRoomHandlers(ctx);
   registerModerationHandlers(ctx);
   registerChatHandlers(ctx);

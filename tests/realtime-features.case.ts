@@ -3,14 +3,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode } from "../core/errors";
 import type { ChatMessageDelivery, NotificationDelivery, RoomMessageDelivery } from "../core/events";
 import { io } from "socket.io-client";
-import { emitWithAck, eventually, nextEvent, recordEvents, type TestClient } from "./support/clients";
+import { eventually, nextEvent, recordEvents, type TestClient } from "./support/clients";
 import { apiAs } from "./support/http";
 import { mintToken, type Deployment } from "./support/nodes";
-import { clientPool, freshTenant, sleep } from "./support/realtime";
+import { ack, clientPool, freshTenant, sleep } from "./support/realtime";
 import { serviceEnv } from "./support/services";
 
-type Ack = Record<string, unknown> & { error?: { code: number } };
-const ack = async (c: Parameters<typeof emitWithAck>[0], event: string, payload: unknown): Promise<Ack> => (await emitWithAck(c, event, payload)) as Ack;
 
 /** Rooms, presence, chat, moderation, recovery and notifications against a 3-node cluster. */
 export function runRealtimeFeatures(engine: string, start: () => Promise<Deployment & { namespace: string }>): void {

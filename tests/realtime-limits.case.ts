@@ -2,13 +2,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { ErrorCode } from "../core/errors";
 import { inbound } from "../core/events";
-import { connectClient, emitWithAck, eventually, nextEvent } from "./support/clients";
+import { connectClient, eventually, nextEvent } from "./support/clients";
 import { apiAs } from "./support/http";
 import { mintToken, type Deployment } from "./support/nodes";
-import { clientPool, freshTenant, sleep } from "./support/realtime";
+import { ack, clientPool, freshTenant, sleep } from "./support/realtime";
 
-type Ack = Record<string, unknown> & { error?: { code: number } };
-const ack = async (c: Parameters<typeof emitWithAck>[0], event: string, payload: unknown): Promise<Ack> => (await emitWithAck(c, event, payload)) as Ack;
 
 /** Quotas, token expiry, tenant isolation for every event, bad input and slow consumers on a 3-node cluster. */
 export function runRealtimeLimits(engine: string, start: () => Promise<Deployment & { namespace: string }>): void {

@@ -1,5 +1,4 @@
 import { AppError, ErrorCode } from "../../core/errors";
-import { handle } from "../event-handler";
 import type { RealtimeSocket } from "../types";
 import type { HandlerContext } from "./context";
 
@@ -25,7 +24,7 @@ export function armExpiry(socket: RealtimeSocket): void {
 /** auth:refresh, feed:subscribe / feed:unsubscribe and notification:read. */
 export function registerAccountHandlers(ctx: HandlerContext): void {
   const { socket, services } = ctx;
-  const on = <E extends Parameters<typeof handle>[2]>(event: E, fn: Parameters<typeof handle<E>>[3]) => handle(socket, { rate: ctx.rate, metrics: services.metrics }, event, fn);
+  const { on } = ctx;
 
   on("auth:refresh", async ({ token }) => {
     const next = await services.tokens.verify(token);

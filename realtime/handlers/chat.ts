@@ -1,7 +1,6 @@
 import { newEvent, publishEvents } from "../../core/contracts/streams";
 import { AppError, ErrorCode } from "../../core/errors";
 import type { ChatMessageDelivery } from "../../core/events";
-import { handle } from "../event-handler";
 import { userRoomOf } from "../fanout/socket-fanout";
 import { recover } from "../recovery";
 import { chatStream, toChatDelivery } from "../room-messages";
@@ -14,7 +13,7 @@ const MEMBERSHIP_CACHE_MS = 30_000;
 export function registerChatHandlers(ctx: HandlerContext): void {
   const { socket, services, io } = ctx;
   const { stores, quotas } = services;
-  const on = <E extends Parameters<typeof handle>[2]>(event: E, fn: Parameters<typeof handle<E>>[3]) => handle(socket, { rate: ctx.rate, metrics: services.metrics }, event, fn);
+  const { on } = ctx;
   const members = new Map<string, { users: string[]; until: number }>();
 
   /** The conversation's members when the caller is one (cached 30 s per socket), else 404. */

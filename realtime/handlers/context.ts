@@ -1,3 +1,4 @@
+import type { AckOf, InboundEvent, Payload } from "../../core/events";
 import type { SocketRate } from "../event-handler";
 import type { MessagePublisher } from "../room-messages";
 import type { RealtimeServices } from "../services";
@@ -10,6 +11,8 @@ export interface HandlerContext {
   services: RealtimeServices;
   publisher: MessagePublisher;
   rate: SocketRate;
+  /** Registers a validated handler for an inbound event of this socket (realtime/event-handler.ts). */
+  on<E extends InboundEvent>(event: E, handler: (payload: Payload<E>) => Promise<AckOf[E]>): void;
 }
 
 /** Emits a quota warning (80 %) to the socket, at most once per quota per 10 s. */

@@ -2,7 +2,6 @@ import { newEvent, publishEvents } from "../../core/contracts/streams";
 import { AppError, ErrorCode } from "../../core/errors";
 import { socketRoomOf } from "../../core/tenancy";
 import { STAFF, requireRole } from "../../api/auth";
-import { handle } from "../event-handler";
 import { userRoomOf } from "../fanout/socket-fanout";
 import type { RealtimeServer } from "../types";
 import type { HandlerContext } from "./context";
@@ -31,7 +30,7 @@ export function registerModerationHandlers(ctx: HandlerContext): void {
     requireRole(socket.data.principal, STAFF);
     return socket.data.principal;
   };
-  const on = <E extends Parameters<typeof handle>[2]>(event: E, fn: Parameters<typeof handle<E>>[3]) => handle(socket, { rate: ctx.rate, metrics: services.metrics }, event, fn);
+  const { on } = ctx;
 
   on("room:mute", async ({ room, user, seconds }) => {
     const p = staff();

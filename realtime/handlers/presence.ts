@@ -1,5 +1,4 @@
 import type { PresenceStatus } from "../../core/events";
-import { handle } from "../event-handler";
 import type { RealtimeServer } from "../types";
 import type { HandlerContext } from "./context";
 
@@ -14,7 +13,7 @@ export function announcePresence(io: RealtimeServer, tenant: string, user: strin
 /** presence:set, presence:query, presence:subscribe, presence:unsubscribe — within the caller's tenant. */
 export function registerPresenceHandlers(ctx: HandlerContext): void {
   const { socket, services, io } = ctx;
-  const on = <E extends Parameters<typeof handle>[2]>(event: E, fn: Parameters<typeof handle<E>>[3]) => handle(socket, { rate: ctx.rate, metrics: services.metrics }, event, fn);
+  const { on } = ctx;
 
   on("presence:set", async ({ status }) => {
     const p = socket.data.principal;

@@ -2,7 +2,6 @@ import { AppError, ErrorCode } from "../../core/errors";
 import type { RoomMessageDelivery } from "../../core/events";
 import { socketRoomOf } from "../../core/tenancy";
 import { isStaff } from "../../api/auth";
-import { handle } from "../event-handler";
 import { recover } from "../recovery";
 import { roomStream, toDelivery } from "../room-messages";
 import { maybeWarn, type HandlerContext } from "./context";
@@ -14,7 +13,7 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
   const { socket, services, io } = ctx;
   const { presence, stores, quotas, state } = services;
   const principal = () => socket.data.principal;
-  const on = <E extends Parameters<typeof handle>[2]>(event: E, fn: Parameters<typeof handle<E>>[3]) => handle(socket, { rate: ctx.rate, metrics: services.metrics }, event, fn);
+  const { on } = ctx;
 
   on("room:join", async ({ room, since }) => {
     const p = principal();

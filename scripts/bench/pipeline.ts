@@ -17,6 +17,7 @@ import type { RoomMessageCreated } from "../../core/contracts/events";
 import { openDatabase } from "../../db/database";
 import { spawnInterlinked, waitReady } from "../services/interlinked-child";
 import { freePort, waitUntil } from "../services/process";
+import { createScratchDatabase } from "../services/postgres";
 import { provisionServices } from "../services/provision";
 
 const { values: args } = parseArgs({
@@ -29,12 +30,7 @@ const log = (line: string): void => console.log(`[bench] ${line}`);
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 const services = await provisionServices({ REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL, KAFKA_BROKERS: process.env.KAFKA_BROKERS }, log);
-const admin = new pg.Client({ connectionString: services.env.DATABASE_URL });
-await admin.connect();
-const dbName = `bench_${randomBytes(4).toString("hex")}`;
-await admin.query(`create database ${dbName}`);
-await admin.end();
-const dbUrl = Object.assign(new URL(services.env.DATABASE_URL), { pathname: `/${dbName}` }).toString();
+const dbUrl = await createScratchDatabase(services.env.DATABASE_URL, "bench");
 const migrator = await openDatabase({ url: dbUrl });
 await migrator.migrate();
 await migrator.close();

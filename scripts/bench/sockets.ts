@@ -11,7 +11,6 @@ import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import WebSocket from "ws";
 import { TokenService } from "../../core/auth";
 import { authDefaults } from "../../core/config";
@@ -19,6 +18,7 @@ import { openDatabase } from "../../db/database";
 import { TenantStore } from "../../db/stores/tenants";
 import { spawnInterlinked, waitReady } from "../services/interlinked-child";
 import { freePort, waitUntil } from "../services/process";
+import { createScratchDatabase } from "../services/postgres";
 import { provisionServices } from "../services/provision";
 
 const { values: args } = parseArgs({
@@ -88,12 +88,7 @@ function stop(child: ChildProcess): Promise<void> {
 const services = await provisionServices({ REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL, KAFKA_BROKERS: process.env.KAFKA_BROKERS }, log);
 const rows: Array<Awaited<ReturnType<typeof measure>>> = [];
 try {
-  const admin = new pg.Client({ connectionString: services.env.DATABASE_URL });
-  await admin.connect();
-  const dbName = `bench_${randomBytes(4).toString("hex")}`;
-  await admin.query(`create database ${dbName}`);
-  await admin.end();
-  const dbUrl = Object.assign(new URL(services.env.DATABASE_URL), { pathname: `/${dbName}` }).toString();
+  const dbUrl = await createScratchDatabase(services.env.DATABASE_URL, "bench");
   const db = await openDatabase({ url: dbUrl });
   await db.migrate();
   await new TenantStore(db.db).setOverrides("bench", { maxConnections: N * 2 });

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chownSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -53,4 +54,19 @@ export async function startPostgres(postgresBin: string, dir: string, logDir: st
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   await waitUntil("postgres", () => postgresAnswers(url), { timeoutMs: 20_000, proc });
   return { url, proc };
+}
+
+/** Creates an empty database named `<prefix>_<random>` on the server of `baseUrl`; returns its URL. */
+export async function createScratchDatabase(baseUrl: string, prefix: string): Promise<string> {
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
 }

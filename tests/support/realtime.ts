@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Role } from "../../core/auth";
-import { connectClient, type TestClient } from "./clients";
+import { connectClient, emitWithAck, type TestClient } from "./clients";
 import { mintToken, type Deployment } from "./nodes";
 
 /** Fresh tenant names per test, so tests share a deployment without seeing each other. */
@@ -28,3 +28,10 @@ export function clientPool(deployment: () => Deployment) {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export type Ack = Record<string, unknown> & { error?: { code: number } };
+
+/** Emits an event and returns its ack as a plain record (errors included). */
+export async function ack(client: TestClient, event: string, payload: unknown): Promise<Ack> {
+  return (await emitWithAck(client, event, payload)) as Ack;
+}

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
+import { createScratchDatabase } from "../../scripts/services/postgres";
 import type { ServiceEnv } from "../../scripts/services/provision";
 
 /** A service URL or binary path provisioned by tests/global-setup.ts; never silently absent. */
@@ -12,19 +12,8 @@ export function serviceEnv(name: keyof ServiceEnv): string {
 }
 
 /** A fresh, empty database on the provisioned PostgreSQL; returns its URL. */
-export async function createTestDatabase(): Promise<string> {
-  const base = serviceEnv("DATABASE_URL");
-  const name = `test_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return url.toString();
+export function createTestDatabase(): Promise<string> {
+  return createScratchDatabase(serviceEnv("DATABASE_URL"), "test");
 }
 
 /** A unique prefix for Kafka topics, consumer groups and Redis keys of one test. */
