@@ -55,7 +55,8 @@ export function runRealtimeLimits(engine: string, start: () => Promise<Deploymen
       const b = await pool.connect(1, t, "b");
       await ack(a, "room:join", { room: "r" });
       await ack(b, "room:join", { room: "r" });
-      const warned = nextEvent<{ quota: string }>(a, "quota:warning");
+      // whichever socket's message crosses 80 % (4 of 5) is warned
+      const warned = Promise.any([nextEvent<{ quota: string }>(a, "quota:warning"), nextEvent<{ quota: string }>(b, "quota:warning")]);
       const codes = await Promise.all(Array.from({ length: 8 }, (_, i) => ack(i % 2 ? a : b, "room:message", { room: "r", text: `m${i}` }).then((r) => r.error?.code ?? 0)));
       expect(codes.filter((c) => c === 0)).toHaveLength(5);
       expect(codes.filter((c) => c === ErrorCode.MessageRate)).toHaveLength(3);
