@@ -49,6 +49,7 @@ export function handle<E extends InboundEvent>(
     void (async () => {
       try {
         ctx.rate.take();
+        await socket.data.ready;
         const parsed = inbound[event].safeParse(args[0]);
         if (!parsed.success) throw validationError(parsed.error);
         const result = await handler(parsed.data as Payload<E>);

@@ -61,6 +61,7 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, pub
   const connected = services.presence.connect(session, services.nodeId).then(({ cameOnline }) => {
     if (cameOnline) announcePresence(io, tenant, user, "online");
   });
+  socket.data.ready = connected.catch(() => undefined);
   fireAndForget("presence connect", connected);
   fireAndForget("session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.started", tenant, { sessionId: socket.id, user, role, node: services.nodeId }))));
   fireAndForget(

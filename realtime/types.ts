@@ -7,6 +7,8 @@ import type { SessionRef } from "./presence/presence-store";
 export interface SocketData {
   principal: Principal;
   session: SessionRef;
+  /** Resolves once the socket's presence session is registered; handlers wait for it. */
+  ready?: Promise<void>;
 }
 
 /** Events between nodes (io.serverSideEmit through the adapter). */
