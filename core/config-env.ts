@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import type { JSONWebKeySet } from "jose";
 import { join } from "node:path";
-import { authDefaults, isEmbedded, realtimeDefaults, type InterlinkedConfig, type ProcessRole } from "./config";
+import { authDefaults, isEmbedded, mediaDefaults, realtimeDefaults, type InterlinkedConfig, type ProcessRole } from "./config";
 
 const ROLE_NAMES: readonly ProcessRole[] = ["realtime", "api", "workers"];
 
@@ -71,6 +71,18 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
       engine: env.REALTIME_ENGINE === "uws" ? "uws" : "ws",
       workers: Math.max(1, int(env, "REALTIME_WORKERS", realtimeDefaults.workers)),
       stickyWorker: env.INTERLINKED_STICKY_WORKER === "1",
+    },
+    media: {
+      // MEDIA=1 / 0 forces it; by default a node hosts classes when it knows a worker binary.
+      enabled: env.MEDIA ? env.MEDIA === "1" : Boolean(env.MEDIASOUP_WORKER_BIN),
+      workers: Math.max(1, int(env, "MEDIA_WORKERS", availableParallelism())),
+      workerBin: env.MEDIASOUP_WORKER_BIN || undefined,
+      listenIp: env.MEDIA_LISTEN_IP || mediaDefaults.listenIp,
+      announcedAddress: env.MEDIA_ANNOUNCED_ADDRESS || undefined,
+      rtcMinPort: int(env, "MEDIA_RTC_MIN_PORT", mediaDefaults.rtcMinPort),
+      rtcMaxPort: int(env, "MEDIA_RTC_MAX_PORT", mediaDefaults.rtcMaxPort),
+      consumersPerRouter: Math.max(1, int(env, "MEDIA_CONSUMERS_PER_ROUTER", mediaDefaults.consumersPerRouter)),
+      signalingTimeoutMs: int(env, "MEDIA_SIGNALING_TIMEOUT_MS", mediaDefaults.signalingTimeoutMs),
     },
   };
 }

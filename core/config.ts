@@ -35,6 +35,37 @@ export const realtimeDefaults: RealtimeOptions = {
   stickyWorker: false,
 };
 
+/** Options of the live-class media tier (mediasoup; defaults in `mediaDefaults`). */
+export interface MediaOptions {
+  /** Host live classes on this node (mediasoup workers). Default: on when a worker binary is known. */
+  enabled: boolean;
+  /** mediasoup workers (one process each). Default: one per CPU core. */
+  workers: number;
+  /** The mediasoup-worker binary; default mediasoup's own (MEDIASOUP_WORKER_BIN). */
+  workerBin?: string;
+  /** Address WebRTC transports listen on. Default 127.0.0.1. */
+  listenIp: string;
+  /** Address announced to clients (public IP behind NAT). Default: the listen address. */
+  announcedAddress?: string;
+  /** UDP/TCP port range of WebRTC transports. Default 40000–49999. */
+  rtcMinPort: number;
+  rtcMaxPort: number;
+  /** Consumers one router takes before a class's next receivers go to a router on another worker (pipeToRouter). Default 500. */
+  consumersPerRouter: number;
+  /** How long a signaling call to the class's media node may take, ms. Default 5,000. */
+  signalingTimeoutMs: number;
+}
+
+export const mediaDefaults: MediaOptions = {
+  enabled: false,
+  workers: 1,
+  listenIp: "127.0.0.1",
+  rtcMinPort: 40_000,
+  rtcMaxPort: 49_999,
+  consumersPerRouter: 500,
+  signalingTimeoutMs: 5_000,
+};
+
 /**
  * Everything one Interlinked process needs. Built from the environment only by entry points
  * (core/config-env.ts); everything else receives it. Absent URLs select the embedded part:
@@ -65,6 +96,7 @@ export interface InterlinkedConfig {
   devTokens: boolean;
   auth: AuthOptions;
   realtime: RealtimeOptions;
+  media: MediaOptions;
 }
 
 export const authDefaults = { issuer: "interlinked", audience: "interlinked", tokenTtlSeconds: 3600 };

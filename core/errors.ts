@@ -15,12 +15,14 @@ export const ErrorCode = {
   PayloadTooLarge: 1003,
   InvalidRoomName: 1004,
   NotFoundRoute: 1005,
+  InvalidMediaParameters: 1006,
 
   Unauthorized: 2000,
   TokenInvalid: 2001,
   TokenExpired: 2002,
   Forbidden: 2003,
   Muted: 2004,
+  NotSpeaker: 2005,
 
   RateLimited: 3000,
   ConnectionQuota: 3001,
@@ -32,18 +34,23 @@ export const ErrorCode = {
   NotInRoom: 4001,
   Conflict: 4002,
   InProgress: 4003,
+  ClassNotLive: 4004,
+  ClassEnded: 4005,
+  NotInClass: 4006,
+  RemovedFromClass: 4007,
 
   Internal: 5000,
   Unavailable: 5001,
   Timeout: 5002,
   SlowConsumer: 5003,
+  MediaUnavailable: 5004,
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 const temporaryCodes = new Set<number>([
   ErrorCode.RateLimited, ErrorCode.ConnectionQuota, ErrorCode.MessageRate, ErrorCode.SocketRate,
-  ErrorCode.InProgress, ErrorCode.Unavailable, ErrorCode.Timeout, ErrorCode.SlowConsumer,
+  ErrorCode.InProgress, ErrorCode.Unavailable, ErrorCode.Timeout, ErrorCode.SlowConsumer, ErrorCode.MediaUnavailable,
 ]);
 
 /** The HTTP status the API answers with for a code. */

@@ -4,6 +4,7 @@ import type { EventBus } from "../core/bus/event-bus";
 import type { RealtimeOptions } from "../core/config";
 import type { Metrics } from "../core/metrics/registry";
 import type { RoomMessageStore } from "../db/room-message-store";
+import type { ClassStore } from "../db/stores/classes";
 import type { ConversationStore } from "../db/stores/conversations";
 import type { FeedStore } from "../db/stores/feeds";
 import type { NotificationStore } from "../db/stores/notifications";
@@ -34,5 +35,6 @@ export interface RealtimeServices {
     conversations: ConversationStore;
     notifications: NotificationStore;
     feeds: FeedStore;
+    classes: ClassStore;
   };
 }

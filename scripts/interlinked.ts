@@ -7,6 +7,7 @@ import { streams } from "../core/contracts/streams";
 import type { InterlinkedConfig } from "../core/config";
 import { createMetrics } from "../core/metrics/registry";
 import { EventWriter } from "../db/event-writer";
+import { startClassTier, type ClassTier } from "../realtime/classes/start-class-tier";
 import { createRealtimeNode, type RealtimeNode } from "../realtime/create-realtime-node";
 import type { SocketFanout } from "../realtime/fanout/socket-fanout";
 import { LocalSocketFanout } from "../realtime/fanout/socket-fanout-local";
@@ -24,6 +25,8 @@ export interface RunningInterlinked {
   parts: Record<string, string>;
   /** The event bus this process writes to (tools and tests publish through it). */
   bus: EventBus;
+  /** Live classes: the media node, when this process hosts classes. */
+  classes?: ClassTier;
   close(): Promise<void>;
 }
 
@@ -45,24 +48,26 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
 
     const quotas = new TenantQuotas(stores.tenants, infra.state, redis?.command, `${config.namespace}:`);
     let realtime: RealtimeNode | undefined;
+    let classes: ClassTier | undefined;
     if (config.roles.has("realtime")) {
-      realtime = createRealtimeNode(
-        {
-          nodeId: config.nodeId,
-          options: config.realtime,
-          tokens,
-          bus,
-          sessionEvents: new BatchingPublisher(bus, streams.presence.topic),
-          sequences: infra.sequences,
-          presence: infra.presence,
-          history: infra.history,
-          state: infra.state,
-          quotas,
-          metrics,
-          stores,
-        },
-        redis ? { pub: redis.pub, sub: redis.sub, key: redis.adapterKey } : undefined,
-      );
+      const services = {
+        nodeId: config.nodeId,
+        options: config.realtime,
+        tokens,
+        bus,
+        sessionEvents: new BatchingPublisher(bus, streams.presence.topic),
+        sequences: infra.sequences,
+        presence: infra.presence,
+        history: infra.history,
+        state: infra.state,
+        quotas,
+        metrics,
+        stores,
+      };
+      realtime = createRealtimeNode(services, redis ? { pub: redis.pub, sub: redis.sub, key: redis.adapterKey } : undefined);
+      classes = await startClassTier(realtime.io, services, { media: config.media, keyPrefix: `${config.namespace}:`, redis: redis?.command });
+      const tier = classes;
+      closers.push(() => tier.close());
     }
 
     if (config.roles.has("workers")) {
@@ -112,8 +117,10 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         bus: config.kafkaBrokers ? `Kafka ${config.kafkaBrokers.join(",")}` : "in-memory bus",
         cluster: config.redisUrl ? "Redis adapter, presence, sequences, quotas" : "single node (in-memory adapter and state)",
         devTokens: config.devTokens ? "POST /v1/dev/tokens enabled" : "off",
+        media: classes?.media ? `mediasoup, ${config.media.workers} worker(s), hosts live classes` : "signaling only (classes on media nodes)",
       },
       bus,
+      classes,
       close: closeAll,
     };
   } catch (err) {

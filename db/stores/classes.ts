@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, eq, gt, isNull } from "drizzle-orm";
 import type { Database } from "../database";
 import { attendanceEvents, liveClasses } from "../schema";
 import { withTenant } from "../tenant-scope";
@@ -56,6 +56,15 @@ export class ClassStore {
         .orderBy(asc(liveClasses.scheduledAt), asc(liveClasses.id))
         .limit(options.limit);
       return rows.map(view);
+    });
+  }
+
+  /** Records the class's start (first time only) or end. */
+  markLifecycle(tenant: string, id: string, kind: "started" | "ended", at: Date): Promise<void> {
+    return withTenant(this.db, tenant, async (tx) => {
+      const where = and(eq(liveClasses.tenantId, tenant), eq(liveClasses.id, id));
+      if (kind === "started") await tx.update(liveClasses).set({ startedAt: at }).where(and(where, isNull(liveClasses.startedAt)));
+      else await tx.update(liveClasses).set({ endedAt: at }).where(where);
     });
   }
 

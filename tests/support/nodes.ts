@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TokenService, type Role } from "../../core/auth";
-import { authDefaults, realtimeDefaults, type InterlinkedConfig, type ProcessRole } from "../../core/config";
+import { authDefaults, mediaDefaults, realtimeDefaults, type InterlinkedConfig, type ProcessRole } from "../../core/config";
 import { publishEvents, type StreamEvent, type StreamName } from "../../core/contracts/streams";
 import { KafkaEventBus } from "../../core/bus/event-bus-kafka";
 import { openDatabase } from "../../db/database";
@@ -32,6 +32,7 @@ export function testConfig(overrides: Partial<InterlinkedConfig> & { roles?: Rea
     devTokens: true,
     auth: { ...authDefaults, secret: TEST_SECRET },
     realtime: { ...realtimeDefaults },
+    media: { ...mediaDefaults },
     ...overrides,
   };
 }
@@ -60,7 +61,10 @@ export async function startEmbeddedDeployment(): Promise<Deployment> {
 }
 
 /** The distributed mode: `realtimeNodes` realtime+API nodes on the Redis adapter, Kafka, one worker process, PostgreSQL. */
-export async function startDistributedDeployment(realtimeNodes = 2): Promise<Deployment & { namespace: string }> {
+export async function startDistributedDeployment(
+  realtimeNodes = 2,
+  perNode: (index: number) => Partial<InterlinkedConfig> = () => ({}),
+): Promise<Deployment & { namespace: string; databaseUrl: string }> {
   const databaseUrl = await createTestDatabase();
   const migrator = await openDatabase({ url: databaseUrl });
   await migrator.migrate();
@@ -74,11 +78,12 @@ export async function startDistributedDeployment(realtimeNodes = 2): Promise<Dep
   const worker = await startInterlinked(testConfig({ ...shared, nodeId: "worker", roles: new Set(["workers"]) }));
   const nodes: RunningInterlinked[] = [];
   for (let i = 0; i < realtimeNodes; i++) {
-    nodes.push(await startInterlinked(testConfig({ ...shared, nodeId: `${shared.namespace}-node-${i}`, roles: new Set(["realtime", "api"]) })));
+    nodes.push(await startInterlinked(testConfig({ ...shared, nodeId: `${shared.namespace}-node-${i}`, roles: new Set(["realtime", "api"]), ...perNode(i) })));
   }
   return {
     nodes,
     namespace: shared.namespace,
+    databaseUrl,
     publish: (stream, events) => publishEvents((nodes[0] as RunningInterlinked).bus, stream, events),
     close: async () => {
       await Promise.all(nodes.map((n) => n.close()));

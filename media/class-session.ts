@@ -1,0 +1,255 @@
+import type { types } from "mediasoup";
+import {
+  MODERATING_ROLES,
+  PUBLISHING_ROLES,
+  type ClassAcks,
+  type ClassJoined,
+  type ClassPayload,
+  type ClassRole,
+  type HandView,
+  type ProducerView,
+} from "../core/class-signaling";
+import { AppError, ErrorCode } from "../core/errors";
+import type { ClassMedia } from "./class-media";
+import type { ClassOutbox } from "./class-outbox";
+
+/** Who asks, as the realtime node that holds the socket vouches for it. */
+export interface Caller {
+  user: string;
+  /** The caller's token role is staff (teacher or an admin role): a co-teacher unless the class's own teacher. */
+  staff: boolean;
+  socketId: string;
+}
+
+export interface ClassSessionDeps {
+  outbox: ClassOutbox;
+  /** Records a join or leave of one connection through the event pipeline; resolves once accepted. */
+  attendance(user: string, kind: "joined" | "left"): Promise<void>;
+  /** Persists the class's start or end. */
+  lifecycle(kind: "started" | "ended", at: Date): Promise<void>;
+}
+
+interface Participant {
+  role: ClassRole;
+  peers: Set<string>;
+}
+
+/**
+ * One live class on its media node: participants and their roles, the hand-raise queue, who may
+ * publish, start and end. Every signaling request passes through here and is checked against the
+ * caller's current role, so promotions and demotions act on the next request.
+ */
+export class ClassSession {
+  private readonly participants = new Map<string, Participant>();
+  private readonly removed = new Set<string>();
+  private readonly muted = new Map<string, string>();
+  private hands: HandView[] = [];
+  private startedAt: string | null;
+  private ended = false;
+
+  constructor(
+    readonly tenant: string,
+    readonly classId: string,
+    private readonly teacher: string,
+    startedAt: string | null,
+    readonly media: ClassMedia,
+    private readonly deps: ClassSessionDeps,
+  ) {
+    this.startedAt = startedAt;
+  }
+
+  private roleOf(user: string): ClassRole | undefined {
+    return this.participants.get(user)?.role;
+  }
+
+  private require(caller: Caller, roles: ReadonlySet<ClassRole>, code: 2003 | 2005 = ErrorCode.Forbidden): ClassRole {
+    const p = this.participants.get(caller.user);
+    if (!p?.peers.has(caller.socketId)) throw new AppError(ErrorCode.NotInClass, "join the class first");
+    if (!roles.has(p.role)) throw new AppError(code, code === ErrorCode.NotSpeaker ? "students publish once a teacher promotes them" : "only the class's teachers may do this");
+    return p.role;
+  }
+
+  /** Throws 4006 unless the caller's connection is in the class. */
+  controlGuard(caller: Caller): ClassRole {
+    return this.member(caller);
+  }
+
+  private member(caller: Caller): ClassRole {
+    return this.require(caller, new Set(["host", "cohost", "speaker", "student"]));
+  }
+
+  private pushHands(): HandView[] {
+    this.deps.outbox.toClass(this.tenant, this.classId, "class:hands", { classId: this.classId, hands: this.hands });
+    return this.hands;
+  }
+
+  private setRole(user: string, role: ClassRole): void {
+    const p = this.participants.get(user);
+    if (!p) throw new AppError(ErrorCode.NotInClass, `${user} is not in this class`);
+    p.role = role;
+    this.deps.outbox.toClass(this.tenant, this.classId, "class:participant", { classId: this.classId, user, role, action: "updated" });
+  }
+
+  async join(caller: Caller, rtpCapabilities: types.RtpCapabilities): Promise<ClassJoined> {
+    if (this.ended) throw new AppError(ErrorCode.ClassEnded, "the class has ended");
+    if (this.removed.has(caller.user)) throw new AppError(ErrorCode.RemovedFromClass, "a teacher removed you from this class");
+    const role = this.roleOf(caller.user) ?? (caller.user === this.teacher ? "host" : caller.staff ? "cohost" : "student");
+    const p = this.participants.get(caller.user) ?? { role, peers: new Set<string>() };
+    this.participants.set(caller.user, p);
+    const first = p.peers.size === 0;
+    p.peers.add(caller.socketId);
+    this.media.addPeer(caller.socketId, caller.user, rtpCapabilities);
+    await this.deps.attendance(caller.user, "joined");
+    if (first) this.deps.outbox.toClass(this.tenant, this.classId, "class:participant", { classId: this.classId, user: caller.user, role, action: "joined" });
+    return {
+      classId: this.classId,
+      role,
+      started: this.startedAt !== null,
+      participants: [...this.participants].filter(([, v]) => v.peers.size > 0).map(([user, v]) => ({ user, role: v.role, handRaised: this.hands.some((h) => h.user === user) })),
+      hands: this.hands,
+      producers: this.media.producerList().map((pr) => this.producerView(pr)),
+    };
+  }
+
+  private producerView(pr: types.Producer): ProducerView {
+    const data = pr.appData as { user: string; source: ProducerView["source"] };
+    return { id: pr.id, user: data.user, kind: pr.kind, source: data.source, paused: pr.paused, muted: this.muted.has(pr.id) };
+  }
+
+  /** A connection leaves (request, disconnect or removal); true when it was in the class. */
+  async leave(user: string, socketId: string): Promise<boolean> {
+    const p = this.participants.get(user);
+    if (!p?.peers.delete(socketId)) return false;
+    this.media.removePeer(socketId);
+    this.deps.outbox.detach(socketId, this.tenant, this.classId);
+    if (p.peers.size === 0) {
+      this.hands = this.hands.filter((h) => h.user !== user);
+      this.deps.outbox.toClass(this.tenant, this.classId, "class:participant", { classId: this.classId, user, role: p.role, action: "left" });
+    }
+    await this.deps.attendance(user, "left");
+    return true;
+  }
+
+  get empty(): boolean {
+    return [...this.participants.values()].every((p) => p.peers.size === 0);
+  }
+
+  async start(caller: Caller): Promise<ClassAcks["class:start"]> {
+    this.require(caller, MODERATING_ROLES);
+    if (!this.startedAt) {
+      const at = new Date();
+      await this.deps.lifecycle("started", at);
+      this.startedAt = at.toISOString();
+      this.deps.outbox.toClass(this.tenant, this.classId, "class:started", { classId: this.classId, startedAt: this.startedAt });
+    }
+    return { classId: this.classId, startedAt: this.startedAt };
+  }
+
+  /** Ends the class for everyone: media closed, every connection leaves (attendance), later joins refused. */
+  async end(caller: Caller): Promise<ClassAcks["class:end"]> {
+    this.require(caller, MODERATING_ROLES);
+    const at = new Date();
+    await this.deps.lifecycle("ended", at);
+    this.ended = true;
+    this.deps.outbox.toClass(this.tenant, this.classId, "class:ended", { classId: this.classId, endedAt: at.toISOString() });
+    await this.disband();
+    return { classId: this.classId, endedAt: at.toISOString() };
+  }
+
+  /** Every connection leaves and the media closes (end of class, or its worker died). */
+  async disband(): Promise<void> {
+    for (const [user, p] of this.participants) for (const socketId of [...p.peers]) await this.leave(user, socketId).catch(() => undefined);
+    this.media.close();
+  }
+
+  async produce(caller: Caller, input: ClassPayload<"producer:create">): Promise<string> {
+    this.require(caller, PUBLISHING_ROLES, ErrorCode.NotSpeaker);
+    if (!this.startedAt) throw new AppError(ErrorCode.ClassNotLive, "the class has not started");
+    return this.media.produce(caller.socketId, input.transportId, { kind: input.kind, source: input.source, rtpParameters: input.rtpParameters as types.RtpParameters });
+  }
+
+  /** pause / resume / close of a producer by its owner, or by a teacher (a producer a teacher muted stays paused for its owner). */
+  async controlProducer(caller: Caller, producerId: string, action: "pause" | "resume" | "close" | "mute"): Promise<void> {
+    const role = this.member(caller);
+    const producer = this.media.producer(producerId);
+    const owner = (producer.appData as { user: string }).user;
+    const moderator = MODERATING_ROLES.has(role);
+    if (owner !== caller.user && !moderator) throw new AppError(ErrorCode.Forbidden, "not your producer");
+    if (action === "mute") {
+      if (!moderator) throw new AppError(ErrorCode.Forbidden, "only the class's teachers may mute");
+      await producer.pause();
+      this.muted.set(producerId, caller.user);
+      this.deps.outbox.toClass(this.tenant, this.classId, "media:producerMuted", { classId: this.classId, producerId, by: caller.user });
+    } else if (action === "resume") {
+      if (this.muted.has(producerId) && !moderator) throw new AppError(ErrorCode.Muted, "a teacher muted this producer");
+      this.muted.delete(producerId);
+      await producer.resume();
+    } else if (action === "pause") await producer.pause();
+    else {
+      producer.close();
+      this.muted.delete(producerId);
+      this.deps.outbox.toClass(this.tenant, this.classId, "media:producerClosed", { classId: this.classId, producerId });
+    }
+  }
+
+  raiseHand(caller: Caller): HandView[] {
+    this.member(caller);
+    if (!this.hands.some((h) => h.user === caller.user)) this.hands = [...this.hands, { user: caller.user, raisedAt: new Date().toISOString(), acknowledged: false }];
+    return this.pushHands();
+  }
+
+  lowerHand(caller: Caller, user: string = caller.user): HandView[] {
+    if (user !== caller.user) this.require(caller, MODERATING_ROLES);
+    else this.member(caller);
+    this.hands = this.hands.filter((h) => h.user !== user);
+    return this.pushHands();
+  }
+
+  acknowledgeHand(caller: Caller, user: string): HandView[] {
+    this.require(caller, MODERATING_ROLES);
+    if (!this.hands.some((h) => h.user === user)) throw new AppError(ErrorCode.NotFound, `${user} has no raised hand`);
+    this.hands = this.hands.map((h) => (h.user === user ? { ...h, acknowledged: true } : h));
+    return this.pushHands();
+  }
+
+  promote(caller: Caller, user: string): ClassAcks["participant:promote"] {
+    this.require(caller, MODERATING_ROLES);
+    if (this.roleOf(user) !== "student") throw new AppError(ErrorCode.Conflict, `${user} is not a student in this class`);
+    this.setRole(user, "speaker");
+    if (this.hands.some((h) => h.user === user)) {
+      this.hands = this.hands.filter((h) => h.user !== user);
+      this.pushHands();
+    }
+    return { user, role: "speaker" };
+  }
+
+  /** Back to student: the user's producers close at once. */
+  demote(caller: Caller, user: string): ClassAcks["participant:demote"] {
+    this.require(caller, MODERATING_ROLES);
+    if (this.roleOf(user) !== "speaker") throw new AppError(ErrorCode.Conflict, `${user} is not a speaker in this class`);
+    this.setRole(user, "student");
+    this.closeProducersOf(user);
+    return { user, role: "student" };
+  }
+
+  private closeProducersOf(user: string): void {
+    for (const pr of this.media.producerList()) {
+      if ((pr.appData as { user: string }).user !== user) continue;
+      pr.close();
+      this.deps.outbox.toClass(this.tenant, this.classId, "media:producerClosed", { classId: this.classId, producerId: pr.id });
+    }
+  }
+
+  /** Removes a participant: every connection leaves and is told; rejoining this class is refused (4007). */
+  async remove(caller: Caller, user: string): Promise<void> {
+    this.require(caller, MODERATING_ROLES);
+    if (user === this.teacher) throw new AppError(ErrorCode.Forbidden, "the class's teacher cannot be removed");
+    const p = this.participants.get(user);
+    if (!p || p.peers.size === 0) throw new AppError(ErrorCode.NotInClass, `${user} is not in this class`);
+    this.removed.add(user);
+    for (const socketId of [...p.peers]) {
+      this.deps.outbox.toPeer(socketId, "class:removed", { classId: this.classId, by: caller.user });
+      await this.leave(user, socketId);
+    }
+  }
+}

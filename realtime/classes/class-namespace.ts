@@ -1,0 +1,103 @@
+import type { Namespace } from "socket.io";
+import { classInbound, type ClassEvent } from "../../core/class-signaling";
+import { AppError, ErrorCode } from "../../core/errors";
+import { validationError } from "../../core/validation";
+import { classRoomOf } from "../../media/class-outbox";
+import type { MediaRequest } from "../../media/media-node";
+import { authMiddleware } from "../auth-middleware";
+import { SocketRate, replyError } from "../event-handler";
+import { connectionQuotaMiddleware } from "../lifecycle";
+import type { RealtimeServices } from "../services";
+import type { RealtimeServer, RealtimeSocket } from "../types";
+import type { MediaDirectory } from "./media-directory";
+import type { MediaRpc } from "./media-rpc";
+
+export interface ClassSignalingDeps {
+  rpc: MediaRpc;
+  directory: MediaDirectory;
+  timeoutMs: number;
+}
+
+type AckFn = (response: unknown) => void;
+/** Requests that load the class from the database (they may open its session on the media node). */
+const NEEDS_CLASS = new Set<ClassEvent>(["class:capabilities", "class:join", "class:start", "class:end"]);
+
+/**
+ * The `/class` namespace on every realtime node: authenticates like `/`, validates each signaling
+ * request and forwards it to the media node hosting the class (MediaDirectory + MediaRpc). The class's
+ * pushes come back through the adapter to the socket or the class's room, whichever node it is on.
+ */
+export function registerClassNamespace(io: RealtimeServer, services: RealtimeServices, deps: ClassSignalingDeps): Namespace {
+  const nsp = io.of("/class");
+  nsp.use(authMiddleware(services.tokens));
+  nsp.use(connectionQuotaMiddleware(services));
+  nsp.on("connection", (socket) => onClassSocket(socket, services, deps));
+  return nsp as unknown as Namespace;
+}
+
+function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps: ClassSignalingDeps): void {
+  const { tenant, user, role } = socket.data.principal;
+  const rate = new SocketRate(services.options.perSocketEventsPerSecond);
+  /** Classes this socket joined → the media node hosting each. */
+  const joined = new Map<string, string>();
+  const caller = { user, staff: role !== "student", socketId: socket.id };
+
+  const forward = async (op: ClassEvent, payload: Record<string, unknown> & { classId: string }): Promise<unknown> => {
+    const { classId } = payload;
+    const request: MediaRequest = { op, tenant, classId, caller, payload };
+    if (NEEDS_CLASS.has(op)) {
+      const found = await services.stores.classes.get(tenant, classId);
+      if (!found) throw new AppError(ErrorCode.NotFound, "no such class");
+      if (found.endedAt) throw new AppError(ErrorCode.ClassEnded, "the class has ended");
+      request.klass = { teacher: found.teacher, startedAt: found.startedAt, endedAt: found.endedAt };
+    }
+    const key = `${tenant}:${classId}`;
+    const node = joined.get(classId) ?? (await deps.directory.locate(key));
+    const room = classRoomOf(tenant, classId);
+    if (op === "class:join") await socket.join(room);
+    try {
+      const result = await deps.rpc.call(node, request, deps.timeoutMs);
+      if (op === "class:join") joined.set(classId, node);
+      if (op === "class:leave") {
+        joined.delete(classId);
+        await socket.leave(room);
+      }
+      if (op === "class:end") await deps.directory.forget(key);
+      return result;
+    } catch (err) {
+      if (op === "class:join" && !joined.has(classId)) await socket.leave(room);
+      throw err;
+    }
+  };
+
+  for (const op of Object.keys(classInbound) as ClassEvent[]) {
+    (socket as unknown as { on(e: string, l: (...args: unknown[]) => void): void }).on(op, (...args: unknown[]) => {
+      const ack = typeof args[args.length - 1] === "function" ? (args.pop() as AckFn) : undefined;
+      void (async () => {
+        try {
+          rate.take();
+          const parsed = classInbound[op].safeParse(args[0]);
+          if (!parsed.success) throw validationError(parsed.error);
+          ack?.(await forward(op, parsed.data as Record<string, unknown> & { classId: string }));
+          services.metrics.realtimeEventsIn.inc({ event: op, outcome: "ok" });
+        } catch (err) {
+          const e = replyError(socket, op, ack, err);
+          services.metrics.realtimeEventsIn.inc({ event: op, outcome: String(e.code) });
+        }
+      })();
+    });
+  }
+  socket.onAny((event: string, ...args: unknown[]) => {
+    if (Object.hasOwn(classInbound, event)) return;
+    const last = args[args.length - 1];
+    replyError(socket, String(event), typeof last === "function" ? (last as AckFn) : undefined, new AppError(ErrorCode.UnknownEvent, `unknown event "${String(event)}"`));
+  });
+  socket.once("disconnect", () => {
+    void services.quotas.releaseConnection(tenant, socket.id).catch(() => undefined);
+    for (const [classId, node] of joined) {
+      deps.rpc.call(node, { op: "peer:gone", tenant, classId, caller, payload: { classId } }, deps.timeoutMs).catch((err: unknown) => {
+        console.error("[class] leaving on disconnect failed:", err instanceof Error ? err.message : err);
+      });
+    }
+  });
+}

@@ -1,0 +1,88 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { AppError, ErrorCode } from "../../core/errors";
+import type { MediaRequest } from "../../media/media-node";
+import type { MediaRpc } from "./media-rpc";
+import { runToReply, unwrapReply, type RpcReply } from "./media-rpc-reply";
+
+interface Envelope {
+  id: string;
+  replyTo: string;
+  request: MediaRequest;
+}
+
+/** MediaRpc over Redis pub/sub: a channel per media node, a reply channel per caller. */
+export class RedisMediaRpc implements MediaRpc {
+  private readonly sub: Redis;
+  private readonly replyChannel: string;
+  private readonly pending = new Map<string, { resolve: (r: RpcReply) => void; timer: NodeJS.Timeout }>();
+  private readonly served = new Map<string, (request: MediaRequest) => Promise<unknown>>();
+  private ready: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {
+    this.sub = redis.duplicate();
+    this.replyChannel = `${prefix}media-reply:${randomUUID()}`;
+    this.sub.on("message", (channel: string, message: string) => this.onMessage(channel, message));
+  }
+
+  private channelOf(nodeId: string): string {
+    return `${this.prefix}media-rpc:${nodeId}`;
+  }
+
+  private onMessage(channel: string, message: string): void {
+    if (channel === this.replyChannel) {
+      const { id, reply } = JSON.parse(message) as { id: string; reply: RpcReply };
+      const waiter = this.pending.get(id);
+      if (!waiter) return;
+      this.pending.delete(id);
+      clearTimeout(waiter.timer);
+      waiter.resolve(reply);
+      return;
+    }
+    const handler = [...this.served].find(([node]) => this.channelOf(node) === channel)?.[1];
+    if (!handler) return;
+    const envelope = JSON.parse(message) as Envelope;
+    void runToReply(() => handler(envelope.request))
+      .then((reply) => this.redis.publish(envelope.replyTo, JSON.stringify({ id: envelope.id, reply })))
+      .catch((err: unknown) => console.error("[media] reply not sent:", err instanceof Error ? err.message : err));
+  }
+
+  async serve(nodeId: string, handler: (request: MediaRequest) => Promise<unknown>): Promise<() => Promise<void>> {
+    this.served.set(nodeId, handler);
+    await this.sub.subscribe(this.channelOf(nodeId));
+    return async () => {
+      this.served.delete(nodeId);
+      await this.sub.unsubscribe(this.channelOf(nodeId));
+    };
+  }
+
+  async call(nodeId: string, request: MediaRequest, timeoutMs: number): Promise<unknown> {
+    this.ready ??= this.sub.subscribe(this.replyChannel);
+    await this.ready;
+    const id = randomUUID();
+    const reply = new Promise<RpcReply>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({ error: new AppError(ErrorCode.Timeout, "the media node did not answer in time").toBody() });
+      }, timeoutMs);
+      this.pending.set(id, { resolve, timer });
+    });
+    const receivers = await this.redis.publish(this.channelOf(nodeId), JSON.stringify({ id, replyTo: this.replyChannel, request } satisfies Envelope));
+    if (receivers === 0) {
+      const waiter = this.pending.get(id);
+      clearTimeout(waiter?.timer);
+      this.pending.delete(id);
+      throw new AppError(ErrorCode.MediaUnavailable, `media node ${nodeId} is not serving`);
+    }
+    return unwrapReply(await reply);
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.pending.values()) clearTimeout(w.timer);
+    this.pending.clear();
+    this.sub.disconnect();
+  }
+}
