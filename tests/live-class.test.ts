@@ -163,6 +163,8 @@ describe("live class over real WebRTC (werift ↔ mediasoup), signaling through 
       expect(await code("transport:create", { classId: otherClass, direction: "send" })).toBe(ErrorCode.NotInClass);
       expect(await code("transport:create", { direction: "sideways" })).toBe(ErrorCode.InvalidPayload);
       expect(await code("transport:create", { classId: "not-a-uuid", direction: "send" })).toBe(ErrorCode.InvalidPayload);
+      const recv = await teacher.ok<{ id: string }>("transport:create", { direction: "recv" });
+      expect(await code("producer:create", { transportId: recv.id, kind: "audio", source: "mic", rtpParameters: { codecs: [{ mimeType: "audio/opus", payloadType: 100, clockRate: 48000, channels: 2 }] } })).toBe(ErrorCode.InvalidMediaParameters);
       const send = await teacher.ok<{ id: string }>("transport:create", { direction: "send" });
       const rtp = (codecs: unknown): Record<string, unknown> => ({ transportId: send.id, kind: "audio", source: "mic", rtpParameters: { codecs, encodings: [{ ssrc: 1234 }] } });
       expect(await code("producer:create", rtp([]))).toBe(ErrorCode.InvalidPayload);
@@ -173,6 +175,9 @@ describe("live class over real WebRTC (werift ↔ mediasoup), signaling through 
       expect(await code("class:explode", {})).toBe(ErrorCode.UnknownEvent);
       const [audio] = await teacher.publish(["audio"]);
       expect(await code("producer:pause", { classId: otherClass, producerId: audio })).toBe(ErrorCode.NotInClass);
+      const restarted = await teacher.ok<{ iceParameters: { usernameFragment: string } }>("transport:restartIce", { transportId: recv.id });
+      expect(restarted.iceParameters.usernameFragment).toMatch(/\w+/);
+      expect(await code("consumer:setPreferredLayers", { consumerId: randomUUID(), spatialLayer: 9 })).toBe(ErrorCode.InvalidPayload);
 
       // Another school's token cannot see the class, under any event.
       expect((await intruder.request("class:capabilities")).error?.code).toBe(ErrorCode.NotFound);

@@ -47,9 +47,9 @@ export interface Deployment {
 }
 
 /** The embedded default: one process, PGlite in a temp dir, in-memory bus. */
-export async function startEmbeddedDeployment(): Promise<Deployment> {
+export async function startEmbeddedDeployment(overrides: Partial<InterlinkedConfig> = {}): Promise<Deployment> {
   const dataDir = mkdtempSync(join(tmpdir(), "interlinked-embedded-"));
-  const node = await startInterlinked(testConfig({ dataDir, migrateOnStart: true }));
+  const node = await startInterlinked(testConfig({ dataDir, migrateOnStart: true, ...overrides }));
   return {
     nodes: [node],
     publish: (stream, events) => publishEvents(node.bus, stream, events),
