@@ -97,9 +97,11 @@ export class ClassSession {
     const p = this.participants.get(caller.user) ?? { role, peers: new Set<string>() };
     this.participants.set(caller.user, p);
     const first = p.peers.size === 0;
+    const again = p.peers.has(caller.socketId);
     p.peers.add(caller.socketId);
     this.media.addPeer(caller.socketId, caller.user, rtpCapabilities);
-    await this.deps.attendance(caller.user, "joined");
+    // A connection joining again (restarting its media) is not a new attendance session.
+    if (!again) await this.deps.attendance(caller.user, "joined");
     if (first) this.deps.outbox.toClass(this.tenant, this.classId, "class:participant", { classId: this.classId, user: caller.user, role, action: "joined" });
     return {
       classId: this.classId,
