@@ -22,6 +22,12 @@ function roles(raw: string | undefined): Set<ProcessRole> {
   return new Set(names as ProcessRole[]);
 }
 
+function stickyRoute(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  if (!/^[a-z0-9]{1,16}$/.test(raw)) throw new Error(`STICKY_ROUTE must be 1–16 lowercase letters or digits, got "${raw}"`);
+  return raw;
+}
+
 /** The embedded default keeps one generated secret in DATA_DIR so tokens survive restarts. */
 function embeddedSecret(dataDir: string): string {
   const file = join(dataDir, "dev-secret");
@@ -71,6 +77,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
       engine: env.REALTIME_ENGINE === "uws" ? "uws" : "ws",
       workers: Math.max(1, int(env, "REALTIME_WORKERS", realtimeDefaults.workers)),
       stickyWorker: env.INTERLINKED_STICKY_WORKER === "1",
+      stickyRoute: stickyRoute(env.STICKY_ROUTE),
     },
     media: {
       // MEDIA=1 / 0 forces it; by default a node hosts classes when it knows a worker binary.

@@ -21,6 +21,8 @@ export interface RealtimeOptions {
   workers: number;
   /** Set inside such a worker: it takes connections from the sticky primary instead of listening. */
   stickyWorker: boolean;
+  /** Prefix of the Engine.IO session ids this node issues (`n0.` + id), so nginx can route long-polling by `?sid=`. */
+  stickyRoute?: string;
 }
 
 export const realtimeDefaults: RealtimeOptions = {

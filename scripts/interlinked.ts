@@ -9,6 +9,7 @@ import { createMetrics } from "../core/metrics/registry";
 import { EventWriter } from "../db/event-writer";
 import { startClassTier, type ClassTier } from "../realtime/classes/start-class-tier";
 import { createRealtimeNode, type RealtimeNode } from "../realtime/create-realtime-node";
+import { applyStickyRoute } from "../realtime/sticky-route";
 import type { SocketFanout } from "../realtime/fanout/socket-fanout";
 import { LocalSocketFanout } from "../realtime/fanout/socket-fanout-local";
 import { RedisSocketFanout } from "../realtime/fanout/socket-fanout-redis";
@@ -36,6 +37,7 @@ export interface RunningInterlinked {
  */
 export async function startInterlinked(config: InterlinkedConfig): Promise<RunningInterlinked> {
   const closers: Array<() => Promise<void>> = [];
+  let closing: Promise<void> | undefined;
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) await close().catch((err: unknown) => console.error("[shutdown]", err));
   };
@@ -101,6 +103,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
     const http = config.realtime.stickyWorker
       ? await serveAsStickyWorker(app.fetch, config.port, realtime?.io)
       : await (config.realtime.engine === "uws" ? serveOnUws : serveOnNodeHttp)(app.fetch, config.host, config.port, realtime?.io);
+    if (realtime && config.realtime.stickyRoute) applyStickyRoute(realtime.io, config.realtime.stickyRoute);
     closers.push(async () => {
       if (realtime) await realtime.close();
       await http.close();
@@ -121,7 +124,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
       },
       bus,
       classes,
-      close: closeAll,
+      close: () => (closing ??= closeAll()),
     };
   } catch (err) {
     await closeAll();

@@ -10,7 +10,9 @@ export async function startNginx(options: { bin: string; dir: string; config: st
   mkdirSync(join(options.dir, "logs"), { recursive: true });
   const conf = join(options.dir, "nginx.conf");
   const whole = options.config.includes("events") ? options.config : `events { worker_connections 4096; }\nhttp {\n${options.config}\n}\n`;
-  writeFileSync(conf, `pid ${join(options.dir, "nginx.pid")};\nerror_log ${join(options.dir, "logs", "error.log")} warn;\nworker_processes 1;\n${whole}`);
+  // A complete config (nginx/render-config.ts with runDir) brings its own pid, logs and workers.
+  const head = whole.includes("worker_processes") ? "" : `pid ${join(options.dir, "nginx.pid")};\nerror_log ${join(options.dir, "logs", "error.log")} warn;\nworker_processes 1;\n`;
+  writeFileSync(conf, `${head}${whole}`);
   const proc = spawnService({
     name: "nginx",
     command: options.bin,
