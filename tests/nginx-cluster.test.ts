@@ -4,24 +4,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { realtimeDefaults } from "../core/config";
 import { nginxDefaults, renderNginxConfig } from "../nginx/render-config";
 import { startNginx } from "../scripts/services/nginx";
 import { freePort } from "../scripts/services/process";
 import { eventually } from "./support/clients";
-import { mintToken, startDistributedDeployment } from "./support/nodes";
+import { mintToken, startProcessDeployment } from "./support/nodes";
 import { sleep } from "./support/realtime";
 import { serviceEnv } from "./support/services";
 
-// Three realtime nodes (routes n0, n1, n2) on Redis/Kafka/PostgreSQL behind real nginx with the generated config.
-let deployment: Awaited<ReturnType<typeof startDistributedDeployment>>;
+// Three realtime node processes (routes n0, n1, n2) on Redis/Kafka/PostgreSQL behind real nginx with the generated config.
+let deployment: Awaited<ReturnType<typeof startProcessDeployment>>;
 let nginx: { stop(): Promise<void> };
 let url: string;
 const dir = mkdtempSync(join(tmpdir(), "interlinked-nginx-cluster-"));
 const sockets: Socket[] = [];
 
 beforeAll(async () => {
-  deployment = await startDistributedDeployment(3, (i) => ({ realtime: { ...realtimeDefaults, stickyRoute: `n${i}` } }));
+  deployment = await startProcessDeployment(3, { engine: "ws", perNode: (i) => ({ STICKY_ROUTE: `n${i}` }) });
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
   const config = renderNginxConfig({
@@ -78,9 +77,10 @@ describe("nginx in front of three realtime nodes (nginx/render-config.ts)", () =
     const all = [...polling, ...ws, upgraded];
     for (const s of all) expect(await emit(s, "room:join", { room: "lobby" })).toMatchObject({ room: "lobby" });
     const received = all.map(() => 0);
-    all.forEach((s, i) => s.on("room:message", () => received[i]++));
+    all.forEach((s, i) => s.on("room:message", () => (received[i] = (received[i] ?? 0) + 1)));
     for (const s of polling) expect(await emit(s, "room:message", { room: "lobby", text: "hi" })).toHaveProperty("seq");
-    await eventually(async () => received, (r) => r.every((n) => n === polling.length));
+    // Each polling client sent one: it hears the 8 others; the rest hear all 9.
+    await eventually(async () => received, (r) => r.every((n, i) => n === (i < polling.length ? polling.length - 1 : polling.length)));
   }, 30_000);
 
   it("moves clients of a node that goes down to the others; new clients keep connecting", async () => {
@@ -90,7 +90,7 @@ describe("nginx in front of three realtime nodes (nginx/render-config.ts)", () =
       if (routeOf(s) === "n1") onOne.push(s);
     }
     expect(onOne).toHaveLength(2);
-    await (deployment.nodes[1] ?? expect.fail("no node 1")).close();
+    await (deployment.processes[1] ?? expect.fail("no node 1")).child.stop("SIGKILL");
     for (const s of onOne) await eventually(async () => s.connected && routeOf(s) !== "n1", (ok) => ok, 15_000);
     await sleep(200);
     const fresh = await Promise.all(Array.from({ length: 6 }, (_, i) => client(`f${i}`, ["polling"])));

@@ -104,7 +104,7 @@ export interface ProcessNode extends Pick<RunningInterlinked, "url"> {
  */
 export async function startProcessDeployment(
   realtimeNodes: number,
-  options: { engine: "ws" | "uws" },
+  options: { engine: "ws" | "uws"; perNode?: (index: number) => Record<string, string> },
 ): Promise<Deployment & { namespace: string; processes: ProcessNode[]; restart(index: number): Promise<void> }> {
   const databaseUrl = await createTestDatabase();
   const migrator = await openDatabase({ url: databaseUrl });
@@ -119,6 +119,7 @@ export async function startProcessDeployment(
     AUTH_SECRET: TEST_SECRET,
     REALTIME_ENGINE: options.engine,
     HOST: "127.0.0.1",
+    MEDIA: "0", // live classes are tested on their own deployments (tests/live-class*.test.ts)
   };
   const start = async (env: Record<string, string>): Promise<ProcessNode> => {
     const port = await freePort();
@@ -134,7 +135,7 @@ export async function startProcessDeployment(
   };
   const worker = await start({ ROLES: "workers", NODE_ID: `${namespace}-worker` });
   const processes = await Promise.all(
-    Array.from({ length: realtimeNodes }, (_, i) => start({ ROLES: "realtime,api", NODE_ID: `${namespace}-node-${i}` })),
+    Array.from({ length: realtimeNodes }, (_, i) => start({ ROLES: "realtime,api", NODE_ID: `${namespace}-node-${i}`, ...options.perNode?.(i) })),
   );
   const bus = new KafkaEventBus({ brokers: base.KAFKA_BROKERS.split(","), namespace, clientId: `${namespace}-test` });
   const deployment = {
@@ -145,7 +146,7 @@ export async function startProcessDeployment(
     },
     publish: <S extends StreamName>(stream: S, events: StreamEvent<S>[]) => publishEvents(bus, stream, events),
     async restart(index: number) {
-      processes[index] = await start({ ROLES: "realtime,api", NODE_ID: `${namespace}-node-${index}-${Date.now()}` });
+      processes[index] = await start({ ROLES: "realtime,api", NODE_ID: `${namespace}-node-${index}-${Date.now()}`, ...options.perNode?.(index) });
     },
     close: async () => {
       await Promise.all([...processes, worker].map((p) => p.child.stop("SIGTERM")));
