@@ -78,6 +78,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
       workers: Math.max(1, int(env, "REALTIME_WORKERS", realtimeDefaults.workers)),
       stickyWorker: env.INTERLINKED_STICKY_WORKER === "1",
       stickyRoute: stickyRoute(env.STICKY_ROUTE),
+      drainGraceMs: int(env, "DRAIN_GRACE_MS", realtimeDefaults.drainGraceMs),
     },
     media: {
       // MEDIA=1 / 0 forces it; by default a node hosts classes when it knows a worker binary.

@@ -23,6 +23,8 @@ export interface RealtimeOptions {
   stickyWorker: boolean;
   /** Prefix of the Engine.IO session ids this node issues (`n0.` + id), so nginx can route long-polling by `?sid=`. */
   stickyRoute?: string;
+  /** On SIGTERM: how long to move this node's connections to other nodes before stopping, ms. Default 20,000. */
+  drainGraceMs: number;
 }
 
 export const realtimeDefaults: RealtimeOptions = {
@@ -35,6 +37,7 @@ export const realtimeDefaults: RealtimeOptions = {
   engine: "ws",
   workers: 1,
   stickyWorker: false,
+  drainGraceMs: 20_000,
 };
 
 /** Options of the live-class media tier (mediasoup; defaults in `mediaDefaults`). */

@@ -118,4 +118,6 @@ export interface ServerToClientEvents {
   "quota:warning": (info: { quota: string; used: number; limit: number }) => void;
   "app:disconnect": (info: { code: number; message: string }) => void;
   "app:error": (info: { event: string; error: ErrorBody }) => void;
+  /** The node is shutting down: the connection closes right after this and the client reconnects (to another node). */
+  "app:draining": (info: { reason: string }) => void;
 }

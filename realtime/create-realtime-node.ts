@@ -45,7 +45,7 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: { pub: 
     close: async () => {
       stopMaintenance();
       const sockets = [...io.of("/").sockets.values()];
-      io.disconnectSockets(true);
+      io.local.disconnectSockets(true); // this node's only: `io.disconnectSockets` would reach every node through the adapter
       await Promise.allSettled(sockets.map((s) => services.presence.disconnect(s.data.session)));
       await new Promise<void>((resolve) => void io.close(() => resolve()));
     },

@@ -46,6 +46,7 @@ export function handle<E extends InboundEvent>(
 ): void {
   const listener: Listener = (...args) => {
     const ack = typeof args[args.length - 1] === "function" ? (args.pop() as AckFn) : undefined;
+    socket.data.inflight = (socket.data.inflight ?? 0) + 1;
     void (async () => {
       try {
         ctx.rate.take();
@@ -59,6 +60,8 @@ export function handle<E extends InboundEvent>(
         const appError = replyError(socket, event, ack, err);
         ctx.metrics.realtimeEventsIn.inc({ event, outcome: String(appError.code) });
         if (appError.code >= 3000 && appError.code < 4000) ctx.metrics.quotaRefusals.inc({ quota: String(appError.code) });
+      } finally {
+        socket.data.inflight = (socket.data.inflight ?? 1) - 1;
       }
     })();
   };

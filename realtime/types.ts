@@ -9,6 +9,8 @@ export interface SocketData {
   session: SessionRef;
   /** Resolves once the socket's presence session is registered; handlers wait for it. */
   ready?: Promise<void>;
+  /** Inbound events of this socket still being handled (a draining node waits for them before closing). */
+  inflight?: number;
 }
 
 /** Events between nodes (io.serverSideEmit through the adapter). */

@@ -9,6 +9,7 @@ import { createMetrics } from "../core/metrics/registry";
 import { EventWriter } from "../db/event-writer";
 import { startClassTier, type ClassTier } from "../realtime/classes/start-class-tier";
 import { createRealtimeNode, type RealtimeNode } from "../realtime/create-realtime-node";
+import { drainRealtime } from "../realtime/drain";
 import { applyStickyRoute } from "../realtime/sticky-route";
 import type { SocketFanout } from "../realtime/fanout/socket-fanout";
 import { LocalSocketFanout } from "../realtime/fanout/socket-fanout-local";
@@ -28,6 +29,8 @@ export interface RunningInterlinked {
   bus: EventBus;
   /** Live classes: the media node, when this process hosts classes. */
   classes?: ClassTier;
+  /** Graceful drain (SIGTERM): readiness 503, no new connections, clients moved off in batches. */
+  drain(graceMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,6 +41,7 @@ export interface RunningInterlinked {
 export async function startInterlinked(config: InterlinkedConfig): Promise<RunningInterlinked> {
   const closers: Array<() => Promise<void>> = [];
   let closing: Promise<void> | undefined;
+  let draining = false;
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) await close().catch((err: unknown) => console.error("[shutdown]", err));
   };
@@ -85,6 +89,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
     const app = createApi({
       tokens,
       health: infra.health,
+      isDraining: () => draining,
       registry: metrics.registry,
       metrics,
       beforeScrape: config.roles.has("workers") ? () => collectConsumerLag(bus, metrics) : undefined,
@@ -124,6 +129,15 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
       },
       bus,
       classes,
+      drain: async (graceMs) => {
+        if (draining) return;
+        draining = true;
+        http.stopListening();
+        if (realtime) {
+          const { connections } = await drainRealtime(realtime.io, { graceMs });
+          console.log(`[drain] ${connections} connection(s) moved off ${config.nodeId}`);
+        }
+      },
       close: () => (closing ??= closeAll()),
     };
   } catch (err) {

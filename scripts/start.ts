@@ -71,8 +71,12 @@ if (clustered && cluster.isPrimary) {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: shutting down`);
-    void running.close().then(() => process.exit(0));
+    console.log(`${signal}: draining for up to ${config.realtime.drainGraceMs} ms, then shutting down`);
+    const drain = signal === "SIGTERM" ? running.drain(config.realtime.drainGraceMs) : Promise.resolve();
+    void drain
+      .catch((err: unknown) => console.error("[drain]", err))
+      .then(() => running.close())
+      .then(() => process.exit(0));
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));

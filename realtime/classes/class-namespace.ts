@@ -73,6 +73,7 @@ function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps:
   for (const op of Object.keys(classInbound) as ClassEvent[]) {
     (socket as unknown as { on(e: string, l: (...args: unknown[]) => void): void }).on(op, (...args: unknown[]) => {
       const ack = typeof args[args.length - 1] === "function" ? (args.pop() as AckFn) : undefined;
+      socket.data.inflight = (socket.data.inflight ?? 0) + 1;
       void (async () => {
         try {
           rate.take();
@@ -83,6 +84,8 @@ function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps:
         } catch (err) {
           const e = replyError(socket, op, ack, err);
           services.metrics.realtimeEventsIn.inc({ event: op, outcome: String(e.code) });
+        } finally {
+          socket.data.inflight = (socket.data.inflight ?? 1) - 1;
         }
       })();
     });

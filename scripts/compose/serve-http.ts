@@ -13,6 +13,8 @@ const UWS_MAX_BACKPRESSURE = 256 * 1024 * 1024;
 
 export interface HttpEndpoint {
   port: number;
+  /** Stops accepting new connections; open ones (sockets, keep-alive) go on until `close`. */
+  stopListening(): void;
   close(): Promise<void>;
 }
 
@@ -23,11 +25,17 @@ export async function serveOnNodeHttp(fetch: FetchHandler, host: string, port: n
     s.once("error", reject);
   });
   io?.attach(server);
+  let listening = true;
   return {
     port: (server.address() as AddressInfo).port,
+    stopListening: () => {
+      if (listening) server.close();
+      listening = false;
+    },
     close: async () => {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+      listening = false;
     },
   };
 }
@@ -79,11 +87,15 @@ export async function serveOnUws(fetch: FetchHandler, host: string, port: number
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(host, port, (token) => (token ? resolve(token) : reject(new Error(`uWebSockets.js could not listen on ${host}:${port}`))));
   });
+  let listening = true;
+  const stopListening = (): void => {
+    if (listening) uWS.us_listen_socket_close(listenSocket);
+    listening = false;
+  };
   return {
     port: uWS.us_socket_local_port(listenSocket),
-    close: async () => {
-      uWS.us_listen_socket_close(listenSocket);
-    },
+    stopListening,
+    close: async () => stopListening(),
   };
 }
 
@@ -96,5 +108,6 @@ export async function serveAsStickyWorker(fetch: FetchHandler, port: number, io?
   const server = createAdaptorServer({ fetch }) as HttpServer;
   io.attach(server);
   setupWorker(io as unknown as SocketIoServer);
-  return { port, close: async () => void server.close() };
+  // The sticky primary owns the listening socket; a draining worker refuses handshakes (realtime/drain.ts).
+  return { port, stopListening: () => undefined, close: async () => void server.close() };
 }

@@ -119,6 +119,7 @@ export async function startProcessDeployment(
     AUTH_SECRET: TEST_SECRET,
     REALTIME_ENGINE: options.engine,
     HOST: "127.0.0.1",
+    DRAIN_GRACE_MS: "2000",
     MEDIA: "0", // live classes are tested on their own deployments (tests/live-class*.test.ts)
   };
   const start = async (env: Record<string, string>): Promise<ProcessNode> => {
