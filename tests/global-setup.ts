@@ -16,6 +16,7 @@ export default async function setup(_project: TestProject): Promise<() => Promis
       KAFKA_BROKERS: process.env.KAFKA_BROKERS,
       NGINX_BIN: process.env.NGINX_BIN,
       MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN,
+      K6_BIN: process.env.K6_BIN,
     },
     log,
   );
