@@ -17,6 +17,7 @@ export default async function setup(_project: TestProject): Promise<() => Promis
       NGINX_BIN: process.env.NGINX_BIN,
       MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN,
       K6_BIN: process.env.K6_BIN,
+      KUSTOMIZE_BIN: process.env.KUSTOMIZE_BIN,
     },
     log,
   );

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureKafkaJars, kafkaAnswers, startKafka } from "./kafka";
-import { ensureK6 } from "./k6";
+import { ensureGoTool } from "./go-tools";
 import { ensureMediasoupWorker } from "./mediasoup";
 import { ensureCommands, type Requirement } from "./packages";
 import { postgresAnswers, startPostgres } from "./postgres";
@@ -16,8 +16,9 @@ export interface ServiceEnv {
   KAFKA_BROKERS: string;
   NGINX_BIN: string;
   MEDIASOUP_WORKER_BIN: string;
-  /** k6 for the load-test scripts (built from source with Go once). */
+  /** k6 for the load-test scripts and kustomize for the k8s manifests (built from source with Go once). */
   K6_BIN: string;
+  KUSTOMIZE_BIN: string;
   /** Java and cached Kafka jars, for tests that run a broker of their own (to restart it). */
   JAVA_BIN: string;
   KAFKA_LIB_DIR: string;
@@ -111,11 +112,12 @@ export async function provisionServices(given: Partial<Record<keyof ServiceEnv, 
       }),
       timed("mediasoup worker", log, () => ensureMediasoupWorker(given.MEDIASOUP_WORKER_BIN, log)),
       timed("kafka jars", log, () => jars),
-      timed("k6", log, () => ensureK6(given.K6_BIN, log)),
+      timed("k6", log, () => ensureGoTool("k6", given.K6_BIN, log)),
+      timed("kustomize", log, () => ensureGoTool("kustomize", given.KUSTOMIZE_BIN, log)),
     ]);
     const failures = settled.flatMap((r) => (r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
     if (failures.length > 0) throw new Error(`services could not be provisioned:\n  - ${failures.join("\n  - ")}`);
-    const [redis, postgres, kafka, mediasoup, kafkaLib, k6] = settled.map((r) => (r.status === "fulfilled" ? r.value : ""));
+    const [redis, postgres, kafka, mediasoup, kafkaLib, k6, kustomize] = settled.map((r) => (r.status === "fulfilled" ? r.value : ""));
     const env: ServiceEnv = {
       REDIS_URL: redis as string,
       DATABASE_URL: postgres as string,
@@ -125,6 +127,7 @@ export async function provisionServices(given: Partial<Record<keyof ServiceEnv, 
       JAVA_BIN: bins.get("java") as string,
       KAFKA_LIB_DIR: kafkaLib as string,
       K6_BIN: k6 as string,
+      KUSTOMIZE_BIN: kustomize as string,
     };
     log(`all services ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(env)}`);
     return { env, dir: root, stop };

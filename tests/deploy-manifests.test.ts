@@ -1,0 +1,136 @@
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
+import { realtimeDefaults } from "../core/config";
+import { nginxDefaults, renderNginxConfig } from "../nginx/render-config";
+import { serviceEnv } from "./support/services";
+
+// compose/ and k8s/ cross-checked against the code: env names the entry points read, the port, health
+// paths, drain timing, metric names, and the nginx config the renderer produces.
+const read = (path: string): string => readFileSync(new URL(`../${path}`, import.meta.url), "utf8");
+type Doc = Record<string, unknown> & { kind?: string; metadata?: { name?: string }; spec?: Record<string, unknown> };
+
+const knownEnv = new Set([...read("core/config-env.ts").matchAll(/env\.([A-Z][A-Z0-9_]+)|int\(env, "([A-Z][A-Z0-9_]+)"/g)].map((m) => m[1] ?? m[2]));
+const healthPaths = new Set([...read("api/routes/health.ts").matchAll(/path: "(\/health\/[a-z]+)"/g)].map((m) => m[1]));
+const metricNames = new Set([...read("core/metrics/registry.ts").matchAll(/name: "(interlinked_[a-z_]+)"/g)].map((m) => m[1]));
+const k8sDocs = (dir: string): Doc[] =>
+  readdirSync(new URL(`../k8s/${dir}`, import.meta.url))
+    .filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml")
+    .flatMap((f) => parseAllDocuments(read(`k8s/${dir}/${f}`)).map((d) => d.toJSON() as Doc));
+const base = k8sDocs("base");
+const baseKustomization = parse(read("k8s/base/kustomization.yaml")) as { resources: string[]; configMapGenerator: Array<{ name: string; literals: string[] }> };
+const config = Object.fromEntries((baseKustomization.configMapGenerator[0]?.literals ?? []).map((l) => l.split("=", 2) as [string, string]));
+
+interface Container {
+  ports: Array<{ name: string; containerPort: number }>;
+  env?: Array<{ name: string }>;
+  readinessProbe?: { httpGet: { path: string; port: string } };
+  livenessProbe?: { httpGet: { path: string; port: string } };
+  lifecycle?: { preStop?: { exec: { command: string[] } } };
+}
+const deployments = base.filter((d) => d.kind === "Deployment") as Array<Doc & { spec: { template: { metadata: { labels: Record<string, string> }; spec: { containers: Container[]; terminationGracePeriodSeconds: number } } } }>;
+
+describe("k8s (kustomize base and production overlay)", () => {
+  it("lists exactly the base's files, and the overlay patches objects that exist", () => {
+    const files = readdirSync(new URL("../k8s/base", import.meta.url)).filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml");
+    expect([...baseKustomization.resources].sort()).toEqual(files.sort());
+    const overlay = parse(read("k8s/overlays/production/kustomization.yaml")) as { resources: string[]; patches: Array<{ target: { kind: string; name: string } }>; secretGenerator: Array<{ envs: string[] }> };
+    expect(overlay.resources).toEqual(["../../base"]);
+    for (const p of overlay.patches) expect(base.some((d) => d.kind === p.target.kind && d.metadata?.name === p.target.name), `${p.target.kind}/${p.target.name}`).toBe(true);
+    for (const f of overlay.secretGenerator.flatMap((g) => g.envs)) for (const line of read(`k8s/overlays/production/${f}`).trim().split("\n")) expect(knownEnv).toContain(line.split("=")[0]);
+  });
+
+  it("builds with real kustomize: namespace, image, generated secret referenced by every workload", () => {
+    const built = spawnSync(serviceEnv("KUSTOMIZE_BIN"), ["build", "k8s/overlays/production"], { encoding: "utf8" });
+    expect(built.status, built.stderr).toBe(0);
+    const docs = parseAllDocuments(built.stdout).map((d) => d.toJSON() as Doc & { metadata: { name: string; namespace?: string } });
+    expect(docs.every((d) => d.metadata.namespace === "interlinked")).toBe(true);
+    const secret = docs.find((d) => d.kind === "Secret")?.metadata.name ?? expect.fail("no secret");
+    expect(secret).toMatch(/^interlinked-secrets-[a-z0-9]+$/);
+    const text = built.stdout;
+    expect(text).toContain("image: registry.example.org/interlinked:0.1.0");
+    expect(text).not.toMatch(/image: interlinked:latest/);
+    expect([...text.matchAll(/name: (interlinked-secrets[a-z0-9-]*)/g)].every((m) => m[1] === secret)).toBe(true);
+    const realtime = docs.find((d) => d.kind === "Deployment" && d.metadata.name === "realtime") as Doc & { spec: { replicas: number } };
+    expect(realtime.spec.replicas).toBe(6);
+  });
+
+  it("uses only environment variables the code reads, on the configured port, with real health paths", () => {
+    for (const key of Object.keys(config)) expect(knownEnv, key).toContain(key);
+    for (const d of deployments) {
+      for (const c of d.spec.template.spec.containers) {
+        for (const e of c.env ?? []) expect(knownEnv, `${d.metadata?.name}: ${e.name}`).toContain(e.name);
+        expect(c.ports).toEqual([{ name: "http", containerPort: Number(config.PORT) }]);
+        expect(healthPaths).toContain(c.readinessProbe?.httpGet.path);
+        expect(healthPaths).toContain(c.livenessProbe?.httpGet.path);
+        expect(c.readinessProbe?.httpGet.path).toBe("/health/ready");
+      }
+    }
+    expect(deployments.map((d) => d.metadata?.name).sort()).toEqual(["api", "media", "realtime", "workers"]);
+  });
+
+  it("drains socket pods before the kill: preStop, then DRAIN_GRACE_MS inside the termination grace period", () => {
+    for (const name of ["realtime", "media"]) {
+      const d = deployments.find((x) => x.metadata?.name === name) ?? expect.fail(name);
+      const c = d.spec.template.spec.containers[0] ?? expect.fail("container");
+      const preStop = Number(c.lifecycle?.preStop?.exec.command[1] ?? NaN);
+      expect(preStop).toBeGreaterThan(0);
+      expect(d.spec.template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(Number(config.DRAIN_GRACE_MS) + preStop * 1000);
+    }
+  });
+
+  it("autoscales realtime on CPU and connections, protects every workload with a PDB, keeps polling sessions sticky", () => {
+    const hpa = base.find((d) => d.kind === "HorizontalPodAutoscaler" && d.metadata?.name === "realtime") as Doc & { spec: { metrics: Array<{ type: string; resource?: { name: string }; pods?: { metric: { name: string } } }> } };
+    expect(hpa.spec.metrics.map((m) => m.resource?.name ?? m.pods?.metric.name)).toEqual(["cpu", "interlinked_realtime_connections"]);
+    expect(metricNames).toContain("interlinked_realtime_connections");
+    const pdbs = base.filter((d) => d.kind === "PodDisruptionBudget") as Array<Doc & { spec: { selector: { matchLabels: Record<string, string> } } }>;
+    for (const d of deployments) expect(pdbs.some((p) => p.spec.selector.matchLabels.app === d.spec.template.metadata.labels.app), String(d.metadata?.name)).toBe(true);
+    const ingress = base.find((d) => d.kind === "Ingress") as Doc & { metadata: { annotations: Record<string, string> }; spec: { rules: Array<{ http: { paths: Array<{ backend: { service: { name: string } } }> } }> } };
+    expect(ingress.metadata.annotations["nginx.ingress.kubernetes.io/affinity"]).toBe("cookie");
+    expect(Number(ingress.metadata.annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) * 1000).toBeGreaterThan(realtimeDefaults.pingIntervalMs + realtimeDefaults.pingTimeoutMs);
+    const services = new Set(base.filter((d) => d.kind === "Service").map((d) => d.metadata?.name));
+    for (const p of ingress.spec.rules[0]?.http.paths ?? []) expect(services).toContain(p.backend.service.name);
+  });
+});
+
+describe("compose (docker compose, Prometheus, Grafana)", () => {
+  const compose = parse(read("compose/docker-compose.yml"), { merge: true }) as {
+    services: Record<string, { environment?: Record<string, string>; healthcheck?: { test: string[] }; image?: string }>;
+  };
+  const app = Object.entries(compose.services).filter(([, s]) => s.image === "interlinked:local");
+
+  it("runs the full stack: stores, bus, three realtime nodes (one media), API, workers, nginx, Prometheus, Grafana", () => {
+    expect(Object.keys(compose.services).sort()).toEqual(["api", "grafana", "kafka", "migrate", "nginx", "postgres", "prometheus", "realtime-0", "realtime-1", "realtime-2", "redis", "workers"]);
+    expect(compose.services["realtime-0"]?.environment?.MEDIA).toBe("1");
+  });
+
+  it("uses only environment variables the code reads and hosts that exist, health-checks /health/ready on PORT", () => {
+    for (const [name, s] of app) {
+      for (const key of Object.keys(s.environment ?? {})) expect(knownEnv, `${name}: ${key}`).toContain(key);
+      for (const v of Object.values(s.environment ?? {})) {
+        const host = /^[a-z]+:\/\/(?:[^@/]+@)?([a-z0-9-]+):/.exec(String(v))?.[1];
+        if (host) expect(Object.keys(compose.services), `${name} → ${host}`).toContain(host);
+      }
+      if (name !== "migrate") {
+        expect(s.environment?.PORT).toBe("3000");
+        expect(s.healthcheck?.test.join(" ")).toContain("127.0.0.1:3000/health/ready");
+      }
+    }
+  });
+
+  it("scrapes every app service's /metrics; the dashboard queries only metrics the code exports", () => {
+    const prom = parse(read("compose/prometheus.yml")) as { scrape_configs: Array<{ metrics_path: string; static_configs: Array<{ targets: string[] }> }> };
+    const job = prom.scrape_configs[0] ?? expect.fail("no job");
+    expect(job.metrics_path).toBe("/metrics");
+    expect(job.static_configs[0]?.targets.sort()).toEqual(app.filter(([n]) => n !== "migrate").map(([n]) => `${n}:3000`).sort());
+    const dashboard = JSON.parse(read("compose/grafana/dashboards/interlinked.json")) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+    const used = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/interlinked_[a-z_]+/g)].map((m) => m[0].replace(/_bucket$/, "")))));
+    expect(used.size).toBeGreaterThan(8);
+    for (const m of used) expect(metricNames, m).toContain(m);
+  });
+
+  it("ships the nginx config the renderer produces for its three nodes", () => {
+    expect(read("compose/nginx.conf")).toBe(renderNginxConfig({ ...nginxDefaults, listen: "0.0.0.0:80", sockets: 30_000, nodes: [0, 1, 2].map((i) => ({ route: `n${i}`, address: `realtime-${i}:3000` })) }));
+  });
+});
