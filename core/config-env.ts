@@ -79,6 +79,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
       stickyWorker: env.INTERLINKED_STICKY_WORKER === "1",
       stickyRoute: stickyRoute(env.STICKY_ROUTE),
       drainGraceMs: int(env, "DRAIN_GRACE_MS", realtimeDefaults.drainGraceMs),
+      roomPresenceLimit: int(env, "ROOM_PRESENCE_LIMIT", realtimeDefaults.roomPresenceLimit),
     },
     media: {
       // MEDIA=1 / 0 forces it; by default a node hosts classes when it knows a worker binary.

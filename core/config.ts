@@ -23,6 +23,8 @@ export interface RealtimeOptions {
   stickyWorker: boolean;
   /** Prefix of the Engine.IO session ids this node issues (`n0.` + id), so nginx can route long-polling by `?sid=`. */
   stickyRoute?: string;
+  /** Rooms with more members than this get no per-join `room:member` diffs and no member list in the join ack. Default 1,000. */
+  roomPresenceLimit: number;
   /** On SIGTERM: how long to move this node's connections to other nodes before stopping, ms. Default 20,000. */
   drainGraceMs: number;
 }
@@ -38,6 +40,7 @@ export const realtimeDefaults: RealtimeOptions = {
   workers: 1,
   stickyWorker: false,
   drainGraceMs: 20_000,
+  roomPresenceLimit: 1_000,
 };
 
 /** Options of the live-class media tier (mediasoup; defaults in `mediaDefaults`). */

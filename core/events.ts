@@ -77,7 +77,8 @@ type Cb<T> = (res: Ack<T>) => void;
 /** Acks of the client → server events. */
 export interface AckOf {
   "auth:refresh": { exp: number };
-  "room:join": { room: string; members: string[]; recovered?: boolean; messages?: RoomMessageDelivery[] };
+  /** `members` is left out for rooms larger than ROOM_PRESENCE_LIMIT (1,000): use `room:members`. */
+  "room:join": { room: string; memberCount: number; members?: string[]; recovered?: boolean; messages?: RoomMessageDelivery[] };
   "room:leave": { room: string };
   "room:message": { id: string; seq: number };
   "room:typing": Record<string, never>;

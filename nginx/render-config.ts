@@ -84,7 +84,9 @@ ${o.nodes.map((n) => `  upstream realtime_${n.route} {\n    server ${n.address};
   limit_req_status 429;
 
   server {
-    listen ${o.listen} backlog=4096;
+    # reuseport: the kernel spreads new connections evenly over the workers (without it a few workers fill
+    # their worker_connections while others idle).
+    listen ${o.listen} backlog=4096 reuseport;
     limit_conn conn_per_ip ${o.connectionsPerIp};
 
     proxy_http_version 1.1;

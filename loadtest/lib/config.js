@@ -15,7 +15,7 @@ export const cfg = {
 export function vuOptions(thresholds, extraSeconds = 60) {
   const vus = Math.max(1, Math.ceil(cfg.sockets / cfg.perVu));
   return {
-    scenarios: { main: { executor: "per-vu-iterations", vus, iterations: 1, maxDuration: `${cfg.holdS + extraSeconds}s` } },
+    scenarios: { main: { executor: "per-vu-iterations", vus, iterations: 1, maxDuration: `${cfg.holdS + Number(__ENV.WARMUP_S || 0) + extraSeconds}s` } },
     thresholds,
     summaryTrendStats: ["avg", "p(50)", "p(95)", "p(99)", "max"],
   };

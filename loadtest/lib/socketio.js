@@ -15,6 +15,12 @@ export const metrics = {
   deliveryMs: new Trend("sio_delivery_ms", true),
 };
 
+let errorsLogged = 0;
+/** The first few connect errors of each VU go to the log with their reason (the runner prints failed runs' logs). */
+function logConnectError(reason) {
+  if (errorsLogged++ < 3) console.warn(`connect error: ${reason}`);
+}
+
 const wsUrl = (base) => `${base.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`;
 
 function parse(packet) {
@@ -86,7 +92,9 @@ export function connect(base, auth, nsp = "/") {
         metrics.connectMs.add(Date.now() - started);
         resolve(client);
       } else if (p.type === "4") {
-        metrics.connectErrors.add(1, { code: String(p.data && p.data.data ? p.data.data.code : "refused") });
+        const code = String(p.data && p.data.data ? p.data.data.code : "refused");
+        metrics.connectErrors.add(1, { code });
+        logConnectError(`${code} ${JSON.stringify(p.data)}`);
         closing = true;
         ws.close();
         reject(p.data);
@@ -99,9 +107,10 @@ export function connect(base, auth, nsp = "/") {
         fn(p.data[0]);
       }
     };
-    ws.onerror = () => {
+    ws.onerror = (e) => {
       if (!open) {
         metrics.connectErrors.add(1, { code: "transport" });
+        logConnectError(`transport ${e && e.error ? e.error : ""}`);
         reject(new Error("websocket error"));
       }
     };

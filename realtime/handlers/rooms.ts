@@ -25,13 +25,17 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     const target = socketRoomOf(p.tenant, room);
     await socket.join(target);
     const { firstInRoom } = await presence.joinRoom(socket.data.session, room);
-    if (firstInRoom) socket.to(target).emit("room:member", { room, user: p.user, action: "joined" });
-    const members = await presence.roomMembers(p.tenant, room);
-    if (since === undefined) return { room, members };
+    // Large rooms (lectures, school-wide channels) skip per-join diffs and member lists: they grow as
+    // n² with the room. Members then see `memberCount` and ask `room:members` when they need the list.
+    const memberCount = await presence.roomMemberCount(p.tenant, room);
+    const large = memberCount > services.options.roomPresenceLimit;
+    if (firstInRoom && !large) socket.to(target).emit("room:member", { room, user: p.user, action: "joined" });
+    const listed = large ? {} : { members: await presence.roomMembers(p.tenant, room) };
+    if (since === undefined) return { room, memberCount, ...listed };
     const { recovered, messages } = await recover<RoomMessageDelivery>(services, "room", roomStream(p.tenant, room), since, async (after, limit) =>
       (await stores.messages.list(p.tenant, room, { afterSeq: after, limit })).map((m) => ({ room, id: m.id, seq: m.seq, user: m.user, text: m.text, sentAt: m.sentAt })),
     );
-    return { room, members, recovered, messages };
+    return { room, memberCount, ...listed, recovered, messages };
   });
 
   on("room:leave", async ({ room }) => {
@@ -51,7 +55,7 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     if (bytes > services.options.maxMessageBytes) throw new AppError(ErrorCode.PayloadTooLarge, `text is ${bytes} bytes; the limit is ${services.options.maxMessageBytes}`);
     if (await state.isFlagged(`mute:${p.tenant}:${room}:${p.user}`)) throw new AppError(ErrorCode.Muted, `muted in "${room}"`);
     return sendOnce(ctx, key, async (id) => {
-      const recipients = (await presence.roomMembers(p.tenant, room)).length;
+      const recipients = await presence.roomMemberCount(p.tenant, room);
       maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, recipients));
       const event = await ctx.publisher.room(p, room, text, id);
       socket.to(target).emit("room:message", toDelivery(event));

@@ -85,6 +85,10 @@ export class MemoryPresenceStore implements PresenceStore {
     return [...(this.rooms.get(this.roomKey(tenant, room))?.keys() ?? [])].sort();
   }
 
+  async roomMemberCount(tenant: string, room: string): Promise<number> {
+    return this.rooms.get(this.roomKey(tenant, room))?.size ?? 0;
+  }
+
   async heartbeat(node: string): Promise<{ wasMissing: boolean }> {
     const wasMissing = !this.beats.has(node);
     this.beats.set(node, Date.now());

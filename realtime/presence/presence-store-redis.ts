@@ -119,6 +119,10 @@ export class RedisPresenceStore implements PresenceStore {
     return (await this.redis.hkeys(`${this.p}r:${tenant}:${room}`)).sort();
   }
 
+  async roomMemberCount(tenant: string, room: string): Promise<number> {
+    return this.redis.hlen(`${this.p}r:${tenant}:${room}`);
+  }
+
   async heartbeat(node: string): Promise<{ wasMissing: boolean }> {
     return { wasMissing: (await this.redis.zadd(`${this.p}nodes`, Date.now(), node)) === 1 };
   }

@@ -45,6 +45,7 @@ export function runPresenceStoreContract(name: string, open: (nodeTtlMs: number)
       expect(await b.joinRoom(s2, "math")).toEqual({ firstInRoom: false });
       expect(await b.joinRoom(s3, "math")).toEqual({ firstInRoom: true });
       expect(await a.roomMembers(t, "math")).toEqual(["ann", "bob"]);
+      expect(await b.roomMemberCount(t, "math")).toBe(2);
       expect(await a.leaveRoom(s1, "math")).toEqual({ lastInRoom: false });
       expect(await b.disconnect(s2)).toEqual({ wentOffline: false, leftRooms: ["math"] });
       expect(await a.roomMembers(t, "math")).toEqual(["bob"]);

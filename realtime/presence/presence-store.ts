@@ -26,6 +26,8 @@ export interface PresenceStore {
   leaveRoom(session: SessionRef, room: string): Promise<{ lastInRoom: boolean }>;
   /** Users with at least one session in the room. */
   roomMembers(tenant: string, room: string): Promise<string[]>;
+  /** How many users have a session in the room (O(1): large rooms count without listing). */
+  roomMemberCount(tenant: string, room: string): Promise<number>;
   /** Marks the node alive; `wasMissing` when it had been reaped (or never beat): the node must re-register its sessions. */
   heartbeat(node: string): Promise<{ wasMissing: boolean }>;
   /** Whether the node has heartbeated within the node TTL. */
