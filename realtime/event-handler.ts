@@ -68,10 +68,10 @@ export function handle<E extends InboundEvent>(
   (socket as unknown as { on(event: string, listener: Listener): void }).on(event, listener);
 }
 
-/** Answers every event that is not an inbound event with 1002 instead of ignoring it. */
-export function rejectUnknownEvents(socket: RealtimeSocket, metrics: Metrics): void {
+/** Answers every event that is not one of `known` (default: the `/` namespace's) with 1002 instead of ignoring it. */
+export function rejectUnknownEvents(socket: RealtimeSocket, metrics: Metrics, known: object = inbound): void {
   socket.onAny((event: string, ...args: unknown[]) => {
-    if (Object.hasOwn(inbound, event)) return;
+    if (Object.hasOwn(known, event)) return;
     const last = args[args.length - 1];
     replyError(socket, String(event), typeof last === "function" ? (last as AckFn) : undefined, new AppError(ErrorCode.UnknownEvent, `unknown event "${String(event)}"`));
     metrics.realtimeEventsIn.inc({ event: "unknown", outcome: String(ErrorCode.UnknownEvent) });

@@ -5,7 +5,7 @@ import { validationError } from "../../core/validation";
 import { classRoomOf } from "../../media/class-outbox";
 import type { MediaRequest } from "../../media/media-node";
 import { authMiddleware } from "../auth-middleware";
-import { SocketRate, replyError } from "../event-handler";
+import { SocketRate, rejectUnknownEvents, replyError } from "../event-handler";
 import { connectionQuotaMiddleware } from "../lifecycle";
 import type { RealtimeServices } from "../services";
 import type { RealtimeServer, RealtimeSocket } from "../types";
@@ -90,11 +90,7 @@ function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps:
       })();
     });
   }
-  socket.onAny((event: string, ...args: unknown[]) => {
-    if (Object.hasOwn(classInbound, event)) return;
-    const last = args[args.length - 1];
-    replyError(socket, String(event), typeof last === "function" ? (last as AckFn) : undefined, new AppError(ErrorCode.UnknownEvent, `unknown event "${String(event)}"`));
-  });
+  rejectUnknownEvents(socket, services.metrics, classInbound);
   socket.once("disconnect", () => {
     void services.quotas.releaseConnection(tenant, socket.id).catch(() => undefined);
     for (const [classId, node] of joined) {
