@@ -38,7 +38,7 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: { pub: 
     onConnection(io, services, publisher, socket);
     rejectUnknownEvents(socket, services.metrics);
   });
-  io.on("kick", (info) => void applyKick(io, info, (s, r) => services.presence.leaveRoom(s, r)).catch((err: unknown) => console.error("[realtime] kick failed", err)));
+  io.on("kick", (info) => void applyKick(io, info, services).catch((err: unknown) => console.error("[realtime] kick failed", err)));
   const stopMaintenance = startMaintenance(io, services);
   return {
     io,

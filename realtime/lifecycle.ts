@@ -1,7 +1,6 @@
 import type { ExtendedError } from "socket.io";
 import { newEvent, toRecord } from "../core/contracts/streams";
 import { toAppError } from "../core/errors";
-import { socketRoomOf } from "../core/tenancy";
 import { toNotificationDelivery } from "../workers/start-workers";
 import { SocketRate, handle } from "./event-handler";
 import { userRoomOf } from "./fanout/socket-fanout";
@@ -9,7 +8,7 @@ import { armExpiry, registerAccountHandlers } from "./handlers/account";
 import { registerChatHandlers } from "./handlers/chat";
 import { maybeWarn, type HandlerContext } from "./handlers/context";
 import { registerModerationHandlers } from "./handlers/moderation";
-import { announcePresence, registerPresenceHandlers } from "./handlers/presence";
+import { announceLeft, announcePresence, registerPresenceHandlers } from "./handlers/presence";
 import { registerRoomHandlers } from "./handlers/rooms";
 import type { QuotaUse } from "./quotas";
 import type { MessagePublisher } from "./room-messages";
@@ -81,7 +80,7 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, pub
       "presence disconnect",
       connected.then(async () => {
         const { wentOffline, leftRooms } = await services.presence.disconnect(session);
-        for (const room of leftRooms) io.to(socketRoomOf(tenant, room)).emit("room:member", { room, user, action: "left" });
+        for (const room of leftRooms) await announceLeft(io, services, tenant, room, user);
         if (wentOffline) announcePresence(io, tenant, user, "offline");
       }),
     );

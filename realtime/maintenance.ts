@@ -1,6 +1,6 @@
 import { ErrorCode } from "../core/errors";
 import { socketRoomOf } from "../core/tenancy";
-import { announcePresence } from "./handlers/presence";
+import { announceLeft, announcePresence } from "./handlers/presence";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 
@@ -44,10 +44,14 @@ export function startMaintenance(io: RealtimeServer, services: RealtimeServices)
         }
       }
       const byTenant = new Map<string, string[]>();
-      for (const s of sockets) byTenant.set(s.data.principal.tenant, [...(byTenant.get(s.data.principal.tenant) ?? []), s.id]);
+      for (const s of sockets) {
+        const ids = byTenant.get(s.data.principal.tenant);
+        if (ids) ids.push(s.id);
+        else byTenant.set(s.data.principal.tenant, [s.id]);
+      }
       for (const [tenant, ids] of byTenant) await services.quotas.renewConnections(tenant, ids);
       for (const gone of await services.presence.reapDeadNodes()) {
-        for (const room of gone.leftRooms) io.to(socketRoomOf(gone.tenant, room)).emit("room:member", { room, user: gone.user, action: "left" });
+        for (const room of gone.leftRooms) await announceLeft(io, services, gone.tenant, room, gone.user);
         if (gone.wentOffline) announcePresence(io, gone.tenant, gone.user, "offline");
       }
       for (const s of sockets) {

@@ -3,13 +3,15 @@ import { AppError, ErrorCode } from "../../core/errors";
 import { socketRoomOf } from "../../core/tenancy";
 import { STAFF, requireRole } from "../../api/auth";
 import { userRoomOf } from "../fanout/socket-fanout";
+import type { RealtimeServices } from "../services";
 import type { RealtimeServer } from "../types";
+import { announceLeft } from "./presence";
 import type { HandlerContext } from "./context";
 
 const KICK_SECONDS = 600;
 
 /** Makes this node's sockets of a user leave a room (run on every node for a kick). */
-export async function applyKick(io: RealtimeServer, info: { tenant: string; room: string; user: string; by: string }, presenceLeave: (session: import("../presence/presence-store").SessionRef, room: string) => Promise<{ lastInRoom: boolean }>): Promise<void> {
+export async function applyKick(io: RealtimeServer, info: { tenant: string; room: string; user: string; by: string }, services: RealtimeServices): Promise<void> {
   const target = socketRoomOf(info.tenant, info.room);
   const sockets = await io.local.in(userRoomOf(info.tenant, info.user)).fetchSockets();
   let left = false;
@@ -17,9 +19,9 @@ export async function applyKick(io: RealtimeServer, info: { tenant: string; room
     if (!s.rooms.has(target)) continue;
     s.leave(target);
     s.emit("room:kicked", { room: info.room, by: info.by });
-    left = (await presenceLeave(s.data.session, info.room)).lastInRoom || left;
+    left = (await services.presence.leaveRoom(s.data.session, info.room)).lastInRoom || left;
   }
-  if (left) io.to(target).emit("room:member", { room: info.room, user: info.user, action: "left" });
+  if (left) await announceLeft(io, services, info.tenant, info.room, info.user);
 }
 
 /** Teacher and admin moderation: room:mute, room:unmute, room:kick, room:delete. */
@@ -53,7 +55,7 @@ export function registerModerationHandlers(ctx: HandlerContext): void {
     await services.stores.rooms.removeMember(p.tenant, room, user);
     const info = { tenant: p.tenant, room, user, by: p.user };
     io.serverSideEmit("kick", info);
-    await applyKick(io, info, (s, r) => services.presence.leaveRoom(s, r));
+    await applyKick(io, info, services);
     return { room, user };
   });
 

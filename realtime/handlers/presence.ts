@@ -1,4 +1,6 @@
 import type { PresenceStatus } from "../../core/events";
+import { socketRoomOf } from "../../core/tenancy";
+import type { RealtimeServices } from "../services";
 import type { RealtimeServer } from "../types";
 import type { HandlerContext } from "./context";
 
@@ -8,6 +10,15 @@ export const presenceRoomOf = (tenant: string, user: string): string => `t:${ten
 /** Tells a user's watchers (on every node) about a status change. */
 export function announcePresence(io: RealtimeServer, tenant: string, user: string, status: PresenceStatus): void {
   io.to(presenceRoomOf(tenant, user)).emit("presence", { user, status });
+}
+
+/**
+ * Tells a room that a user's last connection left it, unless the room is large (past
+ * `roomPresenceLimit`): large rooms get no member diffs either way (n² with the room).
+ */
+export async function announceLeft(io: RealtimeServer, services: RealtimeServices, tenant: string, room: string, user: string): Promise<void> {
+  if ((await services.presence.roomMemberCount(tenant, room)) >= services.options.roomPresenceLimit) return;
+  io.to(socketRoomOf(tenant, room)).emit("room:member", { room, user, action: "left" });
 }
 
 /** presence:set, presence:query, presence:subscribe, presence:unsubscribe — within the caller's tenant. */

@@ -5,6 +5,7 @@ import { isStaff } from "../../api/auth";
 import { recover } from "../recovery";
 import { roomStream, toDelivery } from "../room-messages";
 import { maybeWarn, type HandlerContext } from "./context";
+import { announceLeft } from "./presence";
 import { sendOnce } from "./idempotent";
 
 
@@ -43,7 +44,7 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     const target = socketRoomOf(p.tenant, room);
     await socket.leave(target);
     const { lastInRoom } = await presence.leaveRoom(socket.data.session, room);
-    if (lastInRoom) io.to(target).emit("room:member", { room, user: p.user, action: "left" });
+    if (lastInRoom) await announceLeft(io, services, p.tenant, room, p.user);
     return { room };
   });
 

@@ -1,0 +1,265 @@
+/**
+ * `npm run bench:fanout [-- --members 10000 --rates 2,5,10,20,40,80 --variants stock-ws,ours-ws,stock-uws,ours-uws --nodes 1]`:
+ * room fan-out deliveries/s and publish → receive latency in one room, Interlinked (realtime nodes on
+ * Redis/Kafka/PostgreSQL: every message sequenced and acked durable before it is broadcast) against
+ * stock Socket.IO (no auth, no persistence) in the same run. Servers are pinned to CPU 0, the raw
+ * clients (scripts/bench/fanout-client.ts) to CPU 1. Rates step up until deliveries fall below 97 % or
+ * p99 passes 1 s; the step after the last good one is repeated at twice that rate (overload). With
+ * `--nodes 2` the receivers are split over two nodes that share CPU 0 (the Redis adapter between them).
+ */
+import { fork, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { TokenService } from "../../core/auth";
+import { authDefaults } from "../../core/config";
+import { openDatabase } from "../../db/database";
+import { TenantStore } from "../../db/stores/tenants";
+import { spawnInterlinked, waitReady, type ChildInterlinked } from "../services/interlinked-child";
+import { createScratchDatabase } from "../services/postgres";
+import { freePort, waitUntil } from "../services/process";
+import { provisionServices } from "../services/provision";
+import type { ClientCommand } from "./fanout-client";
+import { percentiles, type StatsSnapshot } from "./fanout-stats";
+
+const { values: args } = parseArgs({
+  options: {
+    members: { type: "string", default: "10000" },
+    rates: { type: "string", default: "2,5,10,20,40,80,160" },
+    dur: { type: "string", default: "8" },
+    variants: { type: "string", default: "stock-ws,ours-ws,stock-uws,ours-uws" },
+    nodes: { type: "string", default: "1" },
+    overload: { type: "boolean", default: true },
+  },
+  allowNegative: true,
+});
+const MEMBERS = Number(args.members);
+const DUR_S = Number(args.dur);
+const NODES = Number(args.nodes);
+const here = dirname(fileURLToPath(import.meta.url));
+const log = (line: string): void => console.log(`[bench] ${line}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cpuSeconds = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+const pin = (pid: number, cpu: string) => execFileSync("taskset", ["-a", "-pc", cpu, String(pid)], { stdio: "ignore" });
+let addressBlock = 10 + (process.pid % 200);
+/** Fresh loopback source addresses per variant: never reuse one within 60 s (TIME_WAIT). */
+const freshAddresses = (n: number) => Array.from({ length: n }, (_, i) => `127.${addressBlock}.${++addressBlock % 250}.${10 + i}`);
+
+interface Client {
+  child: ChildProcess;
+  request<T>(cmd: ClientCommand, type: string, timeoutMs: number): Promise<T>;
+}
+function startClient(): Promise<Client> {
+  const child = fork(join(here, "fanout-client.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const waiters: Array<{ type: string; resolve(m: unknown): void }> = [];
+  child.on("message", (m: { type: string }) => {
+    const i = waiters.findIndex((w) => w.type === m.type);
+    if (i >= 0) waiters.splice(i, 1)[0]!.resolve(m);
+  });
+  const waitFor = <T>(type: string, timeoutMs: number) =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`client: no ${type} within ${timeoutMs} ms`)), timeoutMs);
+      waiters.push({ type, resolve: (m) => (clearTimeout(timer), resolve(m as T)) });
+    });
+  const client: Client = { child, request: (cmd, type, timeoutMs) => (child.send(cmd), waitFor(type, timeoutMs)) };
+  return waitFor("ready", 30_000).then(() => (pin(child.pid!, "1"), client));
+}
+
+interface Server {
+  ports: number[];
+  pids: number[];
+  /** CONNECT payload of receiver i and of the publisher. */
+  auth(i: number): string;
+  publisherAuth: string;
+  join?: string;
+  template: string;
+  stop(): Promise<void>;
+}
+
+const ROOM = "lecture";
+const PAD = "x".repeat(60);
+
+async function startStock(engine: "ws" | "uws"): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", join(here, "bare-socketio.ts")], { env: { ...process.env, PORT: String(port), ENGINE: engine, FANOUT_ROOM: ROOM }, stdio: ["ignore", "ignore", "inherit"] });
+  await waitUntil("stock server", async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, { timeoutMs: 30_000 });
+  pin(child.pid!, "0");
+  return {
+    ports: [port],
+    pids: [child.pid!],
+    auth: () => "",
+    publisherAuth: '{"pub":1}',
+    template: `42["pub",{"text":"t=\${t} ${PAD}"}]`,
+    stop: async () => void child.kill("SIGKILL"),
+  };
+}
+
+const services = await provisionServices({ REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL, KAFKA_BROKERS: process.env.KAFKA_BROKERS }, log);
+const secret = randomBytes(32).toString("hex");
+const tokens = new TokenService({ ...authDefaults, secret, tokenTtlSeconds: 3600 });
+
+async function startOurs(engine: "ws" | "uws"): Promise<Server> {
+  const dbUrl = await createScratchDatabase(services.env.DATABASE_URL, "bench");
+  const db = await openDatabase({ url: dbUrl });
+  await db.migrate();
+  await new TenantStore(db.db).setOverrides("bench", { maxConnections: MEMBERS * 2, maxMessagesPerSecond: 100_000, maxBroadcastRecipients: MEMBERS * 2 });
+  await db.close();
+  const namespace = `fan${randomBytes(3).toString("hex")}`;
+  const nodes: ChildInterlinked[] = [];
+  const ports: number[] = [];
+  for (let i = 0; i < NODES; i++) {
+    const port = await freePort();
+    const node = spawnInterlinked({
+      ROLES: "realtime",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATABASE_URL: dbUrl,
+      REDIS_URL: services.env.REDIS_URL,
+      KAFKA_BROKERS: services.env.KAFKA_BROKERS,
+      NAMESPACE: namespace,
+      AUTH_SECRET: secret,
+      REALTIME_ENGINE: engine,
+      NODE_ID: `${namespace}-${i}`,
+      SOCKET_EVENTS_PER_SECOND: "100000",
+      NODE_OPTIONS: "--max-old-space-size=4096",
+    });
+    nodes.push(node);
+    ports.push(port);
+    await waitReady(`http://127.0.0.1:${port}`, 60_000).catch((err: unknown) => {
+      throw new Error(`node ${i} not ready: ${node.output().slice(-2000)}`, { cause: err });
+    });
+    pin(node.child.pid!, "0");
+  }
+  const auths = await Promise.all(Array.from({ length: MEMBERS + 1 }, async (_, i) => JSON.stringify({ token: await tokens.sign({ tenant: "bench", user: `u${i}`, role: "student" }) })));
+  return {
+    ports,
+    pids: nodes.map((n) => n.child.pid!),
+    auth: (i) => auths[i]!,
+    publisherAuth: auths[MEMBERS]!,
+    join: `420["room:join",{"room":"${ROOM}"}]`,
+    template: `42\${ack}["room:message",{"room":"${ROOM}","text":"t=\${t} ${PAD}"}]`,
+    stop: async () => void (await Promise.all(nodes.map((n) => n.stop("SIGKILL")))),
+  };
+}
+
+interface Step {
+  rate: number;
+  offeredPerS: number;
+  deliveredPerS: number;
+  ratio: number;
+  p50: number;
+  p99: number;
+  serverCpuPct: number;
+  rssMb: number[];
+  acked?: number;
+  refusals: Record<string, number>;
+}
+
+type Published = { sent: number; acked: number; ms: number; refusals: Record<string, number> };
+type Snapshot = StatsSnapshot & { type: string };
+
+async function runStep(server: Server, receivers: Client[], publisher: Client, rate: number): Promise<Step> {
+  const total = async () => (await Promise.all(receivers.map((c) => c.request<Snapshot>({ cmd: "stats" }, "stats", 30_000)))).reduce((a, s) => a + s.messages, 0);
+  await Promise.all(receivers.map((c) => c.request({ cmd: "stats", reset: true }, "stats", 30_000)));
+  const cpu0 = server.pids.map(cpuSeconds);
+  const started = Date.now();
+  const published = publisher.request<Published>(
+    { cmd: "publish", port: server.ports[0]!, localAddress: freshAddresses(1)[0]!, auth: server.publisherAuth, join: server.join, template: server.template, rate, durationMs: DUR_S * 1000 },
+    "published",
+    (DUR_S + 40) * 1000,
+  );
+  await sleep(2_000);
+  const [m1, t1] = [await total(), Date.now()];
+  await sleep(DUR_S * 1000 - 2_100);
+  const [m2, t2] = [await total(), Date.now()];
+  const cpuPct = (100 * server.pids.map(cpuSeconds).reduce((a, c, i) => a + c - cpu0[i]!, 0)) / ((Date.now() - started) / 1000);
+  const rss = server.pids.map(rssMb);
+  const pub = await published;
+  let [last, now, waited] = [-1, await total(), 0];
+  while (now !== last && waited < 20_000) [last, now, waited] = [now, (await sleep(1_000), await total()), waited + 1_000];
+  const snaps = await Promise.all(receivers.map((c) => c.request<Snapshot>({ cmd: "stats", hist: true }, "stats", 30_000)));
+  const ready = snaps.reduce((a, s) => a + s.ready - s.closedAfterReady, 0);
+  const got = snaps.reduce((a, s) => a + s.messages, 0);
+  const lat = percentiles(snaps.map((s) => s.histogram ?? []), [0.5, 0.99]);
+  const sent = server.join ? pub.acked : pub.sent;
+  return {
+    rate,
+    offeredPerS: Math.round((pub.sent * ready) / (pub.ms / 1000)),
+    deliveredPerS: Math.round((m2 - m1) / ((t2 - t1) / 1000)),
+    ratio: Number((got / Math.max(1, pub.sent * ready)).toFixed(4)),
+    p50: lat.p50 ?? NaN,
+    p99: lat.p99 ?? NaN,
+    serverCpuPct: Math.round(cpuPct),
+    rssMb: rss.map((r) => Math.round(r)),
+    acked: server.join ? sent : undefined,
+    refusals: pub.refusals,
+  };
+}
+
+async function runVariant(name: string, server: Server): Promise<{ name: string; members: number; steps: Step[] }> {
+  const receivers = await Promise.all(server.ports.map(() => startClient()));
+  const publisher = await startClient();
+  try {
+    const perNode = Math.floor(MEMBERS / server.ports.length);
+    const t0 = Date.now();
+    const results = await Promise.all(
+      receivers.map((c, k) =>
+        c.request<{ ready: number; failed: number; errors: object }>(
+          { cmd: "connect", port: server.ports[k]!, localAddresses: freshAddresses(2), auths: Array.from({ length: perNode }, (_, i) => server.auth(k * perNode + i)), count: perNode, join: server.join, sampleEvery: 10, timeoutMs: 180_000 },
+          "connected",
+          200_000,
+        ),
+      ),
+    );
+    const ready = results.reduce((a, r) => a + r.ready, 0);
+    log(`${name}: ${ready} members joined in ${Date.now() - t0} ms${results.some((r) => r.failed) ? ` (failed: ${JSON.stringify(results.map((r) => r.errors))})` : ""}`);
+    await sleep(2_000);
+    const steps: Step[] = [];
+    const saturated = (s: Step) => s.ratio < 0.97 || s.p99 > 1_000;
+    for (const rate of (args.rates ?? "").split(",").map(Number)) {
+      const step = await runStep(server, receivers, publisher, rate).catch((err: unknown) => (log(`${name} R=${rate}: step failed: ${String(err)}`), undefined));
+      if (!step) break;
+      steps.push(step);
+      log(`${name} R=${rate}/s ${JSON.stringify(step)}`);
+      if (saturated(step)) break;
+      await sleep(1_000);
+    }
+    const good = steps.filter((s) => !saturated(s)).at(-1);
+    if (args.overload && good) {
+      await sleep(2_000);
+      const step = await runStep(server, receivers, publisher, good.rate * 2).catch(() => undefined);
+      if (step) {
+        steps.push(step);
+        log(`${name} overload R=${good.rate * 2}/s ${JSON.stringify(step)}`);
+      }
+    }
+    return { name, members: ready, steps };
+  } finally {
+    for (const c of [...receivers, publisher]) c.child.kill("SIGKILL");
+    await server.stop();
+  }
+}
+
+const results: Array<Awaited<ReturnType<typeof runVariant>>> = [];
+try {
+  for (const variant of (args.variants ?? "").split(",")) {
+    const [kind, engine] = variant.split("-") as ["stock" | "ours", "ws" | "uws"];
+    const server = kind === "stock" ? await startStock(engine) : await startOurs(engine);
+    results.push(await runVariant(NODES > 1 && kind === "ours" ? `${variant} ×${NODES}` : variant, server));
+    await sleep(2_000);
+  }
+} finally {
+  await services.stop({ keepLogs: false });
+}
+
+console.log(`\nFan-out benchmark, ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; one room of ${MEMBERS}, servers on CPU 0, clients on CPU 1, ${DUR_S} s per step`);
+console.log("| server | msgs/s | offered deliveries/s | delivered/s (steady) | delivered ratio | p50 ms | p99 ms | server CPU % | RSS MB | refusals |\n|---|---|---|---|---|---|---|---|---|---|");
+for (const r of results) for (const s of r.steps) console.log(`| ${r.name} | ${s.rate} | ${s.offeredPerS} | ${s.deliveredPerS} | ${s.ratio} | ${s.p50} | ${s.p99} | ${s.serverCpuPct} | ${s.rssMb.join("+")} | ${JSON.stringify(s.refusals)} |`);
+process.exit(0);
