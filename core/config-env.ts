@@ -80,6 +80,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
       stickyRoute: stickyRoute(env.STICKY_ROUTE),
       drainGraceMs: int(env, "DRAIN_GRACE_MS", realtimeDefaults.drainGraceMs),
       roomPresenceLimit: int(env, "ROOM_PRESENCE_LIMIT", realtimeDefaults.roomPresenceLimit),
+      overloadLagMs: int(env, "OVERLOAD_LAG_MS", realtimeDefaults.overloadLagMs),
+      fanoutBatchMs: int(env, "FANOUT_BATCH_MS", realtimeDefaults.fanoutBatchMs),
     },
     media: {
       // MEDIA=1 / 0 forces it; by default a node hosts classes when it knows a worker binary.

@@ -27,6 +27,18 @@ export interface RealtimeOptions {
   roomPresenceLimit: number;
   /** On SIGTERM: how long to move this node's connections to other nodes before stopping, ms. Default 20,000. */
   drainGraceMs: number;
+  /**
+   * Admission control: while the event loop's p99 delay over the last second is above this, room and
+   * chat messages are refused with 5005 (temporary) instead of queueing fan-out the node cannot send.
+   * Default 250 ms; 0 turns it off.
+   */
+  overloadLagMs: number;
+  /**
+   * uWS engine: room broadcasts are collected this long and written together, one send per subscriber
+   * per window instead of per message (realtime/uws-publish.ts); rooms under 100 local members are
+   * written at once. Default 50 ms; 0 writes every broadcast at once.
+   */
+  fanoutBatchMs: number;
 }
 
 export const realtimeDefaults: RealtimeOptions = {
@@ -41,6 +53,8 @@ export const realtimeDefaults: RealtimeOptions = {
   stickyWorker: false,
   drainGraceMs: 20_000,
   roomPresenceLimit: 1_000,
+  overloadLagMs: 250,
+  fanoutBatchMs: 50,
 };
 
 /** Options of the live-class media tier (mediasoup; defaults in `mediaDefaults`). */

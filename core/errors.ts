@@ -44,13 +44,14 @@ export const ErrorCode = {
   Timeout: 5002,
   SlowConsumer: 5003,
   MediaUnavailable: 5004,
+  Overloaded: 5005,
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 const temporaryCodes = new Set<number>([
   ErrorCode.RateLimited, ErrorCode.ConnectionQuota, ErrorCode.MessageRate, ErrorCode.SocketRate,
-  ErrorCode.InProgress, ErrorCode.Unavailable, ErrorCode.Timeout, ErrorCode.SlowConsumer, ErrorCode.MediaUnavailable,
+  ErrorCode.InProgress, ErrorCode.Unavailable, ErrorCode.Timeout, ErrorCode.SlowConsumer, ErrorCode.MediaUnavailable, ErrorCode.Overloaded,
 ]);
 
 /** The HTTP status the API answers with for a code. */

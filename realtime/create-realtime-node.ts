@@ -5,8 +5,10 @@ import { authMiddleware } from "./auth-middleware";
 import { rejectUnknownEvents } from "./event-handler";
 import { applyKick } from "./handlers/moderation";
 import { connectionQuotaMiddleware, onConnection } from "./lifecycle";
+import { LoadGuard } from "./load-guard";
 import { startMaintenance } from "./maintenance";
 import { MessagePublisher } from "./room-messages";
+import { RoomLookup } from "./room-lookup";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer } from "./types";
 
@@ -31,11 +33,16 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: { pub: 
     cors: { origin: true, credentials: true },
   });
   if (adapter) io.adapter(createAdapter(adapter.pub, adapter.sub, { key: adapter.key }));
-  const publisher = new MessagePublisher(services.bus, services.sequences, services.history);
+  const guard = new LoadGuard(options.overloadLagMs, (overloaded) => {
+    services.metrics.nodeOverloaded.set(overloaded ? 1 : 0);
+    console.warn(`[realtime] ${services.nodeId} ${overloaded ? "over capacity: refusing messages with 5005" : "back under capacity"}`);
+  });
+  const publisher = new MessagePublisher(services.bus, services.sequences, services.history, guard);
+  const shared = { publisher, rooms: new RoomLookup(services.stores.rooms) };
   io.use(authMiddleware(services.tokens));
   io.use(connectionQuotaMiddleware(services));
   io.on("connection", (socket) => {
-    onConnection(io, services, publisher, socket);
+    onConnection(io, services, shared, socket);
     rejectUnknownEvents(socket, services.metrics);
   });
   io.on("kick", (info) => void applyKick(io, info, services).catch((err: unknown) => console.error("[realtime] kick failed", err)));
@@ -44,6 +51,7 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: { pub: 
     io,
     close: async () => {
       stopMaintenance();
+      guard.stop();
       const sockets = [...io.of("/").sockets.values()];
       io.local.disconnectSockets(true); // this node's only: `io.disconnectSockets` would reach every node through the adapter
       await Promise.allSettled(sockets.map((s) => services.presence.disconnect(s.data.session)));

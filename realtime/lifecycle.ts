@@ -12,6 +12,7 @@ import { announceLeft, announcePresence, registerPresenceHandlers } from "./hand
 import { registerRoomHandlers } from "./handlers/rooms";
 import type { QuotaUse } from "./quotas";
 import type { MessagePublisher } from "./room-messages";
+import type { RoomLookup } from "./room-lookup";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 
@@ -41,11 +42,11 @@ export function connectionQuotaMiddleware(services: RealtimeServices) {
 }
 
 /** Sets up a connected socket: presence, its user room, handlers, expiry, missed notifications; and its teardown. */
-export function onConnection(io: RealtimeServer, services: RealtimeServices, publisher: MessagePublisher, socket: RealtimeSocket): void {
+export function onConnection(io: RealtimeServer, services: RealtimeServices, node: { publisher: MessagePublisher; rooms: RoomLookup }, socket: RealtimeSocket): void {
   const { tenant, user, role } = socket.data.principal;
   const session = socket.data.session;
   const rate = new SocketRate(services.options.perSocketEventsPerSecond);
-  const ctx: HandlerContext = { io, socket, services, publisher, rate, on: (event, handler) => handle(socket, { rate, metrics: services.metrics }, event, handler) };
+  const ctx: HandlerContext = { io, socket, services, publisher: node.publisher, rooms: node.rooms, rate, on: (event, handler) => handle(socket, { rate, metrics: services.metrics }, event, handler) };
   registerRoomHandlers(ctx);
   registerModerationHandlers(ctx);
   registerChatHandlers(ctx);

@@ -30,7 +30,13 @@ export class MessagePublisher {
     private readonly bus: EventBus,
     private readonly sequences: SequenceStore,
     private readonly history: HistoryStore,
+    private readonly guard?: { admit(): void },
   ) {}
+
+  /** Throws 5005 while the node is over capacity (realtime/load-guard.ts); call before any other work. */
+  admit(): void {
+    this.guard?.admit();
+  }
 
   /** `id` (from an idempotency key) makes a repeated publish land on the same row. */
   async room(principal: Principal, room: string, text: string, id?: string): Promise<RoomMessageCreated> {

@@ -107,7 +107,9 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
     });
     const http = config.realtime.stickyWorker
       ? await serveAsStickyWorker(app.fetch, config.port, realtime?.io)
-      : await (config.realtime.engine === "uws" ? serveOnUws : serveOnNodeHttp)(app.fetch, config.host, config.port, realtime?.io);
+      : config.realtime.engine === "uws"
+        ? await serveOnUws(app.fetch, config.host, config.port, realtime?.io, config.realtime.fanoutBatchMs)
+        : await serveOnNodeHttp(app.fetch, config.host, config.port, realtime?.io);
     if (realtime && config.realtime.stickyRoute) applyStickyRoute(realtime.io, config.realtime.stickyRoute);
     closers.push(async () => {
       if (realtime) await realtime.close();

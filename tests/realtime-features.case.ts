@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode } from "../core/errors";
 import type { ChatMessageDelivery, NotificationDelivery, RoomMessageDelivery } from "../core/events";
 import { io } from "socket.io-client";
-import { eventually, nextEvent, recordEvents, type TestClient } from "./support/clients";
+import { connectClient, eventually, nextEvent, recordEvents, type TestClient } from "./support/clients";
 import { apiAs } from "./support/http";
 import { mintToken, type Deployment } from "./support/nodes";
 import { ack, clientPool, freshTenant, sleep } from "./support/realtime";
@@ -134,6 +134,33 @@ export function runRealtimeFeatures(engine: string, start: () => Promise<Deploym
       ] as const) {
         expect((await ack(eve, event, payload)).error?.code).toBe(ErrorCode.NotFound);
       }
+    });
+
+    it("large rooms: 110 members over 3 nodes (one long-polling) get every message once and in order, never their own", async () => {
+      const t = freshTenant("big");
+      const url = (n: number) => (deployment.nodes[n] as { url: string }).url;
+      expect((await (await apiAs(url(0), "platform", "root", "super_admin")).put(`/v1/tenants/${t}/quotas`, { maxConnections: 200 })).status).toBe(200);
+      // 100 on node 0 (past the 100 local members from which the uWS engine batches its publishes), 5 on each other node
+      const placement = [...Array.from({ length: 100 }, () => 0), 1, 1, 1, 1, 1, 2, 2, 2, 2, 2];
+      const members: TestClient[] = [];
+      for (let i = 0; i < placement.length; i += 20) members.push(...(await Promise.all(placement.slice(i, i + 20).map((node, k) => pool.connect(node, t, `m${i + k}`)))));
+      const poller = pool.track(await connectClient(url(1), await mintToken(t, "poller"), ["polling"]));
+      const everyone = [...members, poller];
+      for (let i = 0; i < everyone.length; i += 20) await Promise.all(everyone.slice(i, i + 20).map((c) => ack(c, "room:join", { room: "hall" })));
+      const got = everyone.map((c) => recordEvents<RoomMessageDelivery>(c, "room:message"));
+      const [local, remote] = [members[0]!, members[100]!]; // senders on node 0 and node 1
+      const sent: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        const [sender, text] = i % 3 === 2 ? [remote, `r${i}`] : [local, `l${i}`];
+        expect(await ack(sender, "room:message", { room: "hall", text })).toMatchObject({ seq: i + 1 });
+        sent.push(text);
+      }
+      const texts = (k: number) => got[k]!.map((m) => m.text);
+      await eventually(async () => got.map((g) => g.length), (lengths) => lengths.every((n, k) => n === sent.filter((x) => x[0] !== (k === 0 ? "l" : k === 100 ? "r" : "-")).length));
+      expect(texts(0)).toEqual(sent.filter((x) => x.startsWith("r")));
+      expect(texts(100)).toEqual(sent.filter((x) => x.startsWith("l")));
+      for (const k of [1, 50, 99, 101, 105, 109, 110]) expect(texts(k)).toEqual(sent);
+      expect(got.every((g, k) => k === 0 || k === 100 || g.map((m) => m.seq).join() === sent.map((_, i) => i + 1).join())).toBe(true);
     });
 
     it("recovery: a client rejoining on another node with its last seq gets exactly the missed messages, from Redis or Postgres", async () => {

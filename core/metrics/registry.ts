@@ -73,6 +73,11 @@ export function createMetrics(nodeId: string) {
       help: "Sockets disconnected because their send buffer stayed over the bound.",
       registers: [registry],
     }),
+    nodeOverloaded: new Gauge({
+      name: "interlinked_node_overloaded",
+      help: "1 while this node refuses messages with 5005 because its event loop is behind (OVERLOAD_LAG_MS).",
+      registers: [registry],
+    }),
     apiRateLimited: new Counter({
       name: "interlinked_api_rate_limited_total",
       help: "REST requests refused by the per-tenant rate limit.",

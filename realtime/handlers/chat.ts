@@ -33,6 +33,7 @@ export function registerChatHandlers(ctx: HandlerContext): void {
     const users = await membersOf(conversationId);
     const bytes = Buffer.byteLength(text, "utf8");
     if (bytes > services.options.maxMessageBytes) throw new AppError(ErrorCode.PayloadTooLarge, `text is ${bytes} bytes; the limit is ${services.options.maxMessageBytes}`);
+    ctx.publisher.admit();
     return sendOnce(ctx, key, async (id) => {
       maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, users.length));
       const event = await ctx.publisher.chat(p, conversationId, text, id);

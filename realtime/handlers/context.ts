@@ -1,6 +1,7 @@
 import type { AckOf, InboundEvent, Payload } from "../../core/events";
 import type { SocketRate } from "../event-handler";
 import type { MessagePublisher } from "../room-messages";
+import type { RoomLookup } from "../room-lookup";
 import type { RealtimeServices } from "../services";
 import type { RealtimeServer, RealtimeSocket } from "../types";
 
@@ -10,6 +11,8 @@ export interface HandlerContext {
   socket: RealtimeSocket;
   services: RealtimeServices;
   publisher: MessagePublisher;
+  /** The node's shared room-registration lookup (realtime/room-lookup.ts). */
+  rooms: RoomLookup;
   rate: SocketRate;
   /** Registers a validated handler for an inbound event of this socket (realtime/event-handler.ts). */
   on<E extends InboundEvent>(event: E, handler: (payload: Payload<E>) => Promise<AckOf[E]>): void;

@@ -14,12 +14,13 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
   const { socket, services, io } = ctx;
   const { presence, stores, quotas, state } = services;
   const principal = () => socket.data.principal;
+  const roomLookup = ctx.rooms;
   const { on } = ctx;
 
   on("room:join", async ({ room, since }) => {
     const p = principal();
     if (await state.isFlagged(`kicked:${p.tenant}:${room}:${p.user}`)) throw new AppError(ErrorCode.Forbidden, `removed from "${room}" by a moderator`);
-    const registered = await stores.rooms.get(p.tenant, room);
+    const registered = await roomLookup.get(p.tenant, room);
     if (registered?.private && !isStaff(p) && !(await stores.rooms.isMember(p.tenant, room, p.user))) {
       throw new AppError(ErrorCode.NotFound, `no room "${room}"`);
     }
@@ -55,6 +56,7 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     const bytes = Buffer.byteLength(text, "utf8");
     if (bytes > services.options.maxMessageBytes) throw new AppError(ErrorCode.PayloadTooLarge, `text is ${bytes} bytes; the limit is ${services.options.maxMessageBytes}`);
     if (await state.isFlagged(`mute:${p.tenant}:${room}:${p.user}`)) throw new AppError(ErrorCode.Muted, `muted in "${room}"`);
+    ctx.publisher.admit();
     return sendOnce(ctx, key, async (id) => {
       const recipients = await presence.roomMemberCount(p.tenant, room);
       maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, recipients));

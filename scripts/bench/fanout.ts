@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     variants: { type: "string", default: "stock-ws,ours-ws,stock-uws,ours-uws" },
     nodes: { type: "string", default: "1" },
     overload: { type: "boolean", default: true },
+    "node-args": { type: "string", default: "" },
   },
   allowNegative: true,
 });
@@ -128,8 +129,10 @@ async function startOurs(engine: "ws" | "uws"): Promise<Server> {
       REALTIME_ENGINE: engine,
       NODE_ID: `${namespace}-${i}`,
       SOCKET_EVENTS_PER_SECOND: "100000",
+      DRAIN_GRACE_MS: "1000",
       NODE_OPTIONS: "--max-old-space-size=4096",
-    });
+      ...(process.env.FANOUT_BATCH_MS ? { FANOUT_BATCH_MS: process.env.FANOUT_BATCH_MS } : {}),
+    }, (args["node-args"] ?? "").split(" ").filter(Boolean));
     nodes.push(node);
     ports.push(port);
     await waitReady(`http://127.0.0.1:${port}`, 60_000).catch((err: unknown) => {
@@ -145,7 +148,11 @@ async function startOurs(engine: "ws" | "uws"): Promise<Server> {
     publisherAuth: auths[MEMBERS]!,
     join: `420["room:join",{"room":"${ROOM}"}]`,
     template: `42\${ack}["room:message",{"room":"${ROOM}","text":"t=\${t} ${PAD}"}]`,
-    stop: async () => void (await Promise.all(nodes.map((n) => n.stop("SIGKILL")))),
+    // SIGTERM: a drained node exits by itself (and writes a --cpu-prof profile); SIGKILL if it hangs
+    stop: async () => {
+      await Promise.all(nodes.map((n) => Promise.race([n.stop("SIGTERM"), sleep(15_000).then(() => n.stop("SIGKILL"))])));
+      for (const [i, n] of nodes.entries()) for (const line of n.output().split("\n").filter((l) => /capacity|error|failed/i.test(l)).slice(0, 10)) log(`node ${i}: ${line}`);
+    },
   };
 }
 

@@ -6,6 +6,7 @@ import { setupWorker } from "@socket.io/sticky";
 import type { Server as SocketIoServer } from "socket.io";
 import uWS from "uWebSockets.js";
 import type { RealtimeServer } from "../../realtime/types";
+import { useUwsPublish } from "../../realtime/uws-publish";
 
 type FetchHandler = (req: Request) => Response | Promise<Response>;
 
@@ -78,11 +79,14 @@ function fetchRoute(fetch: FetchHandler) {
 }
 
 /** Engine "uws": one uWebSockets.js app serves Socket.IO (io.attachApp) and, for every other path, the API. */
-export async function serveOnUws(fetch: FetchHandler, host: string, port: number, io?: RealtimeServer): Promise<HttpEndpoint> {
+export async function serveOnUws(fetch: FetchHandler, host: string, port: number, io?: RealtimeServer, fanoutBatchMs = 0): Promise<HttpEndpoint> {
   const app = uWS.App();
   // uWS drops messages silently past maxBackpressure (64 KiB by default): set it far above the slow-consumer
   // bound (realtime/maintenance.ts) so a slow socket is disconnected with 5003 instead of losing messages.
-  io?.attachApp(app, { maxBackpressure: UWS_MAX_BACKPRESSURE } as Parameters<RealtimeServer["attachApp"]>[1]);
+  if (io) {
+    io.attachApp(app, { maxBackpressure: UWS_MAX_BACKPRESSURE } as Parameters<RealtimeServer["attachApp"]>[1]);
+    useUwsPublish(io, app, fanoutBatchMs);
+  }
   app.any("/*", fetchRoute(fetch));
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(host, port, (token) => (token ? resolve(token) : reject(new Error(`uWebSockets.js could not listen on ${host}:${port}`))));

@@ -12,10 +12,10 @@ export interface ChildInterlinked {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs the real entry point (`npm start` = tsx scripts/start.ts) as its own process with `env` on top of this one's. */
-export function spawnInterlinked(env: Record<string, string>): ChildInterlinked {
+/** Runs the real entry point (`npm start` = tsx scripts/start.ts) as its own process with `env` on top of this one's (and `nodeArgs`, e.g. --cpu-prof). */
+export function spawnInterlinked(env: Record<string, string>, nodeArgs: string[] = []): ChildInterlinked {
   let output = "";
-  const child = spawn(process.execPath, ["--import", "tsx", startScript], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", startScript], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
