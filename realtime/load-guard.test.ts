@@ -23,9 +23,9 @@ describe("LoadGuard", () => {
     );
     try {
       expect(() => guard.admit()).not.toThrow();
-      for (let i = 0; i < 4; i++) {
-        block(120);
-        await sleep(5);
+      for (let i = 0; i < 12; i++) {
+        block(60);
+        await sleep(1);
       }
       await sleep(200);
       expect(changes).toContain(true);
@@ -34,6 +34,22 @@ describe("LoadGuard", () => {
       expect(() => guard.admit()).not.toThrow();
       expect(changes).toEqual([true, false]);
       expect(refusals).toEqual([true, false]);
+    } finally {
+      guard.stop();
+    }
+  });
+
+  it("does not refuse for a delay while the loop is mostly idle (one long broadcast)", async () => {
+    const changes: boolean[] = [];
+    const guard = new LoadGuard(40, (o) => changes.push(o), 300);
+    try {
+      await sleep(10);
+      block(100);
+      await sleep(320);
+      expect(guard.lagMs).toBeGreaterThan(40); // the delay was seen in that window …
+      expect(guard.busy).toBeLessThan(0.9); // … but the loop was idle most of it
+      expect(changes).toEqual([]);
+      expect(() => guard.admit()).not.toThrow();
     } finally {
       guard.stop();
     }
