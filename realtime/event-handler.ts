@@ -5,7 +5,6 @@ import { validationError } from "../core/validation";
 import type { RealtimeSocket } from "./types";
 
 type AckFn = (response: unknown) => void;
-type Listener = (...args: unknown[]) => void;
 
 /** Answers an event with an error: through its ack when it has one, else as `app:error`. */
 export function replyError(socket: RealtimeSocket, event: string, ack: AckFn | undefined, err: unknown): AppError {
@@ -33,10 +32,18 @@ export class SocketRate {
   }
 }
 
+type Handler = (payload: never) => Promise<unknown>;
+type Dispatch = { ctx: { rate: SocketRate; metrics: Metrics }; handlers: Map<string, Handler> };
+const HANDLERS = Symbol("interlinked.handlers");
+
 /**
  * Registers a validated, never-throwing handler for an inbound event: the socket's event rate is
  * counted, the payload parsed with the event's schema (core/events.ts), the result sent as the ack,
  * and every failure becomes `{ error: { code, message } }`.
+ *
+ * A socket's handlers live in one map read by one `onAny` listener, rather than one listener closure
+ * per event: with ~20 events that is ~8 KB less per connection (each closure also gets a `name`
+ * property store from tsx/esbuild's keepNames).
  */
 export function handle<E extends InboundEvent>(
   socket: RealtimeSocket,
@@ -44,28 +51,39 @@ export function handle<E extends InboundEvent>(
   event: E,
   handler: (payload: Payload<E>) => Promise<AckOf[E]>,
 ): void {
-  const listener: Listener = (...args) => {
-    const ack = typeof args[args.length - 1] === "function" ? (args.pop() as AckFn) : undefined;
-    socket.data.inflight = (socket.data.inflight ?? 0) + 1;
-    void (async () => {
-      try {
-        ctx.rate.take();
-        await socket.data.ready;
-        const parsed = inbound[event].safeParse(args[0]);
-        if (!parsed.success) throw validationError(parsed.error);
-        const result = await handler(parsed.data as Payload<E>);
-        ack?.(result);
-        ctx.metrics.realtimeEventsIn.inc({ event, outcome: "ok" });
-      } catch (err) {
-        const appError = replyError(socket, event, ack, err);
-        ctx.metrics.realtimeEventsIn.inc({ event, outcome: String(appError.code) });
-        if (appError.code >= 3000 && appError.code < 4000) ctx.metrics.quotaRefusals.inc({ quota: String(appError.code) });
-      } finally {
-        socket.data.inflight = (socket.data.inflight ?? 1) - 1;
-      }
-    })();
-  };
-  (socket as unknown as { on(event: string, listener: Listener): void }).on(event, listener);
+  const holder = socket as unknown as { [HANDLERS]?: Dispatch };
+  let dispatch = holder[HANDLERS];
+  if (!dispatch) {
+    const created: Dispatch = { ctx, handlers: new Map() };
+    holder[HANDLERS] = dispatch = created;
+    socket.onAny((name: string, ...args: unknown[]) => {
+      const found = created.handlers.get(name);
+      if (found) run(socket, created.ctx, name, found, args);
+    });
+  }
+  dispatch.handlers.set(event, handler as Handler);
+}
+
+function run(socket: RealtimeSocket, ctx: Dispatch["ctx"], event: string, handler: Handler, args: unknown[]): void {
+  const ack = typeof args[args.length - 1] === "function" ? (args.pop() as AckFn) : undefined;
+  socket.data.inflight = (socket.data.inflight ?? 0) + 1;
+  void (async () => {
+    try {
+      ctx.rate.take();
+      await socket.data.ready;
+      const parsed = inbound[event as InboundEvent].safeParse(args[0]);
+      if (!parsed.success) throw validationError(parsed.error);
+      const result = await handler(parsed.data as never);
+      ack?.(result);
+      ctx.metrics.realtimeEventsIn.inc({ event, outcome: "ok" });
+    } catch (err) {
+      const appError = replyError(socket, event, ack, err);
+      ctx.metrics.realtimeEventsIn.inc({ event, outcome: String(appError.code) });
+      if (appError.code >= 3000 && appError.code < 4000) ctx.metrics.quotaRefusals.inc({ quota: String(appError.code) });
+    } finally {
+      socket.data.inflight = (socket.data.inflight ?? 1) - 1;
+    }
+  })();
 }
 
 /** Answers every event that is not one of `known` (default: the `/` namespace's) with 1002 instead of ignoring it. */

@@ -9,35 +9,41 @@ import { sendOnce } from "./idempotent";
 
 const MEMBERSHIP_CACHE_MS = 30_000;
 
+type MemberCache = Map<string, { users: string[]; until: number }>;
+
+/** The conversation's members when the caller is one (cached 30 s per socket), else 404. */
+async function membersOf(ctx: HandlerContext, members: MemberCache, conversationId: string): Promise<string[]> {
+  const hit = members.get(conversationId);
+  if (hit && hit.until > Date.now()) return hit.users;
+  const p = ctx.socket.data.principal;
+  const found = await ctx.services.stores.conversations.getForMember(p.tenant, conversationId, p.user);
+  if (!found) throw new AppError(ErrorCode.NotFound, `no conversation ${conversationId}`);
+  members.set(conversationId, { users: found.members, until: Date.now() + MEMBERSHIP_CACHE_MS });
+  return found.members;
+}
+
+function toMembers(ctx: HandlerContext, tenant: string, users: string[]) {
+  return ctx.io.to(users.map((u) => userRoomOf(tenant, u))).except(ctx.socket.id);
+}
+
 /** chat:send (idempotent), chat:receipt, chat:typing, chat:sync — members of the conversation only. */
 export function registerChatHandlers(ctx: HandlerContext): void {
   const { socket, services, io } = ctx;
   const { stores, quotas } = services;
   const { on } = ctx;
-  const members = new Map<string, { users: string[]; until: number }>();
+  const members: MemberCache = new Map();
 
-  /** The conversation's members when the caller is one (cached 30 s per socket), else 404. */
-  const membersOf = async (conversationId: string): Promise<string[]> => {
-    const hit = members.get(conversationId);
-    if (hit && hit.until > Date.now()) return hit.users;
-    const p = socket.data.principal;
-    const found = await stores.conversations.getForMember(p.tenant, conversationId, p.user);
-    if (!found) throw new AppError(ErrorCode.NotFound, `no conversation ${conversationId}`);
-    members.set(conversationId, { users: found.members, until: Date.now() + MEMBERSHIP_CACHE_MS });
-    return found.members;
-  };
-  const toMembers = (tenant: string, users: string[]) => io.to(users.map((u) => userRoomOf(tenant, u))).except(socket.id);
 
   on("chat:send", async ({ conversationId, text, key }) => {
     const p = socket.data.principal;
-    const users = await membersOf(conversationId);
+    const users = await membersOf(ctx, members, conversationId);
     const bytes = Buffer.byteLength(text, "utf8");
     if (bytes > services.options.maxMessageBytes) throw new AppError(ErrorCode.PayloadTooLarge, `text is ${bytes} bytes; the limit is ${services.options.maxMessageBytes}`);
     ctx.publisher.admit();
     return sendOnce(ctx, key, async (id) => {
       maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, users.length));
       const event = await ctx.publisher.chat(p, conversationId, text, id);
-      toMembers(p.tenant, users).emit("chat:message", toChatDelivery(event));
+      toMembers(ctx, p.tenant, users).emit("chat:message", toChatDelivery(event));
       services.metrics.realtimeEventsOut.inc({ event: "chat:message" });
       return { id: event.id, seq: event.data.seq };
     });
@@ -45,22 +51,22 @@ export function registerChatHandlers(ctx: HandlerContext): void {
 
   on("chat:receipt", async ({ conversationId, kind, upToSeq }) => {
     const p = socket.data.principal;
-    const users = await membersOf(conversationId);
+    const users = await membersOf(ctx, members, conversationId);
     await publishEvents(services.bus, "chat", [newEvent("chat.receipt", p.tenant, { conversationId, user: p.user, kind, upToSeq })]);
-    toMembers(p.tenant, users).emit("chat:receipt", { conversationId, user: p.user, kind, upToSeq });
+    toMembers(ctx, p.tenant, users).emit("chat:receipt", { conversationId, user: p.user, kind, upToSeq });
     return { conversationId, upToSeq };
   });
 
   on("chat:typing", async ({ conversationId }) => {
     const p = socket.data.principal;
-    const users = await membersOf(conversationId);
+    const users = await membersOf(ctx, members, conversationId);
     io.volatile.to(users.filter((u) => u !== p.user).map((u) => userRoomOf(p.tenant, u))).emit("chat:typing", { conversationId, user: p.user });
     return {};
   });
 
   on("chat:sync", async ({ conversationId, since }) => {
     const p = socket.data.principal;
-    await membersOf(conversationId);
+    await membersOf(ctx, members, conversationId);
     const { recovered, messages } = await recover<ChatMessageDelivery>(services, "chat", chatStream(p.tenant, conversationId), since, async (after, limit) =>
       (await stores.conversations.messages(p.tenant, conversationId, { afterSeq: after, limit })).map((m) => ({ conversationId, ...m })),
     );

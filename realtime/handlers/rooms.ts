@@ -13,12 +13,11 @@ import { sendOnce } from "./idempotent";
 export function registerRoomHandlers(ctx: HandlerContext): void {
   const { socket, services, io } = ctx;
   const { presence, stores, quotas, state } = services;
-  const principal = () => socket.data.principal;
   const roomLookup = ctx.rooms;
   const { on } = ctx;
 
   on("room:join", async ({ room, since }) => {
-    const p = principal();
+    const p = socket.data.principal;
     if (await state.isFlagged(`kicked:${p.tenant}:${room}:${p.user}`)) throw new AppError(ErrorCode.Forbidden, `removed from "${room}" by a moderator`);
     const registered = await roomLookup.get(p.tenant, room);
     if (registered?.private && !isStaff(p) && !(await stores.rooms.isMember(p.tenant, room, p.user))) {
@@ -41,7 +40,7 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
   });
 
   on("room:leave", async ({ room }) => {
-    const p = principal();
+    const p = socket.data.principal;
     const target = socketRoomOf(p.tenant, room);
     await socket.leave(target);
     const { lastInRoom } = await presence.leaveRoom(socket.data.session, room);
@@ -50,7 +49,7 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
   });
 
   on("room:message", async ({ room, text, key }) => {
-    const p = principal();
+    const p = socket.data.principal;
     const target = socketRoomOf(p.tenant, room);
     if (!socket.rooms.has(target)) throw new AppError(ErrorCode.NotInRoom, `join room "${room}" before sending to it`);
     const bytes = Buffer.byteLength(text, "utf8");
@@ -68,7 +67,7 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
   });
 
   on("room:typing", async ({ room }) => {
-    const p = principal();
+    const p = socket.data.principal;
     const target = socketRoomOf(p.tenant, room);
     if (!socket.rooms.has(target)) throw new AppError(ErrorCode.NotInRoom, `join room "${room}" first`);
     socket.volatile.to(target).emit("room:typing", { room, user: p.user });
@@ -76,7 +75,7 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
   });
 
   on("room:members", async ({ room }) => {
-    const p = principal();
+    const p = socket.data.principal;
     if (!socket.rooms.has(socketRoomOf(p.tenant, room))) throw new AppError(ErrorCode.NotInRoom, `join room "${room}" first`);
     const users = await presence.roomMembers(p.tenant, room);
     const statuses = await presence.statuses(p.tenant, users);
