@@ -14,6 +14,7 @@ export interface QuotaUse {
 
 export const WARN_AT = 0.8;
 const CACHE_MS = 30_000;
+const RETRY_MS = 5_000;
 /** Connection leases live this long unless their node renews them (it does every heartbeat). */
 export const LEASE_TTL_MS = 10_000;
 
@@ -23,7 +24,7 @@ export const LEASE_TTL_MS = 10_000;
  * broadcast recipients; limits are the tenant's overrides (Postgres) or the defaults, cached 30 s.
  */
 export class TenantQuotas {
-  private readonly cache = new Map<string, { quotas: Promise<Quotas>; until: number }>();
+  private readonly cache = new Map<string, { quotas: Promise<Quotas>; until: number; known?: Quotas }>();
   private readonly rateLimiters = new Map<number, RateLimiterAbstract>();
 
   constructor(
@@ -33,13 +34,31 @@ export class TenantQuotas {
     private readonly prefix: string,
   ) {}
 
+  /**
+   * The tenant's limits, cached 30 s. Once known they are refreshed in the background and the last known
+   * ones serve meanwhile — also when the refresh fails (a saturated database must not turn every handshake
+   * into 5000); only a tenant never read yet waits for (or fails with) the query.
+   */
   limits(tenant: string): Promise<Quotas> {
     const hit = this.cache.get(tenant);
-    if (hit && hit.until > Date.now()) return hit.quotas;
-    const quotas = this.tenants.quotas(tenant);
-    this.cache.set(tenant, { quotas, until: Date.now() + CACHE_MS });
-    quotas.catch(() => this.cache.delete(tenant));
-    return quotas;
+    const now = Date.now();
+    if (hit && hit.until > now) return hit.quotas;
+    const fresh = this.tenants.quotas(tenant);
+    if (hit?.known) {
+      hit.until = now + RETRY_MS; // one refresh at a time
+      fresh.then(
+        (quotas) => this.cache.set(tenant, { quotas: fresh, until: Date.now() + CACHE_MS, known: quotas }),
+        (err: unknown) => console.error(`[realtime] quota refresh for ${tenant} failed; keeping the last known limits:`, err instanceof Error ? err.message : err),
+      );
+      return hit.quotas;
+    }
+    const entry: { quotas: Promise<Quotas>; until: number; known?: Quotas } = { quotas: fresh, until: now + CACHE_MS };
+    this.cache.set(tenant, entry);
+    fresh.then(
+      (quotas) => (entry.known = quotas),
+      () => this.cache.get(tenant) === entry && this.cache.delete(tenant),
+    );
+    return fresh;
   }
 
   private use(quota: string, used: number, limit: number): QuotaUse {

@@ -2,7 +2,8 @@
  * `npm run bench:sockets [-- --sockets N]`: server memory per idle authenticated socket and connect
  * rate, for Interlinked (one realtime node on Redis/Kafka/Postgres, auth + quota lease + presence per
  * socket) and stock Socket.IO, each on Node http + ws and on uWebSockets.js, in one run. Clients are raw
- * Engine.IO v4 / Socket.IO v5 WebSocket clients in this process (200 connecting at a time).
+ * Engine.IO v4 / Socket.IO v5 WebSocket clients in this process (200 connecting at a time). Then the
+ * server's CPU over 20 idle seconds.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -27,6 +28,11 @@ const { values: args } = parseArgs({
 });
 const N = Number(args.sockets);
 const log = (line: string): void => console.log(`[bench] ${line}`);
+const cpuSeconds = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+const IDLE_S = 20;
 const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -71,8 +77,11 @@ async function measure(name: string, pid: number, port: number, authFor: (i: num
   const seconds = (performance.now() - started) / 1000;
   await sleep(5_000);
   const after = rssKb(pid);
+  const cpu0 = cpuSeconds(pid);
+  await sleep(IDLE_S * 1000); // idle: only pings (25 s interval) and the node's own periodic work
+  const idleCpuPct = (100 * (cpuSeconds(pid) - cpu0)) / IDLE_S;
   for (const ws of sockets) ws.terminate();
-  const row = { name, sockets: sockets.length, connectPerSecond: Math.round(sockets.length / seconds), rssBeforeMb: before / 1024, rssAfterMb: after / 1024, kbPerSocket: (after - before) / sockets.length };
+  const row = { name, sockets: sockets.length, connectPerSecond: Math.round(sockets.length / seconds), rssBeforeMb: before / 1024, rssAfterMb: after / 1024, kbPerSocket: (after - before) / sockets.length, idleCpuPct };
   log(JSON.stringify(row));
   return row;
 }
@@ -128,6 +137,6 @@ try {
 }
 
 console.log(`\nSockets benchmark, ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${N} sockets`);
-console.log("| server | sockets | connects/s | RSS before MB | RSS after MB | KB per idle socket |\n|---|---|---|---|---|---|");
-for (const r of rows) console.log(`| ${r.name} | ${r.sockets} | ${r.connectPerSecond} | ${r.rssBeforeMb.toFixed(0)} | ${r.rssAfterMb.toFixed(0)} | ${r.kbPerSocket.toFixed(1)} |`);
+console.log(`| server | sockets | connects/s | RSS before MB | RSS after MB | KB per idle socket | idle CPU % of a core (${IDLE_S} s) |\n|---|---|---|---|---|---|---|`);
+for (const r of rows) console.log(`| ${r.name} | ${r.sockets} | ${r.connectPerSecond} | ${r.rssBeforeMb.toFixed(0)} | ${r.rssAfterMb.toFixed(0)} | ${r.kbPerSocket.toFixed(1)} | ${r.idleCpuPct.toFixed(1)} |`);
 process.exit(0);
