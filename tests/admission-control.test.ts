@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ErrorCode } from "../core/errors";
+import { realtimeDefaults } from "../core/config";
+import { eventually } from "./support/clients";
+import { startEmbeddedDeployment, type Deployment } from "./support/nodes";
+import { ack, clientPool, freshTenant, sleep } from "./support/realtime";
+
+/** Keeps this process's event loop busy (the embedded node runs in it) for `ms`, yielding briefly so timers still fire late. */
+async function saturate(ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const until = Date.now() + 150;
+    while (Date.now() < until);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+describe("admission control (embedded node)", () => {
+  let deployment: Deployment;
+  const pool = clientPool(() => deployment);
+  beforeAll(async () => {
+    deployment = await startEmbeddedDeployment({ realtime: { ...realtimeDefaults, overloadLagMs: 100 } });
+  }, 60_000);
+  afterAll(async () => {
+    pool.closeAll();
+    await deployment?.close();
+  });
+
+  it("refuses room messages with 5005 (temporary) while the node is saturated, stores none of them, and accepts again after", async () => {
+    const t = freshTenant("busy");
+    const [sender, reader] = [await pool.connect(0, t, "ann"), await pool.connect(0, t, "bob")];
+    await ack(sender, "room:join", { room: "r" });
+    await ack(reader, "room:join", { room: "r" });
+    expect(await ack(sender, "room:message", { room: "r", text: "before" })).toMatchObject({ seq: 1 });
+    await saturate(2_300); // two full 1-second windows
+    const refused = await ack(sender, "room:message", { room: "r", text: "during" });
+    expect(refused.error).toMatchObject({ code: ErrorCode.Overloaded, temporary: true });
+    const metrics = await (await fetch(`${deployment.nodes[0]!.url}/metrics`)).text();
+    expect(metrics).toMatch(/^interlinked_node_overloaded\{[^}]*\} 1$/m);
+    await sleep(2_200); // idle windows
+    expect(await ack(sender, "room:message", { room: "r", text: "after" })).toMatchObject({ seq: 2 });
+    const back = await eventually(() => ack(reader, "room:join", { room: "r", since: 0 }), (r) => Array.isArray(r.messages));
+    expect((back.messages as Array<{ text: string }>).map((m) => m.text)).toEqual(["before", "after"]);
+  }, 30_000);
+});
