@@ -25,11 +25,12 @@ function bufferedBytes(socket: RealtimeSocket): number {
 
 /**
  * The node's periodic duties: heartbeat (re-registering its sessions if it had been reaped), renewing
- * its sockets' connection leases, reaping dead nodes (and announcing who went offline and left which
+ * its sockets' connection leases (every other beat), reaping dead nodes (and announcing who went offline and left which
  * room), and disconnecting slow consumers with 5003.
  */
 export function startMaintenance(io: RealtimeServer, services: RealtimeServices): () => void {
   let running = false;
+  let ticks = 0;
   const tick = async (): Promise<void> => {
     if (running) return;
     running = true;
@@ -43,13 +44,16 @@ export function startMaintenance(io: RealtimeServer, services: RealtimeServices)
           for (const r of s.rooms) if (r.startsWith(prefix)) await services.presence.joinRoom(s.data.session, r.slice(prefix.length));
         }
       }
-      const byTenant = new Map<string, string[]>();
-      for (const s of sockets) {
-        const ids = byTenant.get(s.data.principal.tenant);
-        if (ids) ids.push(s.id);
-        else byTenant.set(s.data.principal.tenant, [s.id]);
+      // every other heartbeat (4 s): a lease (10 s) still survives one failed renewal
+      if (ticks++ % 2 === 0 || wasMissing) {
+        const byTenant = new Map<string, string[]>();
+        for (const s of sockets) {
+          const ids = byTenant.get(s.data.principal.tenant);
+          if (ids) ids.push(s.id);
+          else byTenant.set(s.data.principal.tenant, [s.id]);
+        }
+        for (const [tenant, ids] of byTenant) await services.quotas.renewConnections(tenant, ids);
       }
-      for (const [tenant, ids] of byTenant) await services.quotas.renewConnections(tenant, ids);
       for (const gone of await services.presence.reapDeadNodes()) {
         for (const room of gone.leftRooms) await announceLeft(io, services, gone.tenant, room, gone.user);
         if (gone.wentOffline) announcePresence(io, gone.tenant, gone.user, "offline");

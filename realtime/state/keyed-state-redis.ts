@@ -57,8 +57,13 @@ export class RedisKeyedState implements KeyedState {
 
   async renewLeases(scope: string, ids: string[], ttlMs: number): Promise<void> {
     if (ids.length === 0) return;
-    const expiry = Date.now() + ttlMs;
-    await this.redis.zadd(this.l(scope), "XX", ...ids.flatMap((id) => [expiry, id]));
+    const expiry = String(Date.now() + ttlMs);
+    const args: string[] = new Array<string>(ids.length * 2);
+    for (let i = 0; i < ids.length; i++) {
+      args[2 * i] = expiry;
+      args[2 * i + 1] = ids[i]!;
+    }
+    await this.redis.zadd(this.l(scope), "XX", ...args);
     await this.redis.pexpire(this.l(scope), ttlMs * 2);
   }
 
