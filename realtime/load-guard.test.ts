@@ -9,15 +9,13 @@ const block = (ms: number) => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("LoadGuard", () => {
-  it("refuses with 5005 (temporary) while the event loop is behind, and admits again once it catches up", async () => {
+  it("throttles with 5005 (temporary) while the event loop is saturated, halving per second, and recovers", async () => {
     const changes: boolean[] = [];
-    const refusals: unknown[] = [];
     const guard: LoadGuard = new LoadGuard(
       40,
-      (overloaded) => {
-        changes.push(overloaded);
-        if (overloaded) expect(() => guard.admit()).toThrow(expect.objectContaining({ code: ErrorCode.Overloaded, temporary: true }));
-        refusals.push(overloaded);
+      (throttling) => {
+        changes.push(throttling);
+        if (throttling) expect(() => guard.admit()).toThrow(expect.objectContaining({ code: ErrorCode.Overloaded, temporary: true }));
       },
       150,
     );
@@ -27,16 +25,29 @@ describe("LoadGuard", () => {
         block(60);
         await sleep(1);
       }
-      await sleep(200);
-      expect(changes).toContain(true);
-      await sleep(400);
-      expect(guard.lagMs).toBeLessThan(40);
-      expect(() => guard.admit()).not.toThrow();
+      expect(guard.share).toBeLessThanOrEqual(0.25); // several saturated windows: ½, ¼, …
+      expect(changes).toEqual([true]);
+      for (let waited = 0; !changes.includes(false) && waited < 3_000; waited += 50) await sleep(50);
       expect(changes).toEqual([true, false]);
-      expect(refusals).toEqual([true, false]);
+      expect(guard.share).toBe(1);
+      for (let i = 0; i < 5; i++) expect(() => guard.admit()).not.toThrow();
     } finally {
       guard.stop();
     }
+  });
+
+  it("admits exactly its share of calls, deterministically", () => {
+    const guard = new LoadGuard(0);
+    guard.share = 0.25;
+    const admitted = Array.from({ length: 12 }, () => {
+      try {
+        guard.admit();
+        return 1;
+      } catch {
+        return 0;
+      }
+    });
+    expect(admitted).toEqual([0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]);
   });
 
   it("does not refuse for a delay while the loop is mostly idle (one long broadcast)", async () => {

@@ -4,15 +4,22 @@ import { AppError, ErrorCode } from "../core/errors";
 /**
  * Admission control for fan-out: a node past its capacity that keeps accepting messages only queues
  * writes it cannot send (memory, GC, every delivery late), and its throughput collapses. The guard reads
- * the event loop each second; while it is both behind (p99 delay above `maxLagMs`) and busy (utilization
- * ≥ `BUSY`), `admit()` throws 5005 (temporary: the client retries after a backoff) so the node keeps
- * delivering what it accepted. Delay alone is not enough: on the ws engine one broadcast to a 10k room
- * blocks the loop for ~100 ms while the node is far from full. Off when `maxLagMs` is 0.
+ * the event loop each second: a second in which it was both behind (p99 delay above `maxLagMs`) and busy
+ * (utilization ≥ `BUSY`) halves the share of messages it admits; a second that was not gives back a
+ * quarter (AIMD, as TCP does with its window). Refused messages get 5005 (temporary: the client retries
+ * after a backoff), so the node keeps delivering what it accepted instead of flapping between admitting
+ * everything and nothing. Admission is deterministic (a credit per call), not random. Delay alone is not
+ * enough: on the ws engine one broadcast to a 10k room blocks the loop ~100 ms while the node is far
+ * from full. Off when `maxLagMs` is 0.
  */
 const BUSY = 0.9;
+const MIN_SHARE = 1 / 32;
+const RECOVERY = 0.25;
 
 export class LoadGuard {
-  private overloaded = false;
+  /** Share of messages admitted (1 = all). */
+  share = 1;
+  private credit = 0;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly histogram = monitorEventLoopDelay({ resolution: 10 });
   private utilization: EventLoopUtilization = performance.eventLoopUtilization();
@@ -38,12 +45,20 @@ export class LoadGuard {
     const now = performance.eventLoopUtilization();
     this.busy = performance.eventLoopUtilization(now, this.utilization).utilization;
     this.utilization = now;
-    const overloaded = this.lagMs > this.maxLagMs && this.busy >= BUSY;
-    if (overloaded !== this.overloaded) this.onChange((this.overloaded = overloaded));
+    const before = this.share;
+    const saturated = this.lagMs > this.maxLagMs && this.busy >= BUSY;
+    this.share = saturated ? Math.max(MIN_SHARE, this.share / 2) : Math.min(1, this.share + RECOVERY);
+    if ((before < 1) !== (this.share < 1)) this.onChange(this.share < 1);
   }
 
   admit(): void {
-    if (this.overloaded) throw new AppError(ErrorCode.Overloaded, `this node is over capacity (event loop ${Math.round(this.busy * 100)} % busy, ${Math.round(this.lagMs)} ms behind): retry shortly`);
+    if (this.share >= 1) return;
+    this.credit += this.share;
+    if (this.credit >= 1) {
+      this.credit -= 1;
+      return;
+    }
+    throw new AppError(ErrorCode.Overloaded, `this node is over capacity (event loop ${Math.round(this.busy * 100)} % busy, ${Math.round(this.lagMs)} ms behind; admitting ${Math.round(this.share * 100)} %): retry shortly`);
   }
 
   stop(): void {

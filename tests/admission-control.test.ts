@@ -3,7 +3,7 @@ import { ErrorCode } from "../core/errors";
 import { realtimeDefaults } from "../core/config";
 import { eventually } from "./support/clients";
 import { startEmbeddedDeployment, type Deployment } from "./support/nodes";
-import { ack, clientPool, freshTenant, sleep } from "./support/realtime";
+import { ack, clientPool, freshTenant } from "./support/realtime";
 
 /** Keeps this process's event loop busy (the embedded node runs in it) for `ms`, yielding briefly so timers still fire late. */
 async function saturate(ms: number): Promise<void> {
@@ -37,7 +37,8 @@ describe("admission control (embedded node)", () => {
     expect(refused.error).toMatchObject({ code: ErrorCode.Overloaded, temporary: true });
     const metrics = await (await fetch(`${deployment.nodes[0]!.url}/metrics`)).text();
     expect(metrics).toMatch(/^interlinked_node_overloaded\{[^}]*\} 1$/m);
-    await sleep(2_200); // idle windows
+    const gauge = async () => /^interlinked_node_overloaded\{[^}]*\} (\d)$/m.exec(await (await fetch(`${deployment.nodes[0]!.url}/metrics`)).text())?.[1];
+    await eventually(gauge, (g) => g === "0", 8_000); // idle windows give the admitted share back
     expect(await ack(sender, "room:message", { room: "r", text: "after" })).toMatchObject({ seq: 2 });
     const back = await eventually(() => ack(reader, "room:join", { room: "r", since: 0 }), (r) => Array.isArray(r.messages));
     expect((back.messages as Array<{ text: string }>).map((m) => m.text)).toEqual(["before", "after"]);
