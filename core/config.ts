@@ -28,8 +28,9 @@ export interface RealtimeOptions {
   /** On SIGTERM: how long to move this node's connections to other nodes before stopping, ms. Default 20,000. */
   drainGraceMs: number;
   /**
-   * Admission control: while the event loop was ≥ 90 % busy over the last second and its p99 delay is
-   * above this, room and chat messages are refused with 5005 (temporary) instead of queueing fan-out the node cannot send.
+   * Admission control: each second the event loop was ≥ 90 % busy and its p99 delay above this halves
+   * the share of room and chat messages admitted (a calm second gives a quarter back); the rest are
+   * refused with 5005 (temporary) instead of queueing fan-out the node cannot send.
    * Default 250 ms; 0 turns it off.
    */
   overloadLagMs: number;
