@@ -9,8 +9,12 @@ import { LoadGuard } from "./load-guard";
 import { startMaintenance } from "./maintenance";
 import { MessagePublisher } from "./room-messages";
 import { RoomLookup } from "./room-lookup";
+import { BacklogLoader } from "./backlog-loader";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer } from "./types";
+
+/** Unread notifications sent to each new connection (newest first), with the unread count. */
+const NOTIFICATION_BACKLOG = 50;
 
 export interface RealtimeNode {
   /** Not yet attached: call `io.attach(httpServer)` (ws engine) or `io.attachApp(uwsApp)` (uWS engine). */
@@ -38,7 +42,7 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: { pub: 
     console.warn(`[realtime] ${services.nodeId} ${overloaded ? "over capacity: refusing messages with 5005" : "back under capacity"}`);
   });
   const publisher = new MessagePublisher(services.bus, services.sequences, services.history, guard);
-  const shared = { publisher, rooms: new RoomLookup(services.stores.rooms) };
+  const shared = { publisher, rooms: new RoomLookup(services.stores.rooms), backlog: new BacklogLoader(services.stores.notifications, NOTIFICATION_BACKLOG) };
   io.use(authMiddleware(services.tokens));
   io.use(connectionQuotaMiddleware(services));
   io.on("connection", (socket) => {

@@ -12,11 +12,10 @@ import { announceLeft, announcePresence, registerPresenceHandlers } from "./hand
 import { registerRoomHandlers } from "./handlers/rooms";
 import type { QuotaUse } from "./quotas";
 import type { MessagePublisher } from "./room-messages";
+import type { BacklogLoader } from "./backlog-loader";
 import type { RoomLookup } from "./room-lookup";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer, RealtimeSocket } from "./types";
-
-const BACKLOG = 50;
 
 function fireAndForget(what: string, work: Promise<unknown>): void {
   work.catch((err: unknown) => console.error(`[realtime] ${what} failed:`, err instanceof Error ? err.message : err));
@@ -42,7 +41,7 @@ export function connectionQuotaMiddleware(services: RealtimeServices) {
 }
 
 /** Sets up a connected socket: presence, its user room, handlers, expiry, missed notifications; and its teardown. */
-export function onConnection(io: RealtimeServer, services: RealtimeServices, node: { publisher: MessagePublisher; rooms: RoomLookup }, socket: RealtimeSocket): void {
+export function onConnection(io: RealtimeServer, services: RealtimeServices, node: { publisher: MessagePublisher; rooms: RoomLookup; backlog: BacklogLoader }, socket: RealtimeSocket): void {
   const { tenant, user, role } = socket.data.principal;
   const session = socket.data.session;
   const rate = new SocketRate(services.options.perSocketEventsPerSecond);
@@ -66,7 +65,7 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, nod
   fireAndForget("session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.started", tenant, { sessionId: socket.id, user, role, node: services.nodeId }))));
   fireAndForget(
     "notification backlog",
-    services.stores.notifications.list(tenant, user, { unreadOnly: true, limit: BACKLOG }).then(({ items, unread }) => {
+    node.backlog.load(tenant, user).then(({ items, unread }) => {
       socket.emit("notification:backlog", {
         unread,
         notifications: items.map((n) => toNotificationDelivery({ id: n.id, at: n.createdAt, data: { users: [user], feed: n.feed ?? undefined, title: n.title, body: n.body, data: n.data ?? undefined } })),

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, isNull, lt } from "drizzle-orm";
+import { and, count, desc, eq, getTableColumns, inArray, isNull, lt, lte, sql } from "drizzle-orm";
 import type { Database } from "../database";
 import { notifications } from "../schema";
 import { withTenant } from "../tenant-scope";
@@ -11,6 +11,13 @@ export interface NotificationView {
   data: Record<string, unknown> | null;
   createdAt: string;
   readAt: string | null;
+}
+
+type Row = Pick<typeof notifications.$inferSelect, "id" | "feed" | "title" | "body" | "data"> & { createdAt: Date | string; readAt: Date | string | null };
+const iso = (d: Date | string): string => (d instanceof Date ? d : new Date(d)).toISOString();
+
+function toView(r: Row): NotificationView {
+  return { id: r.id, feed: r.feed, title: r.title, body: r.body, data: r.data ?? null, createdAt: iso(r.createdAt), readAt: r.readAt === null ? null : iso(r.readAt) };
 }
 
 /** A user's persisted notifications (written by the notifications worker). */
@@ -29,17 +36,27 @@ export class NotificationStore {
         .limit(options.limit);
       const [unread] = await tx.select({ n: count() }).from(notifications).where(and(mine, isNull(notifications.readAt)));
       return {
-        items: rows.map((r) => ({
-          id: r.id,
-          feed: r.feed,
-          title: r.title,
-          body: r.body,
-          data: r.data ?? null,
-          createdAt: r.createdAt.toISOString(),
-          readAt: r.readAt?.toISOString() ?? null,
-        })),
+        items: rows.map(toView),
         unread: Number(unread?.n ?? 0),
       };
+    });
+  }
+
+  /**
+   * The unread backlog of several users of a tenant at once — the newest `limit` of each, and each one's
+   * unread count — in one transaction of two queries (a connect storm's backlogs, batched).
+   */
+  backlogs(tenant: string, users: string[], limit: number): Promise<Map<string, { items: NotificationView[]; unread: number }>> {
+    return withTenant(this.db, tenant, async (tx) => {
+      const unreadOf = and(eq(notifications.tenantId, tenant), inArray(notifications.userId, users), isNull(notifications.readAt));
+      const rank = sql<number>`row_number() over (partition by ${notifications.userId} order by ${notifications.createdAt} desc, ${notifications.id} desc)`;
+      const ranked = tx.select({ ...getTableColumns(notifications), rank: rank.as("rank") }).from(notifications).where(unreadOf).as("ranked");
+      const rows = await tx.select().from(ranked).where(lte(ranked.rank, limit)).orderBy(ranked.userId, ranked.rank);
+      const counts = await tx.select({ user: notifications.userId, n: count() }).from(notifications).where(unreadOf).groupBy(notifications.userId);
+      const out = new Map(users.map((u) => [u, { items: [] as NotificationView[], unread: 0 }]));
+      for (const c of counts) out.get(c.user)!.unread = Number(c.n);
+      for (const r of rows) out.get(r.userId)?.items.push(toView(r));
+      return out;
     });
   }
 
