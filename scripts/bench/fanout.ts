@@ -9,7 +9,6 @@
  */
 import { fork, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +23,7 @@ import { freePort, waitUntil } from "../services/process";
 import { provisionServices } from "../services/provision";
 import type { ClientCommand } from "./fanout-client";
 import { percentiles, type StatsSnapshot } from "./fanout-stats";
+import { cpuSeconds, rssKb } from "./proc";
 
 const { values: args } = parseArgs({
   options: {
@@ -43,11 +43,7 @@ const NODES = Number(args.nodes);
 const here = dirname(fileURLToPath(import.meta.url));
 const log = (line: string): void => console.log(`[bench] ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const cpuSeconds = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
-const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+const rssMb = (pid: number): number => rssKb(pid) / 1024;
 const pin = (pid: number, cpu: string) => execFileSync("taskset", ["-a", "-pc", cpu, String(pid)], { stdio: "ignore" });
 let addressBlock = 10 + (process.pid % 200);
 /** Fresh loopback source addresses per variant: never reuse one within 60 s (TIME_WAIT). */

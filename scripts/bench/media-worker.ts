@@ -7,13 +7,13 @@
 import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { createWorker, type types } from "mediasoup";
 import { classMediaCodecs } from "../../media/codecs";
 import { ensureMediasoupWorker } from "../services/mediasoup";
 import { freePort } from "../services/process";
+import { cpuSeconds } from "./proc";
 
 const { values: args } = parseArgs({ options: { steps: { type: "string", default: "50,100,200,300,400,600" }, seconds: { type: "string", default: "5" } } });
 const steps = args.steps.split(",").map(Number);
@@ -66,10 +66,6 @@ async function addStudent(): Promise<void> {
   students.push(t);
 }
 
-const cpuTicks = (): number => {
-  const fields = readFileSync(`/proc/${worker.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return Number(fields[11]) + Number(fields[12]);
-};
 const sent = async (): Promise<number> => (await Promise.all(students.map(async (t) => (await t.getStats())[0]?.rtpBytesSent ?? 0))).reduce((a, b) => a + b, 0);
 
 log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}; mediasoup worker ${workerBin}`);
@@ -79,13 +75,13 @@ for (const n of steps) {
   await new Promise((r) => setTimeout(r, 1_000));
   const p0 = await sent();
   const tp0 = Date.now();
-  const [c0, t0] = [cpuTicks(), Date.now()];
+  const [c0, t0] = [cpuSeconds(worker.pid), Date.now()];
   await new Promise((r) => setTimeout(r, SECONDS * 1_000));
-  const [c1, t1] = [cpuTicks(), Date.now()];
+  const [c1, t1] = [cpuSeconds(worker.pid), Date.now()];
   const p1 = await sent();
   const secs = (Date.now() - tp0) / 1000;
-  // /proc ticks are 1/100 s: CPU over exactly [t0, t1], with no stats calls inside the window.
-  const cpu = ((c1 - c0) / 100 / ((t1 - t0) / 1000)) * 100;
+  // CPU over exactly [t0, t1], with no stats calls inside the window.
+  const cpu = ((c1 - c0) / ((t1 - t0) / 1000)) * 100;
   const mbit = (bytes: number): string => ((bytes * 8) / 1e6).toFixed(0);
   log(`${n} | ${n * 2} | ${cpu.toFixed(0)} % | ${mbit((p1 - p0) / secs)} | ${mbit(n * INPUT_BYTES_PER_S)}`);
 }

@@ -7,7 +7,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +20,7 @@ import { spawnInterlinked, waitReady } from "../services/interlinked-child";
 import { freePort, waitUntil } from "../services/process";
 import { createScratchDatabase } from "../services/postgres";
 import { provisionServices } from "../services/provision";
+import { cpuSeconds, rssKb } from "./proc";
 
 const { values: args } = parseArgs({
   options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" }, engines: { type: "string", default: "ws,uws" }, stock: { type: "boolean", default: true } },
@@ -28,12 +28,7 @@ const { values: args } = parseArgs({
 });
 const N = Number(args.sockets);
 const log = (line: string): void => console.log(`[bench] ${line}`);
-const cpuSeconds = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
 const IDLE_S = 20;
-const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Opens one Socket.IO connection over a raw WebSocket; resolves once the server accepted the CONNECT. */
