@@ -10,4 +10,4 @@ EXPOSE 3000
 # MEDIA_RTC_MIN_PORT–MEDIA_RTC_MAX_PORT (UDP/TCP) must be published on media nodes.
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 STOPSIGNAL SIGTERM
-CMD ["node", "--import", "tsx", "scripts/start.ts"]
+CMD ["node", "--import", "tsx", "app/main.ts"]

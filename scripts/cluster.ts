@@ -16,11 +16,11 @@ import { TokenService } from "../core/auth";
 import { authDefaults } from "../core/config";
 import { openDatabase } from "../db/database";
 import { nginxDefaults, renderNginxConfig } from "../nginx/render-config";
-import { spawnInterlinked, waitReady, type ChildInterlinked } from "./services/interlinked-child";
-import { startNginx } from "./services/nginx";
-import { createScratchDatabase } from "./services/postgres";
-import { freePort } from "./services/process";
-import { provisionServices } from "./services/provision";
+import { spawnInterlinked, waitReady, type ChildInterlinked } from "../tools/services/interlinked-child";
+import { startNginx } from "../tools/services/nginx";
+import { createScratchDatabase } from "../tools/services/postgres";
+import { freePort } from "../tools/services/process";
+import { provisionServices } from "../tools/services/provision";
 
 const { values: args } = parseArgs({
   options: {

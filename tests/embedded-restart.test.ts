@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort } from "../scripts/services/process";
+import { freePort } from "../tools/services/process";
 import { connectClient, emitWithAck } from "./support/clients";
-import { spawnInterlinked, waitReady, type ChildInterlinked } from "../scripts/services/interlinked-child";
+import { spawnInterlinked, waitReady, type ChildInterlinked } from "../tools/services/interlinked-child";
 
 function startProcess(port: number, dataDir: string): ChildInterlinked {
   return spawnInterlinked({ PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: "", REDIS_URL: "", KAFKA_BROKERS: "", AUTH_SECRET: "" });

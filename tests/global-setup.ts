@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { provisionServices } from "../scripts/services/provision";
+import { provisionServices } from "../tools/services/provision";
 import { servicesStopped } from "./support/run-outcome";
 
 /**

@@ -8,11 +8,11 @@ import { KafkaEventBus } from "../core/bus/event-bus-kafka";
 import type { RoomMessageCreated } from "../core/contracts/events";
 import { DEAD_LETTER_TOPIC, newEvent, publishEvents, streams, type DeadLetter } from "../core/contracts/streams";
 import { openDatabase } from "../db/database";
-import { startKafka, type KafkaInstance } from "../scripts/services/kafka";
-import { freePort } from "../scripts/services/process";
+import { startKafka, type KafkaInstance } from "../tools/services/kafka";
+import { freePort } from "../tools/services/process";
 import { eventually } from "./support/clients";
 import { TEST_SECRET } from "./support/nodes";
-import { spawnInterlinked, waitReady, type ChildInterlinked } from "../scripts/services/interlinked-child";
+import { spawnInterlinked, waitReady, type ChildInterlinked } from "../tools/services/interlinked-child";
 import { createTestDatabase, serviceEnv, testNamespace } from "./support/services";
 
 const TOTAL = 10_000;

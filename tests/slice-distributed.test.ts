@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCode } from "../core/errors";
-import { startInterlinked } from "../scripts/interlinked";
+import { startInterlinked } from "../app/interlinked";
 import { connectClient, emitWithAck, recordEvents } from "./support/clients";
 import { createTestDatabase, serviceEnv, testNamespace } from "./support/services";
 import { runSliceContract } from "./slice.case";

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { RoomMessageDelivery } from "../core/events";
 import { openDatabase } from "../db/database";
-import { spawnInterlinked, waitReady, type ChildInterlinked } from "../scripts/services/interlinked-child";
-import { freePort } from "../scripts/services/process";
+import { spawnInterlinked, waitReady, type ChildInterlinked } from "../tools/services/interlinked-child";
+import { freePort } from "../tools/services/process";
 import { connectClient, emitWithAck, nextEvent, type TestClient } from "./support/clients";
 import { TEST_SECRET, mintToken } from "./support/nodes";
 import { createTestDatabase, serviceEnv, testNamespace } from "./support/services";

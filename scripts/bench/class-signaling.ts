@@ -12,10 +12,10 @@ import { io, type Socket } from "socket.io-client";
 import { TokenService, type Role } from "../../core/auth";
 import { authDefaults } from "../../core/config";
 import { openDatabase } from "../../db/database";
-import { spawnInterlinked, waitReady, type ChildInterlinked } from "../services/interlinked-child";
-import { createScratchDatabase } from "../services/postgres";
-import { freePort } from "../services/process";
-import { provisionServices } from "../services/provision";
+import { spawnInterlinked, waitReady, type ChildInterlinked } from "../../tools/services/interlinked-child";
+import { createScratchDatabase } from "../../tools/services/postgres";
+import { freePort } from "../../tools/services/process";
+import { provisionServices } from "../../tools/services/provision";
 
 const { values: args } = parseArgs({ options: { rounds: { type: "string", default: "300" } } });
 const ROUNDS = Number(args.rounds);

@@ -11,8 +11,8 @@ import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { createWorker, type types } from "mediasoup";
 import { classMediaCodecs } from "../../media/codecs";
-import { ensureMediasoupWorker } from "../services/mediasoup";
-import { freePort } from "../services/process";
+import { ensureMediasoupWorker } from "../../tools/services/mediasoup";
+import { freePort } from "../../tools/services/process";
 import { cpuSeconds } from "./proc";
 
 const { values: args } = parseArgs({ options: { steps: { type: "string", default: "50,100,200,300,400,600" }, seconds: { type: "string", default: "5" } } });

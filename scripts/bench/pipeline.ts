@@ -15,10 +15,10 @@ import { KafkaEventBus } from "../../core/bus/event-bus-kafka";
 import { newEvent, publishEvents, streams } from "../../core/contracts/streams";
 import type { RoomMessageCreated } from "../../core/contracts/events";
 import { openDatabase } from "../../db/database";
-import { spawnInterlinked, waitReady } from "../services/interlinked-child";
-import { freePort, waitUntil } from "../services/process";
-import { createScratchDatabase } from "../services/postgres";
-import { provisionServices } from "../services/provision";
+import { spawnInterlinked, waitReady } from "../../tools/services/interlinked-child";
+import { freePort, waitUntil } from "../../tools/services/process";
+import { createScratchDatabase } from "../../tools/services/postgres";
+import { provisionServices } from "../../tools/services/provision";
 
 const { values: args } = parseArgs({
   options: { messages: { type: "string", default: "30000" }, rooms: { type: "string", default: "50" }, rate: { type: "string", default: "0" }, seconds: { type: "string", default: "15" } },

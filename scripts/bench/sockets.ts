@@ -16,10 +16,10 @@ import { TokenService } from "../../core/auth";
 import { authDefaults } from "../../core/config";
 import { openDatabase } from "../../db/database";
 import { TenantStore } from "../../db/stores/tenants";
-import { spawnInterlinked, waitReady } from "../services/interlinked-child";
-import { freePort, waitUntil } from "../services/process";
-import { createScratchDatabase } from "../services/postgres";
-import { provisionServices } from "../services/provision";
+import { spawnInterlinked, waitReady } from "../../tools/services/interlinked-child";
+import { freePort, waitUntil } from "../../tools/services/process";
+import { createScratchDatabase } from "../../tools/services/postgres";
+import { provisionServices } from "../../tools/services/provision";
 import { cpuSeconds, rssKb } from "./proc";
 
 const { values: args } = parseArgs({

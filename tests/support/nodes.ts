@@ -6,9 +6,9 @@ import { authDefaults, mediaDefaults, realtimeDefaults, type InterlinkedConfig, 
 import { publishEvents, type StreamEvent, type StreamName } from "../../core/contracts/streams";
 import { KafkaEventBus } from "../../core/bus/event-bus-kafka";
 import { openDatabase } from "../../db/database";
-import { spawnInterlinked, waitReady, type ChildInterlinked } from "../../scripts/services/interlinked-child";
-import { freePort } from "../../scripts/services/process";
-import { startInterlinked, type RunningInterlinked } from "../../scripts/interlinked";
+import { spawnInterlinked, waitReady, type ChildInterlinked } from "../../tools/services/interlinked-child";
+import { freePort } from "../../tools/services/process";
+import { startInterlinked, type RunningInterlinked } from "../../app/interlinked";
 import { createTestDatabase, serviceEnv, testNamespace } from "./services";
 
 export const TEST_SECRET = "test-secret-that-is-at-least-32-bytes-long";

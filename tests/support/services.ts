@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { createScratchDatabase } from "../../scripts/services/postgres";
-import type { ServiceEnv } from "../../scripts/services/provision";
+import { createScratchDatabase } from "../../tools/services/postgres";
+import type { ServiceEnv } from "../../tools/services/provision";
 
 /** A service URL or binary path provisioned by tests/global-setup.ts; never silently absent. */
 export function serviceEnv(name: keyof ServiceEnv): string {

@@ -1,45 +1,10 @@
-import type { Server as HttpServer } from "node:http";
 import { STATUS_CODES } from "node:http";
-import type { AddressInfo } from "node:net";
-import { createAdaptorServer, serve } from "@hono/node-server";
-import { setupWorker } from "@socket.io/sticky";
-import type { Server as SocketIoServer } from "socket.io";
 import uWS from "uWebSockets.js";
 import type { RealtimeServer } from "../../realtime/types";
 import { useUwsPublish } from "../../realtime/uws-publish";
-
-type FetchHandler = (req: Request) => Response | Promise<Response>;
+import type { FetchHandler, HttpEndpoint } from "./http-endpoint";
 
 const UWS_MAX_BACKPRESSURE = 256 * 1024 * 1024;
-
-export interface HttpEndpoint {
-  port: number;
-  /** Stops accepting new connections; open ones (sockets, keep-alive) go on until `close`. */
-  stopListening(): void;
-  close(): Promise<void>;
-}
-
-/** Engine "ws": Node's http server runs the API; Socket.IO (engine.io + ws) attaches to it at /socket.io. */
-export async function serveOnNodeHttp(fetch: FetchHandler, host: string, port: number, io?: RealtimeServer): Promise<HttpEndpoint> {
-  const server = await new Promise<HttpServer>((resolve, reject) => {
-    const s = serve({ fetch, port, hostname: host }, () => resolve(s as HttpServer));
-    s.once("error", reject);
-  });
-  io?.attach(server);
-  let listening = true;
-  return {
-    port: (server.address() as AddressInfo).port,
-    stopListening: () => {
-      if (listening) server.close();
-      listening = false;
-    },
-    close: async () => {
-      server.closeAllConnections();
-      if (listening) await new Promise<void>((resolve) => server.close(() => resolve()));
-      listening = false;
-    },
-  };
-}
 
 /** Answers a uWS request with the fetch handler (the Hono API), buffering the request body. */
 function fetchRoute(fetch: FetchHandler) {
@@ -103,15 +68,4 @@ export async function serveOnUws(fetch: FetchHandler, host: string, port: number
   };
 }
 
-/**
- * Inside a Node cluster worker behind @socket.io/sticky: no listening socket of its own; the primary
- * hands over each connection (sticky by Engine.IO session id) and this worker serves it.
- */
-export async function serveAsStickyWorker(fetch: FetchHandler, port: number, io?: RealtimeServer): Promise<HttpEndpoint> {
-  if (!io) throw new Error("REALTIME_WORKERS needs the realtime role");
-  const server = createAdaptorServer({ fetch }) as HttpServer;
-  io.attach(server);
-  setupWorker(io as unknown as SocketIoServer);
-  // The sticky primary owns the listening socket; a draining worker refuses handshakes (realtime/drain.ts).
-  return { port, stopListening: () => undefined, close: async () => void server.close() };
-}
+

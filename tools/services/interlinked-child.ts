@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { waitUntil } from "./process";
 
-const startScript = join(dirname(fileURLToPath(import.meta.url)), "..", "start.ts");
+const startScript = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "app", "main.ts");
 
 export interface ChildInterlinked {
   child: ChildProcess;
@@ -12,7 +12,7 @@ export interface ChildInterlinked {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs the real entry point (`npm start` = tsx scripts/start.ts) as its own process with `env` on top of this one's (and `nodeArgs`, e.g. --cpu-prof). */
+/** Runs the real entry point (`npm start` = tsx app/main.ts) as its own process with `env` on top of this one's (and `nodeArgs`, e.g. --cpu-prof). */
 export function spawnInterlinked(env: Record<string, string>, nodeArgs: string[] = []): ChildInterlinked {
   let output = "";
   const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", startScript], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });

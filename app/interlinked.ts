@@ -16,8 +16,10 @@ import { LocalSocketFanout } from "../realtime/fanout/socket-fanout-local";
 import { RedisSocketFanout } from "../realtime/fanout/socket-fanout-redis";
 import { TenantQuotas } from "../realtime/quotas";
 import { collectConsumerLag, startWorkers } from "../workers/start-workers";
-import { openInfrastructure } from "./compose/infrastructure";
-import { serveAsStickyWorker, serveOnNodeHttp, serveOnUws } from "./compose/serve-http";
+import { openInfrastructure } from "./infrastructure";
+import { serveOnNodeHttp } from "./adapter/node-http";
+import { serveAsStickyWorker } from "./adapter/sticky-worker";
+import { serveOnUws } from "./adapter/uws";
 
 /** A running Interlinked process: its HTTP address and how to stop it. */
 export interface RunningInterlinked {

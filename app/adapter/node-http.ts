@@ -1,0 +1,27 @@
+import type { Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import type { RealtimeServer } from "../../realtime/types";
+import type { FetchHandler, HttpEndpoint } from "./http-endpoint";
+
+/** Engine "ws": Node's http server runs the API; Socket.IO (engine.io + ws) attaches to it at /socket.io. */
+export async function serveOnNodeHttp(fetch: FetchHandler, host: string, port: number, io?: RealtimeServer): Promise<HttpEndpoint> {
+  const server = await new Promise<HttpServer>((resolve, reject) => {
+    const s = serve({ fetch, port, hostname: host }, () => resolve(s as HttpServer));
+    s.once("error", reject);
+  });
+  io?.attach(server);
+  let listening = true;
+  return {
+    port: (server.address() as AddressInfo).port,
+    stopListening: () => {
+      if (listening) server.close();
+      listening = false;
+    },
+    close: async () => {
+      server.closeAllConnections();
+      if (listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+      listening = false;
+    },
+  };
+}
