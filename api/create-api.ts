@@ -2,10 +2,12 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import type { Registry } from "prom-client";
 import type { TokenService } from "../core/auth";
+import { defaultLogger, type Logger } from "../core/log";
 import type { Metrics } from "../core/metrics/registry";
 import { bearerAuth, type AuthEnv } from "./auth";
 import type { V1Deps } from "./deps";
 import { onApiError, onApiNotFound } from "./errors";
+import { observeRequests } from "./observe";
 import { openApiApp } from "./openapi";
 import { registerClassRoutes } from "./routes/classes";
 import { registerConversationRoutes } from "./routes/conversations";
@@ -21,6 +23,8 @@ export interface ApiDeps {
   health: HealthChecks;
   registry: Registry;
   metrics?: Metrics;
+  /** The process's logger (requests that log add their id, tenant and user). Default: the fallback logger. */
+  log?: Logger;
   /** Refreshes gauges before a /metrics scrape (e.g. consumer lag). */
   beforeScrape?: () => Promise<void>;
   isDraining?: () => boolean;
@@ -55,16 +59,13 @@ function tenantRateLimit(deps: V1Deps) {
   });
 }
 
-/** The HTTP app of a process: health and metrics always, the /v1 API when it has the `api` role, and its OpenAPI 3.1 document. */
+/**
+ * The HTTP app of a process: health and metrics always, the /v1 API when it has the `api` role, and its
+ * OpenAPI 3.1 document. Every request gets an X-Request-Id, a server span and latency metrics (api/observe.ts).
+ */
 export function createApi(deps: ApiDeps): OpenAPIHono {
   const app = openApiApp();
-  if (deps.metrics) {
-    const metrics = deps.metrics;
-    app.use("*", async (c, next) => {
-      await next();
-      metrics.apiRequests.inc({ method: c.req.method, route: c.req.routePath, status: String(c.res.status) });
-    });
-  }
+  app.use("*", observeRequests({ metrics: deps.metrics, log: deps.log ?? defaultLogger() }));
   registerHealthRoutes(app, { checks: deps.health, isDraining: deps.isDraining, registry: deps.registry, beforeScrape: deps.beforeScrape });
   if (deps.devTokens) registerDevTokenRoutes(app, deps.tokens);
   if (deps.v1) {

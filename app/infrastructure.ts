@@ -4,6 +4,7 @@ import type { EventBus } from "../core/bus/event-bus";
 import { KafkaEventBus } from "../core/bus/event-bus-kafka";
 import { MemoryEventBus } from "../core/bus/event-bus-memory";
 import type { InterlinkedConfig } from "../core/config";
+import type { Logger } from "../core/log";
 import { openDatabase, type DatabaseHandle } from "../db/database";
 import { DrizzleRoomMessageStore } from "../db/room-message-store-drizzle";
 import { ClassStore } from "../db/stores/classes";
@@ -42,14 +43,14 @@ export interface Infrastructure {
   close(): Promise<void>;
 }
 
-function redisClient(url: string): Redis {
+function redisClient(url: string, log: Logger): Redis {
   const client = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
-  client.on("error", (err) => console.error("[redis]", err.message));
+  client.on("error", (err) => log.error({ err }, "redis: connection error"));
   return client;
 }
 
-export async function openInfrastructure(config: InterlinkedConfig): Promise<Infrastructure> {
-  const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: `${config.dataDir}/pglite` });
+export async function openInfrastructure(config: InterlinkedConfig, log: Logger): Promise<Infrastructure> {
+  const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl, log } : { dataDir: `${config.dataDir}/pglite`, log });
   try {
     if (config.migrateOnStart) await database.migrate();
   } catch (err) {
@@ -67,7 +68,7 @@ export async function openInfrastructure(config: InterlinkedConfig): Promise<Inf
   };
   const bus: EventBus = config.kafkaBrokers
     ? new KafkaEventBus({ brokers: config.kafkaBrokers, namespace: config.namespace, clientId: config.nodeId, publishTimeoutMs: config.kafkaPublishTimeoutMs })
-    : new MemoryEventBus();
+    : new MemoryEventBus({ log });
   const health: HealthChecks = { database: () => database.ping(), bus: () => bus.ping() };
   /** Sequence keys are `tenant:room` or `tenant:c:conversationId`; a new key continues after what is stored. */
   const seed = (key: string): Promise<number> => {
@@ -77,7 +78,7 @@ export async function openInfrastructure(config: InterlinkedConfig): Promise<Inf
   const prefix = `${config.namespace}:`;
   let redis: Infrastructure["redis"];
   if (config.redisUrl) {
-    redis = { command: redisClient(config.redisUrl), pub: redisClient(config.redisUrl), sub: redisClient(config.redisUrl), adapterKey: `${config.namespace}#socket.io` };
+    redis = { command: redisClient(config.redisUrl, log), pub: redisClient(config.redisUrl, log), sub: redisClient(config.redisUrl, log), adapterKey: `${config.namespace}#socket.io` };
     const command = redis.command;
     health.redis = async () => (await command.ping()) === "PONG";
   }

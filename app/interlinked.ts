@@ -5,6 +5,7 @@ import { BatchingPublisher } from "../core/bus/batching-publisher";
 import type { EventBus } from "../core/bus/event-bus";
 import { streams } from "../core/contracts/streams";
 import type { InterlinkedConfig } from "../core/config";
+import { createLogger, type Logger } from "../core/log";
 import { createMetrics } from "../core/metrics/registry";
 import { EventWriter } from "../db/event-writer";
 import { startClassTier, type ClassTier } from "../realtime/classes/start-class-tier";
@@ -17,6 +18,7 @@ import { RedisSocketFanout } from "../realtime/fanout/socket-fanout-redis";
 import { TenantQuotas } from "../realtime/quotas";
 import { collectConsumerLag, startWorkers } from "../workers/start-workers";
 import { openInfrastructure } from "./infrastructure";
+import { startTracing } from "./tracing";
 import { serveOnNodeHttp } from "./adapter/node-http";
 import { serveAsStickyWorker } from "./adapter/sticky-worker";
 import { serveOnUws } from "./adapter/uws";
@@ -29,6 +31,8 @@ export interface RunningInterlinked {
   parts: Record<string, string>;
   /** The event bus this process writes to (tools and tests publish through it). */
   bus: EventBus;
+  /** This node's logger (`node` bound), for the entry point's banner and shutdown records. */
+  log: Logger;
   /** Live classes: the media node, when this process hosts classes. */
   classes?: ClassTier;
   /** Graceful drain (SIGTERM): readiness 503, no new connections, clients moved off in batches. */
@@ -38,28 +42,32 @@ export interface RunningInterlinked {
 
 /**
  * Starts one process: the realtime tier, the API and the workers (as `config.roles` says) on one HTTP
- * port, each part on the real service its URL names or on its embedded default.
+ * port, each part on the real service its URL names or on its embedded default. Logs are JSON lines
+ * (pino, `config.logLevel`); tracing starts when `config.tracing` asks for it (app/tracing.ts).
  */
 export async function startInterlinked(config: InterlinkedConfig): Promise<RunningInterlinked> {
   const closers: Array<() => Promise<void>> = [];
   let closing: Promise<void> | undefined;
   let draining = false;
+  const log = createLogger({ nodeId: config.nodeId, level: config.logLevel });
   const closeAll = async (): Promise<void> => {
-    for (const close of closers.reverse()) await close().catch((err: unknown) => console.error("[shutdown]", err));
+    for (const close of closers.reverse()) await close().catch((err: unknown) => log.error({ err }, "shutdown: a part failed to close"));
   };
   try {
+    closers.push(await startTracing(config.tracing, config.nodeId, log));
     const metrics = createMetrics(config.nodeId);
-    const infra = await openInfrastructure(config);
+    const infra = await openInfrastructure(config, log);
     closers.push(() => infra.close());
     const { bus, stores, redis } = infra;
     const tokens = new TokenService(config.auth);
 
-    const quotas = new TenantQuotas(stores.tenants, infra.state, redis?.command, `${config.namespace}:`);
+    const quotas = new TenantQuotas(stores.tenants, infra.state, redis?.command, `${config.namespace}:`, log);
     let realtime: RealtimeNode | undefined;
     let classes: ClassTier | undefined;
     if (config.roles.has("realtime")) {
       const services = {
         nodeId: config.nodeId,
+        log,
         options: config.realtime,
         tokens,
         bus,
@@ -82,7 +90,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
       const local = new LocalSocketFanout();
       if (realtime) local.attach(realtime.io);
       const fanout: SocketFanout = realtime || !redis ? local : new RedisSocketFanout(redis.command, redis.adapterKey);
-      const subscriptions = await startWorkers({ bus, writer: new EventWriter(infra.database.db), metrics, fanout });
+      const subscriptions = await startWorkers({ bus, writer: new EventWriter(infra.database.db), metrics, fanout, log });
       closers.push(async () => {
         await Promise.allSettled(subscriptions.map((s) => s.close()));
       });
@@ -94,6 +102,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
       isDraining: () => draining,
       registry: metrics.registry,
       metrics,
+      log,
       beforeScrape: config.roles.has("workers") ? () => collectConsumerLag(bus, metrics) : undefined,
       devTokens: config.devTokens,
       v1: config.roles.has("api")
@@ -132,6 +141,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         media: classes?.media ? `mediasoup, ${config.media.workers} worker(s), hosts live classes` : "signaling only (classes on media nodes)",
       },
       bus,
+      log,
       classes,
       drain: async (graceMs) => {
         if (draining) return;
@@ -139,7 +149,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         http.stopListening();
         if (realtime) {
           const { connections } = await drainRealtime(realtime.io, { graceMs });
-          console.log(`[drain] ${connections} connection(s) moved off ${config.nodeId}`);
+          log.info({ connections }, `drain: ${connections} connection(s) moved off ${config.nodeId}`);
         }
       },
       close: () => (closing ??= closeAll()),

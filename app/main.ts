@@ -3,16 +3,18 @@
  * system on embedded defaults (PGlite under DATA_DIR, in-memory bus, single-node Socket.IO).
  * With REALTIME_WORKERS=N (ws engine, REDIS_URL set) a primary listens on PORT and hands connections to N
  * Node cluster workers with @socket.io/sticky, each a full process of the configured roles.
+ * Everything it logs is JSON lines on stdout (pino; LOG_LEVEL), the start banner included.
  */
 import cluster from "node:cluster";
 import { createServer } from "node:http";
 import { setupMaster } from "@socket.io/sticky";
 import { configFromEnv } from "../core/config-env";
+import { createLogger } from "../core/log";
 import { startInterlinked } from "./interlinked";
 
-process.on("unhandledRejection", (reason) => console.error("[process] unhandled rejection", reason));
-
 const config = configFromEnv(process.env);
+const log = createLogger({ nodeId: config.nodeId, level: config.logLevel });
+process.on("unhandledRejection", (reason) => log.error({ err: reason }, "process: unhandled rejection"));
 const clustered = config.realtime.workers > 1 && !config.realtime.stickyWorker;
 
 if (clustered && cluster.isPrimary) {
@@ -27,7 +29,7 @@ if (clustered && cluster.isPrimary) {
   }
   cluster.on("exit", (worker, code, signal) => {
     if (stopping) return;
-    console.error(`worker ${worker.id} exited (${signal ?? code}); starting another`);
+    log.error({ worker: worker.id, exit: signal ?? code }, `worker ${worker.id} exited (${signal ?? code}); starting another`);
     cluster.fork({ INTERLINKED_STICKY_WORKER: "1", NODE_ID: `${config.nodeId}-w${Date.now()}` });
   });
   // listen only once every worker is ready: a connection handed to a worker still booting would be lost
@@ -35,14 +37,17 @@ if (clustered && cluster.isPrimary) {
   cluster.on("message", (_worker, message: { type?: string }) => {
     if (message?.type !== "interlinked:ready" || ++ready !== config.realtime.workers) return;
     server.listen(config.port, config.host, () => {
-      console.log(`interlinked ${config.nodeId} (primary) listening on http://${config.host}:${config.port} with ${config.realtime.workers} sticky workers`);
+      log.info(
+        { url: `http://${config.host}:${config.port}`, workers: config.realtime.workers },
+        `interlinked ${config.nodeId} (primary) listening on http://${config.host}:${config.port} with ${config.realtime.workers} sticky workers`,
+      );
     });
   });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: stopping workers`);
+    log.info({ signal }, `${signal}: stopping workers`);
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill("SIGTERM");
     server.close();
     setTimeout(() => process.exit(0), 3_000).unref();
@@ -63,18 +68,19 @@ if (clustered && cluster.isPrimary) {
     for (const [message, handle] of early) (process.emit as (event: string, ...args: unknown[]) => boolean)("message", message, handle);
     process.send?.({ type: "interlinked:ready" });
   }
-  console.log(`interlinked ${config.nodeId} listening on ${config.realtime.stickyWorker ? `the sticky primary's port ${config.port}` : running.url}`);
-  for (const [part, what] of Object.entries(running.parts)) console.log(`  ${part.padEnd(9)} ${what}`);
-  console.log(`  socket.io ${running.url}/socket.io`);
-  console.log(`  health    ${running.url}/health/live  ${running.url}/health/ready`);
+  // the banner: one record per line, readable as `msg` and structured as fields
+  running.log.info({ url: running.url }, `interlinked ${config.nodeId} listening on ${config.realtime.stickyWorker ? `the sticky primary's port ${config.port}` : running.url}`);
+  for (const [part, what] of Object.entries(running.parts)) running.log.info({ part, value: what }, `  ${part.padEnd(9)} ${what}`);
+  running.log.info({ part: "socket.io", value: `${running.url}/socket.io` }, `  socket.io ${running.url}/socket.io`);
+  running.log.info({ part: "health", value: `${running.url}/health/ready` }, `  health    ${running.url}/health/live  ${running.url}/health/ready`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: draining for up to ${config.realtime.drainGraceMs} ms, then shutting down`);
+    running.log.info({ signal, graceMs: config.realtime.drainGraceMs }, `${signal}: draining for up to ${config.realtime.drainGraceMs} ms, then shutting down`);
     const drain = signal === "SIGTERM" ? running.drain(config.realtime.drainGraceMs) : Promise.resolve();
     void drain
-      .catch((err: unknown) => console.error("[drain]", err))
+      .catch((err: unknown) => running.log.error({ err }, "drain failed"))
       .then(() => running.close())
       .then(() => process.exit(0));
   };

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import type { JSONWebKeySet } from "jose";
 import { join } from "node:path";
-import { authDefaults, isEmbedded, mediaDefaults, realtimeDefaults, type InterlinkedConfig, type ProcessRole } from "./config";
+import { authDefaults, isEmbedded, mediaDefaults, realtimeDefaults, tracingDefaults, type InterlinkedConfig, type ProcessRole, type TracingOptions } from "./config";
+import { LOG_LEVELS, type LogLevel } from "./log";
 
 const ROLE_NAMES: readonly ProcessRole[] = ["realtime", "api", "workers"];
 
@@ -36,6 +37,56 @@ function embeddedSecret(dataDir: string): string {
   const secret = randomBytes(32).toString("base64url");
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
+}
+
+/** LOG_LEVEL: one of pino's levels (fatal, error, warn, info, debug, trace, silent); default info. */
+export function logLevelFrom(raw: string | undefined): LogLevel {
+  if (!raw) return "info";
+  const level = raw.trim().toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${raw}"`);
+  return level as LogLevel;
+}
+
+/** `k1=v1,k2=v2` (OTEL_EXPORTER_OTLP_HEADERS, OTEL_RESOURCE_ATTRIBUTES), values URL-decoded. */
+function keyValues(name: string, raw: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (raw ?? "").split(",")) {
+    if (!pair.trim()) continue;
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new Error(`${name}: expected key=value pairs separated by commas, got "${pair}"`);
+    out[pair.slice(0, at).trim()] = decodeURIComponent(pair.slice(at + 1).trim());
+  }
+  return out;
+}
+
+const SAMPLERS = ["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"];
+
+/**
+ * Tracing from the standard OpenTelemetry variables. Off unless OTEL_TRACES_EXPORTER is otlp / console,
+ * or an OTLP endpoint is set and OTEL_TRACES_EXPORTER is not "none"; OTEL_SDK_DISABLED=true turns it off.
+ */
+export function tracingFrom(env: NodeJS.ProcessEnv): TracingOptions {
+  const endpointSet = Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const requested = (env.OTEL_TRACES_EXPORTER || (endpointSet ? "otlp" : "none")).split(",").map((e) => e.trim());
+  for (const e of requested) if (!["otlp", "console", "none"].includes(e)) throw new Error(`OTEL_TRACES_EXPORTER: "${e}" is not supported (use otlp, console or none)`);
+  const exporter = env.OTEL_SDK_DISABLED === "true" ? "none" : requested.includes("otlp") ? "otlp" : requested.includes("console") ? "console" : "none";
+  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL;
+  if (exporter === "otlp" && protocol === "grpc") throw new Error("OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported: spans are sent over OTLP/HTTP (port 4318)");
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, "");
+  const sampler = env.OTEL_TRACES_SAMPLER || "parentbased_always_on";
+  if (!SAMPLERS.includes(sampler)) throw new Error(`OTEL_TRACES_SAMPLER must be one of ${SAMPLERS.join(", ")}, got "${sampler}"`);
+  const ratioArg = env.OTEL_TRACES_SAMPLER_ARG ? Number(env.OTEL_TRACES_SAMPLER_ARG) : 1;
+  if (sampler.endsWith("traceidratio") && !(ratioArg >= 0 && ratioArg <= 1)) throw new Error(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, got "${env.OTEL_TRACES_SAMPLER_ARG}"`);
+  const resourceAttributes = keyValues("OTEL_RESOURCE_ATTRIBUTES", env.OTEL_RESOURCE_ATTRIBUTES);
+  return {
+    exporter,
+    endpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (base ? `${base}/v1/traces` : tracingDefaults.endpoint),
+    headers: { ...keyValues("OTEL_EXPORTER_OTLP_HEADERS", env.OTEL_EXPORTER_OTLP_HEADERS), ...keyValues("OTEL_EXPORTER_OTLP_TRACES_HEADERS", env.OTEL_EXPORTER_OTLP_TRACES_HEADERS) },
+    serviceName: env.OTEL_SERVICE_NAME || resourceAttributes["service.name"] || tracingDefaults.serviceName,
+    resourceAttributes,
+    sampleRatio: sampler.endsWith("always_off") ? 0 : sampler.endsWith("traceidratio") ? ratioArg : 1,
+    exportDelayMs: int(env, "OTEL_BSP_SCHEDULE_DELAY", tracingDefaults.exportDelayMs),
+  };
 }
 
 /** Reads the process environment (entry points only). Table of variables: README "Configuration". */
@@ -83,6 +134,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
       overloadLagMs: int(env, "OVERLOAD_LAG_MS", realtimeDefaults.overloadLagMs),
       fanoutBatchMs: int(env, "FANOUT_BATCH_MS", realtimeDefaults.fanoutBatchMs),
     },
+    logLevel: logLevelFrom(env.LOG_LEVEL),
+    tracing: tracingFrom(env),
     media: {
       // MEDIA=1 / 0 forces it; by default a node hosts classes when it knows a worker binary.
       enabled: env.MEDIA ? env.MEDIA === "1" : Boolean(env.MEDIASOUP_WORKER_BIN),

@@ -1,4 +1,5 @@
 import type { AuthOptions } from "./auth";
+import type { LogLevel } from "./log";
 
 export type ProcessRole = "realtime" | "api" | "workers";
 
@@ -90,6 +91,37 @@ export const mediaDefaults: MediaOptions = {
 };
 
 /**
+ * OpenTelemetry tracing (standard OTEL_* variables, read in core/config-env.ts). Off by default: with
+ * `exporter: "none"` no SDK is loaded and the code's spans are the API's no-ops.
+ */
+export interface TracingOptions {
+  /** "otlp": OTLP over HTTP (JSON) to `endpoint`; "console": spans printed to stdout; "none": off. */
+  exporter: "otlp" | "console" | "none";
+  /** Full URL spans are posted to (…/v1/traces). Default http://localhost:4318/v1/traces. */
+  endpoint: string;
+  /** Extra HTTP headers of the export requests (OTEL_EXPORTER_OTLP_HEADERS), e.g. an API key. */
+  headers: Record<string, string>;
+  /** `service.name` of this process's spans. Default "interlinked". */
+  serviceName: string;
+  /** Further resource attributes (OTEL_RESOURCE_ATTRIBUTES), e.g. deployment.environment.name. */
+  resourceAttributes: Record<string, string>;
+  /** Share of new traces recorded (0–1); a trace started elsewhere follows its parent's decision. Default 1. */
+  sampleRatio: number;
+  /** Finished spans are sent in batches at most this long after they end, ms (OTEL_BSP_SCHEDULE_DELAY). Default 5,000. */
+  exportDelayMs: number;
+}
+
+export const tracingDefaults: TracingOptions = {
+  exporter: "none",
+  endpoint: "http://localhost:4318/v1/traces",
+  headers: {},
+  serviceName: "interlinked",
+  resourceAttributes: {},
+  sampleRatio: 1,
+  exportDelayMs: 5_000,
+};
+
+/**
  * Everything one Interlinked process needs. Built from the environment only by entry points
  * (core/config-env.ts); everything else receives it. Absent URLs select the embedded part:
  * no DATABASE_URL → PGlite in `dataDir`, no REDIS_URL → in-process adapter and counters,
@@ -120,6 +152,9 @@ export interface InterlinkedConfig {
   auth: AuthOptions;
   realtime: RealtimeOptions;
   media: MediaOptions;
+  /** Least severe level logged (LOG_LEVEL). Default "info". */
+  logLevel: LogLevel;
+  tracing: TracingOptions;
 }
 
 export const authDefaults = { issuer: "interlinked", audience: "interlinked", tokenTtlSeconds: 3600 };

@@ -9,6 +9,7 @@ import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
+import { defaultLogger, type Logger } from "../core/log";
 import * as schema from "./schema";
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -30,6 +31,8 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Pool size for PostgreSQL. Default 10. */
   poolSize?: number;
+  /** Where errors of idle pooled connections are logged. Default: the process's fallback logger. */
+  log?: Logger;
 }
 
 const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), "migrations");
@@ -38,7 +41,8 @@ const MIGRATION_LOCK = 727_001;
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.url) {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 });
-    pool.on("error", (err) => console.error("[db] idle client error", err.message));
+    const log = options.log ?? defaultLogger();
+    pool.on("error", (err) => log.error({ err }, "db: idle client error"));
     const db = drizzlePg({ client: pool, schema });
     return {
       kind: "postgres",

@@ -4,6 +4,7 @@ import type { MediaOptions } from "../core/config";
 import type { EventBus } from "../core/bus/event-bus";
 import { newEvent, publishEvents } from "../core/contracts/streams";
 import { AppError, ErrorCode } from "../core/errors";
+import { defaultLogger, type Logger } from "../core/log";
 import { ClassMedia, type ClassMediaEvents } from "./class-media";
 import type { ClassOutbox } from "./class-outbox";
 import { ClassSession, type Caller } from "./class-session";
@@ -26,6 +27,8 @@ export interface MediaNodeDeps {
   bus: EventBus;
   /** Persists a class's start or end. */
   lifecycle(tenant: string, classId: string, kind: "started" | "ended", at: Date): Promise<void>;
+  /** The node's logger. Default: the process's fallback logger. */
+  log?: Logger;
 }
 
 /** How long a class with nobody in it keeps its router (and its roles, hands and removals). */
@@ -39,9 +42,11 @@ export class MediaNode {
   private readonly sessions = new Map<string, Promise<ClassSession>>();
   private readonly idle = new Map<string, NodeJS.Timeout>();
   private readonly pool: MediaWorkerPool;
+  private readonly log: Logger;
 
   private constructor(private readonly deps: MediaNodeDeps) {
-    this.pool = new MediaWorkerPool(deps.options, (worker) => void this.onWorkerDied(worker));
+    this.log = deps.log ?? defaultLogger();
+    this.pool = new MediaWorkerPool(deps.options, (worker) => void this.onWorkerDied(worker), this.log);
   }
 
   static async start(deps: MediaNodeDeps): Promise<MediaNode> {
@@ -213,7 +218,7 @@ export class MediaNode {
       if (!s?.media.usesWorker(worker)) continue;
       this.sessions.delete(key);
       this.deps.outbox.toClass(s.tenant, s.classId, "class:rejoin", { classId: s.classId, reason: "the media worker of this class failed; join again" });
-      await s.disband().catch((err: unknown) => console.error("[media] disbanding a class failed:", err));
+      await s.disband().catch((err: unknown) => this.log.error({ err, tenant: s.tenant, classId: s.classId }, "media: disbanding a class failed"));
     }
   }
 

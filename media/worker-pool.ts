@@ -1,5 +1,6 @@
 import { createWorker, type types } from "mediasoup";
 import type { MediaOptions } from "../core/config";
+import { defaultLogger, type Logger } from "../core/log";
 
 export interface PooledWorker {
   worker: types.Worker;
@@ -18,6 +19,7 @@ export class MediaWorkerPool {
   constructor(
     private readonly options: MediaOptions,
     private readonly onWorkerDied: (worker: types.Worker) => void,
+    private readonly log: Logger = defaultLogger(),
   ) {}
 
   async start(): Promise<void> {
@@ -33,14 +35,14 @@ export class MediaWorkerPool {
     });
     const pooled: PooledWorker = { worker, routers: 0 };
     worker.on("died", (err) => {
-      console.error(`[media] worker ${worker.pid} died:`, err.message);
+      this.log.error({ err, workerPid: worker.pid }, "media: worker died");
       const at = this.workers.indexOf(pooled);
       if (at >= 0) this.workers.splice(at, 1);
       this.onWorkerDied(worker);
       if (!this.closed) {
         this.spawn().then(
           (w) => (this.closed ? w.worker.close() : this.workers.push(w)),
-          (e: unknown) => console.error("[media] replacing a worker failed:", e),
+          (e: unknown) => this.log.error({ err: e }, "media: replacing a worker failed"),
         );
       }
     });

@@ -39,17 +39,18 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: { pub: 
   if (adapter) io.adapter(createAdapter(adapter.pub, adapter.sub, { key: adapter.key }));
   const guard = new LoadGuard(options.overloadLagMs, (overloaded) => {
     services.metrics.nodeOverloaded.set(overloaded ? 1 : 0);
-    console.warn(`[realtime] ${services.nodeId} ${overloaded ? "over capacity: refusing messages with 5005" : "back under capacity"}`);
+    if (overloaded) services.log.warn({ code: 5005 }, "realtime: over capacity: refusing messages with 5005");
+    else services.log.info("realtime: back under capacity");
   });
-  const publisher = new MessagePublisher(services.bus, services.sequences, services.history, guard);
+  const publisher = new MessagePublisher(services.bus, services.sequences, services.history, guard, services.log);
   const shared = { publisher, rooms: new RoomLookup(services.stores.rooms), backlog: new BacklogLoader(services.stores.notifications, NOTIFICATION_BACKLOG) };
   io.use(authMiddleware(services.tokens));
   io.use(connectionQuotaMiddleware(services));
   io.on("connection", (socket) => {
     onConnection(io, services, shared, socket);
-    rejectUnknownEvents(socket, services.metrics);
+    rejectUnknownEvents(socket, services);
   });
-  io.on("kick", (info) => void applyKick(io, info, services).catch((err: unknown) => console.error("[realtime] kick failed", err)));
+  io.on("kick", (info) => void applyKick(io, info, services).catch((err: unknown) => services.log.error({ err, tenant: info.tenant, user: info.user }, "realtime: kick failed")));
   const stopMaintenance = startMaintenance(io, services);
   return {
     io,

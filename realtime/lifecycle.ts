@@ -2,7 +2,8 @@ import type { ExtendedError } from "socket.io";
 import { newEvent, toRecord } from "../core/contracts/streams";
 import { toAppError } from "../core/errors";
 import { toNotificationDelivery } from "../workers/start-workers";
-import { SocketRate, handle } from "./event-handler";
+import { errorFields, type Logger } from "../core/log";
+import { SocketRate, handle, socketLogger } from "./event-handler";
 import { userRoomOf } from "./fanout/socket-fanout";
 import { armExpiry, registerAccountHandlers } from "./handlers/account";
 import { registerChatHandlers } from "./handlers/chat";
@@ -17,8 +18,8 @@ import type { RoomLookup } from "./room-lookup";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 
-function fireAndForget(what: string, work: Promise<unknown>): void {
-  work.catch((err: unknown) => console.error(`[realtime] ${what} failed:`, err instanceof Error ? err.message : err));
+function fireAndForget(log: () => Logger, what: string, work: Promise<unknown>): void {
+  work.catch((err: unknown) => log().error({ ...errorFields(err), what }, `realtime: ${what} failed`));
 }
 
 /** Handshake step after auth: the tenant's connection quota (a lease per socket); refusal is 3001. */
@@ -45,7 +46,8 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, nod
   const { tenant, user, role } = socket.data.principal;
   const session = socket.data.session;
   const rate = new SocketRate(services.options.perSocketEventsPerSecond);
-  const ctx: HandlerContext = { io, socket, services, publisher: node.publisher, rooms: node.rooms, rate, on: (event, handler) => handle(socket, { rate, metrics: services.metrics }, event, handler) };
+  const ctx: HandlerContext = { io, socket, services, publisher: node.publisher, rooms: node.rooms, rate, on: (event, handler) => handle(socket, { rate, metrics: services.metrics, log: services.log }, event, handler) };
+  const log = (): Logger => socketLogger(services.log, socket);
   registerRoomHandlers(ctx);
   registerModerationHandlers(ctx);
   registerChatHandlers(ctx);
@@ -61,9 +63,10 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, nod
     if (cameOnline) announcePresence(io, tenant, user, "online");
   });
   socket.data.ready = connected.catch(() => undefined);
-  fireAndForget("presence connect", connected);
-  fireAndForget("session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.started", tenant, { sessionId: socket.id, user, role, node: services.nodeId }))));
+  fireAndForget(log, "presence connect", connected);
+  fireAndForget(log, "session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.started", tenant, { sessionId: socket.id, user, role, node: services.nodeId }))));
   fireAndForget(
+    log,
     "notification backlog",
     node.backlog.load(tenant, user).then(({ items, unread }) => {
       socket.emit("notification:backlog", {
@@ -75,8 +78,9 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, nod
 
   socket.once("disconnect", () => {
     services.metrics.realtimeConnections.dec({ tenant });
-    fireAndForget("quota release", services.quotas.releaseConnection(tenant, socket.id));
+    fireAndForget(log, "quota release", services.quotas.releaseConnection(tenant, socket.id));
     fireAndForget(
+      log,
       "presence disconnect",
       connected.then(async () => {
         const { wentOffline, leftRooms } = await services.presence.disconnect(session);
@@ -84,6 +88,6 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, nod
         if (wentOffline) announcePresence(io, tenant, user, "offline");
       }),
     );
-    fireAndForget("session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.ended", tenant, { sessionId: socket.id, user }))));
+    fireAndForget(log, "session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.ended", tenant, { sessionId: socket.id, user }))));
   });
 }

@@ -65,7 +65,7 @@ export function startMaintenance(io: RealtimeServer, services: RealtimeServices)
         s.disconnect(true);
       }
     } catch (err) {
-      console.error("[realtime] maintenance failed:", err instanceof Error ? err.message : err);
+      services.log.error({ err }, "realtime: maintenance failed");
     } finally {
       running = false;
     }

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { AppError, ErrorCode, type ErrorCodeValue } from "../core/errors";
+import { defaultLogger, type Logger } from "../core/log";
 import type { Quotas, TenantStore } from "../db/stores/tenants";
 import type { KeyedState } from "./state/keyed-state";
 
@@ -32,6 +33,7 @@ export class TenantQuotas {
     private readonly state: KeyedState,
     private readonly redis: Redis | undefined,
     private readonly prefix: string,
+    private readonly log: Logger = defaultLogger(),
   ) {}
 
   /**
@@ -48,7 +50,7 @@ export class TenantQuotas {
       hit.until = now + RETRY_MS; // one refresh at a time
       fresh.then(
         (quotas) => this.cache.set(tenant, { quotas: fresh, until: Date.now() + CACHE_MS, known: quotas }),
-        (err: unknown) => console.error(`[realtime] quota refresh for ${tenant} failed; keeping the last known limits:`, err instanceof Error ? err.message : err),
+        (err: unknown) => this.log.error({ err, tenant }, "realtime: quota refresh failed; keeping the last known limits"),
       );
       return hit.quotas;
     }

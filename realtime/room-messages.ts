@@ -1,5 +1,6 @@
 import type { Principal } from "../core/auth";
 import type { EventBus } from "../core/bus/event-bus";
+import { defaultLogger, type Logger } from "../core/log";
 import type { ChatMessageCreated, RoomMessageCreated } from "../core/contracts/events";
 import { newEvent, publishEvents } from "../core/contracts/streams";
 import type { ChatMessageDelivery, RoomMessageDelivery } from "../core/events";
@@ -31,6 +32,7 @@ export class MessagePublisher {
     private readonly sequences: SequenceStore,
     private readonly history: HistoryStore,
     private readonly guard?: { admit(): void },
+    private readonly log: Logger = defaultLogger(),
   ) {}
 
   /** Throws 5005 while the node is over capacity (realtime/load-guard.ts); call before any other work. */
@@ -59,6 +61,6 @@ export class MessagePublisher {
 
   /** History is a cache: failing to write it costs a database read at recovery, never the message. */
   private async remember(stream: string, seq: number, delivery: object): Promise<void> {
-    await this.history.append(stream, seq, JSON.stringify(delivery)).catch((err: unknown) => console.error("[realtime] history append failed", err));
+    await this.history.append(stream, seq, JSON.stringify(delivery)).catch((err: unknown) => this.log.error({ err, stream }, "realtime: history append failed"));
   }
 }

@@ -2,6 +2,7 @@ import type { TokenService } from "../core/auth";
 import type { BatchingPublisher } from "../core/bus/batching-publisher";
 import type { EventBus } from "../core/bus/event-bus";
 import type { RealtimeOptions } from "../core/config";
+import type { Logger } from "../core/log";
 import type { Metrics } from "../core/metrics/registry";
 import type { RoomMessageStore } from "../db/room-message-store";
 import type { ClassStore } from "../db/stores/classes";
@@ -18,6 +19,8 @@ import type { KeyedState } from "./state/keyed-state";
 /** Everything a realtime node's handlers use; each seam has an embedded and a distributed implementation. */
 export interface RealtimeServices {
   nodeId: string;
+  /** The node's logger (`node` bound); per-socket records add tenant, user and socket id. */
+  log: Logger;
   options: RealtimeOptions;
   tokens: TokenService;
   bus: EventBus;

@@ -2,6 +2,7 @@ import type { EventBus, Subscription } from "../core/bus/event-bus";
 import { streams, type StreamName } from "../core/contracts/streams";
 import type { NotificationCreated } from "../core/contracts/events";
 import type { NotificationDelivery } from "../core/events";
+import type { Logger } from "../core/log";
 import type { Metrics } from "../core/metrics/registry";
 import type { EventWriter } from "../db/event-writer";
 import type { SocketFanout } from "../realtime/fanout/socket-fanout";
@@ -13,7 +14,7 @@ export function toNotificationDelivery(ev: Pick<NotificationCreated, "id" | "at"
 }
 
 /** Starts one persisting consumer per stream; notifications are fanned out to sockets once stored. */
-export async function startWorkers(deps: { bus: EventBus; writer: EventWriter; metrics: Metrics; fanout: SocketFanout }): Promise<Subscription[]> {
+export async function startWorkers(deps: { bus: EventBus; writer: EventWriter; metrics: Metrics; fanout: SocketFanout; log?: Logger }): Promise<Subscription[]> {
   const subscriptions: Subscription[] = [];
   try {
     for (const stream of Object.keys(streams) as StreamName[]) {
@@ -23,6 +24,7 @@ export async function startWorkers(deps: { bus: EventBus; writer: EventWriter; m
           stream,
           writer: deps.writer,
           metrics: deps.metrics,
+          log: deps.log,
           afterWrite:
             stream === "notifications"
               ? (events) => {

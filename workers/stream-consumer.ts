@@ -1,7 +1,9 @@
 import type { BusRecord, EventBus, Subscription } from "../core/bus/event-bus";
 import { DEAD_LETTER_TOPIC, streams, type DeadLetter, type StreamEvent, type StreamName } from "../core/contracts/streams";
+import { defaultLogger, type Logger } from "../core/log";
 import type { Metrics } from "../core/metrics/registry";
 import { retrying } from "../core/retry";
+import { Attr, SpanKind, extractContext, inSpan, linksOf } from "../core/tracing";
 import { isRetriableDbError } from "../db/errors";
 import type { EventWriter } from "../db/event-writer";
 import { parseRecords } from "./parse-records";
@@ -15,6 +17,8 @@ export interface StreamConsumerOptions<S extends StreamName> {
   afterWrite?: (events: StreamEvent<S>[]) => void;
   /** Attempts per write before giving the batch back to the bus. Default 6 (~3 s of backoff). */
   attempts?: number;
+  /** The worker's logger (dead letters are logged here). Default: the process's fallback logger. */
+  log?: Logger;
 }
 
 /** The consumer group of a stream's persisting worker. */
@@ -25,10 +29,16 @@ export const persisterGroup = (stream: StreamName): string => `persist-${stream}
  * retriable errors), and sends what can never be written (invalid, or refused by the database for its
  * content) to the dead-letter topic with the reason, so one poison record does not block its partition.
  * A batch that still fails on retriable errors is rejected and redelivered by the bus.
+ *
+ * Each batch is handled in a `process <topic>` consumer span: child of the trace context of the batch's
+ * first traced record (so one message's trace runs from the socket event to the database write) and
+ * linked to every traced record's context. Stored events feed the end-to-end delivery histogram.
  */
 export function startStreamConsumer<S extends StreamName>(options: StreamConsumerOptions<S>): Promise<Subscription> {
   const { bus, stream, writer, metrics } = options;
+  const log = (options.log ?? defaultLogger()).child({ stream });
   const topic = streams[stream].topic;
+  const group = persisterGroup(stream);
   const deadLetter = async (items: Array<{ record: BusRecord; reason: string }>): Promise<void> => {
     if (items.length === 0) return;
     const at = new Date().toISOString();
@@ -40,7 +50,7 @@ export function startStreamConsumer<S extends StreamName>(options: StreamConsume
       }),
     );
     metrics.workerEvents.inc({ stream, outcome: "dead_lettered" }, items.length);
-    for (const { record, reason } of items) console.error(`[workers] ${stream}: dead-lettered record (key ${record.key}): ${reason}`);
+    for (const { record, reason } of items) log.error({ key: record.key, reason }, "worker: record dead-lettered");
   };
   const write = (events: StreamEvent<S>[]): Promise<void> =>
     retrying(() => writer.write(stream, events), {
@@ -51,35 +61,49 @@ export function startStreamConsumer<S extends StreamName>(options: StreamConsume
       onRetry: () => metrics.workerRetries.inc({ stream }),
     });
 
-  return bus.subscribe({
-    group: persisterGroup(stream),
-    topic,
-    handler: async (records) => {
-      const timer = metrics.workerBatchSeconds.startTimer({ stream });
-      const { valid, invalid } = parseRecords(stream, records);
-      await deadLetter(invalid);
-      const stored: StreamEvent<S>[] = [];
-      try {
-        await write(valid.map((v) => v.event));
-        stored.push(...valid.map((v) => v.event));
-      } catch (err) {
-        if (isRetriableDbError(err)) throw err;
-        // Something in the batch is refused for its content: write one by one to find it.
-        const poison: Array<{ record: BusRecord; reason: string }> = [];
-        for (const item of valid) {
-          try {
-            await write([item.event]);
-            stored.push(item.event);
-          } catch (itemErr) {
-            if (isRetriableDbError(itemErr)) throw itemErr;
-            poison.push({ record: item.record, reason: `refused by the database: ${itemErr instanceof Error ? itemErr.message : String(itemErr)}` });
-          }
+  const handle = async (records: BusRecord[]): Promise<void> => {
+    const timer = metrics.workerBatchSeconds.startTimer({ stream });
+    const { valid, invalid } = parseRecords(stream, records);
+    await deadLetter(invalid);
+    const stored: StreamEvent<S>[] = [];
+    try {
+      await write(valid.map((v) => v.event));
+      stored.push(...valid.map((v) => v.event));
+    } catch (err) {
+      if (isRetriableDbError(err)) throw err;
+      // Something in the batch is refused for its content: write one by one to find it.
+      const poison: Array<{ record: BusRecord; reason: string }> = [];
+      for (const item of valid) {
+        try {
+          await write([item.event]);
+          stored.push(item.event);
+        } catch (itemErr) {
+          if (isRetriableDbError(itemErr)) throw itemErr;
+          poison.push({ record: item.record, reason: `refused by the database: ${itemErr instanceof Error ? itemErr.message : String(itemErr)}` });
         }
-        await deadLetter(poison);
       }
-      metrics.workerEvents.inc({ stream, outcome: "stored" }, stored.length);
-      timer();
-      if (stored.length > 0) options.afterWrite?.(stored);
+      await deadLetter(poison);
+    }
+    metrics.workerEvents.inc({ stream, outcome: "stored" }, stored.length);
+    timer();
+    const now = Date.now();
+    for (const ev of stored) metrics.deliverySeconds.observe({ stream }, Math.max(0, now - Date.parse(ev.at)) / 1000);
+    if (stored.length > 0) options.afterWrite?.(stored);
+  };
+
+  return bus.subscribe({
+    group,
+    topic,
+    handler: (records) => {
+      const traced = records.find((r) => r.headers?.traceparent);
+      const attributes = {
+        [Attr.messagingDestination]: topic,
+        [Attr.messagingOperationType]: "process",
+        [Attr.messagingConsumerGroup]: group,
+        [Attr.messagingBatchCount]: records.length,
+        [Attr.stream]: stream,
+      };
+      return inSpan(`process ${topic}`, { kind: SpanKind.CONSUMER, attributes, parent: extractContext(traced?.headers), links: linksOf(records.map((r) => r.headers)) }, () => handle(records));
     },
   });
 }

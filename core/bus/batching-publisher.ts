@@ -1,9 +1,11 @@
+import { injectContext } from "../tracing";
 import type { BusRecord, EventBus } from "./event-bus";
 
 /**
  * Coalesces fire-and-forget records for one topic into a publish every `lingerMs` (like Kafka's
  * linger.ms), so a connect storm costs a handful of broker requests instead of one per socket. Each
- * `add` resolves (or rejects) with the publish that carried its record.
+ * `add` resolves (or rejects) with the publish that carried its record. Each record keeps the trace
+ * context of its `add` (the batch is published later, outside it).
  */
 export class BatchingPublisher {
   private pending: Array<{ record: BusRecord; done: (err?: unknown) => void }> = [];
@@ -18,7 +20,8 @@ export class BatchingPublisher {
 
   add(record: BusRecord): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ record, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      const headers = record.headers ?? injectContext();
+      this.pending.push({ record: headers ? { ...record, headers } : record, done: (err) => (err === undefined ? resolve() : reject(err)) });
       if (this.pending.length >= this.maxBatch) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.lingerMs);
     });

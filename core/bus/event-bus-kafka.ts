@@ -1,5 +1,6 @@
-import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from "kafkajs";
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type IHeaders, type Producer } from "kafkajs";
 import { AppError, ErrorCode } from "../errors";
+import { Attr, SpanKind, inSpan, injectContext } from "../tracing";
 import type { BusRecord, EventBus, SubscribeOptions, Subscription } from "./event-bus";
 
 export interface KafkaEventBusOptions {
@@ -22,6 +23,18 @@ export interface KafkaEventBusOptions {
 }
 
 export const kafkaDefaults = { partitions: 6, replicationFactor: 1, publishTimeoutMs: 30_000, maxPendingRecords: 10_000, partitionsConsumedConcurrently: 4, logLevel: "warn" as const };
+
+/** Kafka record headers as strings (the trace context); undefined when there are none. */
+function stringHeaders(headers: IHeaders | undefined): Record<string, string> | undefined {
+  if (!headers) return undefined;
+  let out: Record<string, string> | undefined;
+  for (const [k, v] of Object.entries(headers)) {
+    const value = Array.isArray(v) ? v[0] : v;
+    if (value === undefined) continue;
+    (out ??= {})[k] = typeof value === "string" ? value : value.toString("utf8");
+  }
+  return out;
+}
 
 /**
  * EventBus on Apache Kafka (kafkajs): idempotent producer, acks=all, key-partitioned topics created on
@@ -102,34 +115,46 @@ export class KafkaEventBus implements EventBus {
     return done;
   }
 
+  /**
+   * Sends the records in a `publish <topic>` producer span; each record carries the trace context it was
+   * created in (its `headers`) or else this span's, as W3C `traceparent` / `tracestate` record headers.
+   */
   async publish(topic: string, records: BusRecord[]): Promise<void> {
     if (this.pending + records.length > this.options.maxPendingRecords) {
       throw new AppError(ErrorCode.Unavailable, `event bus backlog full (${this.pending} records waiting for Kafka)`);
     }
-    this.pending += records.length;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Kafka did not acknowledge within ${this.options.publishTimeoutMs} ms`)), this.options.publishTimeoutMs);
+    const name = this.topicName(topic);
+    const attributes = { [Attr.messagingSystem]: "kafka", [Attr.messagingDestination]: name, [Attr.messagingOperationType]: "send", [Attr.messagingBatchCount]: records.length };
+    await inSpan(`publish ${name}`, { kind: SpanKind.PRODUCER, attributes }, async () => {
+      const here = injectContext();
+      this.pending += records.length;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Kafka did not acknowledge within ${this.options.publishTimeoutMs} ms`)), this.options.publishTimeoutMs);
+      });
+      try {
+        const send = (async () => {
+          await this.ensureTopic(topic);
+          const producer = await this.getProducer();
+          await producer.send({
+            topic: name,
+            acks: -1,
+            timeout: Math.min(this.options.publishTimeoutMs, 30_000),
+            messages: records.map((r) => {
+              const headers = r.headers ?? here;
+              return headers ? { key: r.key, value: r.value, headers } : { key: r.key, value: r.value };
+            }),
+          });
+        })();
+        send.catch(() => undefined);
+        await Promise.race([send, deadline]);
+      } catch (err) {
+        throw new AppError(ErrorCode.Unavailable, "event bus unavailable", { cause: err });
+      } finally {
+        clearTimeout(timer);
+        this.pending -= records.length;
+      }
     });
-    try {
-      const send = (async () => {
-        await this.ensureTopic(topic);
-        const producer = await this.getProducer();
-        await producer.send({
-          topic: this.topicName(topic),
-          acks: -1,
-          timeout: Math.min(this.options.publishTimeoutMs, 30_000),
-          messages: records.map((r) => ({ key: r.key, value: r.value })),
-        });
-      })();
-      send.catch(() => undefined);
-      await Promise.race([send, deadline]);
-    } catch (err) {
-      throw new AppError(ErrorCode.Unavailable, "event bus unavailable", { cause: err });
-    } finally {
-      clearTimeout(timer);
-      this.pending -= records.length;
-    }
   }
 
   async consumerLag(group: string, topic: string): Promise<number> {
@@ -168,10 +193,12 @@ export class KafkaEventBus implements EventBus {
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat }) => {
-        const records: BusRecord[] = batch.messages.map((m) => ({
-          key: m.key?.toString("utf8") ?? "",
-          value: m.value?.toString("utf8") ?? "",
-        }));
+        const records: BusRecord[] = batch.messages.map((m) => {
+          const record: BusRecord = { key: m.key?.toString("utf8") ?? "", value: m.value?.toString("utf8") ?? "" };
+          const headers = stringHeaders(m.headers);
+          if (headers) record.headers = headers;
+          return record;
+        });
         if (records.length > 0) await options.handler(records);
         await heartbeat();
       },

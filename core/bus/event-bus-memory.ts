@@ -1,9 +1,13 @@
 import { AppError, ErrorCode } from "../errors";
+import { defaultLogger, type Logger } from "../log";
+import { injectContext } from "../tracing";
 import type { BusRecord, EventBus, SubscribeOptions, Subscription } from "./event-bus";
 
 export interface MemoryEventBusOptions {
   /** Records kept per topic for groups that subscribe later. Default 10,000; past it publish is refused. */
   maxBacklog: number;
+  /** Where failed backlog deliveries are logged. Default: the process's fallback logger. */
+  log: Logger;
 }
 
 interface Group {
@@ -22,6 +26,7 @@ interface TopicState {
  * In-process EventBus: the embedded default and a unit-test double. `publish` resolves once every
  * subscribed group's handler has processed the records (so an ack implies persisted); if a handler
  * throws, `publish` rejects with 5001 and the records count as not written. Nothing survives the process.
+ * Records carry the publisher's trace context in `headers` like Kafka records do.
  */
 export class MemoryEventBus implements EventBus {
   private readonly topics = new Map<string, TopicState>();
@@ -29,7 +34,7 @@ export class MemoryEventBus implements EventBus {
   private readonly options: MemoryEventBusOptions;
 
   constructor(options: Partial<MemoryEventBusOptions> = {}) {
-    this.options = { maxBacklog: 10_000, ...options };
+    this.options = { maxBacklog: 10_000, log: defaultLogger(), ...options };
   }
 
   private topic(name: string): TopicState {
@@ -44,7 +49,11 @@ export class MemoryEventBus implements EventBus {
   async publish(topic: string, records: BusRecord[]): Promise<void> {
     if (this.closed) throw new AppError(ErrorCode.Unavailable, "event bus closed");
     const state = this.topic(topic);
-    const copies = records.map((r) => ({ ...r }));
+    const here = injectContext();
+    const copies = records.map((r) => {
+      const headers = r.headers ?? here;
+      return headers ? { ...r, headers } : { ...r };
+    });
     if (state.groups.size === 0) {
       if (state.backlog.length + copies.length > this.options.maxBacklog) {
         throw new AppError(ErrorCode.Unavailable, `event bus backlog full for ${topic}`);
@@ -71,7 +80,7 @@ export class MemoryEventBus implements EventBus {
     if (backlog.length > 0) {
       const run = state.tail.then(() => options.handler(backlog));
       state.tail = run.catch((err: unknown) => {
-        console.error(`[bus] backlog delivery to ${options.group} failed`, err);
+        this.options.log.error({ err, group: options.group, topic: options.topic }, "bus: backlog delivery failed");
       });
       await state.tail;
     }

@@ -3,6 +3,12 @@ export interface BusRecord {
   key: string;
   /** JSON text of a versioned event (core/events.ts). */
   value: string;
+  /**
+   * Metadata that travels with the record (Kafka record headers): the W3C trace context
+   * (`traceparent`, `tracestate`) of the span that produced it, when tracing is on. A record published
+   * without one gets the publisher's active context.
+   */
+  headers?: Record<string, string>;
 }
 
 export interface SubscribeOptions {

@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
+/** Buckets of request-scale latencies, seconds: 1 ms to 10 s. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 /** One Prometheus registry per process, served at GET /metrics. */
 export function createMetrics(nodeId: string) {
   const registry = new Registry();
@@ -30,6 +33,27 @@ export function createMetrics(nodeId: string) {
       name: "interlinked_consumer_lag",
       help: "Records in the topic not yet committed by the consumer group.",
       labelNames: ["group", "topic"] as const,
+      registers: [registry],
+    }),
+    apiRequestSeconds: new Histogram({
+      name: "interlinked_api_request_duration_seconds",
+      help: "REST request latency (first byte of the request to the response), by method, route and status.",
+      labelNames: ["method", "route", "status"] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    realtimeAckSeconds: new Histogram({
+      name: "interlinked_realtime_ack_duration_seconds",
+      help: "Time from receiving a client event to its ack (or error), by event.",
+      labelNames: ["event"] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    deliverySeconds: new Histogram({
+      name: "interlinked_delivery_duration_seconds",
+      help: "End-to-end latency of an event: accepted by the realtime tier or the API (its `at`) to stored by a worker, by stream.",
+      labelNames: ["stream"] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
     }),
     apiRequests: new Counter({

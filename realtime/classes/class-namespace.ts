@@ -5,7 +5,7 @@ import { validationError } from "../../core/validation";
 import { classRoomOf } from "../../media/class-outbox";
 import type { MediaRequest } from "../../media/media-node";
 import { authMiddleware } from "../auth-middleware";
-import { SocketRate, rejectUnknownEvents, replyError } from "../event-handler";
+import { SocketRate, rejectUnknownEvents, replyError, socketLogger } from "../event-handler";
 import { connectionQuotaMiddleware } from "../lifecycle";
 import type { RealtimeServices } from "../services";
 import type { RealtimeServer, RealtimeSocket } from "../types";
@@ -82,7 +82,7 @@ function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps:
           ack?.(await forward(op, parsed.data as Record<string, unknown> & { classId: string }));
           services.metrics.realtimeEventsIn.inc({ event: op, outcome: "ok" });
         } catch (err) {
-          const e = replyError(socket, op, ack, err);
+          const e = replyError(socket, op, ack, err, services.log);
           services.metrics.realtimeEventsIn.inc({ event: op, outcome: String(e.code) });
         } finally {
           socket.data.inflight = (socket.data.inflight ?? 1) - 1;
@@ -90,12 +90,12 @@ function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps:
       })();
     });
   }
-  rejectUnknownEvents(socket, services.metrics, classInbound);
+  rejectUnknownEvents(socket, services, classInbound);
   socket.once("disconnect", () => {
     void services.quotas.releaseConnection(tenant, socket.id).catch(() => undefined);
     for (const [classId, node] of joined) {
       deps.rpc.call(node, { op: "peer:gone", tenant, classId, caller, payload: { classId } }, deps.timeoutMs).catch((err: unknown) => {
-        console.error("[class] leaving on disconnect failed:", err instanceof Error ? err.message : err);
+        socketLogger(services.log, socket).error({ err, classId }, "class: leaving on disconnect failed");
       });
     }
   });

@@ -1,4 +1,5 @@
 import { AppError, ErrorCode } from "../../core/errors";
+import { defaultLogger, type Logger } from "../../core/log";
 import type { MediaRequest } from "../../media/media-node";
 import type { MediaRpc } from "./media-rpc";
 import { runToReply, unwrapReply } from "./media-rpc-reply";
@@ -6,6 +7,8 @@ import { runToReply, unwrapReply } from "./media-rpc-reply";
 /** In-process MediaRpc (the embedded default and unit tests); requests and replies are cloned as on the wire. */
 export class MemoryMediaRpc implements MediaRpc {
   private readonly handlers = new Map<string, (request: MediaRequest) => Promise<unknown>>();
+
+  constructor(private readonly log: Logger = defaultLogger()) {}
 
   async serve(nodeId: string, handler: (request: MediaRequest) => Promise<unknown>): Promise<() => Promise<void>> {
     this.handlers.set(nodeId, handler);
@@ -22,7 +25,7 @@ export class MemoryMediaRpc implements MediaRpc {
       timer = setTimeout(() => reject(new AppError(ErrorCode.Timeout, "the media node did not answer in time")), timeoutMs);
     });
     try {
-      const reply = await Promise.race([runToReply(() => handler(structuredClone(request))), timeout]);
+      const reply = await Promise.race([runToReply(() => handler(structuredClone(request)), this.log, request), timeout]);
       return unwrapReply(structuredClone(reply));
     } finally {
       clearTimeout(timer);

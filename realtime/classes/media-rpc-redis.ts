@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { AppError, ErrorCode } from "../../core/errors";
+import { defaultLogger, type Logger } from "../../core/log";
 import type { MediaRequest } from "../../media/media-node";
 import type { MediaRpc } from "./media-rpc";
 import { runToReply, unwrapReply, type RpcReply } from "./media-rpc-reply";
@@ -22,6 +23,7 @@ export class RedisMediaRpc implements MediaRpc {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly log: Logger = defaultLogger(),
   ) {
     this.sub = redis.duplicate();
     this.replyChannel = `${prefix}media-reply:${randomUUID()}`;
@@ -45,9 +47,9 @@ export class RedisMediaRpc implements MediaRpc {
     const handler = [...this.served].find(([node]) => this.channelOf(node) === channel)?.[1];
     if (!handler) return;
     const envelope = JSON.parse(message) as Envelope;
-    void runToReply(() => handler(envelope.request))
+    void runToReply(() => handler(envelope.request), this.log, envelope.request)
       .then((reply) => this.redis.publish(envelope.replyTo, JSON.stringify({ id: envelope.id, reply })))
-      .catch((err: unknown) => console.error("[media] reply not sent:", err instanceof Error ? err.message : err));
+      .catch((err: unknown) => this.log.error({ err, tenant: envelope.request.tenant, classId: envelope.request.classId }, "media: reply not sent"));
   }
 
   async serve(nodeId: string, handler: (request: MediaRequest) => Promise<unknown>): Promise<() => Promise<void>> {

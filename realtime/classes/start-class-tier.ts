@@ -30,7 +30,7 @@ export async function startClassTier(
   services: RealtimeServices,
   options: { media: MediaOptions; keyPrefix: string; redis?: Redis },
 ): Promise<ClassTier> {
-  const rpc: MediaRpc = options.redis ? new RedisMediaRpc(options.redis, options.keyPrefix) : new MemoryMediaRpc();
+  const rpc: MediaRpc = options.redis ? new RedisMediaRpc(options.redis, options.keyPrefix, services.log) : new MemoryMediaRpc(services.log);
   const directory: MediaDirectory = options.redis ? new RedisMediaDirectory(options.redis, options.keyPrefix) : new MemoryMediaDirectory();
   const nsp = registerClassNamespace(io, services, { rpc, directory, timeoutMs: options.media.signalingTimeoutMs });
   if (!options.media.enabled) return { close: () => rpc.close() };
@@ -39,12 +39,13 @@ export async function startClassTier(
     options: options.media,
     outbox: namespaceOutbox(nsp),
     bus: services.bus,
+    log: services.log,
     lifecycle: (tenant, classId, kind, at) => services.stores.classes.markLifecycle(tenant, classId, kind, at),
   });
   const stopServing = await rpc.serve(services.nodeId, (request) => media.handle(request));
   const register = (): Promise<void> => directory.register(services.nodeId, REGISTRATION_TTL_MS);
   await register();
-  const heartbeat = setInterval(() => void register().catch((err: unknown) => console.error("[media] heartbeat failed:", err)), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => void register().catch((err: unknown) => services.log.error({ err }, "media: heartbeat failed")), HEARTBEAT_MS);
   return {
     media,
     close: async () => {

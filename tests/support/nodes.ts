@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TokenService, type Role } from "../../core/auth";
-import { authDefaults, mediaDefaults, realtimeDefaults, type InterlinkedConfig, type ProcessRole } from "../../core/config";
+import { authDefaults, mediaDefaults, realtimeDefaults, tracingDefaults, type InterlinkedConfig, type ProcessRole } from "../../core/config";
+import { logLevelFrom } from "../../core/config-env";
 import { publishEvents, type StreamEvent, type StreamName } from "../../core/contracts/streams";
 import { KafkaEventBus } from "../../core/bus/event-bus-kafka";
 import { openDatabase } from "../../db/database";
@@ -18,7 +19,7 @@ export function mintToken(tenant: string, user: string, role: Role = "student", 
   return testTokens.sign({ tenant, user, role, ttlSeconds });
 }
 
-/** A config for tests: free port on loopback, test secret, embedded unless URLs are given. */
+/** A config for tests: free port on loopback, test secret, embedded unless URLs are given; LOG_LEVEL from the environment, tracing off. */
 export function testConfig(overrides: Partial<InterlinkedConfig> & { roles?: ReadonlySet<ProcessRole> }): InterlinkedConfig {
   return {
     port: 0,
@@ -33,6 +34,8 @@ export function testConfig(overrides: Partial<InterlinkedConfig> & { roles?: Rea
     auth: { ...authDefaults, secret: TEST_SECRET },
     realtime: { ...realtimeDefaults },
     media: { ...mediaDefaults },
+    logLevel: logLevelFrom(process.env.LOG_LEVEL),
+    tracing: { ...tracingDefaults },
     ...overrides,
   };
 }
