@@ -97,13 +97,21 @@ export function extractContext(headers: Carrier | undefined): Context {
   return headers ? propagation.extract(ROOT_CONTEXT, headers) : ROOT_CONTEXT;
 }
 
-/** Links to the spans whose contexts the carriers hold (batch consumers: one link per traced record). */
-export function linksOf(carriers: Array<Carrier | undefined>): Link[] {
+/**
+ * Links to the spans whose contexts the carriers hold, once per span and leaving out `parent`'s span
+ * (batch consumers: the batch's span is the child of one record's producer and linked to the others').
+ */
+export function linksOf(carriers: Array<Carrier | undefined>, parent?: Context): Link[] {
   const links: Link[] = [];
+  const seen = new Set<string>();
+  const parentSpan = parent && trace.getSpanContext(parent);
+  if (parentSpan) seen.add(parentSpan.spanId);
   for (const c of carriers) {
     if (!c) continue;
     const spanContext = trace.getSpanContext(extractContext(c));
-    if (spanContext && trace.isSpanContextValid(spanContext)) links.push({ context: spanContext });
+    if (!spanContext || !trace.isSpanContextValid(spanContext) || seen.has(spanContext.spanId)) continue;
+    seen.add(spanContext.spanId);
+    links.push({ context: spanContext });
   }
   return links;
 }

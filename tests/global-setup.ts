@@ -18,6 +18,7 @@ export default async function setup(_project: TestProject): Promise<() => Promis
       MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN,
       K6_BIN: process.env.K6_BIN,
       KUSTOMIZE_BIN: process.env.KUSTOMIZE_BIN,
+      JAEGER_BIN: process.env.JAEGER_BIN,
     },
     log,
   );

@@ -32,7 +32,7 @@ export const persisterGroup = (stream: StreamName): string => `persist-${stream}
  *
  * Each batch is handled in a `process <topic>` consumer span: child of the trace context of the batch's
  * first traced record (so one message's trace runs from the socket event to the database write) and
- * linked to every traced record's context. Stored events feed the end-to-end delivery histogram.
+ * linked to the other records' producer spans. Stored events feed the end-to-end delivery histogram.
  */
 export function startStreamConsumer<S extends StreamName>(options: StreamConsumerOptions<S>): Promise<Subscription> {
   const { bus, stream, writer, metrics } = options;
@@ -103,7 +103,8 @@ export function startStreamConsumer<S extends StreamName>(options: StreamConsume
         [Attr.messagingBatchCount]: records.length,
         [Attr.stream]: stream,
       };
-      return inSpan(`process ${topic}`, { kind: SpanKind.CONSUMER, attributes, parent: extractContext(traced?.headers), links: linksOf(records.map((r) => r.headers)) }, () => handle(records));
+      const parent = extractContext(traced?.headers);
+      return inSpan(`process ${topic}`, { kind: SpanKind.CONSUMER, attributes, parent, links: linksOf(records.map((r) => r.headers), parent) }, () => handle(records));
     },
   });
 }

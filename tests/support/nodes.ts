@@ -102,12 +102,12 @@ export interface ProcessNode extends Pick<RunningInterlinked, "url"> {
 
 /**
  * The distributed mode as real processes (`npm start` entry point each): `realtimeNodes` realtime+API
- * nodes on the given engine and one worker, on Redis, Kafka and PostgreSQL. Needed where nodes must not
+ * nodes on the given engine and one worker, on Redis, Kafka and PostgreSQL (`env` is added to every process's). Needed where nodes must not
  * share a process (uWebSockets.js patches Socket.IO's adapter per process) and to kill -9 a node.
  */
 export async function startProcessDeployment(
   realtimeNodes: number,
-  options: { engine: "ws" | "uws"; perNode?: (index: number) => Record<string, string> },
+  options: { engine: "ws" | "uws"; perNode?: (index: number) => Record<string, string>; env?: Record<string, string> },
 ): Promise<Deployment & { namespace: string; processes: ProcessNode[]; restart(index: number): Promise<void> }> {
   const databaseUrl = await createTestDatabase();
   const migrator = await openDatabase({ url: databaseUrl });
@@ -124,6 +124,7 @@ export async function startProcessDeployment(
     HOST: "127.0.0.1",
     DRAIN_GRACE_MS: "2000",
     MEDIA: "0", // live classes are tested on their own deployments (tests/live-class*.test.ts)
+    ...options.env,
   };
   const start = async (env: Record<string, string>): Promise<ProcessNode> => {
     const port = await freePort();
