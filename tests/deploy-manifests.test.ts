@@ -14,6 +14,8 @@ type Doc = Record<string, unknown> & { kind?: string; metadata?: { name?: string
 const knownEnv = new Set([...read("core/config-env.ts").matchAll(/env\.([A-Z][A-Z0-9_]+)|int\(env, "([A-Z][A-Z0-9_]+)"/g)].map((m) => m[1] ?? m[2]));
 const healthPaths = new Set([...read("api/routes/health.ts").matchAll(/path: "(\/health\/[a-z]+)"/g)].map((m) => m[1]));
 const metricNames = new Set([...read("core/metrics/registry.ts").matchAll(/name: "(interlinked_[a-z_]+)"/g)].map((m) => m[1]));
+/** The interlinked_* metrics a PromQL expression reads (histogram series → the histogram's name). */
+const metricsIn = (expr: string): string[] => [...expr.matchAll(/interlinked_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, ""));
 const k8sDocs = (dir: string): Doc[] =>
   readdirSync(new URL(`../k8s/${dir}`, import.meta.url))
     .filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml")
@@ -96,12 +98,12 @@ describe("k8s (kustomize base and production overlay)", () => {
 
 describe("compose (docker compose, Prometheus, Grafana)", () => {
   const compose = parse(read("compose/docker-compose.yml"), { merge: true }) as {
-    services: Record<string, { environment?: Record<string, string>; healthcheck?: { test: string[] }; image?: string }>;
+    services: Record<string, { environment?: Record<string, string>; healthcheck?: { test: string[] }; image?: string; volumes?: string[] }>;
   };
   const app = Object.entries(compose.services).filter(([, s]) => s.image === "interlinked:local");
 
-  it("runs the full stack: stores, bus, three realtime nodes (one media), API, workers, nginx, Prometheus, Grafana", () => {
-    expect(Object.keys(compose.services).sort()).toEqual(["api", "grafana", "kafka", "migrate", "nginx", "postgres", "prometheus", "realtime-0", "realtime-1", "realtime-2", "redis", "workers"]);
+  it("runs the full stack: stores, bus, three realtime nodes (one media), API, workers, nginx, Prometheus, Grafana, Jaeger", () => {
+    expect(Object.keys(compose.services).sort()).toEqual(["api", "grafana", "jaeger", "kafka", "migrate", "nginx", "postgres", "prometheus", "realtime-0", "realtime-1", "realtime-2", "redis", "workers"]);
     expect(compose.services["realtime-0"]?.environment?.MEDIA).toBe("1");
   });
 
@@ -125,9 +127,38 @@ describe("compose (docker compose, Prometheus, Grafana)", () => {
     expect(job.metrics_path).toBe("/metrics");
     expect(job.static_configs[0]?.targets.sort()).toEqual(app.filter(([n]) => n !== "migrate").map(([n]) => `${n}:3000`).sort());
     const dashboard = JSON.parse(read("compose/grafana/dashboards/interlinked.json")) as { panels: Array<{ targets: Array<{ expr: string }> }> };
-    const used = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/interlinked_[a-z_]+/g)].map((m) => m[0].replace(/_bucket$/, "")))));
+    const used = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => metricsIn(t.expr))));
     expect(used.size).toBeGreaterThan(8);
     for (const m of used) expect(metricNames, m).toContain(m);
+    for (const latency of ["interlinked_realtime_ack_duration_seconds", "interlinked_delivery_duration_seconds", "interlinked_api_request_duration_seconds"]) expect(used, latency).toContain(latency);
+  });
+
+  it("loads alert rules on metrics the code exports: ack latency, dead letters, consumer lag among them", () => {
+    const prom = parse(read("compose/prometheus.yml")) as { rule_files: string[] };
+    expect(prom.rule_files).toEqual(["alerts.yml"]);
+    expect(compose.services.prometheus?.volumes).toContain("./prometheus-alerts.yml:/etc/prometheus/alerts.yml:ro");
+    const rules = (parse(read("compose/prometheus-alerts.yml")) as { groups: Array<{ name: string; rules: Array<{ alert: string; expr: string; for?: string; labels: { severity: string }; annotations: { summary: string } }> }> }).groups.flatMap((g) => g.rules);
+    expect(new Set(rules.map((r) => r.alert)).size).toBe(rules.length);
+    for (const r of rules) {
+      expect(["warning", "critical"], r.alert).toContain(r.labels.severity);
+      expect(r.annotations.summary, r.alert).toBeTruthy();
+      if (r.for !== undefined) expect(r.for, r.alert).toMatch(/^\d+[smh]$/);
+      for (const m of metricsIn(r.expr)) expect(metricNames, `${r.alert}: ${m}`).toContain(m);
+    }
+    const reading = (metric: string): string[] => rules.filter((r) => r.expr.includes(metric)).map((r) => r.alert);
+    expect(reading("interlinked_realtime_ack_duration_seconds_bucket")).not.toEqual([]);
+    expect(reading('interlinked_worker_events_total{outcome="dead_lettered"}')).not.toEqual([]);
+    expect(reading("interlinked_consumer_lag")).not.toEqual([]);
+  });
+
+  it("sends traces to Jaeger over OTLP/HTTP from every app service; Grafana reads both Prometheus and Jaeger", () => {
+    for (const [name, s] of app) {
+      if (name === "migrate") continue;
+      expect(s.environment?.OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe("http://jaeger:4318");
+      expect(s.environment?.OTEL_SERVICE_NAME, name).toBe("interlinked");
+    }
+    const urls = ["prometheus.yml", "jaeger.yml"].map((f) => (parse(read(`compose/grafana/provisioning/datasources/${f}`)) as { datasources: Array<{ url: string }> }).datasources[0]?.url);
+    expect(urls).toEqual(["http://prometheus:9090", "http://jaeger:16686"]);
   });
 
   it("ships the nginx config the renderer produces for its three nodes", () => {
