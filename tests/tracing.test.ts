@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureGoTool } from "../tools/services/go-tools";
 import { jaegerTraces, startJaeger, type JaegerSpan, type JaegerTrace, type RunningJaeger } from "../tools/services/jaeger";
 import { connectClient, emitWithAck, nextEvent, type TestClient } from "./support/clients";
-import { mintToken, startProcessDeployment } from "./support/nodes";
+import { tracingDefaults } from "../core/config";
+import { mintToken, startEmbeddedDeployment, startProcessDeployment } from "./support/nodes";
 
 /**
  * Distributed tracing end to end, against a real OTLP receiver (Jaeger, in memory): one realtime+API
@@ -125,6 +126,37 @@ describe("tracing: socket event → Kafka → worker → PostgreSQL in one trace
     expect(workerNode).toMatch(/-worker$/);
     expect(instanceOf(trace, publish)).toBe(realtimeNode);
     expect(instanceOf(trace, insert)).toBe(workerNode);
+  }, 90_000);
+
+  it("embedded (in-memory bus): the message's trace runs from the socket event through the bus to the PGlite insert", async () => {
+    const embeddedService = `${service}-embedded`;
+    const tracing = { ...tracingDefaults, exporter: "otlp" as const, endpoint: `${(jaeger as RunningJaeger).otlpUrl}/v1/traces`, serviceName: embeddedService, exportDelayMs: 200 };
+    const embedded = await startEmbeddedDeployment({ tracing });
+    try {
+      const url = embedded.nodes[0]?.url as string;
+      const sender = await connectClient(url, await mintToken("school-a", "sender"));
+      clients.push(sender);
+      await emitWithAck(sender, "room:join", { room: "traced" });
+      expect(await emitWithAck(sender, "room:message", { room: "traced", text: "in process" })).toMatchObject({ id: expect.any(String) });
+      const { socket, consume, insert } = await waitForTrace(
+        jaeger as RunningJaeger,
+        embeddedService,
+        (traces) => {
+          for (const trace of traces) {
+            const spans = (name: string) => trace.spans.find((s) => s.operationName === name);
+            const [socket, consume, insert] = [spans("realtime room:message"), spans("process room-messages"), spans("INSERT room_messages")];
+            if (socket && consume && insert) return { socket, consume, insert };
+          }
+          return undefined;
+        },
+        '"realtime room:message", "process room-messages" and "INSERT room_messages"',
+      );
+      // no broker in between: the worker's span continues the socket event's context carried in the record headers
+      expect(parentOf(consume)).toBe(socket.spanID);
+      expect(parentOf(insert)).toBe(consume.spanID);
+    } finally {
+      await embedded.close(); // also flushes and unregisters the in-process tracing SDK
+    }
   }, 90_000);
 
   it("every API request gets a server span that continues the caller's traceparent", async () => {
