@@ -67,7 +67,7 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     tenants: new TenantStore(database.db),
   };
   const bus: EventBus = config.kafkaBrokers
-    ? new KafkaEventBus({ brokers: config.kafkaBrokers, namespace: config.namespace, clientId: config.nodeId, publishTimeoutMs: config.kafkaPublishTimeoutMs })
+    ? new KafkaEventBus({ brokers: config.kafkaBrokers, namespace: config.namespace, clientId: config.nodeId, publishTimeoutMs: config.kafkaPublishTimeoutMs, log })
     : new MemoryEventBus({ log });
   const health: HealthChecks = { database: () => database.ping(), bus: () => bus.ping() };
   /** Sequence keys are `tenant:room` or `tenant:c:conversationId`; a new key continues after what is stored. */

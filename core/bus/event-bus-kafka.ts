@@ -1,5 +1,6 @@
-import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type IHeaders, type Producer } from "kafkajs";
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type IHeaders, type LogEntry, type Producer } from "kafkajs";
 import { AppError, ErrorCode } from "../errors";
+import { defaultLogger, type Logger } from "../log";
 import { Attr, SpanKind, inSpan, injectContext } from "../tracing";
 import type { BusRecord, EventBus, SubscribeOptions, Subscription } from "./event-bus";
 
@@ -20,6 +21,8 @@ export interface KafkaEventBusOptions {
   maxPendingRecords: number;
   /** kafkajs log level: "warn" (default) or "none". */
   logLevel: "warn" | "none";
+  /** Where kafkajs's own records go (as `component: "kafkajs"`). Default: the process's fallback logger. */
+  log?: Logger;
 }
 
 export const kafkaDefaults = { partitions: 6, replicationFactor: 1, publishTimeoutMs: 30_000, maxPendingRecords: 10_000, partitionsConsumedConcurrently: 4, logLevel: "warn" as const };
@@ -34,6 +37,19 @@ function stringHeaders(headers: IHeaders | undefined): Record<string, string> | 
     (out ??= {})[k] = typeof value === "string" ? value : value.toString("utf8");
   }
   return out;
+}
+
+/** kafkajs's records written by a pino logger, at the same level, with kafkajs's fields. */
+function kafkaLogs(log: Logger) {
+  return () =>
+    ({ namespace, level, log: entry }: LogEntry): void => {
+      const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry;
+      const record = { component: "kafkajs", namespace, ...fields };
+      if (level === logLevel.ERROR) log.error(record, `kafkajs: ${message}`);
+      else if (level === logLevel.WARN) log.warn(record, `kafkajs: ${message}`);
+      else if (level === logLevel.INFO) log.info(record, `kafkajs: ${message}`);
+      else log.debug(record, `kafkajs: ${message}`);
+    };
 }
 
 /**
@@ -55,6 +71,7 @@ export class KafkaEventBus implements EventBus {
       clientId: this.options.clientId,
       brokers: this.options.brokers,
       logLevel: this.options.logLevel === "none" ? logLevel.NOTHING : logLevel.WARN,
+      logCreator: kafkaLogs(this.options.log ?? defaultLogger()),
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 3_000 },
       connectionTimeout: 3_000,
     });
