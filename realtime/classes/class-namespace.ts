@@ -1,6 +1,7 @@
 import type { Namespace } from "socket.io";
 import { classInbound, type ClassEvent } from "../../core/class-signaling";
 import { AppError, ErrorCode } from "../../core/errors";
+import { Attr, SpanKind, inSpan, recordFailure } from "../../core/tracing";
 import { validationError } from "../../core/validation";
 import { classRoomOf } from "../../media/class-outbox";
 import type { MediaRequest } from "../../media/media-node";
@@ -73,8 +74,10 @@ function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps:
   for (const op of Object.keys(classInbound) as ClassEvent[]) {
     (socket as unknown as { on(e: string, l: (...args: unknown[]) => void): void }).on(op, (...args: unknown[]) => {
       const ack = typeof args[args.length - 1] === "function" ? (args.pop() as AckFn) : undefined;
+      const started = performance.now();
       socket.data.inflight = (socket.data.inflight ?? 0) + 1;
-      void (async () => {
+      const attributes = { [Attr.socketEvent]: op, [Attr.tenant]: tenant, [Attr.user]: user, [Attr.socketId]: socket.id };
+      void inSpan(`realtime ${op}`, { kind: SpanKind.SERVER, attributes }, async (span) => {
         try {
           rate.take();
           const parsed = classInbound[op].safeParse(args[0]);
@@ -83,11 +86,14 @@ function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps:
           services.metrics.realtimeEventsIn.inc({ event: op, outcome: "ok" });
         } catch (err) {
           const e = replyError(socket, op, ack, err, services.log);
+          span.setAttribute(Attr.errorCode, e.code);
+          if (e.code >= ErrorCode.Internal) recordFailure(span, e.cause ?? e);
           services.metrics.realtimeEventsIn.inc({ event: op, outcome: String(e.code) });
         } finally {
           socket.data.inflight = (socket.data.inflight ?? 1) - 1;
+          services.metrics.realtimeAckSeconds.observe({ event: op }, (performance.now() - started) / 1000);
         }
-      })();
+      });
     });
   }
   rejectUnknownEvents(socket, services, classInbound);
