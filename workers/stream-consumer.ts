@@ -39,7 +39,7 @@ export function startStreamConsumer<S extends StreamName>(options: StreamConsume
   const log = (options.log ?? defaultLogger()).child({ stream });
   const topic = streams[stream].topic;
   const group = persisterGroup(stream);
-  const deadLetter = async (items: Array<{ record: BusRecord; reason: string }>): Promise<void> => {
+  const deadLetter = async (items: Array<{ record: BusRecord; reason: string; tenant?: string }>): Promise<void> => {
     if (items.length === 0) return;
     const at = new Date().toISOString();
     await bus.publish(
@@ -50,7 +50,7 @@ export function startStreamConsumer<S extends StreamName>(options: StreamConsume
       }),
     );
     metrics.workerEvents.inc({ stream, outcome: "dead_lettered" }, items.length);
-    for (const { record, reason } of items) log.error({ key: record.key, reason }, "worker: record dead-lettered");
+    for (const { record, reason, tenant } of items) log.error({ tenant, key: record.key, reason }, "worker: record dead-lettered");
   };
   const write = (events: StreamEvent<S>[]): Promise<void> =>
     retrying(() => writer.write(stream, events), {
@@ -72,14 +72,14 @@ export function startStreamConsumer<S extends StreamName>(options: StreamConsume
     } catch (err) {
       if (isRetriableDbError(err)) throw err;
       // Something in the batch is refused for its content: write one by one to find it.
-      const poison: Array<{ record: BusRecord; reason: string }> = [];
+      const poison: Array<{ record: BusRecord; reason: string; tenant?: string }> = [];
       for (const item of valid) {
         try {
           await write([item.event]);
           stored.push(item.event);
         } catch (itemErr) {
           if (isRetriableDbError(itemErr)) throw itemErr;
-          poison.push({ record: item.record, reason: `refused by the database: ${itemErr instanceof Error ? itemErr.message : String(itemErr)}` });
+          poison.push({ record: item.record, tenant: item.event.tenant, reason: `refused by the database: ${itemErr instanceof Error ? itemErr.message : String(itemErr)}` });
         }
       }
       await deadLetter(poison);
