@@ -18,8 +18,9 @@ import type { RoomLookup } from "./room-lookup";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 
-function fireAndForget(log: () => Logger, what: string, work: Promise<unknown>): void {
-  work.catch((err: unknown) => log().error({ ...errorFields(err), what }, `realtime: ${what} failed`));
+/** Background work of a socket: a failure is logged with the socket's tenant, user and id (logger built only then). */
+function fireAndForget(log: Logger, socket: RealtimeSocket, what: string, work: Promise<unknown>): void {
+  work.catch((err: unknown) => socketLogger(log, socket).error({ ...errorFields(err), what }, `realtime: ${what} failed`));
 }
 
 /** Handshake step after auth: the tenant's connection quota (a lease per socket); refusal is 3001. */
@@ -47,7 +48,7 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, nod
   const session = socket.data.session;
   const rate = new SocketRate(services.options.perSocketEventsPerSecond);
   const ctx: HandlerContext = { io, socket, services, publisher: node.publisher, rooms: node.rooms, rate, on: (event, handler) => handle(socket, { rate, metrics: services.metrics, log: services.log }, event, handler) };
-  const log = (): Logger => socketLogger(services.log, socket);
+  const { log } = services;
   registerRoomHandlers(ctx);
   registerModerationHandlers(ctx);
   registerChatHandlers(ctx);
@@ -63,10 +64,11 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, nod
     if (cameOnline) announcePresence(io, tenant, user, "online");
   });
   socket.data.ready = connected.catch(() => undefined);
-  fireAndForget(log, "presence connect", connected);
-  fireAndForget(log, "session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.started", tenant, { sessionId: socket.id, user, role, node: services.nodeId }))));
+  fireAndForget(log, socket, "presence connect", connected);
+  fireAndForget(log, socket, "session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.started", tenant, { sessionId: socket.id, user, role, node: services.nodeId }))));
   fireAndForget(
     log,
+    socket,
     "notification backlog",
     node.backlog.load(tenant, user).then(({ items, unread }) => {
       socket.emit("notification:backlog", {
@@ -78,9 +80,10 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, nod
 
   socket.once("disconnect", () => {
     services.metrics.realtimeConnections.dec({ tenant });
-    fireAndForget(log, "quota release", services.quotas.releaseConnection(tenant, socket.id));
+    fireAndForget(log, socket, "quota release", services.quotas.releaseConnection(tenant, socket.id));
     fireAndForget(
       log,
+      socket,
       "presence disconnect",
       connected.then(async () => {
         const { wentOffline, leftRooms } = await services.presence.disconnect(session);
@@ -88,6 +91,6 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, nod
         if (wentOffline) announcePresence(io, tenant, user, "offline");
       }),
     );
-    fireAndForget(log, "session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.ended", tenant, { sessionId: socket.id, user }))));
+    fireAndForget(log, socket, "session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.ended", tenant, { sessionId: socket.id, user }))));
   });
 }
