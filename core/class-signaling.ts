@@ -178,3 +178,33 @@ export interface ClassPushes {
   "media:score": { classId: string; kind: "producer" | "consumer"; id: string; score: number };
   "app:error": { event: string; error: ErrorBody };
 }
+
+/** Who asks, as the realtime node that holds the socket vouches for it. */
+export interface Caller {
+  user: string;
+  /** The caller's token role is staff (teacher or an admin role): a co-teacher unless the class's own teacher. */
+  staff: boolean;
+  socketId: string;
+}
+
+/** A signaling request forwarded by the realtime node holding the caller's socket. */
+export interface MediaRequest {
+  op: ClassEvent | "peer:gone";
+  tenant: string;
+  classId: string;
+  caller: Caller;
+  /** The class as stored (sent with class:capabilities and class:join, which may open the session). */
+  klass?: { teacher: string; startedAt: string | null; endedAt: string | null };
+  payload: Record<string, unknown>;
+}
+
+/**
+ * How a class (on its media node) reaches participants connected to any realtime node: through the
+ * `/class` namespace's adapter (Redis in a cluster). At most once, like any Socket.IO emit.
+ */
+export interface ClassOutbox {
+  toPeer<E extends keyof ClassPushes>(socketId: string, event: E, payload: ClassPushes[E]): void;
+  toClass<E extends keyof ClassPushes>(tenant: string, classId: string, event: E, payload: ClassPushes[E]): void;
+  /** Stops a socket (on whichever node) from receiving the class's pushes. */
+  detach(socketId: string, tenant: string, classId: string): void;
+}

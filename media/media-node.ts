@@ -1,24 +1,13 @@
 import type { types } from "mediasoup";
-import type { ClassEvent, ClassPayload } from "../core/class-signaling";
+import type { ClassOutbox, ClassPayload, MediaRequest } from "../core/class-signaling";
 import type { MediaOptions } from "../core/config";
 import type { EventBus } from "../core/bus/event-bus";
 import { newEvent, publishEvents } from "../core/contracts/streams";
+import { orderingKeys } from "../core/tenant-keys";
 import { AppError, ErrorCode } from "../core/errors";
 import { ClassMedia, type ClassMediaEvents } from "./class-media";
-import type { ClassOutbox } from "./class-outbox";
-import { ClassSession, type Caller } from "./class-session";
+import { ClassSession } from "./class-session";
 import { MediaWorkerPool } from "./worker-pool";
-
-/** A signaling request forwarded by the realtime node holding the caller's socket. */
-export interface MediaRequest {
-  op: ClassEvent | "peer:gone";
-  tenant: string;
-  classId: string;
-  caller: Caller;
-  /** The class as stored (sent with class:capabilities and class:join, which may open the session). */
-  klass?: { teacher: string; startedAt: string | null; endedAt: string | null };
-  payload: Record<string, unknown>;
-}
 
 export interface MediaNodeDeps {
   options: MediaOptions;
@@ -67,7 +56,7 @@ export class MediaNode {
   }
 
   private key(tenant: string, classId: string): string {
-    return `${tenant}:${classId}`;
+    return orderingKeys.class(tenant, classId);
   }
 
   private open(req: MediaRequest): Promise<ClassSession> {

@@ -1,9 +1,8 @@
 import type { ExtendedError } from "socket.io";
 import { newEvent, toRecord } from "../core/contracts/streams";
 import { toAppError } from "../core/errors";
-import { toNotificationDelivery } from "../workers/start-workers";
+import { toNotificationDelivery } from "../core/notification-delivery";
 import { SocketRate, handle } from "./event-handler";
-import { userRoomOf } from "./fanout/socket-fanout";
 import { armExpiry, registerAccountHandlers } from "./handlers/account";
 import { registerChatHandlers } from "./handlers/chat";
 import { maybeWarn, type HandlerContext } from "./handlers/context";
@@ -16,6 +15,7 @@ import type { BacklogLoader } from "./backlog-loader";
 import type { RoomLookup } from "./room-lookup";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer, RealtimeSocket } from "./types";
+import { socketRooms } from "../core/tenant-keys";
 
 function fireAndForget(what: string, work: Promise<unknown>): void {
   work.catch((err: unknown) => console.error(`[realtime] ${what} failed:`, err instanceof Error ? err.message : err));
@@ -52,7 +52,7 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, nod
   registerPresenceHandlers(ctx);
   registerAccountHandlers(ctx);
   armExpiry(socket);
-  void socket.join(userRoomOf(tenant, user));
+  void socket.join(socketRooms.user(tenant, user));
   services.metrics.realtimeConnections.inc({ tenant });
   const quotaUse = (socket as unknown as { quotaUse?: QuotaUse }).quotaUse;
   if (quotaUse) maybeWarn(ctx, quotaUse);

@@ -1,14 +1,14 @@
 import { ErrorCode } from "../core/errors";
-import { socketRoomOf } from "../core/tenancy";
 import { announceLeft, announcePresence } from "./handlers/presence";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer, RealtimeSocket } from "./types";
+import { socketRooms } from "../core/tenant-keys";
 
 /** Heartbeat period; a node silent for NODE_TTL_MS is reaped by the others (kill -9 → offline ≤ ~8 s). */
 export const HEARTBEAT_MS = 2_000;
 export const NODE_TTL_MS = 6_000;
 
-const roomPrefix = (tenant: string): string => socketRoomOf(tenant, "");
+const roomPrefix = (tenant: string): string => socketRooms.room(tenant, "");
 
 /** Bytes waiting in a socket's send path, for either engine and transport. */
 function bufferedBytes(socket: RealtimeSocket): number {

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AppError, ErrorCode } from "../../core/errors";
 import { roomNameSchema } from "../../core/tenancy";
-import { ADMINS, STAFF, requireRole } from "../auth";
+import { ADMINS, STAFF, requireRole } from "../../core/roles";
 import type { Stores, V1App } from "../deps";
 import { bearerSecurity, errors, json } from "../openapi";
 

@@ -3,7 +3,7 @@ import type { EventBus } from "../../core/bus/event-bus";
 import { newEvent, publishEvents } from "../../core/contracts/streams";
 import { AppError, ErrorCode } from "../../core/errors";
 import { roomNameSchema, userIdSchema } from "../../core/tenancy";
-import { STAFF, requireRole } from "../auth";
+import { STAFF, requireRole } from "../../core/roles";
 import type { Stores, V1App } from "../deps";
 import { bearerSecurity, errors, json } from "../openapi";
 

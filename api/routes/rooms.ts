@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Principal } from "../../core/auth";
 import { AppError, ErrorCode } from "../../core/errors";
 import { roomNameSchema, userIdSchema } from "../../core/tenancy";
-import { STAFF, isStaff, requireRole } from "../auth";
+import { STAFF, isStaff, requireRole } from "../../core/roles";
 import type { Stores, V1App } from "../deps";
 import { bearerSecurity, errors, json } from "../openapi";
 

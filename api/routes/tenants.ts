@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantIdSchema } from "../../core/tenancy";
-import { requireRole, tenantScopeOf } from "../auth";
+import { requireRole, tenantScopeOf } from "../../core/roles";
 import type { Stores, V1App } from "../deps";
 import { bearerSecurity, errors, json } from "../openapi";
 

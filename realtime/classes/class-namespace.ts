@@ -2,8 +2,7 @@ import type { Namespace } from "socket.io";
 import { classInbound, type ClassEvent } from "../../core/class-signaling";
 import { AppError, ErrorCode } from "../../core/errors";
 import { validationError } from "../../core/validation";
-import { classRoomOf } from "../../media/class-outbox";
-import type { MediaRequest } from "../../media/media-node";
+import type { MediaRequest } from "../../core/class-signaling";
 import { authMiddleware } from "../auth-middleware";
 import { SocketRate, rejectUnknownEvents, replyError } from "../event-handler";
 import { connectionQuotaMiddleware } from "../lifecycle";
@@ -11,6 +10,7 @@ import type { RealtimeServices } from "../services";
 import type { RealtimeServer, RealtimeSocket } from "../types";
 import type { MediaDirectory } from "./media-directory";
 import type { MediaRpc } from "./media-rpc";
+import { orderingKeys, socketRooms } from "../../core/tenant-keys";
 
 export interface ClassSignalingDeps {
   rpc: MediaRpc;
@@ -51,9 +51,9 @@ function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps:
       if (found.endedAt) throw new AppError(ErrorCode.ClassEnded, "the class has ended");
       request.klass = { teacher: found.teacher, startedAt: found.startedAt, endedAt: found.endedAt };
     }
-    const key = `${tenant}:${classId}`;
+    const key = orderingKeys.class(tenant, classId);
     const node = joined.get(classId) ?? (await deps.directory.locate(key));
-    const room = classRoomOf(tenant, classId);
+    const room = socketRooms.class(tenant, classId);
     if (op === "class:join") await socket.join(room);
     try {
       const result = await deps.rpc.call(node, request, deps.timeoutMs);

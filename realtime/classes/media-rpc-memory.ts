@@ -1,5 +1,5 @@
 import { AppError, ErrorCode } from "../../core/errors";
-import type { MediaRequest } from "../../media/media-node";
+import type { MediaRequest } from "../../core/class-signaling";
 import type { MediaRpc } from "./media-rpc";
 import { runToReply, unwrapReply } from "./media-rpc-reply";
 

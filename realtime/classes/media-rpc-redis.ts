@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { AppError, ErrorCode } from "../../core/errors";
-import type { MediaRequest } from "../../media/media-node";
+import type { MediaRequest } from "../../core/class-signaling";
 import type { MediaRpc } from "./media-rpc";
 import { runToReply, unwrapReply, type RpcReply } from "./media-rpc-reply";
 

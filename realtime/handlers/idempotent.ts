@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { AppError, ErrorCode } from "../../core/errors";
 import type { HandlerContext } from "./context";
+import { stateKeys } from "../../core/tenant-keys";
 
 /** An open claim outlives the longest a publish may wait for Kafka (30 s); a completed one is kept 10 min. */
 const PENDING_TTL = 40;
@@ -25,7 +26,7 @@ export async function sendOnce<R>(ctx: HandlerContext, key: string | undefined, 
   if (!key) return send(undefined);
   const { tenant, user } = ctx.socket.data.principal;
   const { state, presence, nodeId } = ctx.services;
-  const k = `idem:${tenant}:${user}:${key}`;
+  const k = stateKeys.idempotency(tenant, user, key);
   let claim = await state.claim(k, PENDING_TTL, nodeId);
   if (claim.state === "pending" && claim.owner !== nodeId && !(await presence.isNodeAlive(claim.owner))) {
     await state.takeOver(k, PENDING_TTL, nodeId);

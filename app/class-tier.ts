@@ -1,16 +1,16 @@
 import type { Redis } from "ioredis";
-import type { MediaOptions } from "../../core/config";
-import { MediaNode } from "../../media/media-node";
-import type { RealtimeServices } from "../services";
-import type { RealtimeServer } from "../types";
-import { registerClassNamespace } from "./class-namespace";
-import type { MediaDirectory } from "./media-directory";
-import { MemoryMediaDirectory } from "./media-directory-memory";
-import { RedisMediaDirectory } from "./media-directory-redis";
-import type { MediaRpc } from "./media-rpc";
-import { MemoryMediaRpc } from "./media-rpc-memory";
-import { RedisMediaRpc } from "./media-rpc-redis";
-import { namespaceOutbox } from "./namespace-outbox";
+import type { MediaOptions } from "../core/config";
+import { MediaNode } from "../media/media-node";
+import type { RealtimeServices } from "../realtime/services";
+import type { RealtimeServer } from "../realtime/types";
+import { registerClassNamespace } from "../realtime/classes/class-namespace";
+import type { MediaDirectory } from "../realtime/classes/media-directory";
+import { MemoryMediaDirectory } from "../realtime/classes/media-directory-memory";
+import { RedisMediaDirectory } from "../realtime/classes/media-directory-redis";
+import type { MediaRpc } from "../realtime/classes/media-rpc";
+import { MemoryMediaRpc } from "../realtime/classes/media-rpc-memory";
+import { RedisMediaRpc } from "../realtime/classes/media-rpc-redis";
+import { namespaceOutbox } from "../realtime/classes/namespace-outbox";
 
 const HEARTBEAT_MS = 2_000;
 const REGISTRATION_TTL_MS = 6_000;
