@@ -2,7 +2,8 @@ import type { Redis } from "ioredis";
 import type { MediaOptions } from "../core/config";
 import { MediaNode } from "../media/media-node";
 import type { RealtimeServices } from "../realtime/services";
-import type { RealtimeServer } from "../realtime/types";
+import type { RealtimeNode } from "../realtime/create-realtime-node";
+import { NODE_TTL_MS } from "../realtime/node-liveness";
 import { registerClassNamespace } from "../realtime/classes/class-namespace";
 import type { MediaDirectory } from "../realtime/classes/media-directory";
 import { MemoryMediaDirectory } from "../realtime/classes/media-directory-memory";
@@ -11,9 +12,6 @@ import type { MediaRpc } from "../realtime/classes/media-rpc";
 import { MemoryMediaRpc } from "../realtime/classes/media-rpc-memory";
 import { RedisMediaRpc } from "../realtime/classes/media-rpc-redis";
 import { namespaceOutbox } from "../realtime/classes/namespace-outbox";
-
-const HEARTBEAT_MS = 2_000;
-const REGISTRATION_TTL_MS = 6_000;
 
 export interface ClassTier {
   /** Set when this node hosts classes (media enabled). */
@@ -26,7 +24,7 @@ export interface ClassTier {
  * a MediaNode (mediasoup workers) registered in the MediaDirectory and serving forwarded requests.
  */
 export async function startClassTier(
-  io: RealtimeServer,
+  { io, heartbeat }: Pick<RealtimeNode, "io" | "heartbeat">,
   services: RealtimeServices,
   options: { media: MediaOptions; keyPrefix: string; redis?: Redis },
 ): Promise<ClassTier> {
@@ -42,13 +40,13 @@ export async function startClassTier(
     lifecycle: (tenant, classId, kind, at) => services.stores.classes.markLifecycle(tenant, classId, kind, at),
   });
   const stopServing = await rpc.serve(services.nodeId, (request) => media.handle(request));
-  const register = (): Promise<void> => directory.register(services.nodeId, REGISTRATION_TTL_MS);
-  await register();
-  const heartbeat = setInterval(() => void register().catch((err: unknown) => console.error("[media] heartbeat failed:", err)), HEARTBEAT_MS);
+  // registered like the node's presence: lapses NODE_TTL_MS after the node's last beat (node-liveness.ts)
+  await directory.register(services.nodeId, NODE_TTL_MS);
+  const stopRegistering = heartbeat.add("media registration", () => directory.register(services.nodeId, NODE_TTL_MS), { liveness: true });
   return {
     media,
     close: async () => {
-      clearInterval(heartbeat);
+      stopRegistering();
       await directory.unregister(services.nodeId).catch(() => undefined);
       await stopServing();
       await media.close();

@@ -7,6 +7,7 @@ import { streams } from "../core/contracts/streams";
 import type { InterlinkedConfig } from "../core/config";
 import { createMetrics } from "../core/metrics/registry";
 import { EventWriter } from "../db/event-writer";
+import { TenantLimits } from "../db/stores/tenant-limits";
 import { startClassTier, type ClassTier } from "./class-tier";
 import { createRealtimeNode, type RealtimeNode } from "../realtime/create-realtime-node";
 import { drainRealtime } from "../realtime/drain";
@@ -54,7 +55,8 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
     const { bus, stores, redis } = infra;
     const tokens = new TokenService(config.auth);
 
-    const quotas = new TenantQuotas(stores.tenants, infra.state, redis?.command, `${config.namespace}:`);
+    const limits = new TenantLimits(stores.tenants);
+    const quotas = new TenantQuotas(limits, infra.state, redis?.command, `${config.namespace}:`);
     let realtime: RealtimeNode | undefined;
     let classes: ClassTier | undefined;
     if (config.roles.has("realtime")) {
@@ -73,7 +75,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         stores,
       };
       realtime = createRealtimeNode(services, redis ? { pub: redis.pub, sub: redis.sub, key: redis.adapterKey } : undefined);
-      classes = await startClassTier(realtime.io, services, { media: config.media, keyPrefix: `${config.namespace}:`, redis: redis?.command });
+      classes = await startClassTier(realtime, services, { media: config.media, keyPrefix: `${config.namespace}:`, redis: redis?.command });
       const tier = classes;
       closers.push(() => tier.close());
     }
@@ -103,6 +105,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
             metrics,
             stores,
             limiter: new TenantRateLimiter({ redis: redis?.command, keyPrefix: `${config.namespace}:api-rate:` }),
+            limits,
             liveConnections: (tenant) => quotas.connectionCount(tenant),
           }
         : undefined,

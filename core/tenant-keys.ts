@@ -42,6 +42,8 @@ export const stateKeys = {
   mute: (tenant: string, room: string, user: string): string => `mute:${tenant}:${room}:${user}`,
   /** A user removed from a room by a moderator. */
   kicked: (tenant: string, room: string, user: string): string => `kicked:${tenant}:${room}:${user}`,
+  /** The connection leases of a tenant (its concurrent-connection quota). */
+  connections: (tenant: string): string => `conn:${tenant}`,
   /** One quota warning per socket and quota (so a socket is warned once per window). */
   quotaWarned: (tenant: string, quota: string, socketId: string): string => `warned:${tenant}:${quota}:${socketId}`,
 };

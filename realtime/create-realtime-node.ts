@@ -6,7 +6,8 @@ import { rejectUnknownEvents } from "./event-handler";
 import { applyKick } from "./handlers/moderation";
 import { connectionQuotaMiddleware, onConnection } from "./lifecycle";
 import { LoadGuard } from "./load-guard";
-import { startMaintenance } from "./maintenance";
+import { maintenanceDuty } from "./maintenance";
+import { NodeHeartbeat } from "./node-liveness";
 import { MessagePublisher } from "./room-messages";
 import { RoomLookup } from "./room-lookup";
 import { BacklogLoader } from "./backlog-loader";
@@ -19,6 +20,8 @@ const NOTIFICATION_BACKLOG = 50;
 export interface RealtimeNode {
   /** Not yet attached: call `io.attach(httpServer)` (ws engine) or `io.attachApp(uwsApp)` (uWS engine). */
   io: RealtimeServer;
+  /** The node's heartbeat (node-liveness.ts): other parts of the process add their periodic duties to it. */
+  heartbeat: NodeHeartbeat;
   close(): Promise<void>;
 }
 
@@ -50,11 +53,14 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: { pub: 
     rejectUnknownEvents(socket, services.metrics);
   });
   io.on("kick", (info) => void applyKick(io, info, services).catch((err: unknown) => console.error("[realtime] kick failed", err)));
-  const stopMaintenance = startMaintenance(io, services);
+  const heartbeat = new NodeHeartbeat((duty, err) => console.error(`[realtime] ${duty} failed:`, err instanceof Error ? err.message : err));
+  heartbeat.add("maintenance", maintenanceDuty(io, services));
+  heartbeat.start();
   return {
     io,
+    heartbeat,
     close: async () => {
-      stopMaintenance();
+      heartbeat.stop();
       guard.stop();
       const sockets = [...io.of("/").sockets.values()];
       io.local.disconnectSockets(true); // this node's only: `io.disconnectSockets` would reach every node through the adapter

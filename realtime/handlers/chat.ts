@@ -33,12 +33,10 @@ export function registerChatHandlers(ctx: HandlerContext): void {
   const { on } = ctx;
   const members: MemberCache = new Map();
 
-
   on("chat:send", async ({ conversationId, text, key }) => {
     const p = socket.data.principal;
     const users = await membersOf(ctx, members, conversationId);
     const bytes = Buffer.byteLength(text, "utf8");
-    if (bytes > services.options.maxMessageBytes) throw new AppError(ErrorCode.PayloadTooLarge, `text is ${bytes} bytes; the limit is ${services.options.maxMessageBytes}`);
     ctx.publisher.admit();
     return sendOnce(ctx, key, async (id) => {
       maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, users.length));

@@ -53,7 +53,6 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     const target = socketRooms.room(p.tenant, room);
     if (!socket.rooms.has(target)) throw new AppError(ErrorCode.NotInRoom, `join room "${room}" before sending to it`);
     const bytes = Buffer.byteLength(text, "utf8");
-    if (bytes > services.options.maxMessageBytes) throw new AppError(ErrorCode.PayloadTooLarge, `text is ${bytes} bytes; the limit is ${services.options.maxMessageBytes}`);
     if (await state.isFlagged(stateKeys.mute(p.tenant, room, p.user))) throw new AppError(ErrorCode.Muted, `muted in "${room}"`);
     ctx.publisher.admit();
     return sendOnce(ctx, key, async (id) => {
