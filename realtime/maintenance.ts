@@ -2,24 +2,12 @@ import { ErrorCode } from "../core/errors";
 import { announceLeft, announcePresence } from "./handlers/presence";
 import { LEASE_RENEW_BEATS, type HeartbeatDuty } from "./node-liveness";
 import type { RealtimeServices } from "./services";
-import type { RealtimeServer, RealtimeSocket } from "./types";
+import { bufferedBytes } from "./socketio-internals";
+import type { RealtimeServer } from "./types";
 import { socketRooms } from "../core/tenant-keys";
 
 
 const roomPrefix = (tenant: string): string => socketRooms.room(tenant, "");
-
-/** Bytes waiting in a socket's send path, for either engine and transport. */
-function bufferedBytes(socket: RealtimeSocket): number {
-  const conn = socket.conn as unknown as {
-    writeBuffer?: Array<{ data?: string | { byteLength: number } }>;
-    transport?: { socket?: { bufferedAmount?: number; getBufferedAmount?: () => number } };
-  };
-  const raw = conn.transport?.socket;
-  let bytes = typeof raw?.bufferedAmount === "number" ? raw.bufferedAmount : (raw?.getBufferedAmount?.() ?? 0);
-  // packets engine.io holds back while the transport is not writable
-  for (const packet of conn.writeBuffer ?? []) bytes += typeof packet.data === "string" ? packet.data.length : (packet.data?.byteLength ?? 0);
-  return bytes;
-}
 
 /**
  * The realtime node's duty on each heartbeat (realtime/node-liveness.ts): heartbeat (re-registering its
