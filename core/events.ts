@@ -38,8 +38,6 @@ export type InboundEvent = keyof typeof inbound;
 export type Payload<E extends InboundEvent> = z.infer<(typeof inbound)[E]>;
 
 // Kept for the slice's callers.
-export const roomJoinSchema = inbound["room:join"];
-export const roomMessageSchema = inbound["room:message"];
 
 /** What members receive as the `room:message` event (no tenant: it is always the receiver's own). */
 export interface RoomMessageDelivery {

@@ -15,7 +15,7 @@ export interface QuotaUse {
   warn: boolean;
 }
 
-export const WARN_AT = 0.8;
+const WARN_AT = 0.8;
 
 /**
  * Per-tenant quotas of the realtime tier, cluster-wide: concurrent connections (leases in KeyedState, so

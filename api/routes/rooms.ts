@@ -15,7 +15,7 @@ const memberParam = z.object({ room: roomNameSchema, user: userIdSchema });
 const limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt);
 
 /** A private room is visible to its members and staff; an unregistered or public room to the whole tenant. */
-export async function assertRoomVisible(stores: Stores, p: Principal, room: string): Promise<void> {
+async function assertRoomVisible(stores: Stores, p: Principal, room: string): Promise<void> {
   const found = await stores.rooms.get(p.tenant, room);
   if (!found?.private || isStaff(p)) return;
   if (!(await stores.rooms.isMember(p.tenant, room, p.user))) throw new AppError(ErrorCode.NotFound, `no room "${room}"`);

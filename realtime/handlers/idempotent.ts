@@ -8,7 +8,7 @@ const PENDING_TTL = 40;
 const DONE_TTL = 600;
 
 /** A UUID (version-5 layout) derived from the idempotency key, so a resend that does get published twice is still stored once. */
-export function uuidFromKey(key: string): string {
+function uuidFromKey(key: string): string {
   const b = createHash("sha256").update(key).digest().subarray(0, 16);
   b[6] = ((b[6] as number) & 0x0f) | 0x50;
   b[8] = ((b[8] as number) & 0x3f) | 0x80;
