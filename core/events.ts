@@ -37,8 +37,6 @@ export const inbound = {
 export type InboundEvent = keyof typeof inbound;
 export type Payload<E extends InboundEvent> = z.infer<(typeof inbound)[E]>;
 
-// Kept for the slice's callers.
-
 /** What members receive as the `room:message` event (no tenant: it is always the receiver's own). */
 export interface RoomMessageDelivery {
   room: string;
