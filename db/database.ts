@@ -37,7 +37,8 @@ const MIGRATION_LOCK = 727_001;
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.url) {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 });
+    // UTC sessions: timestamps come back as `…+00`, which the driver reads the same whatever the server's TimeZone
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000, options: "-c TimeZone=UTC" });
     pool.on("error", (err) => console.error("[db] idle client error", err.message));
     const db = drizzlePg({ client: pool, schema });
     return {

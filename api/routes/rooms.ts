@@ -5,6 +5,7 @@ import { roomNameSchema, userIdSchema } from "../../core/tenancy";
 import { STAFF, isStaff, requireRole } from "../../core/roles";
 import type { Stores, V1App } from "../deps";
 import { bearerSecurity, errors, json } from "../openapi";
+import { storableText } from "../../core/storable";
 
 const roomSchema = z.object({ room: z.string(), title: z.string(), private: z.boolean(), createdBy: z.string(), createdAt: z.string() }).openapi("Room");
 const messageSchema = z
@@ -47,7 +48,7 @@ export function registerRoomRoutes(app: V1App, stores: Stores): void {
       tags: ["rooms"],
       summary: "Create a room (staff)",
       security: bearerSecurity,
-      request: { body: { required: true, content: { "application/json": { schema: z.object({ room: roomNameSchema, title: z.string().min(1).max(200), private: z.boolean().default(false) }).strict() } } } },
+      request: { body: { required: true, content: { "application/json": { schema: z.object({ room: roomNameSchema, title: storableText().min(1).max(200), private: z.boolean().default(false) }).strict() } } } },
       responses: { 201: json(roomSchema, "Created; the creator is its first member"), ...errors(400, 401, 403, 409, 429) },
     }),
     async (c) => {
