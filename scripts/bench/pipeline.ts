@@ -31,7 +31,7 @@ const log = (line: string): void => console.log(`[bench] ${line}`);
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 ensureBuilt(); // the nodes run the production bundle; build it (and fail) before provisioning
-const services = await provisionServices({ REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL, KAFKA_BROKERS: process.env.KAFKA_BROKERS }, log);
+const services = await provisionServices({ REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL, KAFKA_BROKERS: process.env.KAFKA_BROKERS, MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN }, log);
 const dbUrl = await createScratchDatabase(services.env.DATABASE_URL, "bench");
 const migrator = await openDatabase({ url: dbUrl });
 await migrator.migrate();

@@ -91,7 +91,7 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 ensureBuilt(); // the nodes run the production bundle; build it (and fail) before provisioning
-const services = await provisionServices({ REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL, KAFKA_BROKERS: process.env.KAFKA_BROKERS }, log);
+const services = await provisionServices({ REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL, KAFKA_BROKERS: process.env.KAFKA_BROKERS, MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN }, log);
 const rows: Array<Awaited<ReturnType<typeof measure>>> = [];
 try {
   const dbUrl = await createScratchDatabase(services.env.DATABASE_URL, "bench");
