@@ -1,7 +1,8 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { distPathOf, productionEntries } from "../tools/build/production";
 import { ensureBuilt } from "../tools/services/production-build";
@@ -24,15 +25,13 @@ describe("production build (dist/)", () => {
     }
   });
 
-  it("runs the migration CLI from dist/ in another working directory (db/migrations found from the bundle)", () => {
-    const run = spawnSync(process.execPath, ["--enable-source-maps", distPathOf("scripts/migrate.ts")], {
+  it("runs the migration CLI from dist/ in another working directory (db/migrations found from the bundle)", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ["--enable-source-maps", distPathOf("scripts/migrate.ts")], {
       cwd: dataDir,
       env: { ...process.env, DATABASE_URL: "", DATA_DIR: dataDir },
-      encoding: "utf8",
-      timeout: 60_000,
+      timeout: 90_000,
     });
-    expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).toContain("migrations applied to PGlite");
+    expect(stdout).toContain("migrations applied to PGlite");
     expect(existsSync(join(dataDir, "pglite"))).toBe(true);
-  });
+  }, 120_000);
 });
