@@ -1,6 +1,4 @@
 import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -9,6 +7,7 @@ import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
+import { findMigrationsFolder } from "./migrations-folder";
 import * as schema from "./schema";
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -32,7 +31,8 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
-const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), "migrations");
+/** Located once at load; resolved relative to this module so it holds from source and from dist/. */
+const migrationsFolder = findMigrationsFolder(import.meta.url);
 const MIGRATION_LOCK = 727_001;
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {

@@ -42,8 +42,8 @@ const HANDLERS = Symbol("interlinked.handlers");
  * and every failure becomes `{ error: { code, message } }`.
  *
  * A socket's handlers live in one map read by one `onAny` listener, rather than one listener closure
- * per event: with ~20 events that is ~8 KB less per connection (each closure also gets a `name`
- * property store from tsx/esbuild's keepNames).
+ * per event: with ~20 events that is ~8 KB less per connection (under tsx each closure also gets a
+ * `name` property store from esbuild's keepNames, which the production build leaves off).
  */
 export function handle<E extends InboundEvent>(
   socket: RealtimeSocket,

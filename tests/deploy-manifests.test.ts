@@ -1,9 +1,11 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { realtimeDefaults } from "../core/config";
 import { nginxDefaults, renderNginxConfig } from "../nginx/render-config";
+import { distPathOf, productionEntries, repoRoot } from "../tools/build/production";
 import { serviceEnv } from "./support/services";
 
 // compose/ and k8s/ cross-checked against the code: env names the entry points read, the port, health
@@ -132,5 +134,33 @@ describe("compose (docker compose, Prometheus, Grafana)", () => {
 
   it("ships the nginx config the renderer produces for its three nodes", () => {
     expect(read("compose/nginx.conf")).toBe(renderNginxConfig({ ...nginxDefaults, listen: "0.0.0.0:80", sockets: 30_000, nodes: [0, 1, 2].map((i) => ({ route: `n${i}`, address: `realtime-${i}:3000` })) }));
+  });
+});
+
+describe("image and one-off commands (Dockerfile, k8s migrate Job, compose migrate)", () => {
+  const built = new Set(productionEntries.map((e) => relative(repoRoot, distPathOf(e))));
+  const dockerfile = read("Dockerfile");
+
+  it("run the compiled bundle npm run build produces, with production dependencies only and no tsx", () => {
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? expect.fail("no CMD")) as string[];
+    expect(cmd[0]).toBe("node");
+    expect(cmd.at(-1)).toBe("dist/app/main.js");
+    expect(dockerfile).toContain("RUN npm run build");
+    expect(dockerfile).toContain("npm ci --omit=dev");
+    expect(dockerfile).toContain("COPY db/migrations ./db/migrations");
+    const job = base.find((d) => d.kind === "Job" && d.metadata?.name === "migrate") as Doc & { spec: { template: { spec: { containers: Array<{ command: string[] }> } } } };
+    const jobCommand = job.spec.template.spec.containers[0]?.command ?? expect.fail("no migrate container");
+    const compose = parse(read("compose/docker-compose.yml"), { merge: true }) as { services: Record<string, { command?: string[] }> };
+    const composeCommand = compose.services.migrate?.command ?? expect.fail("no compose migrate command");
+    for (const command of [cmd, jobCommand, composeCommand]) {
+      expect(command[0]).toBe("node");
+      expect(built).toContain(command.at(-1));
+    }
+    expect(jobCommand.at(-1)).toBe("dist/scripts/migrate.js");
+    expect(composeCommand.at(-1)).toBe("dist/scripts/migrate.js");
+    for (const file of ["Dockerfile", "k8s/base/migrate-job.yaml", "compose/docker-compose.yml"]) expect(read(file), file).not.toMatch(/\btsx\b/);
+    const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    expect(Object.keys(pkg.dependencies)).not.toContain("tsx");
+    expect(Object.keys(pkg.devDependencies)).toContain("esbuild");
   });
 });
