@@ -187,9 +187,23 @@ export interface Caller {
   socketId: string;
 }
 
-/** A signaling request forwarded by the realtime node holding the caller's socket. */
+/**
+ * The operations of a media node: every `/class` request, plus `peer:gone` (a socket of the class
+ * disconnected), each with the schema of its payload.
+ */
+export const mediaPayloads = { ...classInbound, "peer:gone": z.object({ classId }).strict() } as const;
+export type MediaOp = keyof typeof mediaPayloads;
+export type MediaPayload<O extends MediaOp> = z.infer<(typeof mediaPayloads)[O]>;
+/** The answer of each media operation (what the realtime node relays as the `/class` ack). */
+export type MediaAcks = ClassAcks & { "peer:gone": { classId: string } };
+
+/**
+ * A signaling request forwarded by the realtime node holding the caller's socket, as it travels
+ * (JSON over the media RPC): the realtime node validated the payload, and the media node parses it
+ * again with `mediaPayloads[op]` into a `MediaCall` (it may come from a node of another version).
+ */
 export interface MediaRequest {
-  op: ClassEvent | "peer:gone";
+  op: MediaOp;
   tenant: string;
   classId: string;
   caller: Caller;
@@ -197,6 +211,9 @@ export interface MediaRequest {
   klass?: { teacher: string; startedAt: string | null; endedAt: string | null };
   payload: Record<string, unknown>;
 }
+
+/** A media request whose payload was parsed with its operation's schema. */
+export type MediaCall<O extends MediaOp> = Omit<MediaRequest, "op" | "payload"> & { op: O; payload: MediaPayload<O> };
 
 /**
  * How a class (on its media node) reaches participants connected to any realtime node: through the

@@ -1,4 +1,5 @@
 import type { StreamEvent, StreamName } from "../core/contracts/streams";
+import { AppError, ErrorCode } from "../core/errors";
 import type { Database } from "./database";
 import { byTenant, withTenant } from "./tenant-scope";
 import { insertAttendance, insertQuotaEvents } from "./writers/attendance";
@@ -8,53 +9,83 @@ import { insertNotifications } from "./writers/notifications";
 import { endSessions, startSessions } from "./writers/presence";
 import { deleteRoomMessages, editRoomMessage, insertRoomMessages } from "./writers/room-messages";
 
-type AnyEvent = { type: string; tenant: string };
-type Apply = (tx: Database, events: never[]) => Promise<unknown>;
+/** Every event carried by a bus stream (core/contracts/streams.ts). */
+export type BusEvent = StreamEvent<StreamName>;
+export type BusEventType = BusEvent["type"];
+export type BusEventOf<T extends BusEventType> = Extract<BusEvent, { type: T }>;
+
+/** Writes a run of consecutive events of one type inside the tenant's transaction; idempotent on event ids. */
+export type Writer<E> = (tx: Database, events: E[]) => Promise<unknown>;
+
+/** One writer per bus event type: a stream gaining an event type without a writer does not compile. */
+export type EventWriters = { readonly [T in BusEventType]: Writer<BusEventOf<T>> };
 
 /** How each event type is written; consecutive events of one type are written together. */
-const appliers: Record<string, Apply> = {
-  "room.message.created": insertRoomMessages as Apply,
-  "room.message.edited": (async (tx, events) => {
+export const eventWriters: EventWriters = {
+  "room.message.created": insertRoomMessages,
+  "room.message.edited": async (tx, events) => {
     for (const ev of events) await editRoomMessage(tx, ev);
-  }) as Apply,
-  "room.message.deleted": deleteRoomMessages as Apply,
-  "room.member.joined": addRoomMembers as Apply,
-  "room.member.left": removeRoomMembers as Apply,
-  "chat.message.created": insertChatMessages as Apply,
-  "chat.receipt": applyReceipts as Apply,
-  "presence.session.started": startSessions as Apply,
-  "presence.session.ended": endSessions as Apply,
-  "notification.created": insertNotifications as Apply,
-  "class.attendance": insertAttendance as Apply,
-  "quota.event": insertQuotaEvents as Apply,
+  },
+  "room.message.deleted": deleteRoomMessages,
+  "room.member.joined": addRoomMembers,
+  "room.member.left": removeRoomMembers,
+  "chat.message.created": insertChatMessages,
+  "chat.receipt": applyReceipts,
+  "presence.session.started": startSessions,
+  "presence.session.ended": endSessions,
+  "notification.created": insertNotifications,
+  "class.attendance": insertAttendance,
+  "quota.event": insertQuotaEvents,
 };
 
-/** Splits events into runs of one type, keeping order. */
-function runsOf<E extends AnyEvent>(events: E[]): E[][] {
-  const runs: E[][] = [];
+/** A run of consecutive events of one type with the writer for that type. */
+interface Run {
+  events: BusEvent[];
+  apply: (tx: Database) => Promise<unknown>;
+}
+
+/**
+ * The writer of an event type, or a permanent (non-temporary) AppError 1002 for a type this build does
+ * not know (a newer producer): retrying cannot help, so the record must be dead-lettered, not retried.
+ */
+function writerFor(writers: EventWriters, type: string): Writer<BusEvent> {
+  if (!Object.hasOwn(writers, type)) throw new AppError(ErrorCode.UnknownEvent, `no writer for event type "${type}"`);
+  // Sound: runs hold events of exactly `type`, and the map pairs each type with the writer of its events.
+  return writers[type as BusEventType] as Writer<BusEvent>;
+}
+
+/** Splits events into runs of one type, keeping order, each with its writer (throws before any write). */
+function runsOf(writers: EventWriters, events: BusEvent[]): Run[] {
+  const runs: Run[] = [];
   for (const ev of events) {
     const last = runs[runs.length - 1];
-    if (last && last[0]?.type === ev.type) last.push(ev);
-    else runs.push([ev]);
+    if (last && last.events[0]?.type === ev.type) {
+      last.events.push(ev);
+      continue;
+    }
+    const write = writerFor(writers, ev.type);
+    const run: Run = { events: [ev], apply: (tx) => write(tx, run.events) };
+    runs.push(run);
   }
   return runs;
 }
 
 /**
  * Writes validated bus events to the database: one transaction per tenant (row-level security bound to
- * it), events applied in order, every write idempotent on the event id.
+ * it), events applied in order, every write idempotent on the event id. An event of a type without a
+ * writer fails the whole call with a permanent AppError 1002 before anything is written.
  */
 export class EventWriter {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly writers: EventWriters = eventWriters,
+  ) {}
 
   async write<S extends StreamName>(_stream: S, events: StreamEvent<S>[]): Promise<void> {
-    for (const [tenant, group] of byTenant(events as AnyEvent[])) {
+    const groups = [...byTenant<BusEvent>(events)].map(([tenant, group]) => ({ tenant, runs: runsOf(this.writers, group) }));
+    for (const { tenant, runs } of groups) {
       await withTenant(this.db, tenant, async (tx) => {
-        for (const run of runsOf(group)) {
-          const apply = appliers[run[0]?.type ?? ""];
-          if (!apply) throw new Error(`no writer for event type ${run[0]?.type}`);
-          await apply(tx, run as never[]);
-        }
+        for (const run of runs) await run.apply(tx);
       });
     }
   }

@@ -2,7 +2,6 @@ import { createAdapter } from "@socket.io/redis-adapter";
 import type { Redis } from "ioredis";
 import { Server } from "socket.io";
 import { authMiddleware } from "./auth-middleware";
-import { rejectUnknownEvents } from "./event-handler";
 import { applyKick } from "./handlers/moderation";
 import { connectionQuotaMiddleware, onConnection } from "./lifecycle";
 import { LoadGuard } from "./load-guard";
@@ -48,10 +47,7 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: { pub: 
   const shared = { publisher, rooms: new RoomLookup(services.stores.rooms), backlog: new BacklogLoader(services.stores.notifications, NOTIFICATION_BACKLOG) };
   io.use(authMiddleware(services.tokens));
   io.use(connectionQuotaMiddleware(services));
-  io.on("connection", (socket) => {
-    onConnection(io, services, shared, socket);
-    rejectUnknownEvents(socket, services.metrics);
-  });
+  io.on("connection", (socket) => onConnection(io, services, shared, socket));
   io.on("kick", (info) => void applyKick(io, info, services).catch((err: unknown) => console.error("[realtime] kick failed", err)));
   const heartbeat = new NodeHeartbeat((duty, err) => console.error(`[realtime] ${duty} failed:`, err instanceof Error ? err.message : err));
   heartbeat.add("maintenance", maintenanceDuty(io, services));

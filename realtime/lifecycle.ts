@@ -1,8 +1,9 @@
 import type { ExtendedError } from "socket.io";
 import { newEvent, toRecord } from "../core/contracts/streams";
 import { toAppError } from "../core/errors";
+import { inbound, type AckOf } from "../core/events";
 import { toNotificationDelivery } from "../core/notification-delivery";
-import { SocketRate, handle } from "./event-handler";
+import { EventDispatcher, SocketRate } from "./event-handler";
 import { armExpiry, registerAccountHandlers } from "./handlers/account";
 import { registerChatHandlers } from "./handlers/chat";
 import { maybeWarn, type HandlerContext } from "./handlers/context";
@@ -45,7 +46,8 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, nod
   const { tenant, user, role } = socket.data.principal;
   const session = socket.data.session;
   const rate = new SocketRate(services.options.perSocketEventsPerSecond);
-  const ctx: HandlerContext = { io, socket, services, publisher: node.publisher, rooms: node.rooms, rate, on: (event, handler) => handle(socket, { rate, metrics: services.metrics }, event, handler) };
+  const dispatcher = new EventDispatcher<typeof inbound, AckOf>(socket, inbound, { rate, metrics: services.metrics });
+  const ctx: HandlerContext = { io, socket, services, publisher: node.publisher, rooms: node.rooms, rate, on: (event, handler) => dispatcher.on(event, handler) };
   registerRoomHandlers(ctx);
   registerModerationHandlers(ctx);
   registerChatHandlers(ctx);

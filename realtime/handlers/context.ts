@@ -15,7 +15,7 @@ export interface HandlerContext {
   /** The node's shared room-registration lookup (realtime/room-lookup.ts). */
   rooms: RoomLookup;
   rate: SocketRate;
-  /** Registers a validated handler for an inbound event of this socket (realtime/event-handler.ts). */
+  /** Registers a validated handler for an inbound event of this socket (realtime/event-handler.ts, EventDispatcher). */
   on<E extends InboundEvent>(event: E, handler: (payload: Payload<E>) => Promise<AckOf[E]>): void;
 }
 
