@@ -9,6 +9,7 @@ import { openDatabase } from "../../db/database";
 import { spawnInterlinked, waitReady, type ChildInterlinked } from "../../tools/services/interlinked-child";
 import { freePort } from "../../tools/services/process";
 import { startInterlinked, type RunningInterlinked } from "../../app/interlinked";
+import { copyPgliteTemplate } from "./pglite";
 import { createTestDatabase, serviceEnv, testNamespace } from "./services";
 
 export const TEST_SECRET = "test-secret-that-is-at-least-32-bytes-long";
@@ -46,9 +47,10 @@ export interface Deployment {
   close(): Promise<void>;
 }
 
-/** The embedded default: one process, PGlite in a temp dir, in-memory bus. */
+/** The embedded default: one process, PGlite in a temp dir (a copy of the migrated template), in-memory bus. */
 export async function startEmbeddedDeployment(overrides: Partial<InterlinkedConfig> = {}): Promise<Deployment> {
   const dataDir = mkdtempSync(join(tmpdir(), "interlinked-embedded-"));
+  copyPgliteTemplate(join(dataDir, "pglite")); // where the embedded node keeps PGlite (app/infrastructure.ts)
   const node = await startInterlinked(testConfig({ dataDir, migrateOnStart: true, ...overrides }));
   return {
     nodes: [node],
@@ -120,7 +122,7 @@ export async function startProcessDeployment(
     REALTIME_ENGINE: options.engine,
     HOST: "127.0.0.1",
     DRAIN_GRACE_MS: "2000",
-    MEDIA: "0", // live classes are tested on their own deployments (tests/live-class*.test.ts)
+    MEDIA: "0", // live classes are tested on their own deployments (tests/live-class*.int.test.ts)
   };
   const start = async (env: Record<string, string>): Promise<ProcessNode> => {
     const port = await freePort();
