@@ -28,6 +28,8 @@ export default defineConfig({
           exclude: [...exclude, "**/*.int.test.ts"],
           globalSetup: ["./tests/pglite-template.ts"],
           provide: { tier: "unit" },
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -38,6 +40,7 @@ export default defineConfig({
           exclude,
           globalSetup: ["./tests/pglite-template.ts", "./tests/global-setup.ts"],
           provide: { tier: "integration" },
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -19,7 +19,13 @@ export function mintToken(tenant: string, user: string, role: Role = "student", 
   return testTokens.sign({ tenant, user, role, ttlSeconds });
 }
 
-/** A config for tests: free port on loopback, test secret, embedded unless URLs are given. */
+/**
+ * A config for tests: free port on loopback, test secret, embedded unless URLs are given. Admission
+ * control (realtime/load-guard.ts) is off: an in-process node shares its event loop with the test's own
+ * clients and with whatever else loads the machine, so it would judge the test, not itself. It is tested
+ * where it is turned on (realtime/load-guard.test.ts, tests/admission-control.test.ts) and stays on in the
+ * process deployments (startProcessDeployment), which read the defaults from the environment.
+ */
 export function testConfig(overrides: Partial<InterlinkedConfig> & { roles?: ReadonlySet<ProcessRole> }): InterlinkedConfig {
   return {
     port: 0,
@@ -32,7 +38,7 @@ export function testConfig(overrides: Partial<InterlinkedConfig> & { roles?: Rea
     migrateOnStart: false,
     devTokens: true,
     auth: { ...authDefaults, secret: TEST_SECRET },
-    realtime: { ...realtimeDefaults },
+    realtime: { ...realtimeDefaults, overloadLagMs: 0 },
     media: { ...mediaDefaults },
     ...overrides,
   };
