@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -6,10 +5,10 @@ import { parse, parseAllDocuments } from "yaml";
 import { realtimeDefaults } from "../core/config";
 import { nginxDefaults, renderNginxConfig } from "../nginx/render-config";
 import { distPathOf, productionEntries, repoRoot } from "../tools/build/production";
-import { serviceEnv } from "./support/services";
 
 // compose/ and k8s/ cross-checked against the code: env names the entry points read, the port, health
-// paths, drain timing, metric names, and the nginx config the renderer produces.
+// paths, drain timing, metric names, and the nginx config the renderer produces. The build with real
+// kustomize is in deploy-manifests.int.test.ts.
 const read = (path: string): string => readFileSync(new URL(`../${path}`, import.meta.url), "utf8");
 type Doc = Record<string, unknown> & { kind?: string; metadata?: { name?: string }; spec?: Record<string, unknown> };
 
@@ -41,21 +40,6 @@ describe("k8s (kustomize base and production overlay)", () => {
     expect(overlay.resources).toEqual(["../../base"]);
     for (const p of overlay.patches) expect(base.some((d) => d.kind === p.target.kind && d.metadata?.name === p.target.name), `${p.target.kind}/${p.target.name}`).toBe(true);
     for (const f of overlay.secretGenerator.flatMap((g) => g.envs)) for (const line of read(`k8s/overlays/production/${f}`).trim().split("\n")) expect(knownEnv).toContain(line.split("=")[0]);
-  });
-
-  it("builds with real kustomize: namespace, image, generated secret referenced by every workload", () => {
-    const built = spawnSync(serviceEnv("KUSTOMIZE_BIN"), ["build", "k8s/overlays/production"], { encoding: "utf8" });
-    expect(built.status, built.stderr).toBe(0);
-    const docs = parseAllDocuments(built.stdout).map((d) => d.toJSON() as Doc & { metadata: { name: string; namespace?: string } });
-    expect(docs.every((d) => d.metadata.namespace === "interlinked")).toBe(true);
-    const secret = docs.find((d) => d.kind === "Secret")?.metadata.name ?? expect.fail("no secret");
-    expect(secret).toMatch(/^interlinked-secrets-[a-z0-9]+$/);
-    const text = built.stdout;
-    expect(text).toContain("image: registry.example.org/interlinked:0.1.0");
-    expect(text).not.toMatch(/image: interlinked:latest/);
-    expect([...text.matchAll(/name: (interlinked-secrets[a-z0-9-]*)/g)].every((m) => m[1] === secret)).toBe(true);
-    const realtime = docs.find((d) => d.kind === "Deployment" && d.metadata.name === "realtime") as Doc & { spec: { replicas: number } };
-    expect(realtime.spec.replicas).toBe(6);
   });
 
   it("uses only environment variables the code reads, on the configured port, with real health paths", () => {

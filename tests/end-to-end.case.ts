@@ -16,11 +16,11 @@ async function history(url: string, token: string, room: string, query = ""): Pr
 }
 
 /**
- * The foundation slice, run against every deployment mode: socket → bus → worker → database → REST,
- * tenant isolation, and numbered errors for bad input.
+ * The end-to-end path of a room message, run against every deployment mode: socket → bus → worker →
+ * database → REST, tenant isolation, and numbered errors for bad input on the socket and the API.
  */
-export function runSliceContract(mode: string, start: () => Promise<Deployment>): void {
-  describe(`slice: ${mode}`, () => {
+export function runEndToEndContract(mode: string, start: () => Promise<Deployment>): void {
+  describe(`end to end (socket → bus → worker → database → API): ${mode}`, () => {
     let deployment: Deployment;
     let urlA: string;
     let urlB: string;
