@@ -33,23 +33,17 @@ export interface ApiDeps {
   v1?: V1Deps;
 }
 
-const QUOTA_CACHE_MS = 30_000;
 /** /v1 paths served without a token. */
 const PUBLIC_V1_PATHS = new Set(["/v1/openapi.json", "/v1/dev/tokens"]);
 
-/** Per-tenant rate limit on every authenticated /v1 request, with the tenant's override (cached 30 s). */
+/** Per-tenant rate limit on every authenticated /v1 request, with the tenant's override (TenantLimits). */
 function tenantRateLimit(deps: V1Deps) {
-  const cache = new Map<string, { limit: number; until: number }>();
   return createMiddleware<AuthEnv>(async (c, next) => {
     const { tenant } = c.get("principal");
-    let entry = cache.get(tenant);
-    if (!entry || entry.until < Date.now()) {
-      entry = { limit: (await deps.stores.tenants.quotas(tenant)).apiRequestsPerMinute, until: Date.now() + QUOTA_CACHE_MS };
-      cache.set(tenant, entry);
-    }
+    const limit = (await deps.limits.of(tenant)).apiRequestsPerMinute;
     try {
-      const { remaining } = await deps.limiter.consume(tenant, entry.limit);
-      c.header("X-RateLimit-Limit", String(entry.limit));
+      const { remaining } = await deps.limiter.consume(tenant, limit);
+      c.header("X-RateLimit-Limit", String(limit));
       c.header("X-RateLimit-Remaining", String(remaining));
     } catch (err) {
       deps.metrics.apiRateLimited.inc({ tenant });
@@ -83,7 +77,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     registerNotificationRoutes(v1, deps.v1);
     registerFeedRoutes(v1, deps.v1.stores);
     registerClassRoutes(v1, deps.v1.stores);
-    registerTenantRoutes(v1, deps.v1.stores, deps.v1.liveConnections);
+    registerTenantRoutes(v1, deps.v1.stores, deps.v1.limits, deps.v1.liveConnections);
     app.route("/", v1);
   }
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

@@ -8,6 +8,7 @@ import type { ConversationStore } from "../db/stores/conversations";
 import type { FeedStore } from "../db/stores/feeds";
 import type { NotificationStore } from "../db/stores/notifications";
 import type { RoomStore } from "../db/stores/rooms";
+import type { TenantLimits } from "../db/stores/tenant-limits";
 import type { TenantStore } from "../db/stores/tenants";
 import type { AuthEnv } from "./auth";
 import type { TenantRateLimiter } from "./rate-limit";
@@ -28,6 +29,8 @@ export interface V1Deps {
   bus: EventBus;
   stores: Stores;
   limiter: TenantRateLimiter;
+  /** Tenants' effective quota limits, cached (shared with the realtime tier of the process). */
+  limits: TenantLimits;
   metrics: Metrics;
   /** Live figures of the realtime tier (connections now, cluster-wide). */
   liveConnections: (tenant: string) => Promise<number>;

@@ -3,7 +3,7 @@ import type { Env } from "hono";
 import { validationError } from "../core/validation";
 
 /** The error body of every failure (docs/PROTOCOL.md lists the codes). */
-export const errorSchema = z
+const errorSchema = z
   .object({ error: z.object({ code: z.number().int(), message: z.string(), temporary: z.literal(true).optional() }) })
   .openapi("Error");
 

@@ -12,12 +12,12 @@ import { ConversationStore } from "../db/stores/conversations";
 import { FeedStore } from "../db/stores/feeds";
 import { NotificationStore } from "../db/stores/notifications";
 import { RoomStore } from "../db/stores/rooms";
-import { TenantStore } from "../db/stores/tenants";
+import { TenantStore, defaultQuotas } from "../db/stores/tenants";
 import type { Stores } from "../api/deps";
 import { MemoryPresenceStore } from "../realtime/presence/presence-store-memory";
 import { RedisPresenceStore } from "../realtime/presence/presence-store-redis";
 import type { PresenceStore } from "../realtime/presence/presence-store";
-import { NODE_TTL_MS } from "../realtime/maintenance";
+import { NODE_TTL_MS } from "../realtime/node-liveness";
 import type { SequenceStore } from "../realtime/sequence/sequence-store";
 import { MemorySequenceStore } from "../realtime/sequence/sequence-store-memory";
 import { RedisSequenceStore } from "../realtime/sequence/sequence-store-redis";
@@ -64,7 +64,7 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     notifications: new NotificationStore(database.db),
     feeds: new FeedStore(database.db),
     classes: new ClassStore(database.db),
-    tenants: new TenantStore(database.db),
+    tenants: new TenantStore(database.db, { ...defaultQuotas, maxPayloadBytes: config.realtime.maxMessageBytes }),
   };
   const bus: EventBus = config.kafkaBrokers
     ? new KafkaEventBus({ brokers: config.kafkaBrokers, namespace: config.namespace, clientId: config.nodeId, publishTimeoutMs: config.kafkaPublishTimeoutMs, log })

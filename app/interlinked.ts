@@ -8,11 +8,12 @@ import type { InterlinkedConfig } from "../core/config";
 import { createLogger, type Logger } from "../core/log";
 import { createMetrics } from "../core/metrics/registry";
 import { EventWriter } from "../db/event-writer";
-import { startClassTier, type ClassTier } from "../realtime/classes/start-class-tier";
+import { TenantLimits } from "../db/stores/tenant-limits";
+import { startClassTier, type ClassTier } from "./class-tier";
 import { createRealtimeNode, type RealtimeNode } from "../realtime/create-realtime-node";
 import { drainRealtime } from "../realtime/drain";
 import { applyStickyRoute } from "../realtime/sticky-route";
-import type { SocketFanout } from "../realtime/fanout/socket-fanout";
+import type { SocketFanout } from "../core/socket-fanout";
 import { LocalSocketFanout } from "../realtime/fanout/socket-fanout-local";
 import { RedisSocketFanout } from "../realtime/fanout/socket-fanout-redis";
 import { TenantQuotas } from "../realtime/quotas";
@@ -61,7 +62,8 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
     const { bus, stores, redis } = infra;
     const tokens = new TokenService(config.auth);
 
-    const quotas = new TenantQuotas(stores.tenants, infra.state, redis?.command, `${config.namespace}:`, log);
+    const limits = new TenantLimits(stores.tenants, log);
+    const quotas = new TenantQuotas(limits, infra.state, redis?.command, `${config.namespace}:`);
     let realtime: RealtimeNode | undefined;
     let classes: ClassTier | undefined;
     if (config.roles.has("realtime")) {
@@ -81,7 +83,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         stores,
       };
       realtime = createRealtimeNode(services, redis ? { pub: redis.pub, sub: redis.sub, key: redis.adapterKey } : undefined);
-      classes = await startClassTier(realtime.io, services, { media: config.media, keyPrefix: `${config.namespace}:`, redis: redis?.command });
+      classes = await startClassTier(realtime, services, { media: config.media, keyPrefix: `${config.namespace}:`, redis: redis?.command });
       const tier = classes;
       closers.push(() => tier.close());
     }
@@ -112,6 +114,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
             metrics,
             stores,
             limiter: new TenantRateLimiter({ redis: redis?.command, keyPrefix: `${config.namespace}:api-rate:` }),
+            limits,
             liveConnections: (tenant) => quotas.connectionCount(tenant),
           }
         : undefined,

@@ -178,3 +178,50 @@ export interface ClassPushes {
   "media:score": { classId: string; kind: "producer" | "consumer"; id: string; score: number };
   "app:error": { event: string; error: ErrorBody };
 }
+
+/** Who asks, as the realtime node that holds the socket vouches for it. */
+export interface Caller {
+  user: string;
+  /** The caller's token role is staff (teacher or an admin role): a co-teacher unless the class's own teacher. */
+  staff: boolean;
+  socketId: string;
+}
+
+/**
+ * The operations of a media node: every `/class` request, plus `peer:gone` (a socket of the class
+ * disconnected), each with the schema of its payload.
+ */
+export const mediaPayloads = { ...classInbound, "peer:gone": z.object({ classId }).strict() } as const;
+export type MediaOp = keyof typeof mediaPayloads;
+export type MediaPayload<O extends MediaOp> = z.infer<(typeof mediaPayloads)[O]>;
+/** The answer of each media operation (what the realtime node relays as the `/class` ack). */
+export type MediaAcks = ClassAcks & { "peer:gone": { classId: string } };
+
+/**
+ * A signaling request forwarded by the realtime node holding the caller's socket, as it travels
+ * (JSON over the media RPC): the realtime node validated the payload, and the media node parses it
+ * again with `mediaPayloads[op]` into a `MediaCall` (it may come from a node of another version).
+ */
+export interface MediaRequest {
+  op: MediaOp;
+  tenant: string;
+  classId: string;
+  caller: Caller;
+  /** The class as stored (sent with class:capabilities and class:join, which may open the session). */
+  klass?: { teacher: string; startedAt: string | null; endedAt: string | null };
+  payload: Record<string, unknown>;
+}
+
+/** A media request whose payload was parsed with its operation's schema. */
+export type MediaCall<O extends MediaOp> = Omit<MediaRequest, "op" | "payload"> & { op: O; payload: MediaPayload<O> };
+
+/**
+ * How a class (on its media node) reaches participants connected to any realtime node: through the
+ * `/class` namespace's adapter (Redis in a cluster). At most once, like any Socket.IO emit.
+ */
+export interface ClassOutbox {
+  toPeer<E extends keyof ClassPushes>(socketId: string, event: E, payload: ClassPushes[E]): void;
+  toClass<E extends keyof ClassPushes>(tenant: string, classId: string, event: E, payload: ClassPushes[E]): void;
+  /** Stops a socket (on whichever node) from receiving the class's pushes. */
+  detach(socketId: string, tenant: string, classId: string): void;
+}

@@ -4,7 +4,7 @@
  * Ranges, in the manner of Centrifuge's errors.go / disconnect.go:
  * - 1000–1999 request errors: the client sent something we refuse; retrying the same request fails again.
  * - 2000–2999 auth errors: missing, invalid or expired credentials, or a role that may not do this.
- * - 3000–3999 quota and rate errors (later issues); temporary.
+ * - 3000–3999 quota and rate errors: a tenant is over one of its limits; temporary.
  * - 4000–4999 state errors: the target does not exist or is not in a state that allows this.
  * - 5000–5999 server errors: something on our side failed; `temporary` says whether a retry may succeed.
  */

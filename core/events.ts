@@ -1,27 +1,28 @@
 import { z } from "zod";
 import type { ErrorBody } from "./errors";
 import { roomNameSchema, userIdSchema } from "./tenancy";
+import { storableText } from "./storable";
 
 /**
  * Socket.IO events: inbound payload schemas (validated on every event, extra fields refused) and the
  * typed event maps shared by the server and the TypeScript client (realtime/client.ts).
  */
 const since = z.number().int().min(0);
-const key = z.string().min(1).max(64);
+const key = storableText().min(1).max(64);
 const conversationId = z.string().uuid();
 
 export const inbound = {
   "auth:refresh": z.object({ token: z.string().min(1).max(8_192) }).strict(),
   "room:join": z.object({ room: roomNameSchema, since: since.optional() }).strict(),
   "room:leave": z.object({ room: roomNameSchema }).strict(),
-  "room:message": z.object({ room: roomNameSchema, text: z.string().min(1), key: key.optional() }).strict(),
+  "room:message": z.object({ room: roomNameSchema, text: storableText().min(1), key: key.optional() }).strict(),
   "room:typing": z.object({ room: roomNameSchema }).strict(),
   "room:members": z.object({ room: roomNameSchema }).strict(),
   "room:mute": z.object({ room: roomNameSchema, user: userIdSchema, seconds: z.number().int().min(1).max(86_400 * 30) }).strict(),
   "room:unmute": z.object({ room: roomNameSchema, user: userIdSchema }).strict(),
   "room:kick": z.object({ room: roomNameSchema, user: userIdSchema }).strict(),
   "room:delete": z.object({ room: roomNameSchema, id: z.string().uuid() }).strict(),
-  "chat:send": z.object({ conversationId, text: z.string().min(1), key: key.optional() }).strict(),
+  "chat:send": z.object({ conversationId, text: storableText().min(1), key: key.optional() }).strict(),
   "chat:receipt": z.object({ conversationId, kind: z.enum(["delivered", "read"]), upToSeq: z.number().int().min(0) }).strict(),
   "chat:typing": z.object({ conversationId }).strict(),
   "chat:sync": z.object({ conversationId, since }).strict(),
@@ -36,10 +37,6 @@ export const inbound = {
 
 export type InboundEvent = keyof typeof inbound;
 export type Payload<E extends InboundEvent> = z.infer<(typeof inbound)[E]>;
-
-// Kept for the slice's callers.
-export const roomJoinSchema = inbound["room:join"];
-export const roomMessageSchema = inbound["room:message"];
 
 /** What members receive as the `room:message` event (no tenant: it is always the receiver's own). */
 export interface RoomMessageDelivery {

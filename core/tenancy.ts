@@ -13,13 +13,3 @@ export const USER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$/;
 export const tenantIdSchema = z.string().regex(TENANT_ID_PATTERN, "tenant must match " + TENANT_ID_PATTERN.source);
 export const roomNameSchema = z.string().regex(ROOM_NAME_PATTERN, "room must match " + ROOM_NAME_PATTERN.source);
 export const userIdSchema = z.string().regex(USER_ID_PATTERN, "user must match " + USER_ID_PATTERN.source);
-
-/** The Socket.IO room that carries a tenant's room; both parts are validated before this is called. */
-export function socketRoomOf(tenant: string, room: string): string {
-  return `t:${tenant}:room:${room}`;
-}
-
-/** Key used for per-room ordering (Kafka message key, Redis sequence key suffix). */
-export function roomKeyOf(tenant: string, room: string): string {
-  return `${tenant}:${room}`;
-}

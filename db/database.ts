@@ -1,6 +1,4 @@
 import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -10,6 +8,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
 import { defaultLogger, type Logger } from "../core/log";
+import { findMigrationsFolder } from "./migrations-folder";
 import * as schema from "./schema";
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -35,12 +34,14 @@ export interface DatabaseOptions {
   log?: Logger;
 }
 
-const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), "migrations");
+/** Located once at load; resolved relative to this module so it holds from source and from dist/. */
+const migrationsFolder = findMigrationsFolder(import.meta.url);
 const MIGRATION_LOCK = 727_001;
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.url) {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000 });
+    // UTC sessions: timestamps come back as `…+00`, which the driver reads the same whatever the server's TimeZone
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000, options: "-c TimeZone=UTC" });
     const log = options.log ?? defaultLogger();
     pool.on("error", (err) => log.error({ err }, "db: idle client error"));
     const db = drizzlePg({ client: pool, schema });

@@ -2,8 +2,10 @@ import type { types } from "mediasoup";
 import {
   MODERATING_ROLES,
   PUBLISHING_ROLES,
+  type Caller,
   type ClassAcks,
   type ClassJoined,
+  type ClassOutbox,
   type ClassPayload,
   type ClassRole,
   type HandView,
@@ -11,15 +13,6 @@ import {
 } from "../core/class-signaling";
 import { AppError, ErrorCode } from "../core/errors";
 import type { ClassMedia } from "./class-media";
-import type { ClassOutbox } from "./class-outbox";
-
-/** Who asks, as the realtime node that holds the socket vouches for it. */
-export interface Caller {
-  user: string;
-  /** The caller's token role is staff (teacher or an admin role): a co-teacher unless the class's own teacher. */
-  staff: boolean;
-  socketId: string;
-}
 
 export interface ClassSessionDeps {
   outbox: ClassOutbox;

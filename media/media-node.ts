@@ -1,25 +1,15 @@
 import type { types } from "mediasoup";
-import type { ClassEvent, ClassPayload } from "../core/class-signaling";
+import { mediaPayloads, type ClassOutbox, type ClassPayload, type MediaAcks, type MediaCall, type MediaOp, type MediaPayload, type MediaRequest } from "../core/class-signaling";
 import type { MediaOptions } from "../core/config";
 import type { EventBus } from "../core/bus/event-bus";
 import { newEvent, publishEvents } from "../core/contracts/streams";
+import { orderingKeys } from "../core/tenant-keys";
 import { AppError, ErrorCode } from "../core/errors";
 import { defaultLogger, type Logger } from "../core/log";
+import { validationError } from "../core/validation";
 import { ClassMedia, type ClassMediaEvents } from "./class-media";
-import type { ClassOutbox } from "./class-outbox";
-import { ClassSession, type Caller } from "./class-session";
+import { ClassSession } from "./class-session";
 import { MediaWorkerPool } from "./worker-pool";
-
-/** A signaling request forwarded by the realtime node holding the caller's socket. */
-export interface MediaRequest {
-  op: ClassEvent | "peer:gone";
-  tenant: string;
-  classId: string;
-  caller: Caller;
-  /** The class as stored (sent with class:capabilities and class:join, which may open the session). */
-  klass?: { teacher: string; startedAt: string | null; endedAt: string | null };
-  payload: Record<string, unknown>;
-}
 
 export interface MediaNodeDeps {
   options: MediaOptions;
@@ -30,6 +20,13 @@ export interface MediaNodeDeps {
   /** The node's logger. Default: the process's fallback logger. */
   log?: Logger;
 }
+
+type MediaHandler<O extends MediaOp> = (call: MediaCall<O>) => Promise<MediaAcks[O]>;
+type MediaHandlers = { readonly [O in MediaOp]: MediaHandler<O> };
+
+/** The validated wire shapes of core/class-signaling.ts as mediasoup's parameter types (which mediasoup checks again). */
+const asRtpCapabilities = (c: ClassPayload<"class:join">["rtpCapabilities"]): types.RtpCapabilities => c as types.RtpCapabilities;
+const asDtlsParameters = (d: ClassPayload<"transport:connect">["dtlsParameters"]): types.DtlsParameters => d as types.DtlsParameters;
 
 /** How long a class with nobody in it keeps its router (and its roles, hands and removals). */
 const EMPTY_CLASS_GRACE_MS = 60_000;
@@ -72,10 +69,10 @@ export class MediaNode {
   }
 
   private key(tenant: string, classId: string): string {
-    return `${tenant}:${classId}`;
+    return orderingKeys.class(tenant, classId);
   }
 
-  private open(req: MediaRequest): Promise<ClassSession> {
+  private open(req: Pick<MediaRequest, "tenant" | "classId" | "klass">): Promise<ClassSession> {
     const key = this.key(req.tenant, req.classId);
     const existing = this.sessions.get(key);
     if (existing) return existing;
@@ -104,106 +101,111 @@ export class MediaNode {
     return session;
   }
 
-  private async existing(req: MediaRequest): Promise<ClassSession> {
+  private async existing(req: Pick<MediaRequest, "tenant" | "classId">): Promise<ClassSession> {
     const session = this.sessions.get(this.key(req.tenant, req.classId));
     if (!session) throw new AppError(ErrorCode.NotInClass, "join the class first");
     return session;
   }
 
-  /** Runs one forwarded request; errors are AppErrors with numbered codes. */
+  /**
+   * Runs one forwarded request; errors are AppErrors with numbered codes. The payload is parsed with
+   * its operation's schema (core/class-signaling.ts `mediaPayloads`): an unknown operation (a realtime
+   * node of a newer version) is answered with 1002, an invalid payload with 1001.
+   */
   async handle(req: MediaRequest): Promise<unknown> {
-    const { caller } = req;
-    const key = this.key(req.tenant, req.classId);
-    const p: unknown = req.payload;
-    switch (req.op) {
-      case "class:capabilities":
-        return { rtpCapabilities: (await this.open(req)).media.rtpCapabilities };
-      case "class:join": {
-        const session = await this.open(req);
-        clearTimeout(this.idle.get(key));
-        this.idle.delete(key);
-        return session.join(caller, (p as ClassPayload<"class:join">).rtpCapabilities as types.RtpCapabilities);
-      }
-      case "class:leave":
-      case "peer:gone": {
-        const session = this.sessions.get(key);
-        if (!session) return { classId: req.classId };
-        const s = await session;
-        await s.leave(caller.user, caller.socketId);
-        if (s.empty && !this.idle.has(key)) this.idle.set(key, setTimeout(() => void this.closeSession(key, s), EMPTY_CLASS_GRACE_MS).unref());
-        return { classId: req.classId };
-      }
-      case "class:start":
-        return (await this.open(req)).start(caller);
-      case "class:end": {
-        const s = await this.open(req);
-        const ended = await s.end(caller);
-        this.sessions.delete(key);
-        return ended;
-      }
-      default:
-        return this.handleMedia(await this.existing(req), req);
-    }
+    return this.run(req.op, req);
   }
 
-  private async handleMedia(s: ClassSession, req: MediaRequest): Promise<unknown> {
-    const { caller } = req;
-    const p: unknown = req.payload;
-    const member = (): void => void s.controlGuard(caller);
-    switch (req.op) {
-      case "transport:create":
-        member();
-        return s.media.createTransport(caller.socketId, (p as ClassPayload<"transport:create">).direction);
-      case "transport:connect": {
-        member();
-        const q = p as ClassPayload<"transport:connect">;
-        await s.media.connectTransport(caller.socketId, q.transportId, q.dtlsParameters as types.DtlsParameters);
-        return { transportId: q.transportId };
-      }
-      case "transport:restartIce":
-        member();
-        return { iceParameters: await s.media.restartIce(caller.socketId, (p as ClassPayload<"transport:restartIce">).transportId) };
-      case "producer:create":
-        return { producerId: await s.produce(caller, p as ClassPayload<"producer:create">) };
-      case "producer:pause":
-      case "producer:resume":
-      case "producer:close":
-      case "producer:mute": {
-        const { producerId } = p as ClassPayload<"producer:pause">;
-        await s.controlProducer(caller, producerId, req.op.slice("producer:".length) as "pause");
-        return { producerId };
-      }
-      case "consumer:resume": {
-        member();
-        const { consumerId } = p as ClassPayload<"consumer:resume">;
-        await s.media.resumeConsumer(caller.socketId, consumerId);
-        return { consumerId };
-      }
-      case "consumer:setPreferredLayers": {
-        member();
-        const q = p as ClassPayload<"consumer:setPreferredLayers">;
-        await s.media.setPreferredLayers(caller.socketId, q.consumerId, { spatialLayer: q.spatialLayer, temporalLayer: q.temporalLayer });
-        return { consumerId: q.consumerId };
-      }
-      case "hand:raise":
-        return { hands: s.raiseHand(caller) };
-      case "hand:lower":
-        return { hands: s.lowerHand(caller, (p as ClassPayload<"hand:lower">).user) };
-      case "hand:acknowledge":
-        return { hands: s.acknowledgeHand(caller, (p as ClassPayload<"hand:acknowledge">).user) };
-      case "participant:promote":
-        return s.promote(caller, (p as ClassPayload<"participant:promote">).user);
-      case "participant:demote":
-        return s.demote(caller, (p as ClassPayload<"participant:demote">).user);
-      case "participant:remove": {
-        const { user } = p as ClassPayload<"participant:remove">;
-        await s.remove(caller, user);
-        return { user };
-      }
-      default:
-        throw new AppError(ErrorCode.UnknownEvent, `unknown class operation "${req.op}"`);
-    }
+  private run<O extends MediaOp>(op: O, req: MediaRequest): Promise<MediaAcks[O]> {
+    if (!Object.hasOwn(mediaPayloads, op)) throw new AppError(ErrorCode.UnknownEvent, `unknown class operation "${String(op)}"`);
+    const parsed = mediaPayloads[op].safeParse(req.payload);
+    if (!parsed.success) throw validationError(parsed.error);
+    // Sound: `parsed` is the output of the schema of `op`, which is what MediaPayload<O> names.
+    const call: MediaCall<O> = { ...req, op, payload: parsed.data as MediaPayload<O> };
+    const handler: MediaHandler<O> = this.handlers[op];
+    return handler(call);
   }
+
+  /** A handler for a class already open on this node (else 4006). */
+  private inClass<O extends MediaOp>(fn: (s: ClassSession, call: MediaCall<O>) => MediaAcks[O] | Promise<MediaAcks[O]>): MediaHandler<O> {
+    return async (call) => fn(await this.existing(call), call);
+  }
+
+  /** Leaves the class (a request or a disconnected socket); an empty class closes after a grace period. */
+  private async leave(call: MediaCall<"class:leave" | "peer:gone">): Promise<{ classId: string }> {
+    const key = this.key(call.tenant, call.classId);
+    const session = this.sessions.get(key);
+    if (!session) return { classId: call.classId };
+    const s = await session;
+    await s.leave(call.caller.user, call.caller.socketId);
+    if (s.empty && !this.idle.has(key)) this.idle.set(key, setTimeout(() => void this.closeSession(key, s), EMPTY_CLASS_GRACE_MS).unref());
+    return { classId: call.classId };
+  }
+
+  private controlProducer<A extends "pause" | "resume" | "close" | "mute">(action: A): MediaHandler<`producer:${A}`> {
+    return this.inClass(async (s, { caller, payload }) => {
+      await s.controlProducer(caller, payload.producerId, action);
+      return { producerId: payload.producerId };
+    });
+  }
+
+  /** One handler per operation, each with its parsed payload (a missing operation does not compile). */
+  private readonly handlers: MediaHandlers = {
+    "class:capabilities": async (call) => ({ rtpCapabilities: (await this.open(call)).media.rtpCapabilities }),
+    "class:join": async (call) => {
+      const session = await this.open(call);
+      const key = this.key(call.tenant, call.classId);
+      clearTimeout(this.idle.get(key));
+      this.idle.delete(key);
+      return session.join(call.caller, asRtpCapabilities(call.payload.rtpCapabilities));
+    },
+    "class:leave": (call) => this.leave(call),
+    "peer:gone": (call) => this.leave(call),
+    "class:start": async (call) => (await this.open(call)).start(call.caller),
+    "class:end": async (call) => {
+      const s = await this.open(call);
+      const ended = await s.end(call.caller);
+      this.sessions.delete(this.key(call.tenant, call.classId));
+      return ended;
+    },
+    "transport:create": this.inClass((s, { caller, payload }) => {
+      s.controlGuard(caller);
+      return s.media.createTransport(caller.socketId, payload.direction);
+    }),
+    "transport:connect": this.inClass(async (s, { caller, payload }) => {
+      s.controlGuard(caller);
+      await s.media.connectTransport(caller.socketId, payload.transportId, asDtlsParameters(payload.dtlsParameters));
+      return { transportId: payload.transportId };
+    }),
+    "transport:restartIce": this.inClass(async (s, { caller, payload }) => {
+      s.controlGuard(caller);
+      return { iceParameters: await s.media.restartIce(caller.socketId, payload.transportId) };
+    }),
+    "producer:create": this.inClass(async (s, { caller, payload }) => ({ producerId: await s.produce(caller, payload) })),
+    "producer:pause": this.controlProducer("pause"),
+    "producer:resume": this.controlProducer("resume"),
+    "producer:close": this.controlProducer("close"),
+    "producer:mute": this.controlProducer("mute"),
+    "consumer:resume": this.inClass(async (s, { caller, payload }) => {
+      s.controlGuard(caller);
+      await s.media.resumeConsumer(caller.socketId, payload.consumerId);
+      return { consumerId: payload.consumerId };
+    }),
+    "consumer:setPreferredLayers": this.inClass(async (s, { caller, payload }) => {
+      s.controlGuard(caller);
+      await s.media.setPreferredLayers(caller.socketId, payload.consumerId, { spatialLayer: payload.spatialLayer, temporalLayer: payload.temporalLayer });
+      return { consumerId: payload.consumerId };
+    }),
+    "hand:raise": this.inClass((s, { caller }) => ({ hands: s.raiseHand(caller) })),
+    "hand:lower": this.inClass((s, { caller, payload }) => ({ hands: s.lowerHand(caller, payload.user) })),
+    "hand:acknowledge": this.inClass((s, { caller, payload }) => ({ hands: s.acknowledgeHand(caller, payload.user) })),
+    "participant:promote": this.inClass((s, { caller, payload }) => s.promote(caller, payload.user)),
+    "participant:demote": this.inClass((s, { caller, payload }) => s.demote(caller, payload.user)),
+    "participant:remove": this.inClass(async (s, { caller, payload }) => {
+      await s.remove(caller, payload.user);
+      return { user: payload.user };
+    }),
+  };
 
   private async closeSession(key: string, s: ClassSession): Promise<void> {
     this.idle.delete(key);

@@ -32,7 +32,7 @@ export interface NginxConfigOptions {
 export const nginxDefaults = { sockets: 100_000, fileLimit: 20_000, connectionsPerIp: 20_000, apiRequestsPerSecondPerIp: 200 };
 
 /** Worker processes and connections per worker for `sockets` client sockets within `fileLimit` files each. */
-export function nginxSizing(sockets: number, fileLimit: number): { workers: number; workerConnections: number; rlimit: number } {
+function nginxSizing(sockets: number, fileLimit: number): { workers: number; workerConnections: number; rlimit: number } {
   const rlimit = fileLimit;
   const workerConnections = Math.floor((fileLimit - 200) / 2) * 2; // client + upstream fds per socket, margin for logs
   const workers = Math.max(1, Math.ceil((sockets * 2) / workerConnections));

@@ -2,11 +2,11 @@ import { createAdapter } from "@socket.io/redis-adapter";
 import type { Redis } from "ioredis";
 import { Server } from "socket.io";
 import { authMiddleware } from "./auth-middleware";
-import { rejectUnknownEvents } from "./event-handler";
 import { applyKick } from "./handlers/moderation";
 import { connectionQuotaMiddleware, onConnection } from "./lifecycle";
 import { LoadGuard } from "./load-guard";
-import { startMaintenance } from "./maintenance";
+import { maintenanceDuty } from "./maintenance";
+import { NodeHeartbeat } from "./node-liveness";
 import { MessagePublisher } from "./room-messages";
 import { RoomLookup } from "./room-lookup";
 import { BacklogLoader } from "./backlog-loader";
@@ -19,6 +19,8 @@ const NOTIFICATION_BACKLOG = 50;
 export interface RealtimeNode {
   /** Not yet attached: call `io.attach(httpServer)` (ws engine) or `io.attachApp(uwsApp)` (uWS engine). */
   io: RealtimeServer;
+  /** The node's heartbeat (node-liveness.ts): other parts of the process add their periodic duties to it. */
+  heartbeat: NodeHeartbeat;
   close(): Promise<void>;
 }
 
@@ -46,16 +48,16 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: { pub: 
   const shared = { publisher, rooms: new RoomLookup(services.stores.rooms), backlog: new BacklogLoader(services.stores.notifications, NOTIFICATION_BACKLOG) };
   io.use(authMiddleware(services.tokens));
   io.use(connectionQuotaMiddleware(services));
-  io.on("connection", (socket) => {
-    onConnection(io, services, shared, socket);
-    rejectUnknownEvents(socket, services);
-  });
+  io.on("connection", (socket) => onConnection(io, services, shared, socket));
   io.on("kick", (info) => void applyKick(io, info, services).catch((err: unknown) => services.log.error({ err, tenant: info.tenant, user: info.user }, "realtime: kick failed")));
-  const stopMaintenance = startMaintenance(io, services);
+  const heartbeat = new NodeHeartbeat((duty, err) => services.log.error({ err, duty }, "realtime: heartbeat duty failed"));
+  heartbeat.add("maintenance", maintenanceDuty(io, services));
+  heartbeat.start();
   return {
     io,
+    heartbeat,
     close: async () => {
-      stopMaintenance();
+      heartbeat.stop();
       guard.stop();
       const sockets = [...io.of("/").sockets.values()];
       io.local.disconnectSockets(true); // this node's only: `io.disconnectSockets` would reach every node through the adapter

@@ -1,4 +1,5 @@
 import type { RealtimeServer, RealtimeSocket } from "./types";
+import { refuseHandshakes } from "./socketio-internals";
 
 export interface DrainOptions {
   /** Time to move every connection off this node, ms (keep it under the orchestrator's grace period). */
@@ -23,8 +24,7 @@ async function settle(sockets: RealtimeSocket[], maxMs: number): Promise<void> {
  * recovers its rooms. An ack already sent means the message was durable, so none is lost.
  */
 export async function drainRealtime(io: RealtimeServer, options: DrainOptions): Promise<{ connections: number }> {
-  const engine = io.engine as unknown as { opts: { allowRequest?: (req: unknown, cb: (err: string | null | undefined, ok: boolean) => void) => void } } | undefined;
-  if (engine) engine.opts.allowRequest = (_req, cb) => cb("this node is draining; connect to another", false);
+  refuseHandshakes(io, "this node is draining; connect to another");
 
   const byConnection = new Map<unknown, RealtimeSocket[]>();
   for (const nsp of [io.of("/"), io.of("/class")]) {

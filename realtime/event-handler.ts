@@ -1,6 +1,6 @@
+import type { z } from "zod";
 import type { Metrics } from "../core/metrics/registry";
 import { AppError, ErrorCode, toAppError } from "../core/errors";
-import { inbound, type AckOf, type InboundEvent, type Payload } from "../core/events";
 import { errorFields, type Logger } from "../core/log";
 import { Attr, SpanKind, inSpan, recordFailure } from "../core/tracing";
 import { validationError } from "../core/validation";
@@ -43,76 +43,86 @@ export class SocketRate {
   }
 }
 
+/** An inbound event map: event name → zod schema of its payload (core/events.ts, core/class-signaling.ts). */
+export type EventSchemas = Readonly<Record<string, z.ZodType>>;
+
+/** What the dispatch of one socket counts with and logs to. */
+export interface DispatchContext {
+  rate: SocketRate;
+  metrics: Metrics;
+  log: Logger;
+}
+
 type Handler = (payload: never) => Promise<unknown>;
-/** What every handler of a socket shares: its rate, the node's metrics and logger. */
-export type DispatchContext = { rate: SocketRate; metrics: Metrics; log: Logger };
-type Dispatch = { ctx: DispatchContext; handlers: Map<string, Handler> };
-const HANDLERS = Symbol("interlinked.handlers");
 
 /**
- * Registers a validated, never-throwing handler for an inbound event: the socket's event rate is
- * counted, the payload parsed with the event's schema (core/events.ts), the result sent as the ack,
- * and every failure becomes `{ error: { code, message } }`. Each event runs in a server span
- * `realtime <event>` (tenant, user, socket id; failed on 5xxx) and its time to the ack is observed in
- * `interlinked_realtime_ack_duration_seconds`.
+ * The one dispatch loop of every namespace's inbound events (`/` and `/class`). For each event:
+ * the socket's event rate is counted, the connection's setup awaited (`socket.data.ready`, when set),
+ * the payload parsed with the event's schema, the handler's result sent as the ack, and every failure
+ * answered as `{ error: { code, message } }` (through the ack, else as `app:error`). Events that are
+ * not in the namespace's schema map are answered with 1002; known events without a handler are ignored.
+ * Each event runs in a server span `realtime <event>` (tenant, user, socket id; failed on 5xxx) and its
+ * time to the ack is observed in `interlinked_realtime_ack_duration_seconds`.
  *
  * A socket's handlers live in one map read by one `onAny` listener, rather than one listener closure
- * per event: with ~20 events that is ~8 KB less per connection (each closure also gets a `name`
- * property store from tsx/esbuild's keepNames).
+ * per event: with ~20 events that is ~8 KB less per connection (under tsx each closure also gets a
+ * `name` property store from esbuild's keepNames, which the production build leaves off).
  */
-export function handle<E extends InboundEvent>(
-  socket: RealtimeSocket,
-  ctx: DispatchContext,
-  event: E,
-  handler: (payload: Payload<E>) => Promise<AckOf[E]>,
-): void {
-  const holder = socket as unknown as { [HANDLERS]?: Dispatch };
-  let dispatch = holder[HANDLERS];
-  if (!dispatch) {
-    const created: Dispatch = { ctx, handlers: new Map() };
-    holder[HANDLERS] = dispatch = created;
-    socket.onAny((name: string, ...args: unknown[]) => {
-      const found = created.handlers.get(name);
-      if (found) run(socket, created.ctx, name, found, args);
+export class EventDispatcher<M extends EventSchemas, A extends { [E in keyof M]: unknown }> {
+  private readonly handlers = new Map<string, Handler>();
+
+  constructor(
+    private readonly socket: RealtimeSocket,
+    private readonly schemas: M,
+    private readonly ctx: DispatchContext,
+  ) {
+    socket.onAny((event: string, ...args: unknown[]) => this.dispatch(event, args));
+  }
+
+  /** Registers the handler of an event; its payload is the parsed payload, its result the ack. */
+  on<E extends keyof M & string>(event: E, handler: (payload: z.output<M[E]>) => Promise<A[E]>): void {
+    this.handlers.set(event, handler as Handler);
+  }
+
+  private dispatch(event: string, args: unknown[]): void {
+    const handler = this.handlers.get(event);
+    if (handler) this.run(event, handler, args);
+    else if (!Object.hasOwn(this.schemas, event)) this.rejectUnknown(event, args);
+  }
+
+  private run(event: string, handler: Handler, args: unknown[]): void {
+    const { socket, ctx } = this;
+    const ack = typeof args[args.length - 1] === "function" ? (args.pop() as AckFn) : undefined;
+    const started = performance.now();
+    socket.data.inflight = (socket.data.inflight ?? 0) + 1;
+    const p = socket.data.principal;
+    const attributes = { [Attr.socketEvent]: event, [Attr.tenant]: p?.tenant, [Attr.user]: p?.user, [Attr.socketId]: socket.id };
+    void inSpan(`realtime ${event}`, { kind: SpanKind.SERVER, attributes }, async (span) => {
+      try {
+        ctx.rate.take();
+        await socket.data.ready;
+        const parsed = (this.schemas[event] as z.ZodType).safeParse(args[0]);
+        if (!parsed.success) throw validationError(parsed.error);
+        const result = await handler(parsed.data as never);
+        ack?.(result);
+        ctx.metrics.realtimeEventsIn.inc({ event, outcome: "ok" });
+      } catch (err) {
+        const appError = replyError(socket, event, ack, err, ctx.log);
+        span.setAttribute(Attr.errorCode, appError.code);
+        if (appError.code >= ErrorCode.Internal) recordFailure(span, appError.cause ?? appError);
+        ctx.metrics.realtimeEventsIn.inc({ event, outcome: String(appError.code) });
+        if (appError.code >= 3000 && appError.code < 4000) ctx.metrics.quotaRefusals.inc({ quota: String(appError.code) });
+      } finally {
+        socket.data.inflight = (socket.data.inflight ?? 1) - 1;
+        ctx.metrics.realtimeAckSeconds.observe({ event }, (performance.now() - started) / 1000);
+      }
     });
   }
-  dispatch.handlers.set(event, handler as Handler);
-}
 
-function run(socket: RealtimeSocket, ctx: DispatchContext, event: string, handler: Handler, args: unknown[]): void {
-  const ack = typeof args[args.length - 1] === "function" ? (args.pop() as AckFn) : undefined;
-  const started = performance.now();
-  socket.data.inflight = (socket.data.inflight ?? 0) + 1;
-  const p = socket.data.principal;
-  const attributes = { [Attr.socketEvent]: event, [Attr.tenant]: p.tenant, [Attr.user]: p.user, [Attr.socketId]: socket.id };
-  void inSpan(`realtime ${event}`, { kind: SpanKind.SERVER, attributes }, async (span) => {
-    try {
-      ctx.rate.take();
-      await socket.data.ready;
-      const parsed = inbound[event as InboundEvent].safeParse(args[0]);
-      if (!parsed.success) throw validationError(parsed.error);
-      const result = await handler(parsed.data as never);
-      ack?.(result);
-      ctx.metrics.realtimeEventsIn.inc({ event, outcome: "ok" });
-    } catch (err) {
-      const appError = replyError(socket, event, ack, err, ctx.log);
-      span.setAttribute(Attr.errorCode, appError.code);
-      if (appError.code >= ErrorCode.Internal) recordFailure(span, appError.cause ?? appError);
-      ctx.metrics.realtimeEventsIn.inc({ event, outcome: String(appError.code) });
-      if (appError.code >= 3000 && appError.code < 4000) ctx.metrics.quotaRefusals.inc({ quota: String(appError.code) });
-    } finally {
-      socket.data.inflight = (socket.data.inflight ?? 1) - 1;
-      ctx.metrics.realtimeAckSeconds.observe({ event }, (performance.now() - started) / 1000);
-    }
-  });
-}
-
-/** Answers every event that is not one of `known` (default: the `/` namespace's) with 1002 instead of ignoring it. */
-export function rejectUnknownEvents(socket: RealtimeSocket, { metrics, log }: { metrics: Metrics; log: Logger }, known: object = inbound): void {
-  socket.onAny((event: string, ...args: unknown[]) => {
-    if (Object.hasOwn(known, event)) return;
+  /** Answers an event that is not in the namespace's map with 1002 instead of ignoring it. */
+  private rejectUnknown(event: string, args: unknown[]): void {
     const last = args[args.length - 1];
-    replyError(socket, String(event), typeof last === "function" ? (last as AckFn) : undefined, new AppError(ErrorCode.UnknownEvent, `unknown event "${String(event)}"`), log);
-    metrics.realtimeEventsIn.inc({ event: "unknown", outcome: String(ErrorCode.UnknownEvent) });
-  });
+    replyError(this.socket, String(event), typeof last === "function" ? (last as AckFn) : undefined, new AppError(ErrorCode.UnknownEvent, `unknown event "${String(event)}"`), this.ctx.log);
+    this.ctx.metrics.realtimeEventsIn.inc({ event: "unknown", outcome: String(ErrorCode.UnknownEvent) });
+  }
 }

@@ -1,10 +1,10 @@
 import type { ExtendedError } from "socket.io";
 import { newEvent, toRecord } from "../core/contracts/streams";
 import { toAppError } from "../core/errors";
-import { toNotificationDelivery } from "../workers/start-workers";
+import { inbound, type AckOf } from "../core/events";
 import { errorFields, type Logger } from "../core/log";
-import { SocketRate, handle, socketLogger } from "./event-handler";
-import { userRoomOf } from "./fanout/socket-fanout";
+import { toNotificationDelivery } from "../core/notification-delivery";
+import { EventDispatcher, SocketRate, socketLogger } from "./event-handler";
 import { armExpiry, registerAccountHandlers } from "./handlers/account";
 import { registerChatHandlers } from "./handlers/chat";
 import { maybeWarn, type HandlerContext } from "./handlers/context";
@@ -17,6 +17,7 @@ import type { BacklogLoader } from "./backlog-loader";
 import type { RoomLookup } from "./room-lookup";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer, RealtimeSocket } from "./types";
+import { socketRooms } from "../core/tenant-keys";
 
 /** Background work of a socket: a failure is logged with the socket's tenant, user and id (logger built only then). */
 function fireAndForget(log: Logger, socket: RealtimeSocket, what: string, work: Promise<unknown>): void {
@@ -47,7 +48,8 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, nod
   const { tenant, user, role } = socket.data.principal;
   const session = socket.data.session;
   const rate = new SocketRate(services.options.perSocketEventsPerSecond);
-  const ctx: HandlerContext = { io, socket, services, publisher: node.publisher, rooms: node.rooms, rate, on: (event, handler) => handle(socket, { rate, metrics: services.metrics, log: services.log }, event, handler) };
+  const dispatcher = new EventDispatcher<typeof inbound, AckOf>(socket, inbound, { rate, metrics: services.metrics, log: services.log });
+  const ctx: HandlerContext = { io, socket, services, publisher: node.publisher, rooms: node.rooms, rate, on: (event, handler) => dispatcher.on(event, handler) };
   const { log } = services;
   registerRoomHandlers(ctx);
   registerModerationHandlers(ctx);
@@ -55,7 +57,7 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, nod
   registerPresenceHandlers(ctx);
   registerAccountHandlers(ctx);
   armExpiry(socket);
-  void socket.join(userRoomOf(tenant, user));
+  void socket.join(socketRooms.user(tenant, user));
   services.metrics.realtimeConnections.inc({ tenant });
   const quotaUse = (socket as unknown as { quotaUse?: QuotaUse }).quotaUse;
   if (quotaUse) maybeWarn(ctx, quotaUse);

@@ -1,77 +1,49 @@
 import { ErrorCode } from "../core/errors";
-import { socketRoomOf } from "../core/tenancy";
 import { announceLeft, announcePresence } from "./handlers/presence";
+import { LEASE_RENEW_BEATS, type HeartbeatDuty } from "./node-liveness";
 import type { RealtimeServices } from "./services";
-import type { RealtimeServer, RealtimeSocket } from "./types";
+import { bufferedBytes } from "./socketio-internals";
+import type { RealtimeServer } from "./types";
+import { socketRooms } from "../core/tenant-keys";
 
-/** Heartbeat period; a node silent for NODE_TTL_MS is reaped by the others (kill -9 → offline ≤ ~8 s). */
-export const HEARTBEAT_MS = 2_000;
-export const NODE_TTL_MS = 6_000;
 
-const roomPrefix = (tenant: string): string => socketRoomOf(tenant, "");
-
-/** Bytes waiting in a socket's send path, for either engine and transport. */
-function bufferedBytes(socket: RealtimeSocket): number {
-  const conn = socket.conn as unknown as {
-    writeBuffer?: Array<{ data?: string | { byteLength: number } }>;
-    transport?: { socket?: { bufferedAmount?: number; getBufferedAmount?: () => number } };
-  };
-  const raw = conn.transport?.socket;
-  let bytes = typeof raw?.bufferedAmount === "number" ? raw.bufferedAmount : (raw?.getBufferedAmount?.() ?? 0);
-  // packets engine.io holds back while the transport is not writable
-  for (const packet of conn.writeBuffer ?? []) bytes += typeof packet.data === "string" ? packet.data.length : (packet.data?.byteLength ?? 0);
-  return bytes;
-}
+const roomPrefix = (tenant: string): string => socketRooms.room(tenant, "");
 
 /**
- * The node's periodic duties: heartbeat (re-registering its sessions if it had been reaped), renewing
- * its sockets' connection leases (every other beat), reaping dead nodes (and announcing who went offline and left which
- * room), and disconnecting slow consumers with 5003.
+ * The realtime node's duty on each heartbeat (realtime/node-liveness.ts): heartbeat (re-registering its
+ * sessions if it had been reaped), renewing its sockets' connection leases (every LEASE_RENEW_BEATS beats),
+ * reaping dead nodes (and announcing who went offline and left which room), and disconnecting slow
+ * consumers with 5003.
  */
-export function startMaintenance(io: RealtimeServer, services: RealtimeServices): () => void {
-  let running = false;
-  let ticks = 0;
-  const tick = async (): Promise<void> => {
-    if (running) return;
-    running = true;
-    try {
-      const sockets = [...io.of("/").sockets.values()];
-      const { wasMissing } = await services.presence.heartbeat(services.nodeId);
-      if (wasMissing) {
-        for (const s of sockets) {
-          await services.presence.connect(s.data.session, services.nodeId);
-          const prefix = roomPrefix(s.data.principal.tenant);
-          for (const r of s.rooms) if (r.startsWith(prefix)) await services.presence.joinRoom(s.data.session, r.slice(prefix.length));
-        }
-      }
-      // every other heartbeat (4 s): a lease (10 s) still survives one failed renewal
-      if (ticks++ % 2 === 0 || wasMissing) {
-        const byTenant = new Map<string, string[]>();
-        for (const s of sockets) {
-          const ids = byTenant.get(s.data.principal.tenant);
-          if (ids) ids.push(s.id);
-          else byTenant.set(s.data.principal.tenant, [s.id]);
-        }
-        for (const [tenant, ids] of byTenant) await services.quotas.renewConnections(tenant, ids);
-      }
-      for (const gone of await services.presence.reapDeadNodes()) {
-        for (const room of gone.leftRooms) await announceLeft(io, services, gone.tenant, room, gone.user);
-        if (gone.wentOffline) announcePresence(io, gone.tenant, gone.user, "offline");
-      }
+export function maintenanceDuty(io: RealtimeServer, services: RealtimeServices): HeartbeatDuty {
+  return async (beat) => {
+    const sockets = [...io.of("/").sockets.values()];
+    const { wasMissing } = await services.presence.heartbeat(services.nodeId);
+    if (wasMissing) {
       for (const s of sockets) {
-        if (bufferedBytes(s) <= services.options.maxSocketBufferBytes) continue;
-        services.metrics.slowConsumers.inc();
-        s.emit("app:disconnect", { code: ErrorCode.SlowConsumer, message: "send buffer over its bound: reconnect and recover" });
-        s.disconnect(true);
+        await services.presence.connect(s.data.session, services.nodeId);
+        const prefix = roomPrefix(s.data.principal.tenant);
+        for (const r of s.rooms) if (r.startsWith(prefix)) await services.presence.joinRoom(s.data.session, r.slice(prefix.length));
       }
-    } catch (err) {
-      services.log.error({ err }, "realtime: maintenance failed");
-    } finally {
-      running = false;
+    }
+    if (beat % LEASE_RENEW_BEATS === 0 || wasMissing) {
+      const byTenant = new Map<string, string[]>();
+      for (const s of sockets) {
+        const ids = byTenant.get(s.data.principal.tenant);
+        if (ids) ids.push(s.id);
+        else byTenant.set(s.data.principal.tenant, [s.id]);
+      }
+      for (const [tenant, ids] of byTenant) await services.quotas.renewConnections(tenant, ids);
+    }
+    for (const gone of await services.presence.reapDeadNodes()) {
+      for (const room of gone.leftRooms) await announceLeft(io, services, gone.tenant, room, gone.user);
+      if (gone.wentOffline) announcePresence(io, gone.tenant, gone.user, "offline");
+    }
+    for (const s of sockets) {
+      if (bufferedBytes(s) <= services.options.maxSocketBufferBytes) continue;
+      services.metrics.slowConsumers.inc();
+      s.emit("app:disconnect", { code: ErrorCode.SlowConsumer, message: "send buffer over its bound: reconnect and recover" });
+      s.disconnect(true);
     }
   };
-  void tick();
-  const timer = setInterval(() => void tick(), HEARTBEAT_MS);
-  timer.unref();
-  return () => clearInterval(timer);
 }

@@ -3,7 +3,7 @@ import type { SequenceStore } from "./sequence/sequence-store";
 import type { HistoryStore } from "./state/history-store";
 
 /** At most this many messages are replayed on a rejoin; a longer gap answers `recovered: false`. */
-export const MAX_RECOVERY = 300;
+const MAX_RECOVERY = 300;
 
 /**
  * The messages of a stream after `since`, in order, with `recovered: true` only when they are exactly

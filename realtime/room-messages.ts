@@ -4,13 +4,11 @@ import { defaultLogger, type Logger } from "../core/log";
 import type { ChatMessageCreated, RoomMessageCreated } from "../core/contracts/events";
 import { newEvent, publishEvents } from "../core/contracts/streams";
 import type { ChatMessageDelivery, RoomMessageDelivery } from "../core/events";
-import { roomKeyOf } from "../core/tenancy";
 import type { SequenceStore } from "./sequence/sequence-store";
 import type { HistoryStore } from "./state/history-store";
+import { orderingKeys } from "../core/tenant-keys";
 
 /** Sequence and history keys of a room or a conversation (both inside the tenant). */
-export const roomStream = (tenant: string, room: string): string => roomKeyOf(tenant, room);
-export const chatStream = (tenant: string, conversationId: string): string => `${tenant}:c:${conversationId}`;
 
 export function toDelivery(event: RoomMessageCreated): RoomMessageDelivery {
   return { room: event.data.room, id: event.id, seq: event.data.seq, user: event.data.user, text: event.data.text, sentAt: event.at };
@@ -42,7 +40,7 @@ export class MessagePublisher {
 
   /** `id` (from an idempotency key) makes a repeated publish land on the same row. */
   async room(principal: Principal, room: string, text: string, id?: string): Promise<RoomMessageCreated> {
-    const stream = roomStream(principal.tenant, room);
+    const stream = orderingKeys.room(principal.tenant, room);
     const seq = await this.sequences.next(stream);
     const event = newEvent("room.message.created", principal.tenant, { room, seq, user: principal.user, text }, id);
     await publishEvents(this.bus, "roomMessages", [event]);
@@ -51,7 +49,7 @@ export class MessagePublisher {
   }
 
   async chat(principal: Principal, conversationId: string, text: string, id?: string): Promise<ChatMessageCreated> {
-    const stream = chatStream(principal.tenant, conversationId);
+    const stream = orderingKeys.chatHistory(principal.tenant, conversationId);
     const seq = await this.sequences.next(stream);
     const event = newEvent("chat.message.created", principal.tenant, { conversationId, seq, user: principal.user, text }, id);
     await publishEvents(this.bus, "chat", [event]);

@@ -1,12 +1,9 @@
 import { Adapter } from "socket.io-adapter";
 import type { Server } from "socket.io";
 import type { TemplatedApp, WebSocket as UwsSocket } from "uWebSockets.js";
+import { encodeWith, onPollingConnection, transportOf, writeToPollingSockets } from "./socketio-internals";
 
 type Broadcast = Adapter["broadcast"];
-type EngineConn = { transport: { name: string; socket?: UwsSocket<unknown> } };
-type PollingWrite = { client: { writeToEngine(encoded: unknown[], opts: object): void }; conn: unknown };
-/** The adapter members Socket.IO's own uWS patch uses (private in the typings). */
-type AdapterInternals = { encoder: { encode(packet: unknown): Array<string | Buffer> }; apply(opts: unknown, each: (socket: PollingWrite) => void): void };
 type Publisher = UwsSocket<unknown> | TemplatedApp;
 
 /** socket.io-adapter's own broadcast (one write per socket), captured before Socket.IO patches it for uWS. */
@@ -57,16 +54,13 @@ const polling = new WeakMap<object, { count: number }>();
 
 function countPolling(io: Server): { count: number } {
   const tally = { count: 0 };
-  io.engine.on("connection", (conn: EngineConn & { once(event: string, fn: () => void): void }) => {
-    if (conn.transport.name === "websocket") return;
+  onPollingConnection(io, (ended) => {
     tally.count++;
     let counted = true;
-    const done = () => {
+    ended(() => {
       if (counted) tally.count--;
       counted = false;
-    };
-    conn.once("upgrade", done);
-    conn.once("close", done);
+    });
   });
   return tally;
 }
@@ -101,22 +95,17 @@ export function useUwsPublish(io: Server, app: TemplatedApp, batchMs: number): v
     let publisher: Publisher | undefined;
     for (const excepted of opts.except ?? []) {
       if (!this.rooms.has(excepted)) continue; // nobody here is in it: nothing to leave out
-      const conn = this.nsp.sockets.get(excepted)?.conn as unknown as EngineConn | undefined;
-      if (opts.except!.size > 1 || conn?.transport.name !== "websocket" || !conn.transport.socket) return perSocketBroadcast.call(this, packet, opts);
-      publisher = conn.transport.socket;
+      const { uws } = transportOf(this.nsp.sockets.get(excepted)?.conn);
+      if (opts.except!.size > 1 || !uws) return perSocketBroadcast.call(this, packet, opts);
+      publisher = uws;
     }
     packet.nsp = this.nsp.name;
-    const internals = this as unknown as AdapterInternals;
-    const encoded = internals.encoder.encode(packet);
+    const encoded = encodeWith(this, packet);
     const room = opts.rooms.values().next();
     const topic = room.done ? this.nsp.name : `${this.nsp.name}${SEPARATOR}${room.value}`;
     const subscribers = room.done ? this.nsp.sockets.size : (this.rooms.get(room.value)?.size ?? 0);
     for (const piece of encoded) batch.publish(publisher ?? batch.app, topic, piece, subscribers);
-    if (!polling.get(this.nsp.server)?.count) return;
-    const flags = opts.flags ?? {};
-    internals.apply(opts, (socket) => {
-      if ((socket.conn as unknown as EngineConn).transport.name !== "websocket") socket.client.writeToEngine(encoded, { preEncoded: true, volatile: flags.volatile, compress: flags.compress });
-    });
+    if (polling.get(this.nsp.server)?.count) writeToPollingSockets(this, opts, encoded);
   } as Broadcast;
   Adapter.prototype.broadcast = installed;
 }

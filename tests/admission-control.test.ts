@@ -3,7 +3,7 @@ import { ErrorCode } from "../core/errors";
 import { realtimeDefaults } from "../core/config";
 import { eventually } from "./support/clients";
 import { startEmbeddedDeployment, type Deployment } from "./support/nodes";
-import { ack, clientPool, freshTenant } from "./support/realtime";
+import { ack, clientPool, freshTenant, sleep } from "./support/realtime";
 
 /** Keeps this process's event loop busy (the embedded node runs in it) for `ms`, yielding briefly so timers still fire late. */
 async function saturate(ms: number): Promise<void> {
@@ -31,13 +31,16 @@ describe("admission control (embedded node)", () => {
     const [sender, reader] = [await pool.connect(0, t, "ann"), await pool.connect(0, t, "bob")];
     await ack(sender, "room:join", { room: "r" });
     await ack(reader, "room:join", { room: "r" });
+    const gauge = async () => /^interlinked_node_overloaded\{[^}]*\} (\d)$/m.exec(await (await fetch(`${deployment.nodes[0]!.url}/metrics`)).text())?.[1];
+    // the guard's first windows cover the node's start and these connections: let it see an idle one first
+    await sleep(1_100);
+    await eventually(gauge, (g) => g === "0", 8_000);
     expect(await ack(sender, "room:message", { room: "r", text: "before" })).toMatchObject({ seq: 1 });
     await saturate(2_300); // two full 1-second windows
     const refused = await ack(sender, "room:message", { room: "r", text: "during" });
     expect(refused.error).toMatchObject({ code: ErrorCode.Overloaded, temporary: true });
     const metrics = await (await fetch(`${deployment.nodes[0]!.url}/metrics`)).text();
     expect(metrics).toMatch(/^interlinked_node_overloaded\{[^}]*\} 1$/m);
-    const gauge = async () => /^interlinked_node_overloaded\{[^}]*\} (\d)$/m.exec(await (await fetch(`${deployment.nodes[0]!.url}/metrics`)).text())?.[1];
     await eventually(gauge, (g) => g === "0", 8_000); // idle windows give the admitted share back
     expect(await ack(sender, "room:message", { room: "r", text: "after" })).toMatchObject({ seq: 2 });
     const back = await eventually(() => ack(reader, "room:join", { room: "r", since: 0 }), (r) => Array.isArray(r.messages));

@@ -1,13 +1,14 @@
-import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { realtimeDefaults } from "../core/config";
 import { nginxDefaults, renderNginxConfig } from "../nginx/render-config";
-import { serviceEnv } from "./support/services";
+import { distPathOf, productionEntries, repoRoot } from "../tools/build/production";
 
 // compose/ and k8s/ cross-checked against the code: env names the entry points read, the port, health
-// paths, drain timing, metric names, and the nginx config the renderer produces.
+// paths, drain timing, metric names, and the nginx config the renderer produces. The build with real
+// kustomize is in deploy-manifests.int.test.ts.
 const read = (path: string): string => readFileSync(new URL(`../${path}`, import.meta.url), "utf8");
 type Doc = Record<string, unknown> & { kind?: string; metadata?: { name?: string }; spec?: Record<string, unknown> };
 
@@ -41,21 +42,6 @@ describe("k8s (kustomize base and production overlay)", () => {
     expect(overlay.resources).toEqual(["../../base"]);
     for (const p of overlay.patches) expect(base.some((d) => d.kind === p.target.kind && d.metadata?.name === p.target.name), `${p.target.kind}/${p.target.name}`).toBe(true);
     for (const f of overlay.secretGenerator.flatMap((g) => g.envs)) for (const line of read(`k8s/overlays/production/${f}`).trim().split("\n")) expect(knownEnv).toContain(line.split("=")[0]);
-  });
-
-  it("builds with real kustomize: namespace, image, generated secret referenced by every workload", () => {
-    const built = spawnSync(serviceEnv("KUSTOMIZE_BIN"), ["build", "k8s/overlays/production"], { encoding: "utf8" });
-    expect(built.status, built.stderr).toBe(0);
-    const docs = parseAllDocuments(built.stdout).map((d) => d.toJSON() as Doc & { metadata: { name: string; namespace?: string } });
-    expect(docs.every((d) => d.metadata.namespace === "interlinked")).toBe(true);
-    const secret = docs.find((d) => d.kind === "Secret")?.metadata.name ?? expect.fail("no secret");
-    expect(secret).toMatch(/^interlinked-secrets-[a-z0-9]+$/);
-    const text = built.stdout;
-    expect(text).toContain("image: registry.example.org/interlinked:0.1.0");
-    expect(text).not.toMatch(/image: interlinked:latest/);
-    expect([...text.matchAll(/name: (interlinked-secrets[a-z0-9-]*)/g)].every((m) => m[1] === secret)).toBe(true);
-    const realtime = docs.find((d) => d.kind === "Deployment" && d.metadata.name === "realtime") as Doc & { spec: { replicas: number } };
-    expect(realtime.spec.replicas).toBe(6);
   });
 
   it("uses only environment variables the code reads, on the configured port, with real health paths", () => {
@@ -163,5 +149,33 @@ describe("compose (docker compose, Prometheus, Grafana)", () => {
 
   it("ships the nginx config the renderer produces for its three nodes", () => {
     expect(read("compose/nginx.conf")).toBe(renderNginxConfig({ ...nginxDefaults, listen: "0.0.0.0:80", sockets: 30_000, nodes: [0, 1, 2].map((i) => ({ route: `n${i}`, address: `realtime-${i}:3000` })) }));
+  });
+});
+
+describe("image and one-off commands (Dockerfile, k8s migrate Job, compose migrate)", () => {
+  const built = new Set(productionEntries.map((e) => relative(repoRoot, distPathOf(e))));
+  const dockerfile = read("Dockerfile");
+
+  it("run the compiled bundle npm run build produces, with production dependencies only and no tsx", () => {
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? expect.fail("no CMD")) as string[];
+    expect(cmd[0]).toBe("node");
+    expect(cmd.at(-1)).toBe("dist/app/main.js");
+    expect(dockerfile).toContain("RUN npm run build");
+    expect(dockerfile).toContain("npm ci --omit=dev");
+    expect(dockerfile).toContain("COPY db/migrations ./db/migrations");
+    const job = base.find((d) => d.kind === "Job" && d.metadata?.name === "migrate") as Doc & { spec: { template: { spec: { containers: Array<{ command: string[] }> } } } };
+    const jobCommand = job.spec.template.spec.containers[0]?.command ?? expect.fail("no migrate container");
+    const compose = parse(read("compose/docker-compose.yml"), { merge: true }) as { services: Record<string, { command?: string[] }> };
+    const composeCommand = compose.services.migrate?.command ?? expect.fail("no compose migrate command");
+    for (const command of [cmd, jobCommand, composeCommand]) {
+      expect(command[0]).toBe("node");
+      expect(built).toContain(command.at(-1));
+    }
+    expect(jobCommand.at(-1)).toBe("dist/scripts/migrate.js");
+    expect(composeCommand.at(-1)).toBe("dist/scripts/migrate.js");
+    for (const file of ["Dockerfile", "k8s/base/migrate-job.yaml", "compose/docker-compose.yml"]) expect(read(file), file).not.toMatch(/\btsx\b/);
+    const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    expect(Object.keys(pkg.dependencies)).not.toContain("tsx");
+    expect(Object.keys(pkg.devDependencies)).toContain("esbuild");
   });
 });

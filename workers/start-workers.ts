@@ -1,17 +1,12 @@
 import type { EventBus, Subscription } from "../core/bus/event-bus";
 import { streams, type StreamName } from "../core/contracts/streams";
 import type { NotificationCreated } from "../core/contracts/events";
-import type { NotificationDelivery } from "../core/events";
 import type { Logger } from "../core/log";
 import type { Metrics } from "../core/metrics/registry";
 import type { EventWriter } from "../db/event-writer";
-import type { SocketFanout } from "../realtime/fanout/socket-fanout";
+import type { SocketFanout } from "../core/socket-fanout";
+import { toNotificationDelivery } from "../core/notification-delivery";
 import { persisterGroup, startStreamConsumer } from "./stream-consumer";
-
-export function toNotificationDelivery(ev: Pick<NotificationCreated, "id" | "at" | "data">): NotificationDelivery {
-  const { feed, title, body, data } = ev.data;
-  return { id: ev.id, ...(feed ? { feed } : {}), title, body, ...(data ? { data } : {}), createdAt: ev.at };
-}
 
 /** Starts one persisting consumer per stream; notifications are fanned out to sockets once stored. */
 export async function startWorkers(deps: { bus: EventBus; writer: EventWriter; metrics: Metrics; fanout: SocketFanout; log?: Logger }): Promise<Subscription[]> {

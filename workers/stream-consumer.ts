@@ -1,5 +1,6 @@
 import type { BusRecord, EventBus, Subscription } from "../core/bus/event-bus";
 import { DEAD_LETTER_TOPIC, streams, type DeadLetter, type StreamEvent, type StreamName } from "../core/contracts/streams";
+import { AppError } from "../core/errors";
 import { defaultLogger, type Logger } from "../core/log";
 import type { Metrics } from "../core/metrics/registry";
 import { retrying } from "../core/retry";
@@ -21,13 +22,19 @@ export interface StreamConsumerOptions<S extends StreamName> {
   log?: Logger;
 }
 
+/** Why a record can never be written: refused by our own code (AppError, e.g. no writer) or by the database. */
+function reasonOf(err: unknown): string {
+  if (err instanceof AppError) return `not writable: ${err.message}`;
+  return `refused by the database: ${err instanceof Error ? err.message : String(err)}`;
+}
+
 /** The consumer group of a stream's persisting worker. */
 export const persisterGroup = (stream: StreamName): string => `persist-${stream}`;
 
 /**
  * Persists one stream: validates each record, writes the batch (idempotent, retried with backoff on
  * retriable errors), and sends what can never be written (invalid, or refused by the database for its
- * content) to the dead-letter topic with the reason, so one poison record does not block its partition.
+ * content, or of an event type without a writer: permanent errors) to the dead-letter topic with the reason, so one poison record does not block its partition.
  * A batch that still fails on retriable errors is rejected and redelivered by the bus.
  *
  * Each batch is handled in a `process <topic>` consumer span: child of the trace context of the batch's
@@ -79,7 +86,7 @@ export function startStreamConsumer<S extends StreamName>(options: StreamConsume
           stored.push(item.event);
         } catch (itemErr) {
           if (isRetriableDbError(itemErr)) throw itemErr;
-          poison.push({ record: item.record, tenant: item.event.tenant, reason: `refused by the database: ${itemErr instanceof Error ? itemErr.message : String(itemErr)}` });
+          poison.push({ record: item.record, tenant: item.event.tenant, reason: reasonOf(itemErr) });
         }
       }
       await deadLetter(poison);

@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AppError, ErrorCode } from "../../core/errors";
 import { roomNameSchema } from "../../core/tenancy";
-import { ADMINS, STAFF, requireRole } from "../auth";
+import { ADMINS, STAFF, requireRole } from "../../core/roles";
 import type { Stores, V1App } from "../deps";
 import { bearerSecurity, errors, json } from "../openapi";
+import { storableDateTime, storableText } from "../../core/storable";
 
 const classSchema = z
   .object({
@@ -30,7 +31,7 @@ export function registerClassRoutes(app: V1App, stores: Stores): void {
       summary: "Create and schedule a live class (staff; the caller is its teacher)",
       security: bearerSecurity,
       request: {
-        body: { required: true, content: { "application/json": { schema: z.object({ title: z.string().min(1).max(200), room: roomNameSchema, scheduledAt: z.string().datetime() }).strict() } } },
+        body: { required: true, content: { "application/json": { schema: z.object({ title: storableText().min(1).max(200), room: roomNameSchema, scheduledAt: storableDateTime() }).strict() } } },
       },
       responses: { 201: json(classSchema, "Scheduled"), ...errors(400, 401, 403, 429) },
     }),
@@ -49,7 +50,7 @@ export function registerClassRoutes(app: V1App, stores: Stores): void {
       tags: ["classes"],
       summary: "Classes scheduled after `from` (default: 24 h ago), earliest first",
       security: bearerSecurity,
-      request: { query: z.object({ from: z.string().datetime().optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
+      request: { query: z.object({ from: storableDateTime().optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
       responses: { 200: json(z.object({ classes: z.array(classSchema) }), "A page"), ...errors(400, 401, 429) },
     }),
     async (c) => {

@@ -3,6 +3,7 @@ import { AppError, ErrorCode } from "../../core/errors";
 import { userIdSchema } from "../../core/tenancy";
 import type { Stores, V1App } from "../deps";
 import { bearerSecurity, errors, json } from "../openapi";
+import { storableText } from "../../core/storable";
 
 const conversationSchema = z
   .object({ id: z.string(), kind: z.enum(["direct", "group"]), title: z.string().nullable(), members: z.array(z.string()), createdBy: z.string(), createdAt: z.string() })
@@ -11,7 +12,7 @@ const summarySchema = conversationSchema.extend({ lastSeq: z.number().int(), las
 const chatMessageSchema = z.object({ id: z.string(), seq: z.number().int(), user: z.string(), text: z.string(), sentAt: z.string() }).openapi("ChatMessage");
 const createSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("direct"), user: userIdSchema }).strict(),
-  z.object({ kind: z.literal("group"), title: z.string().min(1).max(200), members: z.array(userIdSchema).min(1).max(500) }).strict(),
+  z.object({ kind: z.literal("group"), title: storableText().min(1).max(200), members: z.array(userIdSchema).min(1).max(500) }).strict(),
 ]);
 const idParam = z.object({ id: z.string().uuid() });
 

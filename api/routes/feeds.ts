@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { roomNameSchema } from "../../core/tenancy";
-import { STAFF, requireRole } from "../auth";
+import { STAFF, requireRole } from "../../core/roles";
 import type { Stores, V1App } from "../deps";
 import { bearerSecurity, errors, json } from "../openapi";
+import { storableText } from "../../core/storable";
 
 const feedSchema = z.object({ feed: z.string(), kind: z.enum(["announcements", "course"]), title: z.string(), subscribed: z.boolean() }).openapi("Feed");
 const feedParam = z.object({ feed: roomNameSchema });
@@ -33,7 +34,7 @@ export function registerFeedRoutes(app: V1App, stores: Stores): void {
       request: {
         body: {
           required: true,
-          content: { "application/json": { schema: z.object({ feed: roomNameSchema, kind: z.enum(["announcements", "course"]), title: z.string().min(1).max(200) }).strict() } },
+          content: { "application/json": { schema: z.object({ feed: roomNameSchema, kind: z.enum(["announcements", "course"]), title: storableText().min(1).max(200) }).strict() } },
         },
       },
       responses: { 201: json(feedSchema, "Created"), ...errors(400, 401, 403, 409, 429) },

@@ -3,9 +3,10 @@ import type { EventBus } from "../../core/bus/event-bus";
 import { newEvent, publishEvents } from "../../core/contracts/streams";
 import { AppError, ErrorCode } from "../../core/errors";
 import { roomNameSchema, userIdSchema } from "../../core/tenancy";
-import { STAFF, requireRole } from "../auth";
+import { STAFF, requireRole } from "../../core/roles";
 import type { Stores, V1App } from "../deps";
 import { bearerSecurity, errors, json } from "../openapi";
+import { storableDateTime, storableJsonObject, storableText } from "../../core/storable";
 
 const notificationSchema = z
   .object({
@@ -22,9 +23,9 @@ const publishSchema = z
   .object({
     users: z.array(userIdSchema).min(1).max(10_000).optional(),
     feed: roomNameSchema.optional(),
-    title: z.string().min(1).max(200),
-    body: z.string().max(4_000).default(""),
-    data: z.record(z.string(), z.unknown()).optional(),
+    title: storableText().min(1).max(200),
+    body: storableText().max(4_000).default(""),
+    data: storableJsonObject().optional(),
   })
   .strict()
   .refine((b) => (b.users ? 1 : 0) + (b.feed ? 1 : 0) === 1, { message: "give exactly one of users or feed", path: ["users"] });
@@ -41,7 +42,7 @@ export function registerNotificationRoutes(app: V1App, deps: { stores: Stores; b
       request: {
         query: z.object({
           unread: z.enum(["true", "false"]).default("false"),
-          before: z.string().datetime().optional(),
+          before: storableDateTime().optional(),
           limit: z.coerce.number().int().min(1).max(200).default(50),
         }),
       },

@@ -2,9 +2,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Principal } from "../../core/auth";
 import { AppError, ErrorCode } from "../../core/errors";
 import { roomNameSchema, userIdSchema } from "../../core/tenancy";
-import { STAFF, isStaff, requireRole } from "../auth";
+import { STAFF, isStaff, requireRole } from "../../core/roles";
 import type { Stores, V1App } from "../deps";
 import { bearerSecurity, errors, json } from "../openapi";
+import { storableText } from "../../core/storable";
 
 const roomSchema = z.object({ room: z.string(), title: z.string(), private: z.boolean(), createdBy: z.string(), createdAt: z.string() }).openapi("Room");
 const messageSchema = z
@@ -15,7 +16,7 @@ const memberParam = z.object({ room: roomNameSchema, user: userIdSchema });
 const limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt);
 
 /** A private room is visible to its members and staff; an unregistered or public room to the whole tenant. */
-export async function assertRoomVisible(stores: Stores, p: Principal, room: string): Promise<void> {
+async function assertRoomVisible(stores: Stores, p: Principal, room: string): Promise<void> {
   const found = await stores.rooms.get(p.tenant, room);
   if (!found?.private || isStaff(p)) return;
   if (!(await stores.rooms.isMember(p.tenant, room, p.user))) throw new AppError(ErrorCode.NotFound, `no room "${room}"`);
@@ -47,7 +48,7 @@ export function registerRoomRoutes(app: V1App, stores: Stores): void {
       tags: ["rooms"],
       summary: "Create a room (staff)",
       security: bearerSecurity,
-      request: { body: { required: true, content: { "application/json": { schema: z.object({ room: roomNameSchema, title: z.string().min(1).max(200), private: z.boolean().default(false) }).strict() } } } },
+      request: { body: { required: true, content: { "application/json": { schema: z.object({ room: roomNameSchema, title: storableText().min(1).max(200), private: z.boolean().default(false) }).strict() } } } },
       responses: { 201: json(roomSchema, "Created; the creator is its first member"), ...errors(400, 401, 403, 409, 429) },
     }),
     async (c) => {

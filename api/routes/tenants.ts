@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantIdSchema } from "../../core/tenancy";
-import { requireRole, tenantScopeOf } from "../auth";
+import { requireRole, tenantScopeOf } from "../../core/roles";
+import type { TenantLimits } from "../../db/stores/tenant-limits";
 import type { Stores, V1App } from "../deps";
 import { bearerSecurity, errors, json } from "../openapi";
 
@@ -21,7 +22,7 @@ const overridesSchema = z
 const tenantParam = z.object({ tenant: tenantIdSchema });
 
 /** Usage and quotas: a school_admin sees its own school; a super_admin sees and overrides any. */
-export function registerTenantRoutes(app: V1App, stores: Stores, liveConnections: (tenant: string) => Promise<number>): void {
+export function registerTenantRoutes(app: V1App, stores: Stores, limits: TenantLimits, liveConnections: (tenant: string) => Promise<number>): void {
   app.openapi(
     createRoute({
       method: "get",
@@ -88,6 +89,7 @@ export function registerTenantRoutes(app: V1App, stores: Stores, liveConnections
       requireRole(c.get("principal"), ["super_admin"]);
       const { tenant } = c.req.valid("param");
       await stores.tenants.setOverrides(tenant, c.req.valid("json"));
+      limits.forget(tenant);
       return c.json({ quotas: await stores.tenants.quotas(tenant), overrides: await stores.tenants.overrides(tenant) }, 200);
     },
   );

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { tenantIdSchema } from "../tenancy";
+import { storableDateTime } from "../storable";
 
 /**
  * Every event on the bus: `{ v, type, id, tenant, at, data }`. `id` is the idempotency key (a replay or
@@ -11,7 +12,7 @@ export function eventSchema<T extends string, D extends z.ZodType>(type: T, data
     type: z.literal(type),
     id: z.string().uuid(),
     tenant: tenantIdSchema,
-    at: z.string().datetime(),
+    at: storableDateTime(),
     data,
   });
 }

@@ -2,17 +2,18 @@ import { z } from "zod";
 import { roleSchema } from "../auth";
 import { roomNameSchema, userIdSchema } from "../tenancy";
 import { eventSchema } from "./envelope";
+import { storableJsonObject, storableText } from "../storable";
 
 const uuid = z.string().uuid();
 const seq = z.number().int().positive();
 
 export const roomMessageCreated = eventSchema(
   "room.message.created",
-  z.object({ room: roomNameSchema, seq, user: userIdSchema, text: z.string() }),
+  z.object({ room: roomNameSchema, seq, user: userIdSchema, text: storableText() }),
 );
 export const roomMessageEdited = eventSchema(
   "room.message.edited",
-  z.object({ room: roomNameSchema, messageId: uuid, user: userIdSchema, text: z.string() }),
+  z.object({ room: roomNameSchema, messageId: uuid, user: userIdSchema, text: storableText() }),
 );
 export const roomMessageDeleted = eventSchema("room.message.deleted", z.object({ room: roomNameSchema, messageId: uuid, by: userIdSchema }));
 
@@ -21,7 +22,7 @@ export const roomMemberLeft = eventSchema("room.member.left", z.object({ room: r
 
 export const chatMessageCreated = eventSchema(
   "chat.message.created",
-  z.object({ conversationId: uuid, seq, user: userIdSchema, text: z.string() }),
+  z.object({ conversationId: uuid, seq, user: userIdSchema, text: storableText() }),
 );
 export const chatReceipt = eventSchema(
   "chat.receipt",
@@ -30,18 +31,18 @@ export const chatReceipt = eventSchema(
 
 export const presenceSessionStarted = eventSchema(
   "presence.session.started",
-  z.object({ sessionId: z.string().min(1).max(64), user: userIdSchema, role: roleSchema, node: z.string().min(1).max(128) }),
+  z.object({ sessionId: storableText().min(1).max(64), user: userIdSchema, role: roleSchema, node: storableText().min(1).max(128) }),
 );
-export const presenceSessionEnded = eventSchema("presence.session.ended", z.object({ sessionId: z.string().min(1).max(64), user: userIdSchema }));
+export const presenceSessionEnded = eventSchema("presence.session.ended", z.object({ sessionId: storableText().min(1).max(64), user: userIdSchema }));
 
 export const notificationCreated = eventSchema(
   "notification.created",
   z.object({
     users: z.array(userIdSchema).min(1).max(10_000),
     feed: roomNameSchema.optional(),
-    title: z.string().min(1).max(200),
-    body: z.string().max(4_000),
-    data: z.record(z.string(), z.unknown()).optional(),
+    title: storableText().min(1).max(200),
+    body: storableText().max(4_000),
+    data: storableJsonObject().optional(),
   }),
 );
 
@@ -52,7 +53,7 @@ export const attendanceRecorded = eventSchema(
 
 export const quotaRecorded = eventSchema(
   "quota.event",
-  z.object({ kind: z.enum(["warning", "refused"]), quota: z.string().min(1).max(64), used: z.number().int().min(0), limit: z.number().int().min(0) }),
+  z.object({ kind: z.enum(["warning", "refused"]), quota: storableText().min(1).max(64), used: z.number().int().min(0), limit: z.number().int().min(0) }),
 );
 
 export type RoomMessageCreated = z.infer<typeof roomMessageCreated>;

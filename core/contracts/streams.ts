@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { BusRecord, EventBus } from "../bus/event-bus";
 import type { EventEnvelope } from "./envelope";
 import * as e from "./events";
+import { orderingKeys } from "../tenant-keys";
 
 /**
  * The bus streams: one topic each, records keyed so that what must stay in order shares a partition
@@ -12,37 +13,37 @@ export const streams = {
   roomMessages: {
     topic: "room-messages",
     schema: z.discriminatedUnion("type", [e.roomMessageCreated, e.roomMessageEdited, e.roomMessageDeleted]),
-    key: (ev: { tenant: string; data: { room: string } }) => `${ev.tenant}:${ev.data.room}`,
+    key: (ev: { tenant: string; data: { room: string } }) => orderingKeys.room(ev.tenant, ev.data.room),
   },
   memberships: {
     topic: "memberships",
     schema: z.discriminatedUnion("type", [e.roomMemberJoined, e.roomMemberLeft]),
-    key: (ev: { tenant: string; data: { room: string } }) => `${ev.tenant}:${ev.data.room}`,
+    key: (ev: { tenant: string; data: { room: string } }) => orderingKeys.room(ev.tenant, ev.data.room),
   },
   chat: {
     topic: "chat",
     schema: z.discriminatedUnion("type", [e.chatMessageCreated, e.chatReceipt]),
-    key: (ev: { tenant: string; data: { conversationId: string } }) => `${ev.tenant}:${ev.data.conversationId}`,
+    key: (ev: { tenant: string; data: { conversationId: string } }) => orderingKeys.conversation(ev.tenant, ev.data.conversationId),
   },
   presence: {
     topic: "presence",
     schema: z.discriminatedUnion("type", [e.presenceSessionStarted, e.presenceSessionEnded]),
-    key: (ev: { tenant: string; data: { user: string } }) => `${ev.tenant}:${ev.data.user}`,
+    key: (ev: { tenant: string; data: { user: string } }) => orderingKeys.user(ev.tenant, ev.data.user),
   },
   notifications: {
     topic: "notifications",
     schema: e.notificationCreated,
-    key: (ev: { tenant: string; id: string }) => `${ev.tenant}:${ev.id}`,
+    key: (ev: { tenant: string; id: string }) => orderingKeys.notification(ev.tenant, ev.id),
   },
   attendance: {
     topic: "attendance",
     schema: e.attendanceRecorded,
-    key: (ev: { tenant: string; data: { classId: string } }) => `${ev.tenant}:${ev.data.classId}`,
+    key: (ev: { tenant: string; data: { classId: string } }) => orderingKeys.class(ev.tenant, ev.data.classId),
   },
   quota: {
     topic: "quota",
     schema: e.quotaRecorded,
-    key: (ev: { tenant: string }) => ev.tenant,
+    key: (ev: { tenant: string }) => orderingKeys.tenant(ev.tenant),
   },
 } as const;
 

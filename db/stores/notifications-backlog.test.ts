@@ -1,19 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type DatabaseHandle } from "../database";
+import { openTestPglite } from "../../tests/support/pglite";
+import type { DatabaseHandle } from "../database";
 import { notifications } from "../schema";
 import { withTenant } from "../tenant-scope";
 import { NotificationStore } from "./notifications";
 
-describe("NotificationStore.backlogs (PGlite; PostgreSQL through tests/realtime-features)", () => {
+describe("NotificationStore.backlogs (PGlite; PostgreSQL through tests/realtime-features/notifications.case.ts)", () => {
   let handle: DatabaseHandle;
   const t0 = Date.parse("2026-01-01T00:00:00Z");
   const row = (tenant: string, user: string, i: number, read = false) => ({
     tenantId: tenant, id: randomUUID(), userId: user, title: `${user}-${i}`, body: "b", createdAt: new Date(t0 + i * 1000), readAt: read ? new Date() : null,
   });
   beforeAll(async () => {
-    handle = await openDatabase({ dataDir: "memory://" });
-    await handle.migrate();
+    handle = await openTestPglite();
     await withTenant(handle.db, "a", (tx) => tx.insert(notifications).values([...Array.from({ length: 60 }, (_, i) => row("a", "x", i)), row("a", "x", 100, true), row("a", "y", 1)]));
     await withTenant(handle.db, "b", (tx) => tx.insert(notifications).values([row("b", "x", 1)]));
   });

@@ -24,7 +24,11 @@ export type QuotaOverrides = { [K in keyof Quotas]?: number | null };
 
 /** Per-tenant quota overrides and usage figures from the database. */
 export class TenantStore {
-  constructor(private readonly db: Database) {}
+  /** `defaults`: the limits where a tenant has no override (maxPayloadBytes from MAX_MESSAGE_BYTES, see app/). */
+  constructor(
+    private readonly db: Database,
+    readonly defaults: Quotas = defaultQuotas,
+  ) {}
 
   overrides(tenant: string): Promise<QuotaOverrides> {
     return withTenant(this.db, tenant, async (tx) => {
@@ -37,8 +41,8 @@ export class TenantStore {
 
   async quotas(tenant: string): Promise<Quotas> {
     const overrides = await this.overrides(tenant);
-    const effective = { ...defaultQuotas };
-    for (const key of Object.keys(defaultQuotas) as Array<keyof Quotas>) {
+    const effective = { ...this.defaults };
+    for (const key of Object.keys(this.defaults) as Array<keyof Quotas>) {
       const value = overrides[key];
       if (typeof value === "number") effective[key] = value;
     }

@@ -1,17 +1,14 @@
 import type { Namespace } from "socket.io";
-import { classInbound, type ClassEvent } from "../../core/class-signaling";
+import { classInbound, type ClassEvent, type ClassPayload, type MediaRequest } from "../../core/class-signaling";
 import { AppError, ErrorCode } from "../../core/errors";
-import { Attr, SpanKind, inSpan, recordFailure } from "../../core/tracing";
-import { validationError } from "../../core/validation";
-import { classRoomOf } from "../../media/class-outbox";
-import type { MediaRequest } from "../../media/media-node";
 import { authMiddleware } from "../auth-middleware";
-import { SocketRate, rejectUnknownEvents, replyError, socketLogger } from "../event-handler";
+import { EventDispatcher, SocketRate, socketLogger } from "../event-handler";
 import { connectionQuotaMiddleware } from "../lifecycle";
 import type { RealtimeServices } from "../services";
 import type { RealtimeServer, RealtimeSocket } from "../types";
 import type { MediaDirectory } from "./media-directory";
 import type { MediaRpc } from "./media-rpc";
+import { orderingKeys, socketRooms } from "../../core/tenant-keys";
 
 export interface ClassSignalingDeps {
   rpc: MediaRpc;
@@ -19,14 +16,16 @@ export interface ClassSignalingDeps {
   timeoutMs: number;
 }
 
-type AckFn = (response: unknown) => void;
+/** The realtime node relays the media node's answer as the ack without reading it. */
+type RelayedAcks = { [E in ClassEvent]: unknown };
 /** Requests that load the class from the database (they may open its session on the media node). */
 const NEEDS_CLASS = new Set<ClassEvent>(["class:capabilities", "class:join", "class:start", "class:end"]);
 
 /**
  * The `/class` namespace on every realtime node: authenticates like `/`, validates each signaling
- * request and forwards it to the media node hosting the class (MediaDirectory + MediaRpc). The class's
- * pushes come back through the adapter to the socket or the class's room, whichever node it is on.
+ * request (the dispatch of realtime/event-handler.ts, shared with `/`: same rate limit, error replies
+ * and 1002 for unknown events) and forwards it to the media node hosting the class (MediaDirectory +
+ * MediaRpc). The class's pushes come back through the adapter to the socket or the class's room, whichever node it is on.
  */
 export function registerClassNamespace(io: RealtimeServer, services: RealtimeServices, deps: ClassSignalingDeps): Namespace {
   const nsp = io.of("/class");
@@ -43,7 +42,7 @@ function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps:
   const joined = new Map<string, string>();
   const caller = { user, staff: role !== "student", socketId: socket.id };
 
-  const forward = async (op: ClassEvent, payload: Record<string, unknown> & { classId: string }): Promise<unknown> => {
+  const forward = async (op: ClassEvent, payload: ClassPayload<ClassEvent>): Promise<unknown> => {
     const { classId } = payload;
     const request: MediaRequest = { op, tenant, classId, caller, payload };
     if (NEEDS_CLASS.has(op)) {
@@ -52,9 +51,9 @@ function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps:
       if (found.endedAt) throw new AppError(ErrorCode.ClassEnded, "the class has ended");
       request.klass = { teacher: found.teacher, startedAt: found.startedAt, endedAt: found.endedAt };
     }
-    const key = `${tenant}:${classId}`;
+    const key = orderingKeys.class(tenant, classId);
     const node = joined.get(classId) ?? (await deps.directory.locate(key));
-    const room = classRoomOf(tenant, classId);
+    const room = socketRooms.class(tenant, classId);
     if (op === "class:join") await socket.join(room);
     try {
       const result = await deps.rpc.call(node, request, deps.timeoutMs);
@@ -71,32 +70,8 @@ function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps:
     }
   };
 
-  for (const op of Object.keys(classInbound) as ClassEvent[]) {
-    (socket as unknown as { on(e: string, l: (...args: unknown[]) => void): void }).on(op, (...args: unknown[]) => {
-      const ack = typeof args[args.length - 1] === "function" ? (args.pop() as AckFn) : undefined;
-      const started = performance.now();
-      socket.data.inflight = (socket.data.inflight ?? 0) + 1;
-      const attributes = { [Attr.socketEvent]: op, [Attr.tenant]: tenant, [Attr.user]: user, [Attr.socketId]: socket.id };
-      void inSpan(`realtime ${op}`, { kind: SpanKind.SERVER, attributes }, async (span) => {
-        try {
-          rate.take();
-          const parsed = classInbound[op].safeParse(args[0]);
-          if (!parsed.success) throw validationError(parsed.error);
-          ack?.(await forward(op, parsed.data as Record<string, unknown> & { classId: string }));
-          services.metrics.realtimeEventsIn.inc({ event: op, outcome: "ok" });
-        } catch (err) {
-          const e = replyError(socket, op, ack, err, services.log);
-          span.setAttribute(Attr.errorCode, e.code);
-          if (e.code >= ErrorCode.Internal) recordFailure(span, e.cause ?? e);
-          services.metrics.realtimeEventsIn.inc({ event: op, outcome: String(e.code) });
-        } finally {
-          socket.data.inflight = (socket.data.inflight ?? 1) - 1;
-          services.metrics.realtimeAckSeconds.observe({ event: op }, (performance.now() - started) / 1000);
-        }
-      });
-    });
-  }
-  rejectUnknownEvents(socket, services, classInbound);
+  const dispatcher = new EventDispatcher<typeof classInbound, RelayedAcks>(socket, classInbound, { rate, metrics: services.metrics, log: services.log });
+  for (const op of Object.keys(classInbound) as ClassEvent[]) dispatcher.on(op, (payload) => forward(op, payload));
   socket.once("disconnect", () => {
     void services.quotas.releaseConnection(tenant, socket.id).catch(() => undefined);
     for (const [classId, node] of joined) {

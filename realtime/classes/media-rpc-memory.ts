@@ -1,6 +1,6 @@
 import { AppError, ErrorCode } from "../../core/errors";
+import type { MediaRequest } from "../../core/class-signaling";
 import { defaultLogger, type Logger } from "../../core/log";
-import type { MediaRequest } from "../../media/media-node";
 import type { MediaRpc } from "./media-rpc";
 import { runToReply, unwrapReply } from "./media-rpc-reply";
 

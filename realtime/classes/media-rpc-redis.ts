@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { AppError, ErrorCode } from "../../core/errors";
+import type { MediaRequest } from "../../core/class-signaling";
 import { defaultLogger, type Logger } from "../../core/log";
-import type { MediaRequest } from "../../media/media-node";
 import type { MediaRpc } from "./media-rpc";
 import { runToReply, unwrapReply, type RpcReply } from "./media-rpc-reply";
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { AppError, ErrorCode } from "../../core/errors";
-import type { MediaRequest } from "../../media/media-node";
+import type { MediaRequest } from "../../core/class-signaling";
 import type { MediaRpc } from "./media-rpc";
 
 const request = (payload: Record<string, unknown> = {}): MediaRequest => ({

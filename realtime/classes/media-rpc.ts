@@ -1,4 +1,4 @@
-import type { MediaRequest } from "../../media/media-node";
+import type { MediaRequest } from "../../core/class-signaling";
 
 /**
  * Request/response from a realtime node to the media node hosting a class.

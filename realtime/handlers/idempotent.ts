@@ -1,13 +1,14 @@
 import { createHash } from "node:crypto";
 import { AppError, ErrorCode } from "../../core/errors";
 import type { HandlerContext } from "./context";
+import { stateKeys } from "../../core/tenant-keys";
 
 /** An open claim outlives the longest a publish may wait for Kafka (30 s); a completed one is kept 10 min. */
 const PENDING_TTL = 40;
 const DONE_TTL = 600;
 
 /** A UUID (version-5 layout) derived from the idempotency key, so a resend that does get published twice is still stored once. */
-export function uuidFromKey(key: string): string {
+function uuidFromKey(key: string): string {
   const b = createHash("sha256").update(key).digest().subarray(0, 16);
   b[6] = ((b[6] as number) & 0x0f) | 0x50;
   b[8] = ((b[8] as number) & 0x3f) | 0x80;
@@ -25,7 +26,7 @@ export async function sendOnce<R>(ctx: HandlerContext, key: string | undefined, 
   if (!key) return send(undefined);
   const { tenant, user } = ctx.socket.data.principal;
   const { state, presence, nodeId } = ctx.services;
-  const k = `idem:${tenant}:${user}:${key}`;
+  const k = stateKeys.idempotency(tenant, user, key);
   let claim = await state.claim(k, PENDING_TTL, nodeId);
   if (claim.state === "pending" && claim.owner !== nodeId && !(await presence.isNodeAlive(claim.owner))) {
     await state.takeOver(k, PENDING_TTL, nodeId);

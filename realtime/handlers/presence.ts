@@ -1,15 +1,14 @@
 import type { PresenceStatus } from "../../core/events";
-import { socketRoomOf } from "../../core/tenancy";
 import type { RealtimeServices } from "../services";
 import type { RealtimeServer } from "../types";
 import type { HandlerContext } from "./context";
+import { socketRooms } from "../../core/tenant-keys";
 
 /** The Socket.IO room of those watching a user's presence. */
-export const presenceRoomOf = (tenant: string, user: string): string => `t:${tenant}:presence:${user}`;
 
 /** Tells a user's watchers (on every node) about a status change. */
 export function announcePresence(io: RealtimeServer, tenant: string, user: string, status: PresenceStatus): void {
-  io.to(presenceRoomOf(tenant, user)).emit("presence", { user, status });
+  io.to(socketRooms.presence(tenant, user)).emit("presence", { user, status });
 }
 
 /**
@@ -18,7 +17,7 @@ export function announcePresence(io: RealtimeServer, tenant: string, user: strin
  */
 export async function announceLeft(io: RealtimeServer, services: RealtimeServices, tenant: string, room: string, user: string): Promise<void> {
   if ((await services.presence.roomMemberCount(tenant, room)) >= services.options.roomPresenceLimit) return;
-  io.to(socketRoomOf(tenant, room)).emit("room:member", { room, user, action: "left" });
+  io.to(socketRooms.room(tenant, room)).emit("room:member", { room, user, action: "left" });
 }
 
 /** presence:set, presence:query, presence:subscribe, presence:unsubscribe — within the caller's tenant. */
@@ -37,13 +36,13 @@ export function registerPresenceHandlers(ctx: HandlerContext): void {
 
   on("presence:subscribe", async ({ users }) => {
     const { tenant } = socket.data.principal;
-    await socket.join(users.map((u) => presenceRoomOf(tenant, u)));
+    await socket.join(users.map((u) => socketRooms.presence(tenant, u)));
     return { statuses: await services.presence.statuses(tenant, users) };
   });
 
   on("presence:unsubscribe", async ({ users }) => {
     const { tenant } = socket.data.principal;
-    for (const u of users) await socket.leave(presenceRoomOf(tenant, u));
+    for (const u of users) await socket.leave(socketRooms.presence(tenant, u));
     return { users };
   });
 }

@@ -1,12 +1,12 @@
 import { AppError, ErrorCode } from "../../core/errors";
 import type { RoomMessageDelivery } from "../../core/events";
-import { socketRoomOf } from "../../core/tenancy";
-import { isStaff } from "../../api/auth";
+import { isStaff } from "../../core/roles";
 import { recover } from "../recovery";
-import { roomStream, toDelivery } from "../room-messages";
+import { toDelivery } from "../room-messages";
 import { maybeWarn, type HandlerContext } from "./context";
 import { announceLeft } from "./presence";
 import { sendOnce } from "./idempotent";
+import { socketRooms, orderingKeys, stateKeys } from "../../core/tenant-keys";
 
 
 /** room:join (with recovery), room:leave, room:message (idempotent), room:typing, room:members. */
@@ -18,12 +18,12 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
 
   on("room:join", async ({ room, since }) => {
     const p = socket.data.principal;
-    if (await state.isFlagged(`kicked:${p.tenant}:${room}:${p.user}`)) throw new AppError(ErrorCode.Forbidden, `removed from "${room}" by a moderator`);
+    if (await state.isFlagged(stateKeys.kicked(p.tenant, room, p.user))) throw new AppError(ErrorCode.Forbidden, `removed from "${room}" by a moderator`);
     const registered = await roomLookup.get(p.tenant, room);
     if (registered?.private && !isStaff(p) && !(await stores.rooms.isMember(p.tenant, room, p.user))) {
       throw new AppError(ErrorCode.NotFound, `no room "${room}"`);
     }
-    const target = socketRoomOf(p.tenant, room);
+    const target = socketRooms.room(p.tenant, room);
     await socket.join(target);
     const { firstInRoom } = await presence.joinRoom(socket.data.session, room);
     // Large rooms (lectures, school-wide channels) skip per-join diffs and member lists: they grow as
@@ -33,7 +33,7 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     if (firstInRoom && !large) socket.to(target).emit("room:member", { room, user: p.user, action: "joined" });
     const listed = large ? {} : { members: await presence.roomMembers(p.tenant, room) };
     if (since === undefined) return { room, memberCount, ...listed };
-    const { recovered, messages } = await recover<RoomMessageDelivery>(services, "room", roomStream(p.tenant, room), since, async (after, limit) =>
+    const { recovered, messages } = await recover<RoomMessageDelivery>(services, "room", orderingKeys.room(p.tenant, room), since, async (after, limit) =>
       (await stores.messages.list(p.tenant, room, { afterSeq: after, limit })).map((m) => ({ room, id: m.id, seq: m.seq, user: m.user, text: m.text, sentAt: m.sentAt })),
     );
     return { room, memberCount, ...listed, recovered, messages };
@@ -41,7 +41,7 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
 
   on("room:leave", async ({ room }) => {
     const p = socket.data.principal;
-    const target = socketRoomOf(p.tenant, room);
+    const target = socketRooms.room(p.tenant, room);
     await socket.leave(target);
     const { lastInRoom } = await presence.leaveRoom(socket.data.session, room);
     if (lastInRoom) await announceLeft(io, services, p.tenant, room, p.user);
@@ -50,11 +50,10 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
 
   on("room:message", async ({ room, text, key }) => {
     const p = socket.data.principal;
-    const target = socketRoomOf(p.tenant, room);
+    const target = socketRooms.room(p.tenant, room);
     if (!socket.rooms.has(target)) throw new AppError(ErrorCode.NotInRoom, `join room "${room}" before sending to it`);
     const bytes = Buffer.byteLength(text, "utf8");
-    if (bytes > services.options.maxMessageBytes) throw new AppError(ErrorCode.PayloadTooLarge, `text is ${bytes} bytes; the limit is ${services.options.maxMessageBytes}`);
-    if (await state.isFlagged(`mute:${p.tenant}:${room}:${p.user}`)) throw new AppError(ErrorCode.Muted, `muted in "${room}"`);
+    if (await state.isFlagged(stateKeys.mute(p.tenant, room, p.user))) throw new AppError(ErrorCode.Muted, `muted in "${room}"`);
     ctx.publisher.admit();
     return sendOnce(ctx, key, async (id) => {
       const recipients = await presence.roomMemberCount(p.tenant, room);
@@ -68,7 +67,7 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
 
   on("room:typing", async ({ room }) => {
     const p = socket.data.principal;
-    const target = socketRoomOf(p.tenant, room);
+    const target = socketRooms.room(p.tenant, room);
     if (!socket.rooms.has(target)) throw new AppError(ErrorCode.NotInRoom, `join room "${room}" first`);
     socket.volatile.to(target).emit("room:typing", { room, user: p.user });
     return {};
@@ -76,7 +75,7 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
 
   on("room:members", async ({ room }) => {
     const p = socket.data.principal;
-    if (!socket.rooms.has(socketRoomOf(p.tenant, room))) throw new AppError(ErrorCode.NotInRoom, `join room "${room}" first`);
+    if (!socket.rooms.has(socketRooms.room(p.tenant, room))) throw new AppError(ErrorCode.NotInRoom, `join room "${room}" first`);
     const users = await presence.roomMembers(p.tenant, room);
     const statuses = await presence.statuses(p.tenant, users);
     return { room, members: users.map((user) => ({ user, status: statuses[user] ?? "offline" })) };

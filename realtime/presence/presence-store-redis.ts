@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { PresenceStatus, PresenceStore, SessionRef } from "./presence-store";
+import { presenceKeys } from "../../core/tenant-keys";
 
 const AGGREGATE = `
 local function status(key)
@@ -66,11 +67,11 @@ export class RedisPresenceStore implements PresenceStore {
 
   private keys(ref: SessionRef, node = "") {
     return {
-      user: `${this.p}u:${ref.tenant}:${ref.user}`,
+      user: this.p + presenceKeys.user(ref.tenant, ref.user),
       session: `${this.p}s:${ref.sessionId}`,
       node: `${this.p}n:${node}`,
       rooms: `${this.p}sr:${ref.sessionId}`,
-      roomPrefix: `${this.p}r:${ref.tenant}:`,
+      roomPrefix: this.p + presenceKeys.roomPrefix(ref.tenant),
     };
   }
 
@@ -95,7 +96,7 @@ export class RedisPresenceStore implements PresenceStore {
   async statuses(tenant: string, users: string[]): Promise<Record<string, PresenceStatus>> {
     if (users.length === 0) return {};
     const pipeline = this.redis.pipeline();
-    for (const u of users) pipeline.hvals(`${this.p}u:${tenant}:${u}`);
+    for (const u of users) pipeline.hvals(this.p + presenceKeys.user(tenant, u));
     const results = (await pipeline.exec()) ?? [];
     return Object.fromEntries(
       users.map((u, i) => {
@@ -116,11 +117,11 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async roomMembers(tenant: string, room: string): Promise<string[]> {
-    return (await this.redis.hkeys(`${this.p}r:${tenant}:${room}`)).sort();
+    return (await this.redis.hkeys(this.p + presenceKeys.room(tenant, room))).sort();
   }
 
   async roomMemberCount(tenant: string, room: string): Promise<number> {
-    return this.redis.hlen(`${this.p}r:${tenant}:${room}`);
+    return this.redis.hlen(this.p + presenceKeys.room(tenant, room));
   }
 
   async heartbeat(node: string): Promise<{ wasMissing: boolean }> {

@@ -10,6 +10,7 @@ import { openDatabase } from "../../db/database";
 import { spawnInterlinked, waitReady, type ChildInterlinked } from "../../tools/services/interlinked-child";
 import { freePort } from "../../tools/services/process";
 import { startInterlinked, type RunningInterlinked } from "../../app/interlinked";
+import { copyPgliteTemplate } from "./pglite";
 import { createTestDatabase, serviceEnv, testNamespace } from "./services";
 
 export const TEST_SECRET = "test-secret-that-is-at-least-32-bytes-long";
@@ -19,7 +20,14 @@ export function mintToken(tenant: string, user: string, role: Role = "student", 
   return testTokens.sign({ tenant, user, role, ttlSeconds });
 }
 
-/** A config for tests: free port on loopback, test secret, embedded unless URLs are given; LOG_LEVEL from the environment, tracing off. */
+/**
+ * A config for tests: free port on loopback, test secret, embedded unless URLs are given; LOG_LEVEL from
+ * the environment, tracing off. Admission
+ * control (realtime/load-guard.ts) is off: an in-process node shares its event loop with the test's own
+ * clients and with whatever else loads the machine, so it would judge the test, not itself. It is tested
+ * where it is turned on (realtime/load-guard.test.ts, tests/admission-control.test.ts) and stays on in the
+ * process deployments (startProcessDeployment), which read the defaults from the environment.
+ */
 export function testConfig(overrides: Partial<InterlinkedConfig> & { roles?: ReadonlySet<ProcessRole> }): InterlinkedConfig {
   return {
     port: 0,
@@ -32,7 +40,7 @@ export function testConfig(overrides: Partial<InterlinkedConfig> & { roles?: Rea
     migrateOnStart: false,
     devTokens: true,
     auth: { ...authDefaults, secret: TEST_SECRET },
-    realtime: { ...realtimeDefaults },
+    realtime: { ...realtimeDefaults, overloadLagMs: 0 },
     media: { ...mediaDefaults },
     logLevel: logLevelFrom(process.env.LOG_LEVEL),
     tracing: { ...tracingDefaults },
@@ -49,9 +57,10 @@ export interface Deployment {
   close(): Promise<void>;
 }
 
-/** The embedded default: one process, PGlite in a temp dir, in-memory bus. */
+/** The embedded default: one process, PGlite in a temp dir (a copy of the migrated template), in-memory bus. */
 export async function startEmbeddedDeployment(overrides: Partial<InterlinkedConfig> = {}): Promise<Deployment> {
   const dataDir = mkdtempSync(join(tmpdir(), "interlinked-embedded-"));
+  copyPgliteTemplate(join(dataDir, "pglite")); // where the embedded node keeps PGlite (app/infrastructure.ts)
   const node = await startInterlinked(testConfig({ dataDir, migrateOnStart: true, ...overrides }));
   return {
     nodes: [node],
@@ -123,7 +132,7 @@ export async function startProcessDeployment(
     REALTIME_ENGINE: options.engine,
     HOST: "127.0.0.1",
     DRAIN_GRACE_MS: "2000",
-    MEDIA: "0", // live classes are tested on their own deployments (tests/live-class*.test.ts)
+    MEDIA: "0", // live classes are tested on their own deployments (tests/live-class*.int.test.ts)
     ...options.env,
   };
   const start = async (env: Record<string, string>): Promise<ProcessNode> => {

@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { distPathOf, repoRoot } from "../build/production";
 import { waitUntil } from "./process";
+import { ensureBuilt } from "./production-build";
 
-const startScript = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "app", "main.ts");
+/** Escape hatch: INTERLINKED_CHILD_FROM_SOURCE=1 runs app/main.ts through tsx instead of the production bundle. */
+const FROM_SOURCE_ENV = "INTERLINKED_CHILD_FROM_SOURCE";
 
 export interface ChildInterlinked {
   child: ChildProcess;
@@ -12,10 +14,20 @@ export interface ChildInterlinked {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs the real entry point (`npm start` = tsx app/main.ts) as its own process with `env` on top of this one's (and `nodeArgs`, e.g. --cpu-prof). */
+/** Node arguments that start the entry point: the production bundle (built for this run by ensureBuilt), or the source through tsx. */
+function entryArgs(): string[] {
+  if (process.env[FROM_SOURCE_ENV] === "1") return ["--import", "tsx", join(repoRoot, "app", "main.ts")];
+  ensureBuilt();
+  return ["--enable-source-maps", distPathOf("app/main.ts")];
+}
+
+/**
+ * Runs the real entry point as its own process, the way production does (`node dist/app/main.js`, the
+ * bundle `npm start` and the image run), with `env` on top of this one's (and `nodeArgs`, e.g. --cpu-prof).
+ */
 export function spawnInterlinked(env: Record<string, string>, nodeArgs: string[] = []): ChildInterlinked {
   let output = "";
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", startScript], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...nodeArgs, ...entryArgs()], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

@@ -1,0 +1,57 @@
+import type { Redis } from "ioredis";
+import type { MediaOptions } from "../core/config";
+import { MediaNode } from "../media/media-node";
+import type { RealtimeServices } from "../realtime/services";
+import type { RealtimeNode } from "../realtime/create-realtime-node";
+import { NODE_TTL_MS } from "../realtime/node-liveness";
+import { registerClassNamespace } from "../realtime/classes/class-namespace";
+import type { MediaDirectory } from "../realtime/classes/media-directory";
+import { MemoryMediaDirectory } from "../realtime/classes/media-directory-memory";
+import { RedisMediaDirectory } from "../realtime/classes/media-directory-redis";
+import type { MediaRpc } from "../realtime/classes/media-rpc";
+import { MemoryMediaRpc } from "../realtime/classes/media-rpc-memory";
+import { RedisMediaRpc } from "../realtime/classes/media-rpc-redis";
+import { namespaceOutbox } from "../realtime/classes/namespace-outbox";
+
+export interface ClassTier {
+  /** Set when this node hosts classes (media enabled). */
+  media?: MediaNode;
+  close(): Promise<void>;
+}
+
+/**
+ * Live classes on a realtime node: the `/class` signaling namespace always, and, when `media.enabled`,
+ * a MediaNode (mediasoup workers) registered in the MediaDirectory and serving forwarded requests.
+ */
+export async function startClassTier(
+  { io, heartbeat }: Pick<RealtimeNode, "io" | "heartbeat">,
+  services: RealtimeServices,
+  options: { media: MediaOptions; keyPrefix: string; redis?: Redis },
+): Promise<ClassTier> {
+  const rpc: MediaRpc = options.redis ? new RedisMediaRpc(options.redis, options.keyPrefix, services.log) : new MemoryMediaRpc(services.log);
+  const directory: MediaDirectory = options.redis ? new RedisMediaDirectory(options.redis, options.keyPrefix) : new MemoryMediaDirectory();
+  const nsp = registerClassNamespace(io, services, { rpc, directory, timeoutMs: options.media.signalingTimeoutMs });
+  if (!options.media.enabled) return { close: () => rpc.close() };
+
+  const media = await MediaNode.start({
+    options: options.media,
+    outbox: namespaceOutbox(nsp),
+    bus: services.bus,
+    log: services.log,
+    lifecycle: (tenant, classId, kind, at) => services.stores.classes.markLifecycle(tenant, classId, kind, at),
+  });
+  const stopServing = await rpc.serve(services.nodeId, (request) => media.handle(request));
+  // registered like the node's presence: lapses NODE_TTL_MS after the node's last beat (node-liveness.ts)
+  await directory.register(services.nodeId, NODE_TTL_MS);
+  const stopRegistering = heartbeat.add("media registration", () => directory.register(services.nodeId, NODE_TTL_MS), { liveness: true });
+  return {
+    media,
+    close: async () => {
+      stopRegistering();
+      await directory.unregister(services.nodeId).catch(() => undefined);
+      await stopServing();
+      await media.close();
+      await rpc.close();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * The one home of every tenant-scoped name: Socket.IO rooms, bus (Kafka) record keys and ordering
+ * streams, and the keys of per-tenant state (Redis or memory). Tenant isolation rests on these: each
+ * name starts from the tenant of a verified token, and every part is validated before it gets here
+ * (tenant, room and user names may not contain ':', see core/tenancy.ts), so a name built for one
+ * tenant can never equal a name built for another. Deployment prefixes (`NAMESPACE`) are added by the
+ * stores that write to a shared service, not here.
+ */
+
+/** Socket.IO rooms (the adapter carries them across nodes). */
+export const socketRooms = {
+  /** Members of a tenant's room. */
+  room: (tenant: string, room: string): string => `t:${tenant}:room:${room}`,
+  /** Every socket of one user (notifications, direct chat, moderation). */
+  user: (tenant: string, user: string): string => `t:${tenant}:user:${user}`,
+  /** Sockets watching one user's presence. */
+  presence: (tenant: string, user: string): string => `t:${tenant}:presence:${user}`,
+  /** Participants of a live class on the `/class` namespace. */
+  class: (tenant: string, classId: string): string => `t:${tenant}:class:${classId}`,
+};
+
+/**
+ * Ordering keys: a bus record's key (records with one key share a partition, so stay in order), a
+ * room's sequence counter, a history stream, a class's placement.
+ */
+export const orderingKeys = {
+  room: (tenant: string, room: string): string => `${tenant}:${room}`,
+  conversation: (tenant: string, conversationId: string): string => `${tenant}:${conversationId}`,
+  user: (tenant: string, user: string): string => `${tenant}:${user}`,
+  class: (tenant: string, classId: string): string => `${tenant}:${classId}`,
+  notification: (tenant: string, id: string): string => `${tenant}:${id}`,
+  tenant: (tenant: string): string => tenant,
+  /** A conversation's recovery history (kept apart from rooms' streams by the `c:` part). */
+  chatHistory: (tenant: string, conversationId: string): string => `${tenant}:c:${conversationId}`,
+};
+
+/** Keys of per-tenant realtime state (`KeyedState`: claims and flags). */
+export const stateKeys = {
+  /** An idempotency claim of a keyed event. */
+  idempotency: (tenant: string, user: string, key: string): string => `idem:${tenant}:${user}:${key}`,
+  /** A user muted in a room. */
+  mute: (tenant: string, room: string, user: string): string => `mute:${tenant}:${room}:${user}`,
+  /** A user removed from a room by a moderator. */
+  kicked: (tenant: string, room: string, user: string): string => `kicked:${tenant}:${room}:${user}`,
+  /** The connection leases of a tenant (its concurrent-connection quota). */
+  connections: (tenant: string): string => `conn:${tenant}`,
+  /** One quota warning per socket and quota (so a socket is warned once per window). */
+  quotaWarned: (tenant: string, quota: string, socketId: string): string => `warned:${tenant}:${quota}:${socketId}`,
+};
+
+/** Keys of the Redis presence store, below its own prefix. */
+export const presenceKeys = {
+  /** A user's sessions. */
+  user: (tenant: string, user: string): string => `u:${tenant}:${user}`,
+  /** Members of a tenant's room: the key of `room` below `roomPrefix(tenant)`. */
+  roomPrefix: (tenant: string): string => `r:${tenant}:`,
+  room: (tenant: string, room: string): string => `r:${tenant}:${room}`,
+};

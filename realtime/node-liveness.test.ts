@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { NodeHeartbeat } from "./node-liveness";
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe("NodeHeartbeat", () => {
+  it("runs every duty in order on each beat, and a failing duty does not stop the others", async () => {
+    const errors: string[] = [];
+    const seen: string[] = [];
+    const hb = new NodeHeartbeat((duty) => errors.push(duty), 20);
+    hb.add("first", async (beat) => void seen.push(`first ${beat}`));
+    hb.add("broken", async () => {
+      throw new Error("down");
+    });
+    hb.add("last", async (beat) => void seen.push(`last ${beat}`));
+    hb.add("alive", async (beat) => void seen.push(`alive ${beat}`), { liveness: true });
+    hb.start();
+    await sleep(50);
+    hb.stop();
+    expect(seen.slice(0, 6)).toEqual(["alive 0", "first 0", "last 0", "alive 1", "first 1", "last 1"]);
+    expect(errors[0]).toBe("broken");
+  });
+
+  it("never runs two beats at once, and a removed duty stops running", async () => {
+    let active = 0;
+    let maxActive = 0;
+    let runs = 0;
+    const hb = new NodeHeartbeat(() => undefined, 5);
+    const remove = hb.add("slow", async () => {
+      active++;
+      runs++;
+      maxActive = Math.max(maxActive, active);
+      await sleep(30);
+      active--;
+    });
+    hb.start();
+    await sleep(80);
+    expect(maxActive).toBe(1);
+    remove();
+    const after = runs;
+    await sleep(60);
+    hb.stop();
+    expect(runs).toBeLessThanOrEqual(after + 1);
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * Node liveness, in one place. Every realtime node beats every HEARTBEAT_MS; a node silent for
+ * NODE_TTL_MS is dead to every part that tracks nodes:
+ * - presence (`PresenceStore.heartbeat` / `reapDeadNodes`): its users go offline and leave their rooms;
+ * - live classes (`MediaDirectory.register`): its classes are placed on another media node;
+ * - connection quotas: its sockets' leases (renewed every LEASE_RENEW_BEATS beats) lapse after LEASE_TTL_MS.
+ * kill -9 of a node → offline everywhere within NODE_TTL_MS + one beat (~8 s).
+ */
+export const HEARTBEAT_MS = 2_000;
+export const NODE_TTL_MS = 3 * HEARTBEAT_MS;
+/** Connection leases are renewed every other beat, so one failed renewal never drops a live socket. */
+export const LEASE_RENEW_BEATS = 2;
+export const LEASE_TTL_MS = 10_000;
+
+/** One periodic duty of the node; `beat` counts from 0. */
+export type HeartbeatDuty = (beat: number) => Promise<void>;
+
+/**
+ * The node's heartbeat: runs its duties on every beat, liveness duties first (a registration must not
+ * wait behind slow work past NODE_TTL_MS), then the others in order; never two beats at once (a slow beat
+ * skips the next tick instead of piling up). A failing duty is logged and the others still run.
+ */
+export class NodeHeartbeat {
+  private readonly duties: Array<{ name: string; run: HeartbeatDuty; liveness: boolean }> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private beats = 0;
+
+  constructor(
+    private readonly onError: (duty: string, err: unknown) => void,
+    private readonly periodMs = HEARTBEAT_MS,
+  ) {}
+
+  /** Adds a duty from the next beat on (`liveness`: one that tells the cluster this node is alive); returns its removal. */
+  add(name: string, run: HeartbeatDuty, { liveness = false } = {}): () => void {
+    const duty = { name, run, liveness };
+    if (liveness) this.duties.splice(this.duties.filter((d) => d.liveness).length, 0, duty);
+    else this.duties.push(duty);
+    return () => {
+      const i = this.duties.indexOf(duty);
+      if (i >= 0) this.duties.splice(i, 1);
+    };
+  }
+
+  start(): void {
+    if (this.timer) return;
+    void this.beat();
+    this.timer = setInterval(() => void this.beat(), this.periodMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async beat(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    const beat = this.beats++;
+    try {
+      for (const { name, run } of [...this.duties]) await run(beat).catch((err: unknown) => this.onError(name, err));
+    } finally {
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,17 @@
+import { Redis } from "ioredis";
+import { afterAll } from "vitest";
+import { serviceEnv } from "./services";
+
+/**
+ * Redis connections to the provisioned server for a contract runner's Redis backend, opened on demand
+ * (so the unit tier, which runs only the memory backend, opens none) and closed after the file.
+ */
+export function redisClients(): () => Redis {
+  const open: Redis[] = [];
+  afterAll(() => open.forEach((c) => c.disconnect()));
+  return () => {
+    const client = new Redis(serviceEnv("REDIS_URL"));
+    open.push(client);
+    return client;
+  };
+}

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MemoryEventBus } from "../core/bus/event-bus-memory";
+import { DEAD_LETTER_TOPIC, newEvent, publishEvents, streams, type DeadLetter } from "../core/contracts/streams";
+import { AppError, ErrorCode } from "../core/errors";
+import { createMetrics } from "../core/metrics/registry";
+import { openDatabase, type DatabaseHandle } from "../db/database";
+import { isRetriableDbError } from "../db/errors";
+import { EventWriter, eventWriters, type EventWriters } from "../db/event-writer";
+import { startStreamConsumer } from "./stream-consumer";
+
+const TENANT = "school-a";
+const quotaEvent = () => newEvent("quota.event", TENANT, { kind: "warning" as const, quota: "messages", used: 9, limit: 10 });
+
+// A writer map of a build that lacks the writer of one event type.
+const { "quota.event": _quotaWriter, ...withoutQuota } = eventWriters;
+// @ts-expect-error every bus event type needs a writer: a map missing "quota.event" does not compile
+const incomplete: EventWriters = withoutQuota;
+
+let handle: DatabaseHandle;
+beforeAll(async () => {
+  handle = await openDatabase({ dataDir: "memory://" });
+  await handle.migrate();
+}, 60_000);
+afterAll(async () => {
+  await handle.close();
+});
+
+/** A memory bus with the quota stream's persister and a collector of dead letters. */
+async function consumer(writer: EventWriter) {
+  const bus = new MemoryEventBus();
+  const metrics = createMetrics("test");
+  const letters: DeadLetter[] = [];
+  await bus.subscribe({
+    group: "collector",
+    topic: DEAD_LETTER_TOPIC,
+    handler: async (records) => void letters.push(...records.map((r) => JSON.parse(r.value) as DeadLetter)),
+  });
+  const stored: string[] = [];
+  await startStreamConsumer({ bus, stream: "quota", writer, metrics, attempts: 3, afterWrite: (evs) => stored.push(...evs.map((e) => e.id)) });
+  const retries = async () => (await metrics.workerRetries.get()).values.reduce((n, v) => n + v.value, 0);
+  return { bus, letters, stored, retries };
+}
+
+describe("stream consumer: event types without a writer", () => {
+  it("an event without a writer is a permanent error: dead-lettered once, never retried", async () => {
+    const { bus, letters, stored, retries } = await consumer(new EventWriter(handle.db, incomplete));
+    const ev = quotaEvent();
+    await publishEvents(bus, "quota", [ev]);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]?.reason).toBe('not writable: no writer for event type "quota.event"');
+    expect(JSON.parse(letters[0]?.value ?? "{}")).toMatchObject({ id: ev.id });
+    expect(stored).toEqual([]);
+    expect(await retries()).toBe(0);
+    await bus.close();
+  });
+
+  it("an event type of a newer producer is dead-lettered while the rest of its batch is stored", async () => {
+    const { bus, letters, stored, retries } = await consumer(new EventWriter(handle.db));
+    const known = quotaEvent();
+    const newer = { ...quotaEvent(), type: "quota.reset" };
+    await bus.publish(streams.quota.topic, [
+      { key: TENANT, value: JSON.stringify(newer) },
+      { key: TENANT, value: JSON.stringify(known) },
+    ]);
+    expect(letters.map((l) => (JSON.parse(l.value) as { id: string }).id)).toEqual([newer.id]);
+    expect(stored).toEqual([known.id]);
+    expect(await retries()).toBe(0);
+    await bus.close();
+  });
+
+  it("the writer refuses an unknown event type with an AppError that is not retriable", async () => {
+    const writer = new EventWriter(handle.db);
+    const unknown = { ...quotaEvent(), type: "quota.reset" } as unknown as ReturnType<typeof quotaEvent>;
+    const err: unknown = await writer.write("quota", [quotaEvent(), unknown]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe(ErrorCode.UnknownEvent);
+    expect(isRetriableDbError(err)).toBe(false);
+    expect(isRetriableDbError(new AppError(ErrorCode.Unavailable, "bus down"))).toBe(true);
+  });
+});
