@@ -38,12 +38,13 @@ async function consumer(writer: EventWriter) {
   const stored: string[] = [];
   await startStreamConsumer({ bus, stream: "quota", writer, metrics, attempts: 3, afterWrite: (evs) => stored.push(...evs.map((e) => e.id)) });
   const retries = async () => (await metrics.workerRetries.get()).values.reduce((n, v) => n + v.value, 0);
-  return { bus, letters, stored, retries };
+  const lost = async () => (await metrics.ackedLost.get()).values.reduce((n, v) => n + v.value, 0);
+  return { bus, letters, stored, retries, lost };
 }
 
 describe("stream consumer: event types without a writer", () => {
   it("an event without a writer is a permanent error: dead-lettered once, never retried", async () => {
-    const { bus, letters, stored, retries } = await consumer(new EventWriter(handle.db, incomplete));
+    const { bus, letters, stored, retries, lost } = await consumer(new EventWriter(handle.db, incomplete));
     const ev = quotaEvent();
     await publishEvents(bus, "quota", [ev]);
     expect(letters).toHaveLength(1);
@@ -51,6 +52,7 @@ describe("stream consumer: event types without a writer", () => {
     expect(JSON.parse(letters[0]?.value ?? "{}")).toMatchObject({ id: ev.id });
     expect(stored).toEqual([]);
     expect(await retries()).toBe(0);
+    expect(await lost()).toBe(1); // an acked record lost: counted apart, as a defect
     await bus.close();
   });
 

@@ -56,8 +56,12 @@ export function startStreamConsumer<S extends StreamName>(options: StreamConsume
         return { key: record.key, value: JSON.stringify(letter) };
       }),
     );
+    // Everything on a stream was acked by the edge that published it: a dead letter is an acked record lost.
     metrics.workerEvents.inc({ stream, outcome: "dead_lettered" }, items.length);
-    for (const { record, reason, tenant } of items) log.error({ tenant, key: record.key, reason }, "worker: record dead-lettered");
+    metrics.ackedLost.inc({ stream }, items.length);
+    for (const { record, reason, tenant } of items) {
+      log.error({ tenant, key: record.key, reason, ackedLost: true }, "worker: ACKED RECORD LOST — dead-lettered; fix the cause, then replay it with npm run dlq");
+    }
   };
   const write = (events: StreamEvent<S>[]): Promise<void> =>
     retrying(() => writer.write(stream, events), {

@@ -16,6 +16,12 @@ export function createMetrics(nodeId: string) {
       labelNames: ["stream", "outcome"] as const,
       registers: [registry],
     }),
+    ackedLost: new Counter({
+      name: "interlinked_acked_records_lost_total",
+      help: "Records that an edge had acked (socket ack, REST 202) and a worker then dead-lettered: each one is a defect to fix and replay (npm run dlq).",
+      labelNames: ["stream"] as const,
+      registers: [registry],
+    }),
     workerBatchSeconds: new Histogram({
       name: "interlinked_worker_batch_seconds",
       help: "Time to write one batch of bus events to the database.",
