@@ -146,8 +146,24 @@ for (const engine of ["ws", "uws"] as const) {
         const token = await conn.response(5_000);
         expect(token.status).toBe(201);
         expect(JSON.parse(token.body)).toHaveProperty("token");
+        conn.request("GET", "/socket.io/?EIO=4&transport=polling", h2c);
+        const handshake = await conn.response();
+        expect(handshake.status).toBe(200);
+        expect(handshake.body).toMatch(/^0\{"sid"/);
         conn.request("GET", "/health/live");
         expect((await conn.response()).status).toBe(200);
+      } finally {
+        conn.destroy();
+      }
+    });
+
+    it("answers a WebSocket upgrade to an API path as the HTTP request it also is", async () => {
+      const conn = await RawConnection.open(port);
+      try {
+        upgradeRequest(conn, "/health/live");
+        const live = await conn.response(900);
+        expect(live.status).toBe(200);
+        expect(JSON.parse(live.body)).toEqual({ status: "ok" });
       } finally {
         conn.destroy();
       }
