@@ -112,7 +112,8 @@ for (const engine of ["ws", "uws"] as const) {
     });
 
     it("on the wire: a keep-alive response keeps the connection and names its idle timeout; Connection: close is answered with Connection: close, then closed", async () => {
-      for (const path of ["/health/live", "/socket.io/?EIO=4&transport=polling"]) {
+      const cases = ["/health/live", "/socket.io/?EIO=4&transport=polling"].flatMap((path) => ["close", "keep-alive, close"].map((close) => ({ path, close })));
+      for (const { path, close } of cases) {
         const conn = await RawConnection.open(port);
         try {
           conn.request("GET", path);
@@ -121,11 +122,11 @@ for (const engine of ["ws", "uws"] as const) {
           expect(first.headers.connection ?? "keep-alive").not.toMatch(/close/i);
           expect(first.headers["keep-alive"]).toMatch(/timeout=\d+/);
           expect(await conn.closes(300)).toBe(false);
-          conn.request("GET", path, { Connection: "close" });
+          conn.request("GET", path, { Connection: close });
           const second = await conn.response();
           expect(second.status).toBe(200);
-          expect(second.headers.connection).toMatch(/close/i);
-          expect(await conn.closes(2_000)).toBe(true);
+          expect(second.headers.connection, `${path} with Connection: ${close}`).toMatch(/^close$/i);
+          expect(await conn.closes(2_000), `${path} with Connection: ${close}`).toBe(true);
         } finally {
           conn.destroy();
         }

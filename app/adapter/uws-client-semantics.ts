@@ -23,38 +23,46 @@ type Behavior = WebSocketBehavior<unknown>;
 type RouteMethod = "get" | "post" | "options" | "del" | "patch" | "put" | "head" | "connect" | "trace" | "any";
 const ROUTE_METHODS: ReadonlySet<string> = new Set<RouteMethod>(["get", "post", "options", "del", "patch", "put", "head", "connect", "trace", "any"]);
 
-/** True when the request's `Connection` header carries the `close` token. */
-function asksToClose(req: HttpRequest): boolean {
-  return req
-    .getHeader("connection")
-    .split(",")
-    .some((token) => token.trim().toLowerCase() === "close");
+/**
+ * How a response must end its connection. uWS closes after the response by itself only when the
+ * `Connection` header is exactly `close` (any case), and then omits the header; a `close` token in a
+ * list (`Upgrade, close`) it ignores unless asked with `end(body, true)`, which writes the header itself.
+ */
+type Ending = "keep-alive" | "uws-closes" | "ask-uws";
+
+function endingFor(req: HttpRequest): Ending {
+  const value = req.getHeader("connection").trim().toLowerCase();
+  if (value === "close") return "uws-closes";
+  return value.split(",").some((token) => token.trim() === "close") ? "ask-uws" : "keep-alive";
 }
 
 /** Responses already announcing (a route that yields hands the same response to the next route). */
 const announcing = new WeakSet<HttpResponse>();
 
-/** Makes `res` write its connection header (close, or the keep-alive hint) just before its head is complete. */
-function announceConnection(res: HttpResponse, close: boolean): void {
+/** Makes `res` say how its connection ends (`Connection: close`, or the keep-alive hint) just before its head is complete. */
+function announceConnection(res: HttpResponse, ending: Ending): void {
   if (announcing.has(res)) return;
   announcing.add(res);
   let announced = false;
-  const announce = (): void => {
+  const announce = (header: boolean): void => {
     if (announced) return;
     announced = true;
-    if (close) res.writeHeader("Connection", "close");
-    else res.writeHeader("Keep-Alive", `timeout=${KEEP_ALIVE_SECONDS}`);
+    if (!header) return;
+    if (ending === "keep-alive") res.writeHeader("Keep-Alive", `timeout=${KEEP_ALIVE_SECONDS}`);
+    else res.writeHeader("Connection", "close");
   };
   const { end, endWithoutBody, tryEnd, write } = res;
-  res.end = (...args) => (announce(), end.apply(res, args));
-  res.endWithoutBody = (...args) => (announce(), endWithoutBody.apply(res, args));
-  res.tryEnd = (...args) => (announce(), tryEnd.apply(res, args));
-  res.write = (...args) => (announce(), write.apply(res, args));
+  const ask = ending === "ask-uws";
+  res.end = (body, closeConnection) => (announce(!ask), end.call(res, body, closeConnection || ask));
+  res.endWithoutBody = (length, closeConnection) => (announce(!ask), endWithoutBody.call(res, length, closeConnection || ask));
+  // no way to ask uWS to close from these two: say so anyway, the client asked for it
+  res.tryEnd = (...args) => (announce(true), tryEnd.apply(res, args));
+  res.write = (...args) => (announce(true), write.apply(res, args));
 }
 
 function withConnectionHeaders(handler: HttpHandler): HttpHandler {
   return (res, req) => {
-    announceConnection(res, asksToClose(req));
+    announceConnection(res, endingFor(req));
     return handler(res, req);
   };
 }
@@ -113,7 +121,7 @@ function answerRefusedUpgrades(behavior: Behavior): Behavior {
  */
 export function withClientSemantics(app: TemplatedApp): TemplatedApp {
   const view: TemplatedApp = new Proxy(app, {
-    get(target, property, receiver) {
+    get(target, property) {
       if (property === "ws") {
         return (pattern: string, behavior: Behavior) => {
           target.ws(pattern, answerRefusedUpgrades(behavior));
@@ -127,7 +135,7 @@ export function withClientSemantics(app: TemplatedApp): TemplatedApp {
           return view;
         };
       }
-      const value: unknown = Reflect.get(target, property, receiver === view ? target : receiver);
+      const value: unknown = Reflect.get(target, property, target);
       return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
