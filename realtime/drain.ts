@@ -1,5 +1,5 @@
 import type { RealtimeServer, RealtimeSocket } from "./types";
-import { refuseHandshakes } from "./socketio-internals";
+import { openWebSockets, refuseHandshakes, terminateWebSockets } from "./socketio-internals";
 
 export interface DrainOptions {
   /** Time to move every connection off this node, ms (keep it under the orchestrator's grace period). */
@@ -22,6 +22,9 @@ async function settle(sockets: RealtimeSocket[], maxMs: number): Promise<void> {
  * `app:draining` in jittered batches and closed at the transport once their in-flight events are
  * answered, so the stock client reconnects on its own (through the load balancer, to another node) and
  * recovers its rooms. An ack already sent means the message was durable, so none is lost.
+ * Resolves within the grace period (plus at most the 2 s an in-flight event may take to be answered):
+ * WebSockets still open then (a client that never answers the close handshake) are closed hard, so
+ * shutting down does not wait for the WebSocket close timeout.
  */
 export async function drainRealtime(io: RealtimeServer, options: DrainOptions): Promise<{ connections: number }> {
   refuseHandshakes(io, "this node is draining; connect to another");
@@ -35,7 +38,10 @@ export async function drainRealtime(io: RealtimeServer, options: DrainOptions): 
     }
   }
   const connections = [...byConnection.values()];
-  if (connections.length === 0) return { connections: 0 };
+  if (connections.length === 0) {
+    terminateWebSockets(io);
+    return { connections: 0 };
+  }
   const batches = Math.max(1, Math.min(options.batches ?? 10, connections.length));
   const spacing = (options.graceMs * 0.8) / batches;
   const size = Math.ceil(connections.length / batches);
@@ -56,5 +62,9 @@ export async function drainRealtime(io: RealtimeServer, options: DrainOptions): 
     }
   }
   await Promise.all(work);
+  // a WebSocket whose close handshake is still unanswered at the end of the grace is closed hard
+  const told = [...byConnection.keys()];
+  while (openWebSockets(io, told) > 0 && Date.now() < started + options.graceMs) await sleep(20);
+  terminateWebSockets(io, told);
   return { connections: connections.length };
 }

@@ -78,3 +78,51 @@ export function writeToPollingSockets(adapter: Adapter, opts: Parameters<Adapter
     if (transportOf(socket.conn).name !== "websocket") socket.client.writeToEngine(encoded, { preEncoded: true, volatile: flags.volatile, compress: flags.compress });
   });
 }
+
+type WebSocketLike = { readyState?: number; terminate?: () => void; close?: () => void; getBufferedAmount?: () => number };
+type ConnWithTransport = { transport?: { name: string; socket?: WebSocketLike } };
+type EngineClients = { clients?: Record<string, ConnWithTransport> };
+
+/** WebSockets of this node's Engine.IO connections (engine `clients`) and of `closing` (engine.io forgets a connection told to close while its close handshake still runs). */
+function webSocketsOf(io: RealtimeServer, closing: Iterable<unknown>): WebSocketLike[] {
+  const engineClients = Object.values((io.engine as unknown as EngineClients | undefined)?.clients ?? {});
+  const sockets = new Set<WebSocketLike>();
+  for (const conn of [...(closing as Iterable<ConnWithTransport>), ...engineClients]) {
+    if (conn.transport?.name === "websocket" && conn.transport.socket) sockets.add(conn.transport.socket);
+  }
+  return [...sockets];
+}
+
+/** True while the socket's TCP connection is open (ws `readyState` < CLOSED; a closed uWS socket throws on access). */
+function isOpen(socket: WebSocketLike): boolean {
+  if (typeof socket.readyState === "number") return socket.readyState !== 3;
+  try {
+    socket.getBufferedAmount?.();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** How many of those WebSockets (see `terminateWebSockets`) are still open, close handshake pending or not. */
+export function openWebSockets(io: RealtimeServer, closing: Iterable<unknown> = []): number {
+  return webSocketsOf(io, closing).filter(isOpen).length;
+}
+
+/**
+ * Closes at once, without the close handshake, the WebSocket of every Engine.IO connection of this node
+ * and of each of `closing` (transport `socket`: ws `terminate()`, uWS `close()`). For connections still
+ * open when the drain grace is over: a client that never answers a close frame would otherwise hold the
+ * process for ws's 30 s close timeout. Polling connections are left to `io.close()`, which answers
+ * their pending requests.
+ */
+export function terminateWebSockets(io: RealtimeServer, closing: Iterable<unknown> = []): void {
+  for (const socket of webSocketsOf(io, closing).filter(isOpen)) {
+    try {
+      if (typeof socket.terminate === "function") socket.terminate();
+      else socket.close?.();
+    } catch {
+      // closed meanwhile: nothing left to close
+    }
+  }
+}

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { RealtimeServer } from "../../realtime/types";
 import type { FetchHandler, HttpEndpoint } from "./http-endpoint";
+import { attachSocketIo } from "./plain-upgrades";
 
 /** Engine "ws": Node's http server runs the API; Socket.IO (engine.io + ws) attaches to it at /socket.io. */
 export async function serveOnNodeHttp(fetch: FetchHandler, host: string, port: number, io?: RealtimeServer): Promise<HttpEndpoint> {
@@ -10,7 +11,7 @@ export async function serveOnNodeHttp(fetch: FetchHandler, host: string, port: n
     const s = serve({ fetch, port, hostname: host }, () => resolve(s as HttpServer));
     s.once("error", reject);
   });
-  io?.attach(server);
+  if (io) attachSocketIo(io, server);
   let listening = true;
   return {
     port: (server.address() as AddressInfo).port,

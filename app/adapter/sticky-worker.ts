@@ -4,6 +4,7 @@ import { setupWorker } from "@socket.io/sticky";
 import type { Server as SocketIoServer } from "socket.io";
 import type { RealtimeServer } from "../../realtime/types";
 import type { FetchHandler, HttpEndpoint } from "./http-endpoint";
+import { attachSocketIo } from "./plain-upgrades";
 
 /**
  * Inside a Node cluster worker behind @socket.io/sticky: no listening socket of its own; the primary
@@ -12,7 +13,7 @@ import type { FetchHandler, HttpEndpoint } from "./http-endpoint";
 export async function serveAsStickyWorker(fetch: FetchHandler, port: number, io?: RealtimeServer): Promise<HttpEndpoint> {
   if (!io) throw new Error("REALTIME_WORKERS needs the realtime role");
   const server = createAdaptorServer({ fetch }) as HttpServer;
-  io.attach(server);
+  attachSocketIo(io, server);
   setupWorker(io as unknown as SocketIoServer);
   // The sticky primary owns the listening socket; a draining worker refuses handshakes (realtime/drain.ts).
   return { port, stopListening: () => undefined, close: async () => void server.close() };

@@ -3,6 +3,7 @@ import uWS from "uWebSockets.js";
 import type { RealtimeServer } from "../../realtime/types";
 import { useUwsPublish } from "../../realtime/uws-publish";
 import type { FetchHandler, HttpEndpoint } from "./http-endpoint";
+import { withClientSemantics } from "./uws-client-semantics";
 
 const UWS_MAX_BACKPRESSURE = 256 * 1024 * 1024;
 
@@ -45,12 +46,13 @@ function fetchRoute(fetch: FetchHandler) {
 
 /** Engine "uws": one uWebSockets.js app serves Socket.IO (io.attachApp) and, for every other path, the API. */
 export async function serveOnUws(fetch: FetchHandler, host: string, port: number, io?: RealtimeServer, fanoutBatchMs = 0): Promise<HttpEndpoint> {
-  const app = uWS.App();
+  const native = uWS.App();
+  const app = withClientSemantics(native); // routes registered through it answer as HTTP/1.1 clients expect
   // uWS drops messages silently past maxBackpressure (64 KiB by default): set it far above the slow-consumer
   // bound (realtime/maintenance.ts) so a slow socket is disconnected with 5003 instead of losing messages.
   if (io) {
     io.attachApp(app, { maxBackpressure: UWS_MAX_BACKPRESSURE } as Parameters<RealtimeServer["attachApp"]>[1]);
-    useUwsPublish(io, app, fanoutBatchMs);
+    useUwsPublish(io, native, fanoutBatchMs);
   }
   app.any("/*", fetchRoute(fetch));
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
