@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { TokenService } from "../core/auth";
 import { authDefaults } from "../core/config";
 import { ErrorCode } from "../core/errors";
+import { MAX_REST_BODY_BYTES } from "../core/limits";
 import { createApi } from "./create-api";
 
 const tokens = new TokenService({ ...authDefaults, secret: "unit-test-secret-of-at-least-32-bytes" });
@@ -25,6 +26,12 @@ describe("POST /v1/dev/tokens", () => {
     const res = await post({ tenant: "school-a", user: "alice", role: "teacher" }, false);
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { code: ErrorCode.NotFoundRoute } });
+  });
+
+  it("refuses a body over MAX_REST_BODY_BYTES with 413 / 1003 before reading it as JSON", async () => {
+    const res = await post(JSON.stringify({ tenant: "school-a", user: "alice", role: "teacher", pad: "x".repeat(MAX_REST_BODY_BYTES) }));
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: { code: ErrorCode.PayloadTooLarge } });
   });
 
   it("refuses bad bodies with numbered errors", async () => {

@@ -17,6 +17,9 @@ import { registerHealthRoutes, type HealthChecks } from "./routes/health";
 import { registerNotificationRoutes } from "./routes/notifications";
 import { registerRoomRoutes } from "./routes/rooms";
 import { registerTenantRoutes } from "./routes/tenants";
+import { bodyLimit } from "hono/body-limit";
+import { AppError, ErrorCode } from "../core/errors";
+import { MAX_REST_BODY_BYTES } from "../core/limits";
 
 export interface ApiDeps {
   tokens: TokenService;
@@ -60,6 +63,16 @@ function tenantRateLimit(deps: V1Deps) {
 export function createApi(deps: ApiDeps): OpenAPIHono {
   const app = openApiApp();
   app.use("*", observeRequests({ metrics: deps.metrics, log: deps.log ?? defaultLogger() }));
+  // bodies are bounded before anything reads them: a declared or streamed body past the bound is 1003 (413)
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_REST_BODY_BYTES,
+      onError: () => {
+        throw new AppError(ErrorCode.PayloadTooLarge, `request body over ${MAX_REST_BODY_BYTES} bytes`);
+      },
+    }),
+  );
   registerHealthRoutes(app, { checks: deps.health, isDraining: deps.isDraining, registry: deps.registry, beforeScrape: deps.beforeScrape });
   if (deps.devTokens) registerDevTokenRoutes(app, deps.tokens);
   if (deps.v1) {

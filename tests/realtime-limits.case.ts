@@ -157,6 +157,18 @@ export function runRealtimeLimits(engine: string, start: () => Promise<Deploymen
       expect(await errorOf("nope:event", {})).toBe(ErrorCode.UnknownEvent);
       await ack(c, "room:join", { room: "r" });
       expect(await errorOf("room:message", { room: "r", text: "x".repeat(200 * 1024) })).toBe(ErrorCode.PayloadTooLarge);
+      // what no store would keep is refused at the door, not acked (core/storable.ts)
+      expect(await errorOf("room:message", { room: "r", text: "nul \u0000 inside" })).toBe(ErrorCode.InvalidPayload);
+      expect(await errorOf("room:message", { room: "r", text: "lone \ud800 surrogate" })).toBe(ErrorCode.InvalidPayload);
+      await sleep(1_100);
+      // a connection watches at most MAX_PRESENCE_SUBSCRIPTIONS users, however it asks
+      const users = (from: number) => Array.from({ length: 500 }, (_, i) => `w${from + i}`);
+      expect(await ack(c, "presence:subscribe", { users: users(0) })).not.toHaveProperty("error");
+      expect(await ack(c, "presence:subscribe", { users: users(500) })).not.toHaveProperty("error");
+      expect(await ack(c, "presence:subscribe", { users: users(0) })).not.toHaveProperty("error"); // already watched: nothing added
+      expect(await errorOf("presence:subscribe", { users: users(1_000) })).toBe(ErrorCode.TooManySubscriptions);
+      await ack(c, "presence:unsubscribe", { users: users(0) });
+      expect(await ack(c, "presence:subscribe", { users: users(1_000) })).not.toHaveProperty("error");
       await sleep(1_100);
       expect(await ack(c, "room:message", { room: "r", text: "still serving" })).toMatchObject({ seq: 1 });
     });
