@@ -32,6 +32,8 @@ export interface ApiDeps {
   beforeScrape?: () => Promise<void>;
   isDraining?: () => boolean;
   devTokens: boolean;
+  /** GET /metrics: with a token, full metrics for its bearer only; without, no tenant-labelled series. */
+  metricsToken?: string;
   /** Present when this process serves the REST API (role `api`); health and metrics are served by every process. */
   v1?: V1Deps;
 }
@@ -73,7 +75,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
       },
     }),
   );
-  registerHealthRoutes(app, { checks: deps.health, isDraining: deps.isDraining, registry: deps.registry, beforeScrape: deps.beforeScrape });
+  registerHealthRoutes(app, { checks: deps.health, isDraining: deps.isDraining, registry: deps.registry, beforeScrape: deps.beforeScrape, metricsToken: deps.metricsToken });
   if (deps.devTokens) registerDevTokenRoutes(app, deps.tokens);
   if (deps.v1) {
     const v1 = openApiApp<AuthEnv>();

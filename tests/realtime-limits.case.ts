@@ -4,7 +4,7 @@ import { ErrorCode } from "../core/errors";
 import { inbound } from "../core/events";
 import { connectClient, eventually, nextEvent } from "./support/clients";
 import { apiAs } from "./support/http";
-import { mintToken, type Deployment } from "./support/nodes";
+import { mintToken, scrape, type Deployment } from "./support/nodes";
 import { ack, clientPool, freshTenant, sleep } from "./support/realtime";
 
 
@@ -197,7 +197,7 @@ export function runRealtimeLimits(engine: string, start: () => Promise<Deploymen
       }
       (ws as unknown as { _socket: { resume(): void } })._socket.resume();
       await closed; // the server closed it (a client that is never cut off times this test out)
-      const metrics = await (await fetch(`${url(0)}/metrics`)).text();
+      const metrics = await scrape(url(0));
       expect(Number(/^interlinked_slow_consumer_disconnects_total\{[^}]*\} (\d+)/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
       const back = await pool.connect(0, t, "slowpoke");
       const recovered = await ack(back, "room:join", { room: "firehose", since: 0 });
