@@ -17,6 +17,9 @@ import { registerHealthRoutes, type HealthChecks } from "./routes/health";
 import { registerNotificationRoutes } from "./routes/notifications";
 import { registerRoomRoutes } from "./routes/rooms";
 import { registerTenantRoutes } from "./routes/tenants";
+import { bodyLimit } from "hono/body-limit";
+import { AppError, ErrorCode } from "../core/errors";
+import { MAX_REST_BODY_BYTES } from "../core/limits";
 
 export interface ApiDeps {
   tokens: TokenService;
@@ -29,6 +32,8 @@ export interface ApiDeps {
   beforeScrape?: () => Promise<void>;
   isDraining?: () => boolean;
   devTokens: boolean;
+  /** GET /metrics: with a token, full metrics for its bearer only; without, no tenant-labelled series. */
+  metricsToken?: string;
   /** Present when this process serves the REST API (role `api`); health and metrics are served by every process. */
   v1?: V1Deps;
 }
@@ -60,7 +65,17 @@ function tenantRateLimit(deps: V1Deps) {
 export function createApi(deps: ApiDeps): OpenAPIHono {
   const app = openApiApp();
   app.use("*", observeRequests({ metrics: deps.metrics, log: deps.log ?? defaultLogger() }));
-  registerHealthRoutes(app, { checks: deps.health, isDraining: deps.isDraining, registry: deps.registry, beforeScrape: deps.beforeScrape });
+  // bodies are bounded before anything reads them: a declared or streamed body past the bound is 1003 (413)
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_REST_BODY_BYTES,
+      onError: () => {
+        throw new AppError(ErrorCode.PayloadTooLarge, `request body over ${MAX_REST_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+  registerHealthRoutes(app, { checks: deps.health, isDraining: deps.isDraining, registry: deps.registry, beforeScrape: deps.beforeScrape, metricsToken: deps.metricsToken });
   if (deps.devTokens) registerDevTokenRoutes(app, deps.tokens);
   if (deps.v1) {
     const v1 = openApiApp<AuthEnv>();

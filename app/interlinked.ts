@@ -107,6 +107,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
       log,
       beforeScrape: config.roles.has("workers") ? () => collectConsumerLag(bus, metrics) : undefined,
       devTokens: config.devTokens,
+      metricsToken: config.metricsToken,
       v1: config.roles.has("api")
         ? {
             tokens,

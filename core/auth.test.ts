@@ -2,7 +2,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SignJWT, exportJWK, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
-import { TokenService, type AuthOptions } from "./auth";
+import { IAT_LEEWAY_SECONDS, TokenService, type AuthOptions } from "./auth";
+import { MAX_TOKEN_BYTES } from "./limits";
 import { ErrorCode } from "./errors";
 
 const base: AuthOptions = { secret: "unit-test-secret-that-is-32-bytes-long!", issuer: "interlinked", audience: "interlinked", tokenTtlSeconds: 60 };
@@ -19,6 +20,17 @@ async function signed(alg: "RS256" | "ES256", key: Parameters<SignJWT["sign"]>[0
 }
 
 describe("TokenService", () => {
+  it("refuses a token issued in the future (beyond the leeway) and one over MAX_TOKEN_BYTES, with 2001", async () => {
+    const tokens = new TokenService(base);
+    const now = Math.floor(Date.now() / 1000);
+    const issued = (iat: number) =>
+      new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setSubject("alice").setIssuer("interlinked").setAudience("interlinked").setIssuedAt(iat).setExpirationTime(now + 3_600).sign(new TextEncoder().encode(base.secret));
+    await expect(tokens.verify(await issued(now + IAT_LEEWAY_SECONDS + 600))).rejects.toMatchObject({ code: ErrorCode.TokenInvalid });
+    expect(await tokens.verify(await issued(now + 5))).toMatchObject({ user: "alice" }); // clock skew within the leeway
+    const huge = await new SignJWT({ ...claims, pad: "x".repeat(MAX_TOKEN_BYTES) }).setProtectedHeader({ alg: "HS256" }).setSubject("alice").setIssuer("interlinked").setAudience("interlinked").setExpirationTime(now + 60).sign(new TextEncoder().encode(base.secret));
+    await expect(tokens.verify(huge)).rejects.toMatchObject({ code: ErrorCode.TokenInvalid, message: expect.stringContaining("bytes") });
+  });
+
   it("verifies its own HS256 tokens and refuses expired, forged and unsigned ones with codes", async () => {
     const tokens = new TokenService(base);
     expect(await tokens.verify(await tokens.sign({ tenant: "school-a", user: "alice", role: "student" }))).toMatchObject({ user: "alice", tenant: "school-a", role: "student" });

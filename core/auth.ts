@@ -1,6 +1,7 @@
 import { SignJWT, createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTHeaderParameters } from "jose";
 import { z } from "zod";
 import { AppError, ErrorCode } from "./errors";
+import { MAX_TOKEN_BYTES } from "./limits";
 import { tenantIdSchema, userIdSchema } from "./tenancy";
 
 export const ROLES = ["student", "teacher", "admin", "school_admin", "super_admin"] as const;
@@ -34,7 +35,10 @@ type PublicKey = Awaited<ReturnType<ReturnType<typeof createLocalJWKSet>>>;
 /** Algorithms accepted: HS256 with the secret; RS256 and ES256 only with keys from the JWKS. */
 const ASYMMETRIC = ["RS256", "ES256"];
 
-const claimsSchema = z.object({ sub: userIdSchema, tenant: tenantIdSchema, role: roleSchema, exp: z.number().int() });
+const claimsSchema = z.object({ sub: userIdSchema, tenant: tenantIdSchema, role: roleSchema, exp: z.number().int(), iat: z.number().optional() });
+
+/** Clock skew tolerated on `iat`: a token issued further in the future than this is refused (2001). */
+export const IAT_LEEWAY_SECONDS = 60;
 
 /** Issues and verifies HS256 JWTs with a pinned algorithm and checked `iss` / `aud`. */
 export class TokenService {
@@ -64,9 +68,10 @@ export class TokenService {
       .sign(this.key);
   }
 
-  /** Throws AppError 2000 (missing), 2001 (invalid) or 2002 (expired). */
+  /** Throws AppError 2000 (missing), 2001 (invalid, over MAX_TOKEN_BYTES, or `iat` in the future) or 2002 (expired). */
   async verify(token: unknown): Promise<Principal> {
     if (typeof token !== "string" || token.length === 0) throw new AppError(ErrorCode.Unauthorized, "token required");
+    if (token.length > MAX_TOKEN_BYTES) throw new AppError(ErrorCode.TokenInvalid, `token is over ${MAX_TOKEN_BYTES} bytes`);
     let payload: unknown;
     try {
       // The key follows the (pinned) algorithm: HS256 only with the secret, RS256/ES256 only from the JWKS.
@@ -87,6 +92,7 @@ export class TokenService {
     }
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new AppError(ErrorCode.TokenInvalid, "token claims invalid: " + claims.error.issues[0]?.message);
+    if (claims.data.iat !== undefined && claims.data.iat > Date.now() / 1000 + IAT_LEEWAY_SECONDS) throw new AppError(ErrorCode.TokenInvalid, "token issued in the future (iat)");
     return { user: claims.data.sub, tenant: claims.data.tenant, role: claims.data.role, exp: claims.data.exp };
   }
 }

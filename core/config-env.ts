@@ -111,6 +111,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
     dataDir,
     migrateOnStart: env.DB_MIGRATE ? env.DB_MIGRATE === "1" : embedded,
     devTokens: embedded || env.AUTH_DEV_TOKENS === "1",
+    metricsToken: env.METRICS_TOKEN || undefined,
     auth: {
       secret,
       issuer: env.AUTH_ISSUER || authDefaults.issuer,

@@ -149,6 +149,11 @@ export interface InterlinkedConfig {
   migrateOnStart: boolean;
   /** Serve POST /v1/dev/tokens. Default true only when embedded, or AUTH_DEV_TOKENS=1. */
   devTokens: boolean;
+  /**
+   * Bearer token for GET /metrics (METRICS_TOKEN). Set: the full exposition, tenant-labelled series
+   * included, for callers presenting it (others 401). Unset: series labelled by tenant are left out.
+   */
+  metricsToken?: string;
   auth: AuthOptions;
   realtime: RealtimeOptions;
   media: MediaOptions;

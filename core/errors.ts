@@ -16,6 +16,7 @@ export const ErrorCode = {
   InvalidRoomName: 1004,
   NotFoundRoute: 1005,
   InvalidMediaParameters: 1006,
+  TooManySubscriptions: 1007,
 
   Unauthorized: 2000,
   TokenInvalid: 2001,

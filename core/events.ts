@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_TOKEN_BYTES } from "./limits";
 import type { ErrorBody } from "./errors";
 import { roomNameSchema, userIdSchema } from "./tenancy";
 import { storableText } from "./storable";
@@ -12,7 +13,7 @@ const key = storableText().min(1).max(64);
 const conversationId = z.string().uuid();
 
 export const inbound = {
-  "auth:refresh": z.object({ token: z.string().min(1).max(8_192) }).strict(),
+  "auth:refresh": z.object({ token: z.string().min(1).max(MAX_TOKEN_BYTES) }).strict(),
   "room:join": z.object({ room: roomNameSchema, since: since.optional() }).strict(),
   "room:leave": z.object({ room: roomNameSchema }).strict(),
   "room:message": z.object({ room: roomNameSchema, text: storableText().min(1), key: key.optional() }).strict(),

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode } from "../core/errors";
 import { realtimeDefaults } from "../core/config";
 import { eventually } from "./support/clients";
-import { startEmbeddedDeployment, type Deployment } from "./support/nodes";
+import { scrape, startEmbeddedDeployment, type Deployment } from "./support/nodes";
 import { ack, clientPool, freshTenant, sleep } from "./support/realtime";
 
 /** Keeps this process's event loop busy (the embedded node runs in it) for `ms`, yielding briefly so timers still fire late. */
@@ -31,7 +31,7 @@ describe("admission control (embedded node)", () => {
     const [sender, reader] = [await pool.connect(0, t, "ann"), await pool.connect(0, t, "bob")];
     await ack(sender, "room:join", { room: "r" });
     await ack(reader, "room:join", { room: "r" });
-    const gauge = async () => /^interlinked_node_overloaded\{[^}]*\} (\d)$/m.exec(await (await fetch(`${deployment.nodes[0]!.url}/metrics`)).text())?.[1];
+    const gauge = async () => /^interlinked_node_overloaded\{[^}]*\} (\d)$/m.exec(await scrape(deployment.nodes[0]!.url))?.[1];
     // the guard's first windows cover the node's start and these connections: let it see an idle one first
     await sleep(1_100);
     await eventually(gauge, (g) => g === "0", 8_000);
@@ -39,7 +39,7 @@ describe("admission control (embedded node)", () => {
     await saturate(2_300); // two full 1-second windows
     const refused = await ack(sender, "room:message", { room: "r", text: "during" });
     expect(refused.error).toMatchObject({ code: ErrorCode.Overloaded, temporary: true });
-    const metrics = await (await fetch(`${deployment.nodes[0]!.url}/metrics`)).text();
+    const metrics = await scrape(deployment.nodes[0]!.url);
     expect(metrics).toMatch(/^interlinked_node_overloaded\{[^}]*\} 1$/m);
     await eventually(gauge, (g) => g === "0", 8_000); // idle windows give the admitted share back
     expect(await ack(sender, "room:message", { room: "r", text: "after" })).toMatchObject({ seq: 2 });

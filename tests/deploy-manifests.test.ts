@@ -119,7 +119,7 @@ describe("compose (docker compose, Prometheus, Grafana)", () => {
     for (const latency of ["interlinked_realtime_ack_duration_seconds", "interlinked_delivery_duration_seconds", "interlinked_api_request_duration_seconds"]) expect(used, latency).toContain(latency);
   });
 
-  it("loads alert rules on metrics the code exports: ack latency, dead letters, consumer lag among them", () => {
+  it("loads alert rules on metrics the code exports: ack latency, acked records dead-lettered, consumer lag among them", () => {
     const prom = parse(read("compose/prometheus.yml")) as { rule_files: string[] };
     expect(prom.rule_files).toEqual(["alerts.yml"]);
     expect(compose.services.prometheus?.volumes).toContain("./prometheus-alerts.yml:/etc/prometheus/alerts.yml:ro");
@@ -133,7 +133,7 @@ describe("compose (docker compose, Prometheus, Grafana)", () => {
     }
     const reading = (metric: string): string[] => rules.filter((r) => r.expr.includes(metric)).map((r) => r.alert);
     expect(reading("interlinked_realtime_ack_duration_seconds_bucket")).not.toEqual([]);
-    expect(reading('interlinked_worker_events_total{outcome="dead_lettered"}')).not.toEqual([]);
+    expect(reading("interlinked_acked_records_lost_total")).not.toEqual([]); // dead letters: acked records lost
     expect(reading("interlinked_consumer_lag")).not.toEqual([]);
   });
 

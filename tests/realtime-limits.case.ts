@@ -4,7 +4,7 @@ import { ErrorCode } from "../core/errors";
 import { inbound } from "../core/events";
 import { connectClient, eventually, nextEvent } from "./support/clients";
 import { apiAs } from "./support/http";
-import { mintToken, type Deployment } from "./support/nodes";
+import { mintToken, scrape, type Deployment } from "./support/nodes";
 import { ack, clientPool, freshTenant, sleep } from "./support/realtime";
 
 
@@ -157,6 +157,18 @@ export function runRealtimeLimits(engine: string, start: () => Promise<Deploymen
       expect(await errorOf("nope:event", {})).toBe(ErrorCode.UnknownEvent);
       await ack(c, "room:join", { room: "r" });
       expect(await errorOf("room:message", { room: "r", text: "x".repeat(200 * 1024) })).toBe(ErrorCode.PayloadTooLarge);
+      // what no store would keep is refused at the door, not acked (core/storable.ts)
+      expect(await errorOf("room:message", { room: "r", text: "nul \u0000 inside" })).toBe(ErrorCode.InvalidPayload);
+      expect(await errorOf("room:message", { room: "r", text: "lone \ud800 surrogate" })).toBe(ErrorCode.InvalidPayload);
+      await sleep(1_100);
+      // a connection watches at most MAX_PRESENCE_SUBSCRIPTIONS users, however it asks
+      const users = (from: number) => Array.from({ length: 500 }, (_, i) => `w${from + i}`);
+      expect(await ack(c, "presence:subscribe", { users: users(0) })).not.toHaveProperty("error");
+      expect(await ack(c, "presence:subscribe", { users: users(500) })).not.toHaveProperty("error");
+      expect(await ack(c, "presence:subscribe", { users: users(0) })).not.toHaveProperty("error"); // already watched: nothing added
+      expect(await errorOf("presence:subscribe", { users: users(1_000) })).toBe(ErrorCode.TooManySubscriptions);
+      await ack(c, "presence:unsubscribe", { users: users(0) });
+      expect(await ack(c, "presence:subscribe", { users: users(1_000) })).not.toHaveProperty("error");
       await sleep(1_100);
       expect(await ack(c, "room:message", { room: "r", text: "still serving" })).toMatchObject({ seq: 1 });
     });
@@ -185,7 +197,7 @@ export function runRealtimeLimits(engine: string, start: () => Promise<Deploymen
       }
       (ws as unknown as { _socket: { resume(): void } })._socket.resume();
       await closed; // the server closed it (a client that is never cut off times this test out)
-      const metrics = await (await fetch(`${url(0)}/metrics`)).text();
+      const metrics = await scrape(url(0));
       expect(Number(/^interlinked_slow_consumer_disconnects_total\{[^}]*\} (\d+)/m.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
       const back = await pool.connect(0, t, "slowpoke");
       const recovered = await ack(back, "room:join", { room: "firehose", since: 0 });

@@ -1,10 +1,12 @@
 import type { Namespace } from "socket.io";
 import { classInbound, type ClassEvent, type ClassPayload, type MediaRequest } from "../../core/class-signaling";
 import { AppError, ErrorCode } from "../../core/errors";
+import { inbound } from "../../core/events";
 import { authMiddleware } from "../auth-middleware";
 import { EventDispatcher, SocketRate, socketLogger } from "../event-handler";
 import { connectionQuotaMiddleware } from "../lifecycle";
 import type { RealtimeServices } from "../services";
+import { armExpiry, refreshToken } from "../token-lifetime";
 import type { RealtimeServer, RealtimeSocket } from "../types";
 import type { MediaDirectory } from "./media-directory";
 import type { MediaRpc } from "./media-rpc";
@@ -16,8 +18,10 @@ export interface ClassSignalingDeps {
   timeoutMs: number;
 }
 
+/** `/class` events: the class signaling requests, and `auth:refresh` as on `/` (core/events.ts). */
+const classEvents = { ...classInbound, "auth:refresh": inbound["auth:refresh"] };
 /** The realtime node relays the media node's answer as the ack without reading it. */
-type RelayedAcks = { [E in ClassEvent]: unknown };
+type ClassNamespaceAcks = { [E in ClassEvent]: unknown } & { "auth:refresh": { exp: number } };
 /** Requests that load the class from the database (they may open its session on the media node). */
 const NEEDS_CLASS = new Set<ClassEvent>(["class:capabilities", "class:join", "class:start", "class:end"]);
 
@@ -36,15 +40,17 @@ export function registerClassNamespace(io: RealtimeServer, services: RealtimeSer
 }
 
 function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps: ClassSignalingDeps): void {
-  const { tenant, user, role } = socket.data.principal;
+  const { tenant, user } = socket.data.principal;
   const rate = new SocketRate(services.options.perSocketEventsPerSecond);
   /** Classes this socket joined → the media node hosting each. */
   const joined = new Map<string, string>();
-  const caller = { user, staff: role !== "student", socketId: socket.id };
+  // read per request: auth:refresh may change the role (never the user or tenant)
+  const caller = () => ({ user, staff: socket.data.principal.role !== "student", socketId: socket.id });
+  armExpiry(socket);
 
   const forward = async (op: ClassEvent, payload: ClassPayload<ClassEvent>): Promise<unknown> => {
     const { classId } = payload;
-    const request: MediaRequest = { op, tenant, classId, caller, payload };
+    const request: MediaRequest = { op, tenant, classId, caller: caller(), payload };
     if (NEEDS_CLASS.has(op)) {
       const found = await services.stores.classes.get(tenant, classId);
       if (!found) throw new AppError(ErrorCode.NotFound, "no such class");
@@ -70,12 +76,13 @@ function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps:
     }
   };
 
-  const dispatcher = new EventDispatcher<typeof classInbound, RelayedAcks>(socket, classInbound, { rate, metrics: services.metrics, log: services.log });
+  const dispatcher = new EventDispatcher<typeof classEvents, ClassNamespaceAcks>(socket, classEvents, { rate, metrics: services.metrics, log: services.log });
   for (const op of Object.keys(classInbound) as ClassEvent[]) dispatcher.on(op, (payload) => forward(op, payload));
+  dispatcher.on("auth:refresh", ({ token }) => refreshToken(socket, services.tokens, token));
   socket.once("disconnect", () => {
     void services.quotas.releaseConnection(tenant, socket.id).catch(() => undefined);
     for (const [classId, node] of joined) {
-      deps.rpc.call(node, { op: "peer:gone", tenant, classId, caller, payload: { classId } }, deps.timeoutMs).catch((err: unknown) => {
+      deps.rpc.call(node, { op: "peer:gone", tenant, classId, caller: caller(), payload: { classId } }, deps.timeoutMs).catch((err: unknown) => {
         socketLogger(services.log, socket).error({ err, classId }, "class: leaving on disconnect failed");
       });
     }

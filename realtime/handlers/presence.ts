@@ -3,6 +3,8 @@ import type { RealtimeServices } from "../services";
 import type { RealtimeServer } from "../types";
 import type { HandlerContext } from "./context";
 import { socketRooms } from "../../core/tenant-keys";
+import { AppError, ErrorCode } from "../../core/errors";
+import { MAX_PRESENCE_SUBSCRIPTIONS } from "../../core/limits";
 
 /** The Socket.IO room of those watching a user's presence. */
 
@@ -36,7 +38,15 @@ export function registerPresenceHandlers(ctx: HandlerContext): void {
 
   on("presence:subscribe", async ({ users }) => {
     const { tenant } = socket.data.principal;
-    await socket.join(users.map((u) => socketRooms.presence(tenant, u)));
+    const rooms = users.map((u) => socketRooms.presence(tenant, u));
+    const prefix = socketRooms.presence(tenant, "");
+    let watching = 0;
+    for (const r of socket.rooms) if (r.startsWith(prefix)) watching++;
+    const adding = new Set(rooms.filter((r) => !socket.rooms.has(r))).size;
+    if (watching + adding > MAX_PRESENCE_SUBSCRIPTIONS) {
+      throw new AppError(ErrorCode.TooManySubscriptions, `a connection may watch at most ${MAX_PRESENCE_SUBSCRIPTIONS} users (${watching} now, ${adding} more asked)`);
+    }
+    await socket.join(rooms);
     return { statuses: await services.presence.statuses(tenant, users) };
   });
 

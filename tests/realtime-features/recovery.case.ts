@@ -2,6 +2,7 @@ import { Redis } from "ioredis";
 import { expect, it } from "vitest";
 import type { RoomMessageDelivery } from "../../core/events";
 import { eventually } from "../support/clients";
+import { scrape } from "../support/nodes";
 import { ack, freshTenant } from "../support/realtime";
 import { serviceEnv } from "../support/services";
 import type { FeatureContext } from "./context";
@@ -33,7 +34,7 @@ export function recoveryFeatures(ctx: FeatureContext): void {
     const conv = (await (await api(t, "ann")).post<{ id: string }>("/v1/conversations", { kind: "direct", user: "bob" })).body.id;
     for (const text of ["x", "y"]) await ack(bob, "chat:send", { conversationId: conv, text });
     expect(await ack(a2, "chat:sync", { conversationId: conv, since: 1 })).toMatchObject({ recovered: true, messages: [{ seq: 2, text: "y" }] });
-    const metrics = await (await fetch(`${(deployment.nodes[2] as { url: string }).url}/metrics`)).text();
+    const metrics = await scrape((deployment.nodes[2] as { url: string }).url);
     const value = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? NaN);
     expect(value(/^interlinked_recovery_total\{[^}]*kind="room"[^}]*result="hit"[^}]*\} (\d+)/m)).toBeGreaterThanOrEqual(2);
     expect(value(new RegExp(`^interlinked_realtime_connections\\{[^}]*tenant="${t}"[^}]*\\} (\\d+)`, "m"))).toBe(1);

@@ -14,6 +14,12 @@ import { copyPgliteTemplate } from "./pglite";
 import { createTestDatabase, serviceEnv, testNamespace } from "./services";
 
 export const TEST_SECRET = "test-secret-that-is-at-least-32-bytes-long";
+/** The METRICS_TOKEN of test nodes: GET /metrics with it includes tenant-labelled series. */
+export const TEST_METRICS_TOKEN = "test-metrics-token";
+/** GET /metrics of a test node, as its Prometheus (with the bearer token). */
+export async function scrape(url: string): Promise<string> {
+  return (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } })).text();
+}
 export const testTokens = new TokenService({ ...authDefaults, secret: TEST_SECRET });
 
 export function mintToken(tenant: string, user: string, role: Role = "student", ttlSeconds?: number): Promise<string> {
@@ -39,6 +45,7 @@ export function testConfig(overrides: Partial<InterlinkedConfig> & { roles?: Rea
     dataDir: join(tmpdir(), "interlinked-test-data"), // only used by embedded tests, which pass their own
     migrateOnStart: false,
     devTokens: true,
+    metricsToken: TEST_METRICS_TOKEN,
     auth: { ...authDefaults, secret: TEST_SECRET },
     realtime: { ...realtimeDefaults, overloadLagMs: 0 },
     media: { ...mediaDefaults },
@@ -129,6 +136,7 @@ export async function startProcessDeployment(
     KAFKA_BROKERS: serviceEnv("KAFKA_BROKERS"),
     NAMESPACE: namespace,
     AUTH_SECRET: TEST_SECRET,
+    METRICS_TOKEN: TEST_METRICS_TOKEN,
     REALTIME_ENGINE: options.engine,
     HOST: "127.0.0.1",
     DRAIN_GRACE_MS: "2000",
