@@ -1,7 +1,7 @@
 import { openTestPglite } from "../tests/support/pglite";
-import { createTestDatabase } from "../tests/support/services";
+import { openTestPostgres } from "../tests/support/services";
 import { applyContract } from "../tests/support/tiers";
-import { openDatabase, type DatabaseHandle } from "./database";
+import type { DatabaseHandle } from "./database";
 import type { RoomMessageStore } from "./room-message-store";
 import { runRoomMessageStoreContract } from "./room-message-store.case";
 import { DrizzleRoomMessageStore } from "./room-message-store-drizzle";
@@ -16,10 +16,6 @@ applyContract<() => Promise<{ store: RoomMessageStore; close(): Promise<void> }>
   {
     name: "PostgreSQL",
     tier: "integration",
-    open: async () => {
-      const handle = await openDatabase({ url: await createTestDatabase() });
-      await handle.migrate();
-      return store(handle);
-    },
+    open: async () => store(await openTestPostgres()),
   },
 ]);

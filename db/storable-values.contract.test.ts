@@ -1,18 +1,10 @@
 import { openTestPglite } from "../tests/support/pglite";
-import { createTestDatabase } from "../tests/support/services";
+import { openTestPostgres } from "../tests/support/services";
 import { applyContract } from "../tests/support/tiers";
-import { openDatabase, type DatabaseHandle } from "./database";
+import type { DatabaseHandle } from "./database";
 import { runStorableValuesContract } from "./storable-values.case";
 
 applyContract<() => Promise<DatabaseHandle>>(runStorableValuesContract, [
   { name: "PGlite", tier: "unit", open: openTestPglite },
-  {
-    name: "PostgreSQL",
-    tier: "integration",
-    open: async () => {
-      const handle = await openDatabase({ url: await createTestDatabase() });
-      await handle.migrate();
-      return handle;
-    },
-  },
+  { name: "PostgreSQL", tier: "integration", open: openTestPostgres },
 ]);

@@ -7,12 +7,12 @@ import type { Subscription } from "../core/bus/event-bus";
 import { KafkaEventBus } from "../core/bus/event-bus-kafka";
 import { DEAD_LETTER_TOPIC, newEvent, streams, type DeadLetter } from "../core/contracts/streams";
 import { createMetrics } from "../core/metrics/registry";
-import { openDatabase, type DatabaseHandle } from "../db/database";
+import type { DatabaseHandle } from "../db/database";
 import { EventWriter } from "../db/event-writer";
 import { DrizzleRoomMessageStore } from "../db/room-message-store-drizzle";
 import { startStreamConsumer } from "../workers/stream-consumer";
 import { eventually } from "./support/clients";
-import { createTestDatabase, serviceEnv, testNamespace } from "./support/services";
+import { openTestPostgres, serviceEnv, testNamespace } from "./support/services";
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -36,8 +36,7 @@ describe("npm run dlq: list, show and replay the dead-letter topic (real Kafka, 
 
   beforeAll(async () => {
     bus = new KafkaEventBus({ brokers: serviceEnv("KAFKA_BROKERS").split(","), namespace, clientId: "dlq-test", logLevel: "none" });
-    handle = await openDatabase({ url: await createTestDatabase() });
-    await handle.migrate();
+    handle = await openTestPostgres();
     worker = await startStreamConsumer({ bus, stream: "roomMessages", writer: new EventWriter(handle.db), metrics: createMetrics("dlq-test") });
   }, 60_000);
   afterAll(async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { openDatabase, type DatabaseHandle } from "../../db/database";
 import { createScratchDatabase } from "../../tools/services/postgres";
 import type { ServiceEnv } from "../../tools/services/provision";
 import { currentTier } from "./tiers";
@@ -22,6 +23,13 @@ export function serviceEnv(name: keyof ServiceEnv): string {
 /** A fresh, empty database on the provisioned PostgreSQL; returns its URL. */
 export function createTestDatabase(): Promise<string> {
   return createScratchDatabase(serviceEnv("DATABASE_URL"), "test");
+}
+
+/** A migrated database of its own on the provisioned PostgreSQL (the integration twin of openTestPglite). */
+export async function openTestPostgres(): Promise<DatabaseHandle> {
+  const handle = await openDatabase({ url: await createTestDatabase() });
+  await handle.migrate();
+  return handle;
 }
 
 /** A unique prefix for Kafka topics, consumer groups and Redis keys of one test. */
