@@ -2,7 +2,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode } from "../core/errors";
 import { connectClient, emitWithAck, nextEvent, type TestClient } from "./support/clients";
 import { apiAs } from "./support/http";
+import { RedisSocketFanout } from "../realtime/fanout/socket-fanout-redis";
+import { engines } from "./support/engines";
 import { mintToken, startProcessDeployment } from "./support/nodes";
+import { redisClients } from "./support/redis-clients";
 import { freshTenant, sleep } from "./support/realtime";
 
 type Deployment = Awaited<ReturnType<typeof startProcessDeployment>>;
@@ -23,8 +26,10 @@ const bearer = async (url: string, token: string, path: string): Promise<{ statu
   return { status: res.status, code: body.error?.code };
 };
 
-/** Revocation on a 3-node process deployment (Redis adapter, Kafka, PostgreSQL): REST route, sockets on every node and namespace. */
-describe("token revocation on 3 nodes", () => {
+const redis = redisClients();
+
+/** Revocation on a 3-node process deployment per engine (Redis adapter, Kafka, PostgreSQL): REST route, sockets on every node and namespace. */
+for (const { engine, label } of engines) describe(`token revocation on 3 nodes (${label})`, () => {
   let deployment: Deployment;
   const open: TestClient[] = [];
   const url = (i: number): string => deployment.processes[i % 3]!.url;
@@ -34,7 +39,7 @@ describe("token revocation on 3 nodes", () => {
     return c;
   };
   beforeAll(async () => {
-    deployment = await startProcessDeployment(3, { engine: "ws" });
+    deployment = await startProcessDeployment(3, { engine });
   }, 120_000);
   afterEach(() => {
     for (const c of open.splice(0)) c.close();
@@ -105,5 +110,18 @@ describe("token revocation on 3 nodes", () => {
     expect((await (await apiAs(url(2), freshTenant("rv-else"), "a", "school_admin")).post(path, {})).status).toBe(404);
     expect((await (await apiAs(url(0), school, "a", "school_admin")).post(path, { before: "not a date" })).status).toBe(400);
     expect((await (await apiAs(url(0), "platform", "root", "super_admin")).post(path, undefined)).status).toBe(200);
+  });
+
+  it("disconnects a user everywhere from a process without Socket.IO (the Redis emitter of an API-only node)", async () => {
+    const school = freshTenant("rv-emitter");
+    const token = await mintToken(school, "kid");
+    const sockets = [await connect(0, token), await connect(1, token), await connect(2, token), await connect(2, token, "/class")];
+    const mate = await connect(1, await mintToken(school, "mate"));
+    const told = sockets.map((s) => nextEvent<{ code: number }>(s, "app:disconnect", 2_000));
+    const gone = sockets.map((s) => nextEvent<string>(s, "disconnect", 2_000));
+    new RedisSocketFanout(redis(), `${deployment.namespace}#socket.io`).disconnectUser(school, "kid", { code: ErrorCode.TokenRevoked, message: "revoked" });
+    expect((await Promise.all(told)).map((m) => m.code)).toEqual(Array(4).fill(ErrorCode.TokenRevoked));
+    expect(await Promise.all(gone)).toEqual(Array(4).fill("io server disconnect"));
+    expect(mate.connected).toBe(true);
   });
 });
