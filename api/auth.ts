@@ -1,18 +1,26 @@
 import { createMiddleware } from "hono/factory";
 import type { Principal, TokenService } from "../core/auth";
 import { AppError, ErrorCode } from "../core/errors";
+import { refuseRevoked } from "../core/revocation/revocation-check";
+import type { RevocationStore } from "../core/revocation/revocation-store";
 
 export interface AuthEnv {
   Variables: { principal: Principal };
 }
 
-/** `Authorization: Bearer <jwt>` → `c.get("principal")`; refusals are 2000 / 2001 / 2002. */
-export function bearerAuth(tokens: TokenService) {
+/**
+ * `Authorization: Bearer <jwt>` → `c.get("principal")`; refusals are 2000 / 2001 / 2002, and 2006 for a
+ * token issued before its user's revocation moment (`revocations` is a per-node cache of ≤ 1 s in the
+ * process: core/revocation/revocation-cache.ts).
+ */
+export function bearerAuth(tokens: TokenService, revocations: Pick<RevocationStore, "revokedBefore">) {
   return createMiddleware<AuthEnv>(async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new AppError(ErrorCode.Unauthorized, "Authorization: Bearer <token> required");
-    c.set("principal", await tokens.verify(match[1]));
+    const principal = await tokens.verify(match[1]);
+    await refuseRevoked(revocations, principal);
+    c.set("principal", principal);
     await next();
   });
 }

@@ -15,6 +15,7 @@ import { registerDevTokenRoutes } from "./routes/dev-tokens";
 import { registerFeedRoutes } from "./routes/feeds";
 import { registerHealthRoutes, type HealthChecks } from "./routes/health";
 import { registerNotificationRoutes } from "./routes/notifications";
+import { registerRevocationRoutes } from "./routes/revocations";
 import { registerRoomRoutes } from "./routes/rooms";
 import { registerTenantRoutes } from "./routes/tenants";
 import { bodyLimit } from "hono/body-limit";
@@ -79,7 +80,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   if (deps.devTokens) registerDevTokenRoutes(app, deps.tokens);
   if (deps.v1) {
     const v1 = openApiApp<AuthEnv>();
-    const auth = bearerAuth(deps.tokens);
+    const auth = bearerAuth(deps.tokens, deps.v1.revocations);
     const limit = tenantRateLimit(deps.v1);
     v1.use("/v1/*", async (c, next) => {
       if (PUBLIC_V1_PATHS.has(c.req.path)) return next();
@@ -93,6 +94,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     registerFeedRoutes(v1, deps.v1.stores);
     registerClassRoutes(v1, deps.v1.stores);
     registerTenantRoutes(v1, deps.v1.stores, deps.v1.limits, deps.v1.liveConnections);
+    registerRevocationRoutes(v1, deps.v1);
     app.route("/", v1);
   }
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

@@ -2,6 +2,8 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { TokenService } from "../core/auth";
 import type { EventBus } from "../core/bus/event-bus";
 import type { Metrics } from "../core/metrics/registry";
+import type { RevocationStore } from "../core/revocation/revocation-store";
+import type { SocketFanout } from "../core/socket-fanout";
 import type { RoomMessageStore } from "../db/room-message-store";
 import type { ClassStore } from "../db/stores/classes";
 import type { ConversationStore } from "../db/stores/conversations";
@@ -26,6 +28,10 @@ export interface Stores {
 /** What the /v1 routes use. */
 export interface V1Deps {
   tokens: TokenService;
+  /** Users' revocation moments: read by bearer auth, written by the revoke route (cached per node ≤ 1 s). */
+  revocations: RevocationStore;
+  /** Reaches users' sockets on every realtime node (the revoke route disconnects through it). */
+  fanout: SocketFanout;
   bus: EventBus;
   stores: Stores;
   limiter: TenantRateLimiter;

@@ -9,7 +9,7 @@ const errorSchema = z
 
 const errorDescriptions: Record<number, string> = {
   400: "Invalid request (1001 payload, 1004 room name)",
-  401: "Missing, invalid or expired token (2000–2002)",
+  401: "Missing, invalid, expired or revoked token (2000–2002, 2006)",
   403: "The caller's role may not do this (2003)",
   404: "Not found (4000) or not visible to the caller",
   409: "Conflict with existing state (4002)",

@@ -3,8 +3,11 @@ import type { HealthChecks } from "../api/routes/health";
 import type { EventBus } from "../core/bus/event-bus";
 import { KafkaEventBus } from "../core/bus/event-bus-kafka";
 import { MemoryEventBus } from "../core/bus/event-bus-memory";
-import type { InterlinkedConfig } from "../core/config";
+import { authDefaults, type InterlinkedConfig } from "../core/config";
 import type { Logger } from "../core/log";
+import type { RevocationStore } from "../core/revocation/revocation-store";
+import { MemoryRevocationStore } from "../core/revocation/revocation-store-memory";
+import { RedisRevocationStore } from "../core/revocation/revocation-store-redis";
 import { openDatabase, type DatabaseHandle } from "../db/database";
 import { DrizzleRoomMessageStore } from "../db/room-message-store-drizzle";
 import { ClassStore } from "../db/stores/classes";
@@ -39,6 +42,8 @@ export interface Infrastructure {
   presence: PresenceStore;
   history: HistoryStore;
   state: KeyedState;
+  /** Users' token revocation moments, kept max(AUTH_REVOCATION_RETENTION, AUTH_TOKEN_TTL) after each moment. */
+  revocations: RevocationStore;
   health: HealthChecks;
   close(): Promise<void>;
 }
@@ -83,6 +88,7 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     health.redis = async () => (await command.ping()) === "PONG";
   }
   const r = redis?.command;
+  const retentionMs = Math.max(config.auth.revocationRetentionSeconds ?? authDefaults.revocationRetentionSeconds, config.auth.tokenTtlSeconds) * 1000;
   return {
     database,
     stores,
@@ -93,6 +99,7 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     presence: r ? new RedisPresenceStore(r, prefix, NODE_TTL_MS) : new MemoryPresenceStore(NODE_TTL_MS),
     history: r ? new RedisHistoryStore(r, prefix) : new MemoryHistoryStore(),
     state: r ? new RedisKeyedState(r, prefix) : new MemoryKeyedState(),
+    revocations: r ? new RedisRevocationStore(r, prefix, retentionMs) : new MemoryRevocationStore(retentionMs),
     close: async () => {
       await bus.close().catch(() => undefined);
       for (const c of redis ? [redis.command, redis.pub, redis.sub] : []) c.disconnect();

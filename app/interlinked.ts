@@ -7,6 +7,7 @@ import { streams } from "../core/contracts/streams";
 import type { InterlinkedConfig } from "../core/config";
 import { createLogger, type Logger } from "../core/log";
 import { createMetrics } from "../core/metrics/registry";
+import { CachedRevocations } from "../core/revocation/revocation-cache";
 import { EventWriter } from "../db/event-writer";
 import { TenantLimits } from "../db/stores/tenant-limits";
 import { startClassTier, type ClassTier } from "./class-tier";
@@ -78,6 +79,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         presence: infra.presence,
         history: infra.history,
         state: infra.state,
+        revocations: infra.revocations,
         quotas,
         metrics,
         stores,
@@ -88,10 +90,11 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
       closers.push(() => tier.close());
     }
 
+    // users' sockets on every node: through this process's Socket.IO (with the Redis adapter), else the Redis emitter
+    const local = new LocalSocketFanout();
+    if (realtime) local.attach(realtime.io);
+    const fanout: SocketFanout = realtime || !redis ? local : new RedisSocketFanout(redis.command, redis.adapterKey);
     if (config.roles.has("workers")) {
-      const local = new LocalSocketFanout();
-      if (realtime) local.attach(realtime.io);
-      const fanout: SocketFanout = realtime || !redis ? local : new RedisSocketFanout(redis.command, redis.adapterKey);
       const subscriptions = await startWorkers({ bus, writer: new EventWriter(infra.database.db), metrics, fanout, log });
       closers.push(async () => {
         await Promise.allSettled(subscriptions.map((s) => s.close()));
@@ -111,6 +114,9 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
       v1: config.roles.has("api")
         ? {
             tokens,
+            // REST checks read through a per-node cache of at most 1 s (sockets read the store itself)
+            revocations: new CachedRevocations(infra.revocations, 1_000),
+            fanout,
             bus,
             metrics,
             stores,

@@ -15,6 +15,8 @@ export interface Principal {
   role: Role;
   /** Expiry, seconds since the epoch. */
   exp: number;
+  /** Issued at (`iat`), seconds since the epoch, when the token says; revocation checks compare it (core/revocation/). */
+  iat?: number;
 }
 
 export interface AuthOptions {
@@ -26,6 +28,12 @@ export interface AuthOptions {
   audience: string;
   /** Lifetime of tokens minted by `signToken`, seconds. Default 3600. */
   tokenTtlSeconds: number;
+  /**
+   * How long a user's revocation moment is kept (AUTH_REVOCATION_RETENTION, seconds; default 86,400 = 24 h):
+   * at least the longest lifetime of a token the deployment accepts, so no token issued before a moment
+   * outlives the record refusing it.
+   */
+  revocationRetentionSeconds?: number;
   /** Public keys for RS256 / ES256 tokens: a JWKS document (from a file) or the URL serving one. */
   jwks?: JSONWebKeySet | URL;
 }
@@ -93,6 +101,8 @@ export class TokenService {
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new AppError(ErrorCode.TokenInvalid, "token claims invalid: " + claims.error.issues[0]?.message);
     if (claims.data.iat !== undefined && claims.data.iat > Date.now() / 1000 + IAT_LEEWAY_SECONDS) throw new AppError(ErrorCode.TokenInvalid, "token issued in the future (iat)");
-    return { user: claims.data.sub, tenant: claims.data.tenant, role: claims.data.role, exp: claims.data.exp };
+    const principal: Principal = { user: claims.data.sub, tenant: claims.data.tenant, role: claims.data.role, exp: claims.data.exp };
+    if (claims.data.iat !== undefined) principal.iat = claims.data.iat;
+    return principal;
   }
 }

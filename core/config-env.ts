@@ -117,6 +117,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
       issuer: env.AUTH_ISSUER || authDefaults.issuer,
       audience: env.AUTH_AUDIENCE || authDefaults.audience,
       tokenTtlSeconds: int(env, "AUTH_TOKEN_TTL", authDefaults.tokenTtlSeconds),
+      revocationRetentionSeconds: int(env, "AUTH_REVOCATION_RETENTION", authDefaults.revocationRetentionSeconds),
       jwks: env.AUTH_JWKS_URL ? new URL(env.AUTH_JWKS_URL) : env.AUTH_JWKS_FILE ? (JSON.parse(readFileSync(env.AUTH_JWKS_FILE, "utf8")) as JSONWebKeySet) : undefined,
     },
     realtime: {

@@ -162,7 +162,7 @@ export interface InterlinkedConfig {
   tracing: TracingOptions;
 }
 
-export const authDefaults = { issuer: "interlinked", audience: "interlinked", tokenTtlSeconds: 3600 };
+export const authDefaults = { issuer: "interlinked", audience: "interlinked", tokenTtlSeconds: 3600, revocationRetentionSeconds: 86_400 };
 
 /** True when nothing external is configured: the one-process embedded default. */
 export function isEmbedded(config: Pick<InterlinkedConfig, "databaseUrl" | "redisUrl" | "kafkaBrokers">): boolean {

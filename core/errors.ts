@@ -24,6 +24,7 @@ export const ErrorCode = {
   Forbidden: 2003,
   Muted: 2004,
   NotSpeaker: 2005,
+  TokenRevoked: 2006,
 
   RateLimited: 3000,
   ConnectionQuota: 3001,

@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ROOM_NAME_PATTERN, TENANT_ID_PATTERN, USER_ID_PATTERN } from "./tenancy";
-import { orderingKeys, presenceKeys, socketRooms, stateKeys } from "./tenant-keys";
+import { orderingKeys, presenceKeys, revocationKeys, socketRooms, stateKeys } from "./tenant-keys";
 
 type Builder = (tenant: string, ...parts: string[]) => string;
-const families = { socketRooms, orderingKeys, stateKeys, presenceKeys } as Record<string, Record<string, Builder>>;
+const families = { socketRooms, orderingKeys, stateKeys, presenceKeys, revocationKeys } as Record<string, Record<string, Builder>>;
 const builders = Object.entries(families).flatMap(([family, fns]) => Object.entries(fns).map(([name, fn]) => ({ name: `${family}.${name}`, fn })));
 
 const tenant = fc.stringMatching(TENANT_ID_PATTERN);
@@ -41,6 +41,7 @@ describe("tenant-scoped names", () => {
     expect(orderingKeys.room("s", "r")).toBe("s:r");
     expect(orderingKeys.chatHistory("s", "c")).toBe("s:c:c");
     expect(stateKeys.idempotency("s", "u", "k")).toBe("idem:s:u:k");
+    expect(revocationKeys.user("s", "u")).toBe("revoked:s:u");
     expect(presenceKeys.room("s", "r")).toBe(presenceKeys.roomPrefix("s") + "r");
   });
 });

@@ -48,6 +48,12 @@ export const stateKeys = {
   quotaWarned: (tenant: string, quota: string, socketId: string): string => `warned:${tenant}:${quota}:${socketId}`,
 };
 
+/** Keys of the revocation store (core/revocation/), below the deployment prefix. */
+export const revocationKeys = {
+  /** The moment before which a user's tokens are refused. */
+  user: (tenant: string, user: string): string => `revoked:${tenant}:${user}`,
+};
+
 /** Keys of the Redis presence store, below its own prefix. */
 export const presenceKeys = {
   /** A user's sessions. */

@@ -46,7 +46,7 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: { pub: 
   });
   const publisher = new MessagePublisher(services.bus, services.sequences, services.history, guard, services.log);
   const shared = { publisher, rooms: new RoomLookup(services.stores.rooms), backlog: new BacklogLoader(services.stores.notifications, NOTIFICATION_BACKLOG) };
-  io.use(authMiddleware(services.tokens));
+  io.use(authMiddleware(services.tokens, services.revocations));
   io.use(connectionQuotaMiddleware(services));
   io.on("connection", (socket) => onConnection(io, services, shared, socket));
   io.on("kick", (info) => void applyKick(io, info, services).catch((err: unknown) => services.log.error({ err, tenant: info.tenant, user: info.user }, "realtime: kick failed")));

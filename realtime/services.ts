@@ -4,6 +4,7 @@ import type { EventBus } from "../core/bus/event-bus";
 import type { RealtimeOptions } from "../core/config";
 import type { Logger } from "../core/log";
 import type { Metrics } from "../core/metrics/registry";
+import type { RevocationStore } from "../core/revocation/revocation-store";
 import type { RoomMessageStore } from "../db/room-message-store";
 import type { ClassStore } from "../db/stores/classes";
 import type { ConversationStore } from "../db/stores/conversations";
@@ -23,6 +24,8 @@ export interface RealtimeServices {
   log: Logger;
   options: RealtimeOptions;
   tokens: TokenService;
+  /** Users' revocation moments, read uncached at every handshake and `auth:refresh`. */
+  revocations: RevocationStore;
   bus: EventBus;
   /** Coalesced writes of presence session events (fire-and-forget, one publish per ~20 ms). */
   sessionEvents: BatchingPublisher;

@@ -1,5 +1,7 @@
 import type { TokenService } from "../core/auth";
 import { AppError, ErrorCode } from "../core/errors";
+import { refuseRevoked } from "../core/revocation/revocation-check";
+import type { RevocationStore } from "../core/revocation/revocation-store";
 import type { RealtimeSocket } from "./types";
 
 /** Longest delay setTimeout takes (~24.8 days); later expiries re-arm. */
@@ -25,11 +27,12 @@ export function armExpiry(socket: RealtimeSocket): void {
 }
 
 /**
- * `auth:refresh { token }`: verifies the new token (2001 / 2002 as at the handshake), which must be for
- * the same user and tenant (else 2003), then carries on with its role and expiry.
+ * `auth:refresh { token }`: verifies the new token (2001 / 2002 / 2006 as at the handshake), which must be
+ * for the same user and tenant (else 2003), then carries on with its role and expiry.
  */
-export async function refreshToken(socket: RealtimeSocket, tokens: TokenService, token: string): Promise<{ exp: number }> {
-  const next = await tokens.verify(token);
+export async function refreshToken(socket: RealtimeSocket, auth: { tokens: TokenService; revocations: RevocationStore }, token: string): Promise<{ exp: number }> {
+  const next = await auth.tokens.verify(token);
+  await refuseRevoked(auth.revocations, next);
   const current = socket.data.principal;
   if (next.user !== current.user || next.tenant !== current.tenant) throw new AppError(ErrorCode.Forbidden, "a refreshed token must be for the same user and tenant");
   socket.data.principal = next;

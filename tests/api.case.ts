@@ -17,6 +17,7 @@ export const EXPECTED_ROUTES = [
   "get /v1/feeds", "post /v1/feeds", "put /v1/feeds/{feed}/subscription", "delete /v1/feeds/{feed}/subscription",
   "post /v1/classes", "get /v1/classes", "get /v1/classes/{id}", "get /v1/classes/{id}/attendance",
   "get /v1/tenants/{tenant}/usage", "get /v1/tenants/{tenant}/quotas", "put /v1/tenants/{tenant}/quotas",
+  "post /v1/tenants/{tenant}/users/{user}/revoke",
 ].sort();
 
 type Body = Record<string, unknown> & { error?: { code: number } };
@@ -216,6 +217,27 @@ export function runApiContract(mode: string, start: () => Promise<Deployment>): 
       expect(code(await root.put(`/v1/tenants/${A}/quotas`, { maxConnections: -1 }))).toBe(ErrorCode.InvalidPayload);
       expect(code(await root.put(`/v1/tenants/${A}/quotas`, { unknownQuota: 1 }))).toBe(ErrorCode.InvalidPayload);
       expect((await root.get(`/v1/tenants/${B}/usage`)).status).toBe(200);
+    });
+
+    it("revokes a user's tokens issued before a moment: 2006 on REST at once, others untouched, newer tokens accepted", async () => {
+      const kid = await as(A, "revoked-kid");
+      const mate = await as(A, "revoked-mate");
+      const namesake = await as(B, "revoked-kid");
+      expect((await kid.get("/v1/feeds")).status).toBe(200);
+      const admin = await as(A, "principal", "school_admin");
+      expect((await (await as(A, "t", "teacher")).post(`/v1/tenants/${A}/users/revoked-kid/revoke`, {})).status).toBe(403);
+      expect((await (await as(B, "principal", "school_admin")).post(`/v1/tenants/${A}/users/revoked-kid/revoke`, {})).status).toBe(404);
+      expect(code(await admin.post(`/v1/tenants/${A}/users/revoked-kid/revoke`, { before: "2026-13-01T00:00:00Z" }))).toBe(ErrorCode.InvalidPayload);
+      expect(code(await admin.post(`/v1/tenants/${A}/users/revoked-kid/revoke`, { after: "now" }))).toBe(ErrorCode.InvalidPayload);
+      const res = await admin.post<{ before: string }>(`/v1/tenants/${A}/users/revoked-kid/revoke`, undefined);
+      expect(res).toMatchObject({ status: 200, body: { tenant: A, user: "revoked-kid" } });
+      const older = new Date(Date.parse(res.body.before) - 60_000).toISOString();
+      expect((await admin.post(`/v1/tenants/${A}/users/revoked-kid/revoke`, { before: older })).body).toMatchObject({ before: res.body.before });
+      expect(await kid.get("/v1/feeds")).toMatchObject({ status: 401, body: { error: { code: ErrorCode.TokenRevoked } } });
+      expect((await mate.get("/v1/feeds")).status).toBe(200);
+      expect((await namesake.get("/v1/feeds")).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1_000) + 50)); // iat has second precision
+      expect((await (await as(A, "revoked-kid")).get("/v1/feeds")).status).toBe(200);
     });
 
     it("rate-limits each tenant at its quota plus burst, with code 3000 and Retry-After", async () => {

@@ -33,7 +33,7 @@ const NEEDS_CLASS = new Set<ClassEvent>(["class:capabilities", "class:join", "cl
  */
 export function registerClassNamespace(io: RealtimeServer, services: RealtimeServices, deps: ClassSignalingDeps): Namespace {
   const nsp = io.of("/class");
-  nsp.use(authMiddleware(services.tokens));
+  nsp.use(authMiddleware(services.tokens, services.revocations));
   nsp.use(connectionQuotaMiddleware(services));
   nsp.on("connection", (socket) => onClassSocket(socket, services, deps));
   return nsp as unknown as Namespace;
@@ -47,6 +47,8 @@ function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps:
   // read per request: auth:refresh may change the role (never the user or tenant)
   const caller = () => ({ user, staff: socket.data.principal.role !== "student", socketId: socket.id });
   armExpiry(socket);
+  // the user's room in this namespace: a revocation disconnects the user's class sockets through it
+  void socket.join(socketRooms.user(tenant, user));
 
   const forward = async (op: ClassEvent, payload: ClassPayload<ClassEvent>): Promise<unknown> => {
     const { classId } = payload;
@@ -78,7 +80,7 @@ function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps:
 
   const dispatcher = new EventDispatcher<typeof classEvents, ClassNamespaceAcks>(socket, classEvents, { rate, metrics: services.metrics, log: services.log });
   for (const op of Object.keys(classInbound) as ClassEvent[]) dispatcher.on(op, (payload) => forward(op, payload));
-  dispatcher.on("auth:refresh", ({ token }) => refreshToken(socket, services.tokens, token));
+  dispatcher.on("auth:refresh", ({ token }) => refreshToken(socket, services, token));
   socket.once("disconnect", () => {
     void services.quotas.releaseConnection(tenant, socket.id).catch(() => undefined);
     for (const [classId, node] of joined) {

@@ -1,6 +1,7 @@
 import type { Server } from "socket.io";
-import type { SocketFanout } from "../../core/socket-fanout";
+import type { DisconnectNotice, SocketFanout } from "../../core/socket-fanout";
 import { socketRooms } from "../../core/tenant-keys";
+import { USER_NAMESPACES } from "./user-namespaces";
 
 /** SocketFanout through a Socket.IO server in this process (embedded default; with the Redis adapter it reaches all nodes too). */
 export class LocalSocketFanout implements SocketFanout {
@@ -14,5 +15,15 @@ export class LocalSocketFanout implements SocketFanout {
   toUsers(tenant: string, users: string[], event: string, payload: unknown): void {
     if (!this.io || users.length === 0) return;
     this.io.to(users.map((u) => socketRooms.user(tenant, u))).emit(event, payload);
+  }
+
+  disconnectUser(tenant: string, user: string, notice: DisconnectNotice): void {
+    if (!this.io) return;
+    const room = socketRooms.user(tenant, user);
+    for (const name of USER_NAMESPACES) {
+      const nsp = this.io.of(name);
+      nsp.to(room).emit("app:disconnect", notice);
+      nsp.in(room).disconnectSockets(true);
+    }
   }
 }

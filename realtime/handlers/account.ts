@@ -6,7 +6,7 @@ export function registerAccountHandlers(ctx: HandlerContext): void {
   const { socket, services } = ctx;
   const { on } = ctx;
 
-  on("auth:refresh", ({ token }) => refreshToken(socket, services.tokens, token));
+  on("auth:refresh", ({ token }) => refreshToken(socket, services, token));
 
   on("feed:subscribe", async ({ feed }) => {
     const p = socket.data.principal;
