@@ -48,21 +48,19 @@ describe("npm run check: layering (core ← db ← realtime|api|workers|media �
     expect(code).toBe(0);
   });
 
-  it("fails on a planted import from a lower layer into a higher one", async () => {
-    const { code, output } = await cruise({ ...base, "core/planted.ts": 'import { A } from "../api/auth";\nexport const P = A;\n' });
+  it("fails on planted imports: lower into higher layer, between siblings, product code into tests — each named", async () => {
+    const { code, output } = await cruise({
+      ...base,
+      "core/planted.ts": 'import { A } from "../api/auth";\nexport const P = A;\n',
+      "realtime/planted.ts": 'import { A } from "../api/auth";\nexport const P = A;\n',
+      "tests/support/x.ts": "export const T = 1;\n",
+      "db/planted.ts": 'import { T } from "../tests/support/x";\nexport const P = T;\n',
+    });
     expect(code).not.toBe(0);
     expect(output).toMatch(/core-layer: core\/planted\.ts → api\/auth\.ts/);
-  });
-
-  it("fails on an import between sibling layers (realtime → api)", async () => {
-    const { code, output } = await cruise({ ...base, "realtime/planted.ts": 'import { A } from "../api/auth";\nexport const P = A;\n' });
-    expect(code).not.toBe(0);
     expect(output).toMatch(/realtime-layer: realtime\/planted\.ts → api\/auth\.ts/);
-  });
-
-  it("fails when product code imports test support", async () => {
-    const { code, output } = await cruise({ ...base, "tests/support/x.ts": "export const T = 1;\n", "db/planted.ts": 'import { T } from "../tests/support/x";\nexport const P = T;\n' });
-    expect(code).not.toBe(0);
     expect(output).toMatch(/no-tests-in-product-code: db\/planted\.ts → tests\/support\/x\.ts/);
+    expect(output).toMatch(/db-layer: db\/planted\.ts → tests\/support\/x\.ts/);
+    expect(output).toMatch(/4 dependency violations \(4 errors/);
   });
 });
