@@ -3,7 +3,8 @@ import { MemoryEventBus } from "../core/bus/event-bus-memory";
 import { DEAD_LETTER_TOPIC, newEvent, publishEvents, streams, type DeadLetter } from "../core/contracts/streams";
 import { AppError, ErrorCode } from "../core/errors";
 import { createMetrics } from "../core/metrics/registry";
-import { openDatabase, type DatabaseHandle } from "../db/database";
+import type { DatabaseHandle } from "../db/database";
+import { openTestPglite } from "../tests/support/pglite";
 import { isRetriableDbError } from "../db/errors";
 import { EventWriter, eventWriters, type EventWriters } from "../db/event-writer";
 import { startStreamConsumer } from "./stream-consumer";
@@ -18,8 +19,7 @@ const incomplete: EventWriters = withoutQuota;
 
 let handle: DatabaseHandle;
 beforeAll(async () => {
-  handle = await openDatabase({ dataDir: "memory://" });
-  await handle.migrate();
+  handle = await openTestPglite();
 }, 60_000);
 afterAll(async () => {
   await handle.close();
