@@ -44,9 +44,17 @@ export const bearerSecurity = [{ bearer: [] }];
 /** Largest integer a query parameter takes (sequence numbers): the largest a JSON number holds exactly. */
 export const MAX_QUERY_INTEGER = Number.MAX_SAFE_INTEGER;
 
-/** An integer query parameter within [min, max], declared as such in the document. */
+/**
+ * An integer query parameter within [min, max] (min ≥ 0), declared as such in the document: decimal digits
+ * only, so an empty value, `1e3`, `0x10` or ` 5` are refused (1001) rather than read as numbers.
+ */
 export function queryInteger(min: number, max: number = MAX_QUERY_INTEGER) {
-  return z.coerce.number().int().min(min).max(max).openapi({ type: "integer", minimum: min, maximum: max });
+  return z
+    .string()
+    .regex(/^\d+$/, "must be a decimal integer")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .openapi({ type: "integer", minimum: min, maximum: max });
 }
 
 /** A sequence number to page after: 0 (the start) when absent. */
