@@ -18,6 +18,7 @@ const errorDescriptions: Record<number, string> = {
   403: "The caller's role may not do this (2003), whatever the request's parameters and body",
   404: "Not found (4000) or not visible to the caller",
   409: "Conflict with existing state (4002)",
+  413: "Request body over 256 KiB (1003)",
   429: "Per-tenant rate limit (3000, temporary; Retry-After)",
 };
 

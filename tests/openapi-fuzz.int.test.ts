@@ -24,7 +24,7 @@ import { serviceEnv } from "./support/services";
  *   request schema cannot state. The positive-data check there also accepts 400.
  */
 
-const MAX_EXAMPLES = 15;
+const MAX_EXAMPLES = 30;
 const SEED = 20_261_129;
 const CONFIG = `
 # POST /v1/conversations refuses a direct conversation with the caller (400, 1001): see tests/openapi-fuzz.int.test.ts

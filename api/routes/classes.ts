@@ -34,7 +34,7 @@ export function registerClassRoutes(app: V1App, stores: Stores): void {
       request: {
         body: { required: true, content: { "application/json": { schema: z.object({ title: storableText().min(1).max(200), room: roomNameSchema, scheduledAt: storableDateTime() }).strict() } } },
       },
-      responses: { 201: json(classSchema, "Scheduled"), ...errors(400, 401, 403, 429) },
+      responses: { 201: json(classSchema, "Scheduled"), ...errors(400, 401, 403, 413, 429) },
     }),
     async (c) => {
       const p = c.get("principal");

@@ -42,7 +42,7 @@ export function registerConversationRoutes(app: V1App, stores: Stores): void {
       security: bearerSecurity,
       middleware: guard({ body: true }),
       request: { body: { required: true, content: { "application/json": { schema: createSchema } } } },
-      responses: { 201: json(conversationSchema, "Created"), 200: json(conversationSchema, "The existing direct conversation"), ...errors(400, 401, 429) },
+      responses: { 201: json(conversationSchema, "Created"), 200: json(conversationSchema, "The existing direct conversation"), ...errors(400, 401, 413, 429) },
     }),
     async (c) => {
       const p = c.get("principal");

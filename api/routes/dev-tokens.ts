@@ -19,7 +19,7 @@ export function registerDevTokenRoutes(app: OpenAPIHono, tokens: TokenService): 
       summary: "Mint a token (development only)",
       middleware: guard({ body: true }),
       request: { body: { required: true, content: { "application/json": { schema: devTokenSchema } } } },
-      responses: { 201: json(z.object({ token: z.string() }), "A signed JWT"), ...errors(400) },
+      responses: { 201: json(z.object({ token: z.string() }), "A signed JWT"), ...errors(400, 413) },
     }),
     async (c) => c.json({ token: await tokens.sign(c.req.valid("json")) }, 201),
   );

@@ -38,7 +38,7 @@ export function registerFeedRoutes(app: V1App, stores: Stores): void {
           content: { "application/json": { schema: z.object({ feed: roomNameSchema, kind: z.enum(["announcements", "course"]), title: storableText().min(1).max(200) }).strict() } },
         },
       },
-      responses: { 201: json(feedSchema, "Created"), ...errors(400, 401, 403, 409, 429) },
+      responses: { 201: json(feedSchema, "Created"), ...errors(400, 401, 403, 409, 413, 429) },
     }),
     async (c) => {
       const p = c.get("principal");

@@ -84,7 +84,7 @@ export function registerNotificationRoutes(app: V1App, deps: { stores: Stores; b
           content: { "application/json": { schema: z.union([z.object({ ids: z.array(z.string().uuid()).min(1).max(500) }).strict(), z.object({ all: z.literal(true) }).strict()]) } },
         },
       },
-      responses: { 200: json(z.object({ marked: z.number().int() }), "How many changed"), ...errors(400, 401, 429) },
+      responses: { 200: json(z.object({ marked: z.number().int() }), "How many changed"), ...errors(400, 401, 413, 429) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -103,7 +103,7 @@ export function registerNotificationRoutes(app: V1App, deps: { stores: Stores; b
       security: bearerSecurity,
       middleware: guard({ roles: STAFF, body: true }),
       request: { body: { required: true, content: { "application/json": { schema: publishSchema } } } },
-      responses: { 202: json(z.object({ id: z.string(), recipients: z.number().int() }), "Accepted"), ...errors(400, 401, 403, 404, 409, 429) },
+      responses: { 202: json(z.object({ id: z.string(), recipients: z.number().int() }), "Accepted"), ...errors(400, 401, 403, 404, 409, 413, 429) },
     }),
     async (c) => {
       const p = c.get("principal");

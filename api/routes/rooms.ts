@@ -49,7 +49,7 @@ export function registerRoomRoutes(app: V1App, stores: Stores): void {
       security: bearerSecurity,
       middleware: guard({ roles: STAFF, body: true }),
       request: { body: { required: true, content: { "application/json": { schema: z.object({ room: roomNameSchema, title: storableText().min(1).max(200), private: z.boolean().default(false) }).strict() } } } },
-      responses: { 201: json(roomSchema, "Created; the creator is its first member"), ...errors(400, 401, 403, 409, 429) },
+      responses: { 201: json(roomSchema, "Created; the creator is its first member"), ...errors(400, 401, 403, 409, 413, 429) },
     }),
     async (c) => {
       const p = c.get("principal");

@@ -88,7 +88,7 @@ export function registerTenantRoutes(app: V1App, stores: Stores, limits: TenantL
       security: bearerSecurity,
       middleware: guard({ roles: ["super_admin"], body: true }),
       request: { params: tenantParam, body: { required: true, content: { "application/json": { schema: overridesSchema } } } },
-      responses: { 200: json(z.object({ quotas: quotasSchema, overrides: overridesSchema }), "The new effective quotas"), ...errors(400, 401, 403, 429) },
+      responses: { 200: json(z.object({ quotas: quotasSchema, overrides: overridesSchema }), "The new effective quotas"), ...errors(400, 401, 403, 413, 429) },
     }),
     async (c) => {
       const { tenant } = c.req.valid("param");
