@@ -251,6 +251,11 @@ export function runApiContract(mode: string, start: () => Promise<Deployment>): 
       expect(code(await teacher.post("/v1/classes", { title: "x", room: "r", scheduledAt: "0999-06-15T12:00:00Z" }))).toBe(ErrorCode.InvalidPayload);
       expect(code(await teacher.post("/v1/classes", { title: "x", room: "r", scheduledAt: "2023-02-29T12:00:00Z" }))).toBe(ErrorCode.InvalidPayload);
 
+      // query integers are decimal digits: an empty value or another notation is not a number
+      for (const q of ["limit=", "limit=1e1", "limit=0x10", "limit=%205", "limit=5.0"]) expect({ q, code: code(await student.get(`/v1/notifications?${q}`)) }).toEqual({ q, code: ErrorCode.InvalidPayload });
+      expect(code(await teacher.get("/v1/rooms/r-doc/messages?after="))).toBe(ErrorCode.InvalidPayload);
+      expect((await teacher.get("/v1/rooms/r-doc/messages?after=0&limit=5")).status).toBe(200);
+
       // exactly one of users or feed, said so
       expect((await teacher.post<{ error: { message: string } }>("/v1/notifications", { title: "x" })).body.error.message).toMatch(/exactly one of users or feed/);
 
