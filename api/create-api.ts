@@ -6,7 +6,7 @@ import { defaultLogger, type Logger } from "../core/log";
 import type { Metrics } from "../core/metrics/registry";
 import { bearerAuth, type AuthEnv } from "./auth";
 import type { V1Deps } from "./deps";
-import { onApiError, onApiNotFound } from "./errors";
+import { onApiError, onApiNotFound, type ServedRoute } from "./errors";
 import { observeRequests } from "./observe";
 import { openApiApp } from "./openapi";
 import { registerClassRoutes } from "./routes/classes";
@@ -102,7 +102,14 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     openapi: "3.1.0",
     info: { title: "Interlinked API", version: "1", description: "REST API of the Interlinked real-time core. Errors: docs/PROTOCOL.md." },
   });
-  app.notFound(onApiNotFound);
+  // the documented routes, and the document itself; computed once, on the first unmatched request
+  let served: ServedRoute[] | undefined;
+  const routes = (): ServedRoute[] =>
+    (served ??= [
+      { method: "get", path: "/v1/openapi.json" },
+      ...app.openAPIRegistry.definitions.flatMap((d) => (d.type === "route" ? [{ method: d.route.method, path: d.route.path }] : [])),
+    ]);
+  app.notFound(onApiNotFound(routes));
   app.onError(onApiError);
   return app;
 }

@@ -17,6 +17,7 @@ export const ErrorCode = {
   NotFoundRoute: 1005,
   InvalidMediaParameters: 1006,
   TooManySubscriptions: 1007,
+  MethodNotAllowed: 1008,
 
   Unauthorized: 2000,
   TokenInvalid: 2001,
@@ -60,6 +61,7 @@ const temporaryCodes = new Set<number>([
 export function httpStatusOf(code: number): number {
   if (code === ErrorCode.PayloadTooLarge) return 413;
   if (code === ErrorCode.NotFoundRoute || code === ErrorCode.NotFound) return 404;
+  if (code === ErrorCode.MethodNotAllowed) return 405;
   if (code >= 1000 && code < 2000) return 400;
   if (code === ErrorCode.Forbidden) return 403;
   if (code >= 2000 && code < 3000) return 401;

@@ -226,6 +226,7 @@ export function runApiContract(mode: string, start: () => Promise<Deployment>): 
       expect((await kid.get("/v1/feeds")).status).toBe(200);
       const admin = await as(A, "principal", "school_admin");
       expect((await (await as(A, "t", "teacher")).post(`/v1/tenants/${A}/users/revoked-kid/revoke`, {})).status).toBe(403);
+      expect((await (await as(A, "t", "teacher")).post("/v1/tenants/Bad%20School/users/x:y/revoke", { before: "never" })).status).toBe(403); // role first, whatever the request
       expect((await (await as(B, "principal", "school_admin")).post(`/v1/tenants/${A}/users/revoked-kid/revoke`, {})).status).toBe(404);
       expect(code(await admin.post(`/v1/tenants/${A}/users/revoked-kid/revoke`, { before: "2026-13-01T00:00:00Z" }))).toBe(ErrorCode.InvalidPayload);
       expect(code(await admin.post(`/v1/tenants/${A}/users/revoked-kid/revoke`, { after: "now" }))).toBe(ErrorCode.InvalidPayload);
@@ -238,6 +239,66 @@ export function runApiContract(mode: string, start: () => Promise<Deployment>): 
       expect((await namesake.get("/v1/feeds")).status).toBe(200);
       await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1_000) + 50)); // iat has second precision
       expect((await (await as(A, "revoked-kid")).get("/v1/feeds")).status).toBe(200);
+    });
+
+    it("answers as its OpenAPI document says: 405 with Allow, roles before validation, a required body, offsets, declared limits", async () => {
+      const root = await as(A, "root", "super_admin");
+      const teacher = await as(A, "t-doc", "teacher");
+      const student = await as(A, "s-doc");
+      const auth = { authorization: `Bearer ${root.token}` };
+
+      // an undocumented method on a documented path: 405, the methods it has, a numbered error
+      for (const [method, path, allow] of [["PATCH", "/v1/rooms", "GET, HEAD, POST"], ["OPTIONS", "/health/live", "GET, HEAD"], ["DELETE", `/v1/tenants/${A}/quotas`, "GET, HEAD, PUT"]] as const) {
+        const res = await fetch(`${url}${path}`, { method, headers: auth });
+        expect({ path, status: res.status, allow: res.headers.get("allow"), code: ((await res.json()) as Body).error?.code }).toEqual({ path, status: 405, allow, code: ErrorCode.MethodNotAllowed });
+      }
+      expect(await (await fetch(`${url}/v1/nowhere`, { method: "PATCH", headers: auth })).json()).toMatchObject({ error: { code: ErrorCode.NotFoundRoute } });
+
+      // a route that requires a body refuses a request without one (it is not an empty object)
+      expect(await root.put(`/v1/tenants/${A}/quotas`)).toMatchObject({ status: 400, body: { error: { code: ErrorCode.InvalidPayload } } });
+      expect((await fetch(`${url}/v1/rooms`, { method: "POST", headers: auth })).status).toBe(400);
+
+      // the role is checked first: 403 whatever the body
+      expect(await student.post("/v1/rooms", { room: "bad:name" })).toMatchObject({ status: 403, body: { error: { code: ErrorCode.Forbidden } } });
+      expect((await student.post("/v1/notifications", { nonsense: true })).status).toBe(403);
+      expect((await student.put(`/v1/tenants/${A}/quotas`, { unknownQuota: 1 })).status).toBe(403);
+      expect((await student.put(`/v1/tenants/${A}/quotas`)).status).toBe(403);
+      expect((await (await as(A, "head-doc", "school_admin")).put(`/v1/tenants/${A}/quotas`, { maxConnections: -1 })).status).toBe(403);
+      expect((await student.get("/v1/tenants/bad%20tenant/usage")).status).toBe(403);
+
+      // date-times with an offset, in bodies and query strings; years outside 1000–9999 refused
+      const scheduled = await teacher.post<{ scheduledAt: string }>("/v1/classes", { title: "Offsets", room: "r-doc", scheduledAt: "2030-06-15T12:00:00+01:00" });
+      expect(scheduled).toMatchObject({ status: 201, body: { scheduledAt: "2030-06-15T11:00:00.000Z" } });
+      expect((await teacher.get(`/v1/classes?from=${encodeURIComponent("2030-06-15T11:30:00+01:00")}`)).status).toBe(200);
+      expect((await student.get(`/v1/notifications?before=${encodeURIComponent("2030-06-15T12:00:00.5-05:30")}`)).status).toBe(200);
+      expect(code(await teacher.post("/v1/classes", { title: "x", room: "r", scheduledAt: "0999-06-15T12:00:00Z" }))).toBe(ErrorCode.InvalidPayload);
+      expect(code(await teacher.post("/v1/classes", { title: "x", room: "r", scheduledAt: "2023-02-29T12:00:00Z" }))).toBe(ErrorCode.InvalidPayload);
+
+      // query integers are decimal digits: an empty value or another notation is not a number
+      for (const q of ["limit=", "limit=1e1", "limit=0x10", "limit=%205", "limit=5.0"]) expect({ q, code: code(await student.get(`/v1/notifications?${q}`)) }).toEqual({ q, code: ErrorCode.InvalidPayload });
+      expect(code(await teacher.get("/v1/rooms/r-doc/messages?after="))).toBe(ErrorCode.InvalidPayload);
+      expect((await teacher.get("/v1/rooms/r-doc/messages?after=0&limit=5")).status).toBe(200);
+
+      // exactly one of users or feed, said so
+      expect((await teacher.post<{ error: { message: string } }>("/v1/notifications", { title: "x" })).body.error.message).toMatch(/exactly one of users or feed/);
+
+      // the limits the API enforces are in its document
+      type Schema = { $ref?: string; anyOf?: Schema[]; properties?: Record<string, Schema>; required?: string[]; maximum?: number; maxLength?: number; maxItems?: number; pattern?: string };
+      type Operation = { parameters?: Array<{ name: string; schema: Schema }>; requestBody?: { content: Record<string, { schema: Schema }> } };
+      const doc = (await (await fetch(`${url}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };
+      const resolve = (s: Schema): Schema => (s.$ref ? (doc.components.schemas[s.$ref.split("/").pop() as string] as Schema) : s);
+      const param = (path: string, name: string) => doc.paths[path]?.get?.parameters?.find((p) => p.name === name)?.schema;
+      const body = (path: string, method: string) => resolve(doc.paths[path]?.[method]?.requestBody?.content["application/json"]?.schema ?? {});
+      expect(param("/v1/rooms/{room}/messages", "after")).toMatchObject({ type: "integer", minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+      expect(param("/v1/conversations/{id}/messages", "before")).toMatchObject({ type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+      expect(param("/v1/classes", "from")?.pattern).toMatch(/^\^/);
+      expect(body("/v1/classes", "post").properties?.scheduledAt?.pattern).toBe(param("/v1/notifications", "before")?.pattern);
+      expect(body("/v1/rooms", "post").properties?.title).toMatchObject({ maxLength: 200, pattern: expect.any(String) });
+      expect(body(`/v1/tenants/{tenant}/quotas`, "put").properties?.maxConnections).toMatchObject({ maximum: 100_000_000 });
+      const publish = (body("/v1/notifications", "post").anyOf ?? []).map(resolve);
+      expect(publish.map((b) => b.required?.filter((r) => r === "users" || r === "feed"))).toEqual([["users"], ["feed"]]);
+      expect(publish[0]?.properties?.users).toMatchObject({ maxItems: 10_000 });
+      expect(publish.map((b) => b.properties?.body)).toEqual([expect.objectContaining({ maxLength: 4_000 }), expect.objectContaining({ maxLength: 4_000 })]);
     });
 
     it("rate-limits each tenant at its quota plus burst, with code 3000 and Retry-After", async () => {

@@ -22,6 +22,7 @@ export default async function setup(_project: TestProject): Promise<() => Promis
       K6_BIN: process.env.K6_BIN,
       KUSTOMIZE_BIN: process.env.KUSTOMIZE_BIN,
       JAEGER_BIN: process.env.JAEGER_BIN,
+      SCHEMATHESIS_BIN: process.env.SCHEMATHESIS_BIN,
     },
     log,
   );

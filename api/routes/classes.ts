@@ -3,7 +3,7 @@ import { AppError, ErrorCode } from "../../core/errors";
 import { roomNameSchema } from "../../core/tenancy";
 import { ADMINS, STAFF, requireRole } from "../../core/roles";
 import type { Stores, V1App } from "../deps";
-import { bearerSecurity, errors, json } from "../openapi";
+import { bearerSecurity, errors, guard, json, pageLimit } from "../openapi";
 import { storableDateTime, storableText } from "../../core/storable";
 
 const classSchema = z
@@ -30,14 +30,14 @@ export function registerClassRoutes(app: V1App, stores: Stores): void {
       tags: ["classes"],
       summary: "Create and schedule a live class (staff; the caller is its teacher)",
       security: bearerSecurity,
+      middleware: guard({ roles: STAFF, body: true }),
       request: {
         body: { required: true, content: { "application/json": { schema: z.object({ title: storableText().min(1).max(200), room: roomNameSchema, scheduledAt: storableDateTime() }).strict() } } },
       },
-      responses: { 201: json(classSchema, "Scheduled"), ...errors(400, 401, 403, 429) },
+      responses: { 201: json(classSchema, "Scheduled"), ...errors(400, 401, 403, 413, 429) },
     }),
     async (c) => {
       const p = c.get("principal");
-      requireRole(p, STAFF);
       const body = c.req.valid("json");
       return c.json(await stores.classes.create(p.tenant, { title: body.title, room: body.room, teacher: p.user, scheduledAt: new Date(body.scheduledAt) }), 201);
     },
@@ -50,7 +50,7 @@ export function registerClassRoutes(app: V1App, stores: Stores): void {
       tags: ["classes"],
       summary: "Classes scheduled after `from` (default: 24 h ago), earliest first",
       security: bearerSecurity,
-      request: { query: z.object({ from: storableDateTime().optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
+      request: { query: z.object({ from: storableDateTime().optional(), limit: pageLimit(200, 50) }) },
       responses: { 200: json(z.object({ classes: z.array(classSchema) }), "A page"), ...errors(400, 401, 429) },
     }),
     async (c) => {

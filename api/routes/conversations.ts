@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { AppError, ErrorCode } from "../../core/errors";
 import { userIdSchema } from "../../core/tenancy";
 import type { Stores, V1App } from "../deps";
-import { bearerSecurity, errors, json } from "../openapi";
+import { bearerSecurity, errors, guard, json, pageLimit, queryInteger, afterSequence } from "../openapi";
 import { storableText } from "../../core/storable";
 
 const conversationSchema = z
@@ -24,7 +24,7 @@ export function registerConversationRoutes(app: V1App, stores: Stores): void {
       tags: ["chat"],
       summary: "The caller's conversations with unread counts",
       security: bearerSecurity,
-      request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }) },
+      request: { query: z.object({ limit: pageLimit(200, 50) }) },
       responses: { 200: json(z.object({ conversations: z.array(summarySchema) }), "Newest first"), ...errors(400, 401, 429) },
     }),
     async (c) => {
@@ -40,8 +40,9 @@ export function registerConversationRoutes(app: V1App, stores: Stores): void {
       tags: ["chat"],
       summary: "Start a direct (one per pair) or group conversation",
       security: bearerSecurity,
+      middleware: guard({ body: true }),
       request: { body: { required: true, content: { "application/json": { schema: createSchema } } } },
-      responses: { 201: json(conversationSchema, "Created"), 200: json(conversationSchema, "The existing direct conversation"), ...errors(400, 401, 429) },
+      responses: { 201: json(conversationSchema, "Created"), 200: json(conversationSchema, "The existing direct conversation"), ...errors(400, 401, 413, 429) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -80,7 +81,7 @@ export function registerConversationRoutes(app: V1App, stores: Stores): void {
       security: bearerSecurity,
       request: {
         params: idParam,
-        query: z.object({ after: z.coerce.number().int().min(0).default(0), before: z.coerce.number().int().min(1).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
+        query: z.object({ after: afterSequence(), before: queryInteger(1).optional(), limit: pageLimit(500, 100) }),
       },
       responses: { 200: json(z.object({ messages: z.array(chatMessageSchema), nextAfter: z.number().int().nullable() }), "Ascending by seq"), ...errors(400, 401, 404, 429) },
     }),

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { roleSchema, type TokenService } from "../../core/auth";
 import { tenantIdSchema, userIdSchema } from "../../core/tenancy";
-import { errors, json } from "../openapi";
+import { errors, guard, json } from "../openapi";
 
 const devTokenSchema = z
   .object({ tenant: tenantIdSchema, user: userIdSchema, role: roleSchema, ttlSeconds: z.number().int().min(1).max(86_400).optional() })
@@ -17,8 +17,9 @@ export function registerDevTokenRoutes(app: OpenAPIHono, tokens: TokenService): 
       path: "/v1/dev/tokens",
       tags: ["dev"],
       summary: "Mint a token (development only)",
+      middleware: guard({ body: true }),
       request: { body: { required: true, content: { "application/json": { schema: devTokenSchema } } } },
-      responses: { 201: json(z.object({ token: z.string() }), "A signed JWT"), ...errors(400) },
+      responses: { 201: json(z.object({ token: z.string() }), "A signed JWT"), ...errors(400, 413) },
     }),
     async (c) => c.json({ token: await tokens.sign(c.req.valid("json")) }, 201),
   );

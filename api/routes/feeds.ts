@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { roomNameSchema } from "../../core/tenancy";
-import { STAFF, requireRole } from "../../core/roles";
+import { STAFF } from "../../core/roles";
 import type { Stores, V1App } from "../deps";
-import { bearerSecurity, errors, json } from "../openapi";
+import { bearerSecurity, errors, guard, json } from "../openapi";
 import { storableText } from "../../core/storable";
 
 const feedSchema = z.object({ feed: z.string(), kind: z.enum(["announcements", "course"]), title: z.string(), subscribed: z.boolean() }).openapi("Feed");
@@ -31,17 +31,17 @@ export function registerFeedRoutes(app: V1App, stores: Stores): void {
       tags: ["feeds"],
       summary: "Create a feed (staff)",
       security: bearerSecurity,
+      middleware: guard({ roles: STAFF, body: true }),
       request: {
         body: {
           required: true,
           content: { "application/json": { schema: z.object({ feed: roomNameSchema, kind: z.enum(["announcements", "course"]), title: storableText().min(1).max(200) }).strict() } },
         },
       },
-      responses: { 201: json(feedSchema, "Created"), ...errors(400, 401, 403, 409, 429) },
+      responses: { 201: json(feedSchema, "Created"), ...errors(400, 401, 403, 409, 413, 429) },
     }),
     async (c) => {
       const p = c.get("principal");
-      requireRole(p, STAFF);
       return c.json(await stores.feeds.create(p.tenant, c.req.valid("json")), 201);
     },
   );

@@ -3,9 +3,9 @@ import type { EventBus } from "../../core/bus/event-bus";
 import { newEvent, publishEvents } from "../../core/contracts/streams";
 import { AppError, ErrorCode } from "../../core/errors";
 import { roomNameSchema, userIdSchema } from "../../core/tenancy";
-import { STAFF, requireRole } from "../../core/roles";
+import { STAFF } from "../../core/roles";
 import type { Stores, V1App } from "../deps";
-import { bearerSecurity, errors, json } from "../openapi";
+import { bearerSecurity, errors, guard, json, pageLimit } from "../openapi";
 import { storableDateTime, storableJsonObject, storableText } from "../../core/storable";
 
 const notificationSchema = z
@@ -19,16 +19,23 @@ const notificationSchema = z
     readAt: z.string().nullable(),
   })
   .openapi("Notification");
-const publishSchema = z
-  .object({
-    users: z.array(userIdSchema).min(1).max(10_000).optional(),
-    feed: roomNameSchema.optional(),
-    title: storableText().min(1).max(200),
-    body: storableText().max(4_000).default(""),
-    data: storableJsonObject().optional(),
-  })
-  .strict()
-  .refine((b) => (b.users ? 1 : 0) + (b.feed ? 1 : 0) === 1, { message: "give exactly one of users or feed", path: ["users"] });
+const publishFields = {
+  title: storableText().min(1).max(200),
+  body: storableText().max(4_000).default(""),
+  data: storableJsonObject().optional(),
+};
+/** Exactly one of `users` or `feed`: one strict object each, so the document states it as a `anyOf` of the two. */
+const publishSchema = z.union([
+  z.object({ users: z.array(userIdSchema).min(1).max(10_000), ...publishFields }).strict().openapi("NotificationToUsers"),
+  z.object({ feed: roomNameSchema, ...publishFields }).strict().openapi("NotificationToFeed"),
+], {
+  error: (issue) => {
+    const input = issue.input;
+    if (issue.code !== "invalid_union" || typeof input !== "object" || input === null) return undefined;
+    const given = ["users" in input, "feed" in input].filter(Boolean).length;
+    return given === 1 ? undefined : "give exactly one of users or feed";
+  },
+});
 
 export function registerNotificationRoutes(app: V1App, deps: { stores: Stores; bus: EventBus }): void {
   const { stores, bus } = deps;
@@ -43,7 +50,7 @@ export function registerNotificationRoutes(app: V1App, deps: { stores: Stores; b
         query: z.object({
           unread: z.enum(["true", "false"]).default("false"),
           before: storableDateTime().optional(),
-          limit: z.coerce.number().int().min(1).max(200).default(50),
+          limit: pageLimit(200, 50),
         }),
       },
       responses: {
@@ -70,13 +77,14 @@ export function registerNotificationRoutes(app: V1App, deps: { stores: Stores; b
       tags: ["notifications"],
       summary: "Mark notifications read: the given ids, or all",
       security: bearerSecurity,
+      middleware: guard({ body: true }),
       request: {
         body: {
           required: true,
           content: { "application/json": { schema: z.union([z.object({ ids: z.array(z.string().uuid()).min(1).max(500) }).strict(), z.object({ all: z.literal(true) }).strict()]) } },
         },
       },
-      responses: { 200: json(z.object({ marked: z.number().int() }), "How many changed"), ...errors(400, 401, 429) },
+      responses: { 200: json(z.object({ marked: z.number().int() }), "How many changed"), ...errors(400, 401, 413, 429) },
     }),
     async (c) => {
       const p = c.get("principal");
@@ -93,16 +101,17 @@ export function registerNotificationRoutes(app: V1App, deps: { stores: Stores; b
       summary: "Publish a notification to users or to a feed's subscribers (staff)",
       description: "Accepted once the event is durable on the bus; a worker stores it per recipient and pushes `notification` to their sockets.",
       security: bearerSecurity,
+      middleware: guard({ roles: STAFF, body: true }),
       request: { body: { required: true, content: { "application/json": { schema: publishSchema } } } },
-      responses: { 202: json(z.object({ id: z.string(), recipients: z.number().int() }), "Accepted"), ...errors(400, 401, 403, 404, 429) },
+      responses: { 202: json(z.object({ id: z.string(), recipients: z.number().int() }), "Accepted"), ...errors(400, 401, 403, 404, 409, 413, 429) },
     }),
     async (c) => {
       const p = c.get("principal");
-      requireRole(p, STAFF);
       const body = c.req.valid("json");
-      const users = body.feed ? await stores.feeds.subscribers(p.tenant, body.feed) : [...new Set(body.users)];
-      if (users.length === 0) throw new AppError(ErrorCode.Conflict, `feed "${body.feed}" has no subscribers`);
-      const event = newEvent("notification.created", p.tenant, { users, feed: body.feed, title: body.title, body: body.body, data: body.data });
+      const feed = "feed" in body ? body.feed : undefined;
+      const users = feed !== undefined ? await stores.feeds.subscribers(p.tenant, feed) : [...new Set("users" in body ? body.users : [])];
+      if (users.length === 0) throw new AppError(ErrorCode.Conflict, `feed "${feed}" has no subscribers`);
+      const event = newEvent("notification.created", p.tenant, { users, feed, title: body.title, body: body.body, data: body.data });
       await publishEvents(bus, "notifications", [event]);
       return c.json({ id: event.id, recipients: users.length }, 202);
     },

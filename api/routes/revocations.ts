@@ -7,7 +7,7 @@ import { storableDateTime } from "../../core/storable";
 import { tenantIdSchema, userIdSchema } from "../../core/tenancy";
 import { validationError } from "../../core/validation";
 import type { V1App } from "../deps";
-import { bearerSecurity, errors, json } from "../openapi";
+import { bearerSecurity, errors, guard, json } from "../openapi";
 
 const revokeSchema = z.object({ before: storableDateTime().optional() }).strict().openapi("Revoke");
 
@@ -25,13 +25,14 @@ export function registerRevocationRoutes(app: V1App, deps: { revocations: Revoca
       tags: ["tenants"],
       summary: "Revoke a user's tokens issued before a moment and disconnect the user everywhere",
       security: bearerSecurity,
+      middleware: guard({ roles: ["school_admin", "super_admin"] }),
       request: {
         params: z.object({ tenant: tenantIdSchema, user: userIdSchema }),
         body: { required: false, content: { "application/json": { schema: revokeSchema } } },
       },
       responses: {
         200: json(z.object({ tenant: z.string(), user: z.string(), before: z.string() }), "The revocation moment now in force (a later earlier one is kept)"),
-        ...errors(400, 401, 403, 404, 429),
+        ...errors(400, 401, 403, 404, 413, 429),
       },
     }),
     async (c) => {

@@ -4,7 +4,7 @@ import { AppError, ErrorCode } from "../../core/errors";
 import { roomNameSchema, userIdSchema } from "../../core/tenancy";
 import { STAFF, isStaff, requireRole } from "../../core/roles";
 import type { Stores, V1App } from "../deps";
-import { bearerSecurity, errors, json } from "../openapi";
+import { bearerSecurity, errors, guard, json, pageLimit, queryInteger, afterSequence } from "../openapi";
 import { storableText } from "../../core/storable";
 
 const roomSchema = z.object({ room: z.string(), title: z.string(), private: z.boolean(), createdBy: z.string(), createdAt: z.string() }).openapi("Room");
@@ -13,7 +13,6 @@ const messageSchema = z
   .openapi("RoomMessage");
 const roomParam = z.object({ room: roomNameSchema });
 const memberParam = z.object({ room: roomNameSchema, user: userIdSchema });
-const limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt);
 
 /** A private room is visible to its members and staff; an unregistered or public room to the whole tenant. */
 async function assertRoomVisible(stores: Stores, p: Principal, room: string): Promise<void> {
@@ -30,7 +29,7 @@ export function registerRoomRoutes(app: V1App, stores: Stores): void {
       tags: ["rooms"],
       summary: "Rooms the caller may see, by name",
       security: bearerSecurity,
-      request: { query: z.object({ after: roomNameSchema.optional(), limit: limit(200, 50) }) },
+      request: { query: z.object({ after: roomNameSchema.optional(), limit: pageLimit(200, 50) }) },
       responses: { 200: json(z.object({ rooms: z.array(roomSchema), nextAfter: z.string().nullable() }), "A page of rooms"), ...errors(400, 401, 429) },
     }),
     async (c) => {
@@ -48,12 +47,12 @@ export function registerRoomRoutes(app: V1App, stores: Stores): void {
       tags: ["rooms"],
       summary: "Create a room (staff)",
       security: bearerSecurity,
+      middleware: guard({ roles: STAFF, body: true }),
       request: { body: { required: true, content: { "application/json": { schema: z.object({ room: roomNameSchema, title: storableText().min(1).max(200), private: z.boolean().default(false) }).strict() } } } },
-      responses: { 201: json(roomSchema, "Created; the creator is its first member"), ...errors(400, 401, 403, 409, 429) },
+      responses: { 201: json(roomSchema, "Created; the creator is its first member"), ...errors(400, 401, 403, 409, 413, 429) },
     }),
     async (c) => {
       const p = c.get("principal");
-      requireRole(p, STAFF);
       const body = c.req.valid("json");
       return c.json(await stores.rooms.create(p.tenant, { ...body, createdBy: p.user }), 201);
     },
@@ -84,7 +83,7 @@ export function registerRoomRoutes(app: V1App, stores: Stores): void {
       path: "/v1/rooms/{room}/members",
       tags: ["rooms"],
       security: bearerSecurity,
-      request: { params: roomParam, query: z.object({ after: userIdSchema.optional(), limit: limit(500, 100) }) },
+      request: { params: roomParam, query: z.object({ after: userIdSchema.optional(), limit: pageLimit(500, 100) }) },
       responses: {
         200: json(z.object({ members: z.array(z.object({ user: z.string(), joinedAt: z.string() })), nextAfter: z.string().nullable() }), "A page of members by user id"),
         ...errors(400, 401, 404, 429),
@@ -107,12 +106,12 @@ export function registerRoomRoutes(app: V1App, stores: Stores): void {
       tags: ["rooms"],
       summary: "Add a member (staff)",
       security: bearerSecurity,
+      middleware: guard({ roles: STAFF }),
       request: { params: memberParam },
       responses: { 204: { description: "Added (or already a member)" }, ...errors(400, 401, 403, 429) },
     }),
     async (c) => {
       const p = c.get("principal");
-      requireRole(p, STAFF);
       const { room, user } = c.req.valid("param");
       await stores.rooms.addMember(p.tenant, room, user);
       return c.body(null, 204);
@@ -147,7 +146,7 @@ export function registerRoomRoutes(app: V1App, stores: Stores): void {
       security: bearerSecurity,
       request: {
         params: roomParam,
-        query: z.object({ after: z.coerce.number().int().min(0).default(0), before: z.coerce.number().int().min(1).optional(), limit: limit(500, 100) }),
+        query: z.object({ after: afterSequence(), before: queryInteger(1).optional(), limit: pageLimit(500, 100) }),
       },
       responses: {
         200: json(z.object({ room: z.string(), messages: z.array(messageSchema), nextAfter: z.number().int().nullable() }), "A page of messages, ascending"),

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { tenantIdSchema } from "../../core/tenancy";
-import { requireRole, tenantScopeOf } from "../../core/roles";
+import { tenantScopeOf } from "../../core/roles";
 import type { TenantLimits } from "../../db/stores/tenant-limits";
 import type { Stores, V1App } from "../deps";
-import { bearerSecurity, errors, json } from "../openapi";
+import { bearerSecurity, errors, guard, json } from "../openapi";
 
 const quotasSchema = z
   .object({
@@ -20,6 +20,8 @@ const overridesSchema = z
   .strict()
   .openapi("QuotaOverrides");
 const tenantParam = z.object({ tenant: tenantIdSchema });
+/** Who may read a tenant's usage and quotas (a school_admin only its own: tenantScopeOf). */
+const TENANT_ADMINS = ["school_admin", "super_admin"] as const;
 
 /** Usage and quotas: a school_admin sees its own school; a super_admin sees and overrides any. */
 export function registerTenantRoutes(app: V1App, stores: Stores, limits: TenantLimits, liveConnections: (tenant: string) => Promise<number>): void {
@@ -29,6 +31,7 @@ export function registerTenantRoutes(app: V1App, stores: Stores, limits: TenantL
       path: "/v1/tenants/{tenant}/usage",
       tags: ["tenants"],
       security: bearerSecurity,
+      middleware: guard({ roles: TENANT_ADMINS }),
       request: { params: tenantParam },
       responses: {
         200: json(
@@ -66,6 +69,7 @@ export function registerTenantRoutes(app: V1App, stores: Stores, limits: TenantL
       path: "/v1/tenants/{tenant}/quotas",
       tags: ["tenants"],
       security: bearerSecurity,
+      middleware: guard({ roles: TENANT_ADMINS }),
       request: { params: tenantParam },
       responses: { 200: json(z.object({ quotas: quotasSchema, overrides: overridesSchema }), "Effective quotas and the stored overrides"), ...errors(400, 401, 403, 404, 429) },
     }),
@@ -82,11 +86,11 @@ export function registerTenantRoutes(app: V1App, stores: Stores, limits: TenantL
       tags: ["tenants"],
       summary: "Override quotas (super_admin); null restores a default",
       security: bearerSecurity,
+      middleware: guard({ roles: ["super_admin"], body: true }),
       request: { params: tenantParam, body: { required: true, content: { "application/json": { schema: overridesSchema } } } },
-      responses: { 200: json(z.object({ quotas: quotasSchema, overrides: overridesSchema }), "The new effective quotas"), ...errors(400, 401, 403, 429) },
+      responses: { 200: json(z.object({ quotas: quotasSchema, overrides: overridesSchema }), "The new effective quotas"), ...errors(400, 401, 403, 413, 429) },
     }),
     async (c) => {
-      requireRole(c.get("principal"), ["super_admin"]);
       const { tenant } = c.req.valid("param");
       await stores.tenants.setOverrides(tenant, c.req.valid("json"));
       limits.forget(tenant);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { ensureKafkaJars, kafkaAnswers, startKafka } from "./kafka";
 import { ensureGoTool } from "./go-tools";
 import { ensureMediasoupWorker } from "./mediasoup";
+import { ensureSchemathesis } from "./schemathesis";
 import { ensureCommands, type Requirement } from "./packages";
 import { postgresAnswers, startPostgres } from "./postgres";
 import type { ServiceProcess } from "./process";
@@ -21,6 +22,8 @@ export interface ServiceEnv {
   KUSTOMIZE_BIN: string;
   /** Jaeger all-in-one (built with Go once): the tracing test starts its own instance (tools/services/jaeger.ts). */
   JAEGER_BIN: string;
+  /** schemathesis (PyPI, in a cached virtualenv) for the OpenAPI fuzz test. */
+  SCHEMATHESIS_BIN: string;
   /** Java and cached Kafka jars, for tests that run a broker of their own (to restart it). */
   JAVA_BIN: string;
   KAFKA_LIB_DIR: string;
@@ -61,7 +64,7 @@ async function mustAnswer(name: string, url: string, check: () => Promise<boolea
 }
 
 /**
- * Makes Redis, PostgreSQL, Kafka (KRaft), nginx, a mediasoup worker and the Go-built tools (k6, kustomize, Jaeger) available: URLs from `given`
+ * Makes Redis, PostgreSQL, Kafka (KRaft), nginx, a mediasoup worker, the Go-built tools (k6, kustomize, Jaeger) and schemathesis available: URLs from `given`
  * (REDIS_URL, DATABASE_URL, KAFKA_BROKERS) are used as they are; otherwise throwaway instances start in
  * parallel on free loopback ports with temp data dirs, installing missing Debian packages when root.
  */
@@ -117,10 +120,11 @@ export async function provisionServices(given: Partial<Record<keyof ServiceEnv, 
       timed("k6", log, () => ensureGoTool("k6", given.K6_BIN, log)),
       timed("kustomize", log, () => ensureGoTool("kustomize", given.KUSTOMIZE_BIN, log)),
       timed("jaeger", log, () => ensureGoTool("jaeger", given.JAEGER_BIN, log)),
+      timed("schemathesis", log, () => ensureSchemathesis(given.SCHEMATHESIS_BIN, log)),
     ]);
     const failures = settled.flatMap((r) => (r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
     if (failures.length > 0) throw new Error(`services could not be provisioned:\n  - ${failures.join("\n  - ")}`);
-    const [redis, postgres, kafka, mediasoup, kafkaLib, k6, kustomize, jaeger] = settled.map((r) => (r.status === "fulfilled" ? r.value : ""));
+    const [redis, postgres, kafka, mediasoup, kafkaLib, k6, kustomize, jaeger, schemathesis] = settled.map((r) => (r.status === "fulfilled" ? r.value : ""));
     const env: ServiceEnv = {
       REDIS_URL: redis as string,
       DATABASE_URL: postgres as string,
@@ -132,6 +136,7 @@ export async function provisionServices(given: Partial<Record<keyof ServiceEnv, 
       K6_BIN: k6 as string,
       KUSTOMIZE_BIN: kustomize as string,
       JAEGER_BIN: jaeger as string,
+      SCHEMATHESIS_BIN: schemathesis as string,
     };
     log(`all services ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(env)}`);
     return { env, dir: root, stop };

@@ -1,0 +1,113 @@
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Role } from "../core/auth";
+import { SCHEMATHESIS_VERSION } from "../tools/services/schemathesis";
+import { apiAs } from "./support/http";
+import { mintToken, startDistributedDeployment, startEmbeddedDeployment, type Deployment } from "./support/nodes";
+import { serviceEnv } from "./support/services";
+
+/**
+ * The REST API is what its OpenAPI document says, checked by schemathesis (pinned, tools/services/schemathesis.ts)
+ * against GET /v1/openapi.json of each deployment mode, with every check on (`--checks all`): no 5xx on any
+ * input, only documented status codes, content types, headers and response bodies, schema-valid requests
+ * accepted and schema-violating ones refused, 405 with an `Allow` header for undocumented methods, a token
+ * needed where the document says so. It runs as a super_admin (every route open to it) and as a student (the
+ * role checks answer 403 whatever the body). The example count is bounded so a mode takes about a minute here.
+ *
+ * One check is configured, for one operation, for a documented reason (schemathesis.toml below):
+ * - POST /v1/conversations: `{ "kind": "direct", "user": <the caller> }` is schema-valid and refused with
+ *   1001 (400): the rule "a direct conversation needs another user" is about the caller's identity, which a
+ *   request schema cannot state. The positive-data check there also accepts 400.
+ */
+
+const MAX_EXAMPLES = 30;
+const SEED = 20_261_129;
+const CONFIG = `
+# POST /v1/conversations refuses a direct conversation with the caller (400, 1001): see tests/openapi-fuzz.int.test.ts
+[[operations]]
+include-path = "/v1/conversations"
+include-method = "POST"
+checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409, 429]
+`;
+
+interface FuzzRun {
+  exitCode: number;
+  output: string;
+}
+
+/** Runs schemathesis against the document at `url` with `token`; never rejects (the exit code is the verdict). */
+function schemathesis(url: string, token: string, dir: string): Promise<FuzzRun> {
+  const args = [
+    "--no-color",
+    "--config-file", join(dir, "schemathesis.toml"),
+    "run", `${url}/v1/openapi.json`,
+    "--checks", "all",
+    "--header", `Authorization: Bearer ${token}`,
+    "--max-examples", String(MAX_EXAMPLES),
+    "--seed", String(SEED),
+    "--workers", "2",
+    "--request-timeout", "20",
+    "--output-truncate", "false",
+    "--report-dir", join(dir, "report"),
+  ];
+  return new Promise((resolve) => {
+    execFile(serviceEnv("SCHEMATHESIS_BIN"), args, { cwd: dir, timeout: 170_000, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: "1" } }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
+      resolve({ exitCode: code, output: `${stdout}\n${stderr}` });
+    });
+  });
+}
+
+/** "Tested: 29" and "1544 generated" from the summary, to show the run fuzzed every operation. */
+function summaryOf(output: string): { tested: number; generated: number } {
+  return {
+    tested: Number(/Tested:\s+(\d+)/.exec(output)?.[1] ?? 0),
+    generated: Number(/(\d+) generated/.exec(output)?.[1] ?? 0),
+  };
+}
+
+const modes: Array<{ name: string; start: () => Promise<Deployment> }> = [
+  { name: "embedded (PGlite, in-memory bus)", start: () => startEmbeddedDeployment() },
+  { name: "distributed (PostgreSQL, Kafka, Redis, worker process)", start: () => startDistributedDeployment(1) },
+];
+
+for (const mode of modes) {
+  describe(`OpenAPI fuzzing (schemathesis ${SCHEMATHESIS_VERSION}): ${mode.name}`, () => {
+    let deployment: Deployment;
+    let url: string;
+    let dir: string;
+    let operations = 0;
+    const tenant = `fz-${randomUUID().slice(0, 8)}`;
+
+    beforeAll(async () => {
+      deployment = await mode.start();
+      url = (deployment.nodes[0] ?? expect.fail("no node")).url;
+      dir = mkdtempSync(join(tmpdir(), "interlinked-fuzz-"));
+      writeFileSync(join(dir, "schemathesis.toml"), CONFIG);
+      const doc = (await (await fetch(`${url}/v1/openapi.json`)).json()) as { paths: Record<string, object> };
+      operations = Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
+      // the fuzzer sends thousands of requests a minute: the tenant's rate limit is raised so they reach the routes
+      const root = await apiAs(url, tenant, "fz-root", "super_admin");
+      expect((await root.put(`/v1/tenants/${tenant}/quotas`, { apiRequestsPerMinute: 1_000_000 })).status).toBe(200);
+    }, 60_000);
+    afterAll(async () => {
+      await deployment?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    for (const role of ["super_admin", "student"] satisfies Role[]) {
+      it(`as a ${role}: every check passes on every operation`, async () => {
+        const run = await schemathesis(url, await mintToken(tenant, `fz-${role}`, role), dir);
+        expect(run.exitCode, run.output).toBe(0);
+        expect(run.output, run.output).not.toMatch(/\bFailures:/);
+        const summary = summaryOf(run.output);
+        expect(summary.tested, run.output).toBe(operations);
+        expect(summary.generated, run.output).toBeGreaterThan(operations * 5);
+      }, 180_000);
+    }
+  });
+}
