@@ -62,6 +62,21 @@ function schemathesis(url: string, token: string, dir: string): Promise<FuzzRun>
   });
 }
 
+/**
+ * A crash inside the fuzzer itself, not a finding about the API: Python 3.11's `ast` raises "AST
+ * constructor recursion depth mismatch" now and then while hypothesis builds the text of a filter
+ * lambda for a repr (seen here in the coverage phase). Such a run is repeated once; a real failure
+ * ("Failures:" section) is never repeated.
+ */
+const FUZZER_CRASH = /AST constructor recursion depth mismatch/;
+
+/** Runs schemathesis, once more when (and only when) the fuzzer crashed on its own bug and found nothing. */
+async function fuzz(url: string, token: string, dir: string): Promise<{ exitCode: number | null; output: string }> {
+  const first = await schemathesis(url, token, dir);
+  if (first.exitCode === 0 || /\bFailures:/.test(first.output) || !FUZZER_CRASH.test(first.output)) return first;
+  return schemathesis(url, token, dir);
+}
+
 /** "Tested: 29" and "1544 generated" from the summary, to show the run fuzzed every operation. */
 function summaryOf(output: string): { tested: number; generated: number } {
   return {
@@ -101,7 +116,7 @@ for (const mode of modes) {
 
     for (const role of ["super_admin", "student"] satisfies Role[]) {
       it(`as a ${role}: every check passes on every operation`, async () => {
-        const run = await schemathesis(url, await mintToken(tenant, `fz-${role}`, role), dir);
+        const run = await fuzz(url, await mintToken(tenant, `fz-${role}`, role), dir);
         expect(run.exitCode, run.output).toBe(0);
         expect(run.output, run.output).not.toMatch(/\bFailures:/);
         const summary = summaryOf(run.output);
