@@ -36,6 +36,24 @@ describe("LoadGuard", () => {
     }
   });
 
+  it("does not cut for a busy, late loop while no message is offered (start-up work), so the first message passes", async () => {
+    const changes: boolean[] = [];
+    const guard = new LoadGuard(40, (o) => changes.push(o), 150);
+    try {
+      for (let i = 0; i < 8; i++) {
+        block(60);
+        await sleep(1);
+      }
+      expect(guard.busy).toBeGreaterThanOrEqual(0.9); // the loop was saturated …
+      expect(guard.lagMs).toBeGreaterThan(40);
+      expect(changes).toEqual([]); // … by something that was not messages
+      expect(guard.share).toBe(1);
+      expect(() => guard.admit()).not.toThrow();
+    } finally {
+      guard.stop();
+    }
+  });
+
   it("admits exactly its share of calls, deterministically", () => {
     const guard = new LoadGuard(0);
     guard.share = 0.25;

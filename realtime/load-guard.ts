@@ -10,16 +10,22 @@ import { AppError, ErrorCode } from "../core/errors";
  * after a backoff), so the node keeps delivering what it accepted instead of flapping between admitting
  * everything and nothing. Admission is deterministic (a credit per call), not random. Delay alone is not
  * enough: on the ws engine one broadcast to a 10k room blocks the loop ~100 ms while the node is far
- * from full. Off when `maxLagMs` is 0.
+ * from full. Only message traffic can saturate it: a window counts as saturated only when messages were
+ * offered in the last TRAFFIC_WINDOW_MS, so work that is not messages (start-up, migrations, JIT, a
+ * restart's reconnect storm) never turns the first message away. Off when `maxLagMs` is 0.
  */
 const BUSY = 0.9;
 const MIN_SHARE = 1 / 32;
 const RECOVERY = 0.25;
+/** How recently a message must have been offered for a busy, late window to count as message overload. */
+const TRAFFIC_WINDOW_MS = 5_000;
 
 export class LoadGuard {
   /** Share of messages admitted (1 = all). */
   share = 1;
   private credit = 0;
+  /** When `admit` was last called (a message offered), ms since the epoch; 0 = never. */
+  private offeredAt = 0;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly histogram = monitorEventLoopDelay({ resolution: 10 });
   private utilization: EventLoopUtilization = performance.eventLoopUtilization();
@@ -46,12 +52,14 @@ export class LoadGuard {
     this.busy = performance.eventLoopUtilization(now, this.utilization).utilization;
     this.utilization = now;
     const before = this.share;
-    const saturated = this.lagMs > this.maxLagMs && this.busy >= BUSY;
+    const offered = this.offeredAt > 0 && Date.now() - this.offeredAt <= TRAFFIC_WINDOW_MS;
+    const saturated = offered && this.lagMs > this.maxLagMs && this.busy >= BUSY;
     this.share = saturated ? Math.max(MIN_SHARE, this.share / 2) : Math.min(1, this.share + RECOVERY);
     if ((before < 1) !== (this.share < 1)) this.onChange(this.share < 1);
   }
 
   admit(): void {
+    if (this.timer) this.offeredAt = Date.now();
     if (this.share >= 1) return;
     this.credit += this.share;
     if (this.credit >= 1) {
