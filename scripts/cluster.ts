@@ -21,7 +21,7 @@ import { startNginx } from "../tools/services/nginx";
 import { createScratchDatabase } from "../tools/services/postgres";
 import { freePort } from "../tools/services/process";
 import { ensureBuilt } from "../tools/services/production-build";
-import { provisionServices } from "../tools/services/provision";
+import { givenServices, provisionServices } from "../tools/services/provision";
 
 const { values: args } = parseArgs({
   options: {
@@ -36,10 +36,7 @@ const { values: args } = parseArgs({
 const log = (line: string): void => console.log(`[cluster] ${line}`);
 const nodes = Number(args.nodes);
 ensureBuilt(); // the nodes run the production bundle; build it (and fail) before provisioning
-const services = await provisionServices(
-  { REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL, KAFKA_BROKERS: process.env.KAFKA_BROKERS, NGINX_BIN: process.env.NGINX_BIN, MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN },
-  log,
-);
+const services = await provisionServices(givenServices(process.env), log);
 const children: ChildInterlinked[] = [];
 const runDir = mkdtempSync(join(tmpdir(), "interlinked-cluster-"));
 let nginx: { stop(): Promise<void> } | undefined;

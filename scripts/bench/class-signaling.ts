@@ -16,7 +16,7 @@ import { spawnInterlinked, waitReady, type ChildInterlinked } from "../../tools/
 import { createScratchDatabase } from "../../tools/services/postgres";
 import { freePort } from "../../tools/services/process";
 import { ensureBuilt } from "../../tools/services/production-build";
-import { provisionServices } from "../../tools/services/provision";
+import { givenServices, provisionServices } from "../../tools/services/provision";
 
 const { values: args } = parseArgs({ options: { rounds: { type: "string", default: "300" } } });
 const ROUNDS = Number(args.rounds);
@@ -24,7 +24,7 @@ const log = (line: string): void => console.log(`[bench] ${line}`);
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 ensureBuilt(); // the nodes run the production bundle; build it (and fail) before provisioning
-const services = await provisionServices({ REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL, KAFKA_BROKERS: process.env.KAFKA_BROKERS, MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN }, log);
+const services = await provisionServices(givenServices(process.env), log);
 const dbUrl = await createScratchDatabase(services.env.DATABASE_URL, "bench");
 const migrator = await openDatabase({ url: dbUrl });
 await migrator.migrate();

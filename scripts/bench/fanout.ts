@@ -21,7 +21,7 @@ import { spawnInterlinked, waitReady, type ChildInterlinked } from "../../tools/
 import { createScratchDatabase } from "../../tools/services/postgres";
 import { freePort, waitUntil } from "../../tools/services/process";
 import { ensureBuilt } from "../../tools/services/production-build";
-import { provisionServices } from "../../tools/services/provision";
+import { givenServices, provisionServices } from "../../tools/services/provision";
 import type { ClientCommand } from "./fanout-client";
 import { percentiles, type StatsSnapshot } from "./fanout-stats";
 import { cpuSeconds, rssKb } from "./proc";
@@ -100,7 +100,7 @@ async function startStock(engine: "ws" | "uws"): Promise<Server> {
 }
 
 ensureBuilt(); // the nodes run the production bundle; build it (and fail) before provisioning
-const services = await provisionServices({ REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL, KAFKA_BROKERS: process.env.KAFKA_BROKERS, MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN }, log);
+const services = await provisionServices(givenServices(process.env), log);
 const secret = randomBytes(32).toString("hex");
 const tokens = new TokenService({ ...authDefaults, secret, tokenTtlSeconds: 3600 });
 

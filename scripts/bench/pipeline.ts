@@ -19,7 +19,7 @@ import { spawnInterlinked, waitReady } from "../../tools/services/interlinked-ch
 import { freePort, waitUntil } from "../../tools/services/process";
 import { createScratchDatabase } from "../../tools/services/postgres";
 import { ensureBuilt } from "../../tools/services/production-build";
-import { provisionServices } from "../../tools/services/provision";
+import { givenServices, provisionServices } from "../../tools/services/provision";
 
 const { values: args } = parseArgs({
   options: { messages: { type: "string", default: "30000" }, rooms: { type: "string", default: "50" }, rate: { type: "string", default: "0" }, seconds: { type: "string", default: "15" } },
@@ -31,7 +31,7 @@ const log = (line: string): void => console.log(`[bench] ${line}`);
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 ensureBuilt(); // the nodes run the production bundle; build it (and fail) before provisioning
-const services = await provisionServices({ REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL, KAFKA_BROKERS: process.env.KAFKA_BROKERS, MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN }, log);
+const services = await provisionServices(givenServices(process.env), log);
 const dbUrl = await createScratchDatabase(services.env.DATABASE_URL, "bench");
 const migrator = await openDatabase({ url: dbUrl });
 await migrator.migrate();

@@ -20,7 +20,7 @@ import { spawnInterlinked, waitReady } from "../../tools/services/interlinked-ch
 import { freePort, waitUntil } from "../../tools/services/process";
 import { createScratchDatabase } from "../../tools/services/postgres";
 import { ensureBuilt } from "../../tools/services/production-build";
-import { provisionServices } from "../../tools/services/provision";
+import { givenServices, provisionServices } from "../../tools/services/provision";
 import { cpuSeconds, rssKb } from "./proc";
 
 const { values: args } = parseArgs({
@@ -91,7 +91,7 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 ensureBuilt(); // the nodes run the production bundle; build it (and fail) before provisioning
-const services = await provisionServices({ REDIS_URL: process.env.REDIS_URL, DATABASE_URL: process.env.DATABASE_URL, KAFKA_BROKERS: process.env.KAFKA_BROKERS, MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN }, log);
+const services = await provisionServices(givenServices(process.env), log);
 const rows: Array<Awaited<ReturnType<typeof measure>>> = [];
 try {
   const dbUrl = await createScratchDatabase(services.env.DATABASE_URL, "bench");

@@ -3,19 +3,10 @@
  * their environment, then keeps them up until Ctrl-C. Reads REDIS_URL, DATABASE_URL, KAFKA_BROKERS,
  * NGINX_BIN, MEDIASOUP_WORKER_BIN.
  */
-import { provisionServices } from "./provision";
+import { givenServices, provisionServices } from "./provision";
 
 const log = (line: string): void => console.log(`[services] ${line}`);
-const services = await provisionServices(
-  {
-    REDIS_URL: process.env.REDIS_URL,
-    DATABASE_URL: process.env.DATABASE_URL,
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS,
-    NGINX_BIN: process.env.NGINX_BIN,
-    MEDIASOUP_WORKER_BIN: process.env.MEDIASOUP_WORKER_BIN,
-  },
-  log,
-);
+const services = await provisionServices(givenServices(process.env), log);
 for (const [k, v] of Object.entries(services.env)) console.log(`export ${k}=${v}`);
 const shutdown = (): void => {
   void services.stop({ keepLogs: false }).then(() => process.exit(0));

@@ -29,6 +29,14 @@ export interface ServiceEnv {
   KAFKA_LIB_DIR: string;
 }
 
+/** The variables through which a caller hands over services it already runs (the rest are started or built). */
+const GIVEN = ["REDIS_URL", "DATABASE_URL", "KAFKA_BROKERS", "NGINX_BIN", "MEDIASOUP_WORKER_BIN", "K6_BIN", "KUSTOMIZE_BIN", "JAEGER_BIN", "SCHEMATHESIS_BIN"] as const;
+
+/** What `env` (usually process.env) already names of the services, for provisionServices: one list for every caller. */
+export function givenServices(env: NodeJS.ProcessEnv): Partial<Record<keyof ServiceEnv, string>> {
+  return Object.fromEntries(GIVEN.map((name) => [name, env[name] || undefined]));
+}
+
 export interface ProvisionedServices {
   env: ServiceEnv;
   /** The temp dir holding the services' data and, in `logs/`, their logs (left by `stop({ keepLogs: true })`). */
