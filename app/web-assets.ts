@@ -51,8 +51,8 @@ function problem(code: ErrorCodeValue, message: string, headers: Record<string, 
  * node's pages are revalidated.
  */
 export function serveWebPages(next: FetchHandler, webRoot: string | undefined = findWebRoot(import.meta.url)): FetchHandler {
-  const cache = new Map<string, { body: Uint8Array; type: string }>();
-  const read = (page: string, rel: string): { body: Uint8Array; type: string } | undefined => {
+  const cache = new Map<string, { body: Uint8Array<ArrayBuffer>; type: string }>();
+  const read = (page: string, rel: string): { body: Uint8Array<ArrayBuffer>; type: string } | undefined => {
     if (!webRoot) return undefined;
     const base = join(webRoot, page);
     const file = normalize(join(base, rel === "" ? "index.html" : rel));
@@ -60,7 +60,10 @@ export function serveWebPages(next: FetchHandler, webRoot: string | undefined = 
     const hit = cache.get(file);
     if (hit) return hit;
     if (!existsSync(file) || !statSync(file).isFile()) return undefined;
-    const entry = { body: new Uint8Array(readFileSync(file)), type: CONTENT_TYPES[extname(file)] ?? "application/octet-stream" };
+    const bytes = readFileSync(file);
+    const body = new Uint8Array(bytes.byteLength);
+    body.set(bytes);
+    const entry = { body, type: CONTENT_TYPES[extname(file)] ?? "application/octet-stream" };
     cache.set(file, entry);
     return entry;
   };
