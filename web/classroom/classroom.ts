@@ -34,7 +34,9 @@ export async function openClassroom(session: Session, classId: string): Promise<
   link.textContent = link.href;
 
   const client = await ClassClient.connect(location.origin, session.token, classId);
-  byId("node-route").textContent = String(client.socket.io.engine.id ?? "").split(".")[0] || "?";
+  // A node behind nginx prefixes its session ids with its STICKY_ROUTE ("n1.…"); a single node does not.
+  const sid = String(client.socket.io.engine.id ?? "");
+  byId("node-route").textContent = sid.includes(".") ? (sid.split(".")[0] ?? "") : "single";
   const stage = new Stage(byId("videos"), byId("audios"), (consumerId, layer) => {
     client.setPreferredLayers(consumerId, layer).catch((err: unknown) => setStatus(`quality: ${message(err)}`));
   });

@@ -1,0 +1,50 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mediaDefaults } from "../../core/config";
+import { launchChromium, withPage } from "../support/browser";
+import { startEmbeddedDeployment, type Deployment } from "../support/nodes";
+import { serviceEnv } from "../support/services";
+import { createClass, flowing, signIn, waitText } from "./classroom-pages";
+
+// One node as `npm start` runs it (embedded: PGlite, in-memory bus and signaling) with the class tier on,
+// serving the classroom page; a teacher and a student in real Chromium.
+let deployment: Deployment;
+let browser: Browser;
+let base: string;
+
+beforeAll(async () => {
+  deployment = await startEmbeddedDeployment({
+    media: { ...mediaDefaults, enabled: true, workers: 1, workerBin: serviceEnv("MEDIASOUP_WORKER_BIN"), listenIp: "127.0.0.1", rtcMinPort: 45_100, rtcMaxPort: 45_399 },
+  });
+  base = (deployment.nodes[0] ?? expect.fail("no node")).url;
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await deployment?.close();
+});
+
+describe("classroom page on an embedded node", () => {
+  it("a teacher's camera and microphone reach a student who opened the join link", async () => {
+    await withPage(browser, "classroom-embedded-teacher", async ({ page: teacher }) => {
+      await signIn(teacher, base, { tenant: "school-a", user: "ms-lee", role: "teacher" });
+      const classId = await createClass(teacher, "Biology", "bio-1");
+      const joinLink = await teacher.getByTestId("join-link").getAttribute("href");
+      expect(joinLink).toBe(`${base}/classroom/?class=${classId}`);
+      await teacher.getByTestId("class-start").click();
+      await waitText(teacher, "class-state", "live");
+      await teacher.getByTestId("publish-camera").click();
+      await teacher.getByTestId("publish-mic").click();
+      await expect.poll(() => teacher.getByTestId("publish-mic").getAttribute("aria-pressed")).toBe("true");
+
+      await withPage(browser, "classroom-embedded-student", async ({ page: student }) => {
+        await signIn(student, base, { tenant: "school-a", user: "sam", role: "student" }, classId);
+        await waitText(student, "my-role", "student");
+        const [, video] = await flowing(student, "ms-lee", "camera", "video");
+        const [, audio] = await flowing(student, "ms-lee", "mic", "audio");
+        console.log(`embedded: student decoded ${video.framesDecoded} frames at ${video.frameWidth}x${video.frameHeight}, ${audio.bytesReceived} audio bytes`);
+        await waitText(teacher, "participants", /sam/);
+      });
+    });
+  }, 120_000);
+});
