@@ -1,0 +1,5 @@
+/** @interlinked/sdk — the client SDK (docs/CLIENT.md). */
+export * from "./codes";
+export * from "./errors";
+export * from "./request";
+export type * from "./protocol";
