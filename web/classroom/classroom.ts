@@ -1,4 +1,5 @@
-import { ClassClient, ClassRequestError, openCamera, openMic, openScreen, type MediaSource, type ParticipantView } from "../../sdk/src/class/index";
+import { isInterlinkedError } from "../../sdk/src/errors";
+import { ClassClient, openCamera, openMic, openScreen, type MediaSource, type ParticipantView } from "../../sdk/src/class/index";
 import { attendance, getClass, type AttendanceRow } from "./api";
 import { ClassChat } from "./chat";
 import { button, byId, download, el, message, notice, setStatus } from "./dom";
@@ -154,7 +155,7 @@ export async function openClassroom(session: Session, classId: string): Promise<
       if (mic.paused) await client.unmute("mic");
       else await client.mute("mic");
       renderLocal();
-    })().catch((err: unknown) => setStatus(err instanceof ClassRequestError && err.code === 2004 ? "A teacher muted you: only a teacher can unmute you" : `mute: ${message(err)}`));
+    })().catch((err: unknown) => setStatus(isInterlinkedError(err) && err.code === 2004 ? "A teacher muted you: only a teacher can unmute you" : `mute: ${message(err)}`));
   byId("hand-raise").onclick = () =>
     void (client.hands.some((h) => h.user === session.user) ? client.lowerHand() : client.raiseHand()).then(renderHands, (err: unknown) => setStatus(`hand: ${message(err)}`));
   byId("class-start").onclick = () => void client.start().then(() => setState("live"), (err: unknown) => setStatus(`start: ${message(err)}`));
