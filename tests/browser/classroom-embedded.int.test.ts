@@ -11,12 +11,14 @@ import { createClass, flowing, signIn, waitText } from "./classroom-pages";
 let deployment: Deployment;
 let browser: Browser;
 let base: string;
+let node: Deployment["nodes"][number];
 
 beforeAll(async () => {
   deployment = await startEmbeddedDeployment({
     media: { ...mediaDefaults, enabled: true, workers: 1, workerBin: serviceEnv("MEDIASOUP_WORKER_BIN"), listenIp: "127.0.0.1", rtcMinPort: 45_100, rtcMaxPort: 45_399 },
   });
-  base = (deployment.nodes[0] ?? expect.fail("no node")).url;
+  node = deployment.nodes[0] ?? expect.fail("no node");
+  base = node.url;
   browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
@@ -25,7 +27,7 @@ afterAll(async () => {
 });
 
 describe("classroom page on an embedded node", () => {
-  it("a teacher's camera and microphone reach a student who opened the join link", async () => {
+  it("teacher and student video both ways; a dead media worker makes both pages rejoin, the teacher re-publishes", async () => {
     await withPage(browser, "classroom-embedded-teacher", async ({ page: teacher }) => {
       await signIn(teacher, base, { tenant: "school-a", user: "ms-lee", role: "teacher" });
       const classId = await createClass(teacher, "Biology", "bio-1");
@@ -44,6 +46,27 @@ describe("classroom page on an embedded node", () => {
         const [, audio] = await flowing(student, "ms-lee", "mic", "audio");
         console.log(`embedded: student decoded ${video.framesDecoded} frames at ${video.frameWidth}x${video.frameHeight}, ${audio.bytesReceived} audio bytes`);
         await waitText(teacher, "participants", /sam/);
+
+        // The teacher lets the student speak: the student's camera reaches the teacher.
+        await teacher.getByTestId("promote-sam").click();
+        await waitText(student, "my-role", "speaker");
+        await student.getByTestId("publish-camera").click();
+        const [, back] = await flowing(teacher, "sam", "camera", "video");
+        console.log(`embedded: teacher decoded ${back.framesDecoded} frames of the student at ${back.frameWidth}x${back.frameHeight}`);
+
+        // The class's mediasoup worker dies: both pages rebuild Device and transports, join again and
+        // re-publish; media flows both ways again.
+        const media = node.classes?.media ?? expect.fail("the node hosts no classes");
+        const [worker] = await media.workersOf("school-a", classId);
+        process.kill(worker?.pid ?? expect.fail("the class has no worker"), "SIGKILL");
+        await waitText(teacher, "status", /media reconnected/, 30_000);
+        await waitText(student, "status", /media reconnected/, 30_000);
+        const [, again] = await flowing(student, "ms-lee", "camera", "video");
+        await flowing(student, "ms-lee", "mic", "audio");
+        // (the new media session starts the class's roles afresh: the student is a listener again)
+        await waitText(student, "my-role", "student");
+        await expect.poll(() => student.getByTestId("publish-camera").getAttribute("aria-pressed")).toBe("false");
+        console.log(`embedded: after the worker died, the student decoded ${again.framesDecoded} frames of the teacher at ${again.frameWidth}x${again.frameHeight}`);
       });
     });
   }, 120_000);

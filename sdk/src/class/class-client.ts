@@ -1,6 +1,8 @@
 import { Device, type types } from "mediasoup-client";
 import { io, type Socket } from "socket.io-client";
 import type { ClassJoined, ClassPushes, ClassRole, ConsumerView, HandView, MediaSource, ParticipantView, TransportView } from "../../../core/class-signaling";
+import { ErrorCode } from "../codes";
+import { isInterlinkedError } from "../errors";
 import { classRequest } from "./class-request";
 import { TypedEmitter } from "./emitter";
 import { CAMERA_CODEC_OPTIONS, CAMERA_SIMULCAST } from "./media";
@@ -70,6 +72,9 @@ export function tokenSubject(token: string): string | undefined {
     return undefined;
   }
 }
+
+/** Tries of a rejoin (about 30 s with the backoff) before `error` is emitted. */
+const REJOIN_ATTEMPTS = 9;
 
 type Pushes = { [E in keyof ClassPushes]: (payload: ClassPushes[E]) => void };
 
@@ -469,11 +474,18 @@ export class ClassClient extends TypedEmitter<ClassClientEvents> {
     if (this.ownsSocket) this.socket.close();
   }
 
-  /** Closes transports (and with them producers and consumers) locally. */
-  private teardown(): void {
+  /**
+   * Closes transports (and with them producers and consumers) locally. `keepLocal`: a rejoin that will
+   * re-publish the same tracks (no `unpublished` events then).
+   */
+  private teardown(keepLocal = false): void {
     this.generation++;
     for (const id of [...this.consumers.keys()]) this.dropConsumer(id);
-    for (const source of [...this.local.keys()]) this.closeLocal(source);
+    if (keepLocal) {
+      for (const producer of this.producers.values()) producer.close();
+      this.producers.clear();
+      this.local.clear();
+    } else for (const source of [...this.local.keys()]) this.closeLocal(source);
     this.sendTransport?.close();
     this.recvTransport?.close();
     this.sendTransport = undefined;
@@ -481,19 +493,41 @@ export class ClassClient extends TypedEmitter<ClassClientEvents> {
     this.armRecv();
   }
 
+  /**
+   * join() until it succeeds: after a worker failure the media node may need a moment to replace the
+   * worker. Backoff 0.5 s doubling to 5 s, at most REJOIN_ATTEMPTS tries; a class that ended, a removal or
+   * a class that is gone end the attempts at once.
+   */
+  private async joinRetrying(): Promise<ClassJoined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.join();
+      } catch (err) {
+        const code = isInterlinkedError(err) ? err.code : undefined;
+        if (attempt >= REJOIN_ATTEMPTS || code === ErrorCode.ClassEnded || code === ErrorCode.RemovedFromClass || code === ErrorCode.NotFound || this.ended || this.removed) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 500 * 2 ** (attempt - 1))));
+      }
+    }
+  }
+
   /** Rebuilds Device and transports, joins again and re-publishes what was published. */
   private rejoin(reason: string): Promise<unknown> {
     if (this.rebuilding) return this.rebuilding;
     const run = async (): Promise<void> => {
       this.emit("rejoining", { reason });
-      const republish = [...this.local.values()].map((l) => ({ source: l.source, track: l.track, paused: l.paused }));
-      this.teardown();
+      const republish = [...this.local.values()];
+      this.teardown(true);
       this.consuming = Promise.resolve();
-      const joined = await this.join();
-      for (const { source, track, paused } of republish) {
-        if (track.readyState === "ended") continue;
-        await this.publish(source, track);
-        if (paused) await this.mute(source).catch(() => undefined);
+      const joined = await this.joinRetrying();
+      // A new media session may not know a promotion any more: a student's tracks are then dropped.
+      const mayPublish = joined.role !== "student";
+      for (const previous of republish) {
+        if (!mayPublish || previous.track.readyState === "ended") {
+          this.emit("unpublished", previous);
+          continue;
+        }
+        await this.publish(previous.source, previous.track);
+        if (previous.paused) await this.mute(previous.source).catch(() => undefined);
       }
       this.emit("rejoined", joined);
     };
