@@ -185,6 +185,7 @@ export function createClient(options: ClientOptions): InterlinkedClient {
     { ...options, urls: typeof options.url === "string" ? [options.url] : options.url },
     {
       token: (fresh) => (fresh ? tokens.fetch() : tokens.current()),
+      canRefreshToken: tokens.refreshable,
       event(name, args) {
         if (name === "room:message") return rejoiner.roomMessage(args[0] as RoomMessageDelivery);
         if (name === "chat:message") return rejoiner.chatMessage(args[0] as ChatMessageDelivery);

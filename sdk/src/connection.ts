@@ -25,6 +25,8 @@ export interface ConnectionOptions {
 export interface ConnectionHooks {
   /** A token for the next handshake; `fresh` asks for a new one (the last was expired or revoked). */
   token(fresh: boolean): Promise<string>;
+  /** Whether `token(true)` can produce a new token (the app gave a callback). */
+  canRefreshToken: boolean;
   /** Every server event of the live socket. */
   event(name: string, args: unknown[]): void;
   connected(socket: WireSocket, info: { url: string; reconnect: boolean }): void;
@@ -146,7 +148,7 @@ export class Connection {
       const error = toInterlinkedError(err, "connect");
       const refused = isErrorBody((err as Error & { data?: unknown }).data);
       if (refused && TOKEN_CODES.has(error.code)) {
-        if (this.freshTokenTried) return this.fail(error, "handshake refused");
+        if (this.freshTokenTried || !this.hooks.canRefreshToken) return this.fail(error, "handshake refused");
         this.needFreshToken = true;
         this.freshTokenTried = true;
       } else if (refused && !error.temporary) {

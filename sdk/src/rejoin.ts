@@ -57,6 +57,8 @@ export interface JoinResult {
   recovered?: boolean;
   /** Missed messages delivered to the `room:message` listeners. */
   missed: number;
+  /** Seqs given up on (see RecoveryInfo). */
+  skipped?: { from: number; to: number };
 }
 
 /** The most pages of 300 a recovery fetches before giving up on a hole. */
@@ -145,7 +147,7 @@ export class Rejoiner {
     const track = this.followConversation(conversationId, since);
     track.stream.setBaseline(since);
     const ack = await this.recover(track, "join");
-    return { recovered: ack.recovered === true, missed: ack.missed, reason: "join" };
+    return { recovered: ack.recovered === true, missed: ack.missed, reason: "join", ...(ack.skipped ? { skipped: ack.skipped } : {}) };
   }
 
   forgetRoom(room: string): void {
@@ -255,8 +257,8 @@ export class Rejoiner {
     if (!current()) return base;
     const missed = track.stream.release(fetched);
     const skipped = track.stream.hasGap() ? track.stream.skipGap() : undefined;
-    if (from === undefined && reason === "join") return base; // a plain join: nothing to recover
     const info: RecoveryInfo = { recovered: recovered && skipped === undefined, missed, reason, ...(skipped ? { skipped } : {}) };
+    if (reason === "join") return from === undefined ? base : { ...base, recovered: info.recovered, missed, ...(skipped ? { skipped } : {}) }; // the caller's ack says it
     if (track.kind === "room") this.deps.rejoined({ room: track.name, ...info });
     else this.deps.synced({ conversationId: track.name, ...info });
     return { ...base, recovered: info.recovered, missed };

@@ -106,6 +106,11 @@ export class TokenKeeper {
     return this.token;
   }
 
+  /** Whether a callback can produce fresh tokens. */
+  get refreshable(): boolean {
+    return this.callback !== undefined;
+  }
+
   /** Claims of the current token. */
   get claims(): TokenClaims | undefined {
     return this.token === undefined ? undefined : decodeJwtClaims(this.token);
