@@ -59,7 +59,8 @@ export function fromErrorBody(body: ErrorBody, context: { event?: string; retryA
 
 /**
  * Any thrown value as an InterlinkedError: server bodies keep their code; socket.io-client's ack timeout
- * becomes 5002 (temporary); anything else 5000 with the original as `cause`.
+ * becomes 5002 (temporary), a disconnect before the ack 5001 (temporary); anything else 5000 with the
+ * original as `cause`.
  */
 export function toInterlinkedError(err: unknown, event?: string): InterlinkedError {
   if (isInterlinkedError(err)) return err;
@@ -67,6 +68,9 @@ export function toInterlinkedError(err: unknown, event?: string): InterlinkedErr
   if (isErrorBody(err)) return fromErrorBody(err, ctx);
   if (err instanceof Error && isErrorBody((err as Error & { data?: unknown }).data)) {
     return fromErrorBody((err as Error & { data: ErrorBody }).data, ctx);
+  }
+  if (err instanceof Error && /socket has been disconnected/i.test(err.message)) {
+    return new InterlinkedError(ErrorCode.Unavailable, `disconnected before "${event ?? "request"}" was answered`, { ...ctx, temporary: true, cause: err });
   }
   if (err instanceof Error && /operation has timed out/i.test(err.message)) {
     return new InterlinkedError(ErrorCode.Timeout, `no answer to "${event ?? "request"}" in time`, { ...ctx, temporary: true, cause: err });
