@@ -4,7 +4,8 @@ import type { ClassJoined, ClassPushes, ClassRole, ConsumerView, HandView, Media
 import { ErrorCode } from "../codes";
 import { isInterlinkedError } from "../errors";
 import { classRequest } from "./class-request";
-import { TypedEmitter } from "./emitter";
+import { Emitter } from "../emitter";
+import { decodeJwtClaims } from "../token";
 import { CAMERA_CODEC_OPTIONS, CAMERA_SIMULCAST } from "./media";
 
 /** A remote track this client receives (one mediasoup consumer). */
@@ -28,25 +29,28 @@ export interface LocalMedia {
 }
 
 export interface ClassClientEvents {
-  joined: ClassJoined;
-  participants: ParticipantView[];
-  participant: ClassPushes["class:participant"];
-  role: ClassRole;
-  hands: HandView[];
-  started: ClassPushes["class:started"];
-  ended: ClassPushes["class:ended"];
-  removed: ClassPushes["class:removed"];
-  media: RemoteMedia;
-  mediaClosed: RemoteMedia;
-  mediaPaused: RemoteMedia;
-  published: LocalMedia;
-  unpublished: LocalMedia;
-  producerMuted: ClassPushes["media:producerMuted"];
-  activeSpeaker: ClassPushes["media:activeSpeaker"];
-  score: ClassPushes["media:score"];
-  rejoining: { reason: string };
-  rejoined: ClassJoined;
-  error: Error;
+  joined: (payload: ClassJoined) => void;
+  participants: (payload: ParticipantView[]) => void;
+  participant: (payload: ClassPushes["class:participant"]) => void;
+  role: (payload: ClassRole) => void;
+  hands: (payload: HandView[]) => void;
+  started: (payload: ClassPushes["class:started"]) => void;
+  ended: (payload: ClassPushes["class:ended"]) => void;
+  removed: (payload: ClassPushes["class:removed"]) => void;
+  media: (payload: RemoteMedia) => void;
+  mediaClosed: (payload: RemoteMedia) => void;
+  mediaPaused: (payload: RemoteMedia) => void;
+  published: (payload: LocalMedia) => void;
+  unpublished: (payload: LocalMedia) => void;
+  producerMuted: (payload: ClassPushes["media:producerMuted"]) => void;
+  activeSpeaker: (payload: ClassPushes["media:activeSpeaker"]) => void;
+  score: (payload: ClassPushes["media:score"]) => void;
+  /** The class's media is being rebuilt (`class:rejoin` from the server, or the socket reconnected). */
+  rejoining: (payload: { reason: string }) => void;
+  /** Joined again, receive transport up, tracks re-published. */
+  rejoined: (payload: ClassJoined) => void;
+  /** A background failure (a consumer that could not be set up, a rejoin that gave up). */
+  error: (error: Error) => void;
 }
 
 export interface ClassClientOptions {
@@ -61,17 +65,6 @@ export interface ClassClientOptions {
   user?: string;
 }
 
-/** The `sub` claim of a JWT, read without verifying it (the server verifies). */
-export function tokenSubject(token: string): string | undefined {
-  try {
-    const part = token.split(".")[1] ?? "";
-    const json = atob(part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "="));
-    const sub = (JSON.parse(json) as { sub?: unknown }).sub;
-    return typeof sub === "string" ? sub : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Tries of a rejoin (about 30 s with the backoff) before `error` is emitted. */
 const REJOIN_ATTEMPTS = 9;
@@ -87,7 +80,7 @@ type Pushes = { [E in keyof ClassPushes]: (payload: ClassPushes[E]) => void };
  * the Device and both transports, joins again and re-publishes its tracks; `rejoined` tells when done.
  * Not for concurrent use across classes: one client per class and socket.
  */
-export class ClassClient extends TypedEmitter<ClassClientEvents> {
+export class ClassClient extends Emitter<ClassClientEvents> {
   readonly classId: string;
   readonly socket: Socket;
   readonly user: string | undefined;
@@ -138,7 +131,7 @@ export class ClassClient extends TypedEmitter<ClassClientEvents> {
         reject(err);
       });
     });
-    return new ClassClient({ socket, classId, ownsSocket: true, user: tokenSubject(token) });
+    return new ClassClient({ socket, classId, ownsSocket: true, user: decodeJwtClaims(token)?.sub });
   }
 
   private listen(): void {
