@@ -182,10 +182,12 @@ export async function openClassroom(session: Session, classId: string): Promise<
     else if (p.action === "updated" && p.user !== session.user) notice(`${p.user} is now ${p.role}`);
     renderParticipants([...client.participants.values()]);
   });
+  let shownRole: string | undefined;
   client.on("role", (role) => {
     renderRole();
     if (role === "speaker") notice("The teacher invited you to speak: turn on your camera or microphone");
-    if (role === "student") notice("You are a listener again");
+    if (role === "student" && shownRole === "speaker") notice("You are a listener again");
+    shownRole = role;
     renderLocal();
     renderHands();
   });

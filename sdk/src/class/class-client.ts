@@ -96,6 +96,7 @@ export class ClassClient extends Emitter<ClassClientEvents> {
 
   private device: Device | undefined;
   private sendTransport: types.Transport | undefined;
+  private sendOpening: Promise<types.Transport> | undefined;
   private recvTransport: types.Transport | undefined;
   private readonly consumers = new Map<string, types.Consumer>();
   private readonly producers = new Map<MediaSource, types.Producer>();
@@ -319,13 +320,21 @@ export class ClassClient extends Emitter<ClassClientEvents> {
     if (media) this.emit("mediaClosed", media);
   }
 
-  private async send(): Promise<types.Transport> {
-    if (this.sendTransport && !this.sendTransport.closed) return this.sendTransport;
+  /** The send transport, created once (concurrent publishes share it: a second one would replace the first). */
+  private send(): Promise<types.Transport> {
+    if (this.sendTransport && !this.sendTransport.closed) return Promise.resolve(this.sendTransport);
+    if (this.sendOpening) return this.sendOpening;
     const device = this.device;
-    if (!device) throw new Error("join the class first");
-    const view = await classRequest(this.socket, "transport:create", { classId: this.classId, direction: "send" });
-    this.sendTransport = this.transport(device, "send", view);
-    return this.sendTransport;
+    if (!device) return Promise.reject(new Error("join the class first"));
+    const generation = this.generation;
+    this.sendOpening = classRequest(this.socket, "transport:create", { classId: this.classId, direction: "send" })
+      .then((view) => {
+        if (generation !== this.generation) throw new Error("the class's media was rebuilt meanwhile");
+        this.sendTransport = this.transport(device, "send", view);
+        return this.sendTransport;
+      })
+      .finally(() => (this.sendOpening = undefined));
+    return this.sendOpening;
   }
 
   /**
