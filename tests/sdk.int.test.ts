@@ -3,8 +3,8 @@ import { ErrorCode } from "../core/errors";
 import type { RoomMessageDelivery } from "../core/events";
 import { createClient, isInterlinkedError, InterlinkedError, type InterlinkedClient, type ClientOptions } from "../sdk/src/index";
 import { eventually } from "./support/clients";
-import { mintToken, startEmbeddedDeployment, startProcessDeployment, type Deployment } from "./support/nodes";
-import { freshTenant, sleep } from "./support/realtime";
+import { mintToken, startEmbeddedDeployment, type Deployment } from "./support/nodes";
+import { freshTenant } from "./support/realtime";
 
 const clients: InterlinkedClient[] = [];
 function client(options: ClientOptions): InterlinkedClient {
