@@ -19,6 +19,11 @@ export interface ClientOptions extends TokenSourceOptions, Omit<ConnectionOption
   sendTimeoutMs?: number;
   /** How long a hole in a live stream may stay before it is fetched (default 500 ms). */
   gapWaitMs?: number;
+  /**
+   * How long a rejoin waits for the acks of this client's resent messages before delivering the missed
+   * ones (default 2 s); see docs/CLIENT.md "Reconnection".
+   */
+  resendSettleMs?: number;
   /** Connect at once (default true); otherwise call `connect()`. */
   autoConnect?: boolean;
   /** Timers (tests). */
@@ -176,7 +181,8 @@ export function createClient(options: ClientOptions): InterlinkedClient {
     synced: (info) => events.emit("synced", info),
     error: (error) => events.emit("error", error),
     gapWaitMs: options.gapWaitMs ?? 500,
-    settleWaitMs: requestTimeoutMs,
+    settleWaitMs: options.resendSettleMs ?? 2_000,
+    user: () => tokens.claims?.sub,
   });
 
   const presence = new PresenceKeeper(call, (info) => events.emit("presence", info));

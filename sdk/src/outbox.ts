@@ -17,6 +17,8 @@ interface Entry {
   deadline: number;
   attempt: number;
   inflight: boolean;
+  /** A recovery matched it to a stored message (see claimUnacked). */
+  claimed: boolean;
   timer: unknown;
   resolve(ack: SentMessage): void;
   reject(error: InterlinkedError): void;
@@ -43,7 +45,8 @@ export interface OutboxDeps {
 export class Outbox {
   private readonly queues = new Map<string, Entry[]>();
   private readonly busy = new Set<string>();
-  private readonly waiters = new Map<string, Array<() => void>>();
+  /** Per stream: checks run after each settled message; a check returning true is done. */
+  private readonly waiters = new Map<string, Array<() => boolean>>();
   private closed = false;
 
   constructor(
@@ -69,14 +72,35 @@ export class Outbox {
     return n;
   }
 
-  /** Resolves when the stream has no message left (acked or given up). */
+  /**
+   * Resolves when every message of the stream that has been sent at least once (so may be stored without
+   * this client knowing its seq yet) is acked or given up. Messages never sent yet are not waited for.
+   */
   settled(stream: string): Promise<void> {
-    if (this.size(stream) === 0) return Promise.resolve();
+    const sent = new Set((this.queues.get(stream) ?? []).filter((e) => e.attempt > 0));
+    if (sent.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
+      const check = (): boolean => {
+        const left = this.queues.get(stream) ?? [];
+        if (left.some((e) => sent.has(e))) return false;
+        resolve();
+        return true;
+      };
       const list = this.waiters.get(stream) ?? [];
-      list.push(resolve);
+      list.push(check);
       this.waiters.set(stream, list);
     });
+  }
+
+  /**
+   * Claims the oldest message of `stream` that was sent at least once, is not acked yet and has this
+   * text: a recovery found it stored (its ack was lost or is still on its way). Returns whether one matched.
+   */
+  claimUnacked(stream: string, text: string): boolean {
+    const entry = (this.queues.get(stream) ?? []).find((e) => e.attempt > 0 && !e.claimed && e.payload.text === text);
+    if (!entry) return false;
+    entry.claimed = true;
+    return true;
   }
 
   /** Sends what may go now (call after a (re)connect or a stream became ready). */
@@ -101,7 +125,7 @@ export class Outbox {
     if (this.closed) return Promise.reject(new InterlinkedError(ErrorCode.Unavailable, "client closed", { temporary: false, event }));
     return new Promise<SentMessage>((resolve, reject) => {
       const queue = this.queues.get(stream) ?? [];
-      const entry: Entry = { stream, event, payload, deadline: this.deps.clock.now() + this.sendTimeoutMs, attempt: 0, inflight: false, timer: undefined, resolve, reject };
+      const entry: Entry = { stream, event, payload, deadline: this.deps.clock.now() + this.sendTimeoutMs, attempt: 0, inflight: false, claimed: false, timer: undefined, resolve, reject };
       entry.timer = this.deps.clock.setTimeout(() => this.expire(entry), this.sendTimeoutMs);
       queue.push(entry);
       this.queues.set(stream, queue);
@@ -176,9 +200,10 @@ export class Outbox {
   }
 
   private notify(stream: string): void {
-    if (this.size(stream) > 0) return;
     const list = this.waiters.get(stream);
-    this.waiters.delete(stream);
-    for (const w of list ?? []) w();
+    if (!list) return;
+    const left = list.filter((check) => !check());
+    if (left.length > 0) this.waiters.set(stream, left);
+    else this.waiters.delete(stream);
   }
 }

@@ -62,11 +62,13 @@ export class SeqStream<M extends Sequenced> {
   }
 
   /**
-   * Ends a recovery with the messages it fetched: merges them, releases, delivers what is contiguous.
-   * Returns how many messages were delivered.
+   * Ends a recovery with the messages it fetched: merges them (those `isOwn` recognises as this
+   * client's count as own), releases, delivers what is contiguous. Returns how many messages were delivered.
    */
-  release(fetched: readonly M[] = []): number {
-    for (const m of fetched) this.add(m.seq, m, true);
+  release(fetched: readonly M[] = [], isOwn: (message: M) => boolean = () => false): number {
+    for (const m of fetched) {
+      if (m.seq > (this.last ?? -1) && !this.pending.has(m.seq)) this.add(m.seq, isOwn(m) ? OWN : m, true);
+    }
     this.holding = false;
     return this.drain();
   }
