@@ -20,6 +20,23 @@ export async function signIn(page: Page, base: string, who: Person, classId?: st
   await page.waitForSelector(classId ? 'body[data-ready="true"]' : 'body[data-ready="lobby"]', { timeout: 30_000 });
 }
 
+/** Signs in with the keyboard only (a student: the role select keeps its default): type, Tab, Enter. */
+export async function signInWithKeyboard(page: Page, base: string, who: { tenant: string; user: string }, classId: string): Promise<void> {
+  await page.goto(`${base}/classroom/?class=${classId}`);
+  await page.getByTestId("signin-tenant").focus();
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.type(who.tenant);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(who.user);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+}
+
+/** Nothing sticks out sideways: the page fits the viewport's width (no horizontal scrolling). */
+export function fitsWidth(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+}
+
 /** A teacher creates a class from the lobby; resolves with its id (from the address the page moves to). */
 export async function createClass(page: Page, title: string, room: string): Promise<string> {
   await page.getByTestId("create-title").fill(title);
