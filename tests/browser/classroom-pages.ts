@@ -74,14 +74,14 @@ export function videoWidth(page: Page, user: string, source: string): Promise<nu
 
 /**
  * Waits until `user`'s `source` plays on the page: for video a rendered width and framesDecoded rising,
- * for audio bytesReceived rising. Returns the two samples (one second apart).
+ * for audio bytesReceived rising. Returns the two samples (0.6 s apart).
  */
 export async function flowing(page: Page, user: string, source: string, kind: "audio" | "video", timeout = 30_000): Promise<[ReceivedStats, ReceivedStats]> {
   const metric = (s: ReceivedStats | undefined): number => (kind === "video" ? (s?.framesDecoded ?? 0) : (s?.bytesReceived ?? 0));
   if (kind === "video") await expect.poll(() => videoWidth(page, user, source), { timeout, interval: 300 }).toBeGreaterThan(0);
   await expect.poll(async () => metric(await track(page, user, source, kind)), { timeout, interval: 300 }).toBeGreaterThan(0);
   const first = await track(page, user, source, kind);
-  await page.waitForTimeout(1_000);
+  await page.waitForTimeout(600);
   const later = await track(page, user, source, kind);
   expect(metric(later)).toBeGreaterThan(metric(first));
   return [first as ReceivedStats, later as ReceivedStats];
