@@ -99,6 +99,8 @@ export class ClassClient extends Emitter<ClassClientEvents> {
   private sendOpening: Promise<types.Transport> | undefined;
   private recvTransport: types.Transport | undefined;
   private readonly consumers = new Map<string, types.Consumer>();
+  /** Consumers the server closed before they were set up. */
+  private readonly closedEarly = new Set<string>();
   private readonly producers = new Map<MediaSource, types.Producer>();
   private recvReady!: Promise<types.Transport>;
   private resolveRecv!: (t: types.Transport) => void;
@@ -178,7 +180,10 @@ export class ClassClient extends Emitter<ClassClientEvents> {
         this.consuming = this.consuming.then(() => this.take(p.consumer, generation)).catch((err: unknown) => this.fail(err));
       },
       "media:consumerClosed": (p) => {
-        if (p.classId === this.classId) this.dropConsumer(p.consumerId);
+        if (p.classId !== this.classId) return;
+        // still queued for set-up: remember, so take() skips it
+        if (!this.consumers.has(p.consumerId)) this.closedEarly.add(p.consumerId);
+        this.dropConsumer(p.consumerId);
       },
       "media:consumerPaused": (p) => {
         const media = this.remote.get(p.consumerId);
@@ -297,7 +302,7 @@ export class ClassClient extends Emitter<ClassClientEvents> {
 
   private async take(view: ConsumerView, generation: number): Promise<void> {
     const transport = await this.recvReady;
-    if (generation !== this.generation || transport.closed) return;
+    if (this.closedEarly.delete(view.id) || generation !== this.generation || transport.closed) return;
     const consumer = await transport.consume({
       id: view.id,
       producerId: view.producerId,
@@ -305,8 +310,22 @@ export class ClassClient extends Emitter<ClassClientEvents> {
       rtpParameters: view.rtpParameters as unknown as types.RtpParameters,
       streamId: view.source === "screen" ? `${view.user}-screen` : view.user,
     });
+    if (generation !== this.generation) {
+      consumer.close(); // the media was torn down meanwhile
+      return;
+    }
     this.consumers.set(view.id, consumer);
-    await classRequest(this.socket, "consumer:resume", { classId: this.classId, consumerId: view.id });
+    if (this.closedEarly.delete(view.id)) {
+      this.dropConsumer(view.id);
+      return;
+    }
+    try {
+      await classRequest(this.socket, "consumer:resume", { classId: this.classId, consumerId: view.id });
+    } catch (err) {
+      if (!this.consumers.has(view.id)) return; // closed meanwhile: the refusal is expected
+      throw err;
+    }
+    if (!this.consumers.has(view.id)) return;
     const media: RemoteMedia = { consumerId: view.id, producerId: view.producerId, user: view.user, kind: view.kind, source: view.source, track: consumer.track, paused: view.producerPaused };
     this.remote.set(view.id, media);
     this.emit("media", media);
