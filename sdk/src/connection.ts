@@ -168,8 +168,12 @@ export class Connection {
     this.lastServerCode = undefined;
     this.drop();
     if (this.stateValue === "closed") return;
+    if (server && (server.code === ErrorCode.TokenExpired || server.code === ErrorCode.TokenRevoked)) {
+      // expired or revoked: only a fresh token helps
+      if (!this.hooks.canRefreshToken) return this.fail(new InterlinkedError(server.code, server.message), reason);
+      this.needFreshToken = true;
+    }
     this.stateValue = "reconnecting";
-    if (server && (server.code === ErrorCode.TokenExpired || server.code === ErrorCode.TokenRevoked)) this.needFreshToken = true;
     this.hooks.disconnected({ reason, ...(server ? { code: server.code, message: server.message } : {}), willReconnect: true });
     this.retry(server ? new InterlinkedError(server.code, server.message) : undefined);
   }

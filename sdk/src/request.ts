@@ -31,7 +31,7 @@ interface AckEmitter {
  *
  *   const ack = await request<AckOf, "room:join">(socket, "room:join", { room: "math" });
  */
-export async function request<Acks, E extends keyof Acks & string>(
+export async function request<Acks = Record<string, unknown>, E extends keyof Acks & string = keyof Acks & string>(
   socket: RequestSocket,
   event: E,
   payload: unknown,

@@ -40,13 +40,13 @@ export function decodeJwtClaims(token: string): TokenClaims | undefined {
 
 /**
  * Milliseconds from `nowMs` until a token expiring at `expSeconds` should be refreshed: `marginMs` before
- * `exp`, but never later than half of its remaining life (a token living less than twice the margin is
- * refreshed half-way), and never negative.
+ * `exp`; a token living less than twice the margin is refreshed half-way through its remaining life
+ * instead (so a refresh is not attempted the moment it arrives); 0 when it has expired.
  */
 export function refreshDelayMs(expSeconds: number, nowMs: number, marginMs: number): number {
   const remaining = expSeconds * 1000 - nowMs;
   if (remaining <= 0) return 0;
-  return Math.max(0, Math.min(remaining - marginMs, remaining / 2));
+  return Math.max(remaining - marginMs, remaining / 2);
 }
 
 /** Where tokens come from: the initial one and/or a callback that returns a fresh one. */
