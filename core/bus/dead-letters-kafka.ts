@@ -1,0 +1,72 @@
+import { randomBytes } from "node:crypto";
+import { Kafka, logLevel } from "kafkajs";
+import { AppError, ErrorCode } from "../errors";
+import { DEAD_LETTER_TOPIC } from "../contracts/streams";
+import { parseLetter, pickLetters, republish, type DeadLetters, type LetterAt, type LetterSelection } from "./dead-letters";
+import type { EventBus } from "./event-bus";
+
+/** How long reading the topic to its end may take. */
+const READ_TIMEOUT_MS = 30_000;
+
+/**
+ * The dead-letter topic in Kafka. `list` reads it from the start to the high watermarks with a throwaway
+ * consumer group (commits nothing, deleted after), so it costs a group join: callers poll it sparingly.
+ * `replay` republishes through the given bus (acks=all).
+ */
+export class KafkaDeadLetters implements DeadLetters {
+  constructor(
+    private readonly brokers: string[],
+    private readonly namespace: string,
+    private readonly bus: EventBus,
+  ) {}
+
+  async list(): Promise<LetterAt[]> {
+    const kafka = new Kafka({ clientId: "interlinked-dlq", brokers: this.brokers, logLevel: logLevel.NOTHING });
+    const topic = `${this.namespace}.${DEAD_LETTER_TOPIC}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      if (!(await admin.listTopics()).includes(topic)) return [];
+      const ends = (await admin.fetchTopicOffsets(topic)).filter((p) => Number(p.high) > Number(p.low));
+      if (ends.length === 0) return [];
+      const remaining = new Map(ends.map((p) => [p.partition, Number(p.high)]));
+      const letters: LetterAt[] = [];
+      const groupId = `${this.namespace}.dlq-reader-${randomBytes(4).toString("hex")}`;
+      const consumer = kafka.consumer({ groupId });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new AppError(ErrorCode.Timeout, `could not read ${topic} within ${READ_TIMEOUT_MS / 1000} s`)), READ_TIMEOUT_MS);
+          void consumer
+            .run({
+              autoCommit: false,
+              eachMessage: async ({ partition, message }) => {
+                const high = remaining.get(partition);
+                if (high === undefined) return;
+                letters.push({ at: `${partition}:${message.offset}`, letter: parseLetter(message.value?.toString() ?? "") });
+                if (Number(message.offset) + 1 >= high) remaining.delete(partition);
+                if (remaining.size === 0) {
+                  clearTimeout(timer);
+                  resolve();
+                }
+              },
+            })
+            .catch(reject);
+        });
+      } finally {
+        await consumer.disconnect();
+        await admin.deleteGroups([groupId]).catch(() => undefined);
+      }
+      return letters.sort((a, b) => a.letter.at.localeCompare(b.letter.at));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async replay(selection: LetterSelection): Promise<LetterAt[]> {
+    const letters = pickLetters(await this.list(), selection);
+    await republish(this.bus, letters);
+    return letters;
+  }
+}
