@@ -2,6 +2,7 @@ import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import type { Logger } from "../core/log";
 import type { NodeReport, NodeReports } from "../core/nodes/node-reports";
 import { HEARTBEAT_MS } from "../realtime/node-liveness";
+import { socketsOfEveryNamespace } from "../realtime/socketio-internals";
 import type { RealtimeServer } from "../realtime/types";
 
 export interface NodeReporterOptions {
@@ -47,7 +48,7 @@ export function startNodeReporter(options: NodeReporterOptions): () => Promise<v
     try {
       const tenants: Record<string, number> = {};
       let connections = 0;
-      for (const s of options.io?.of("/").sockets.values() ?? []) {
+      for (const s of options.io ? socketsOfEveryNamespace(options.io) : []) {
         const tenant = s.data.principal.tenant;
         tenants[tenant] = (tenants[tenant] ?? 0) + 1;
         connections++;

@@ -8,7 +8,7 @@ export interface NodeReport {
   /** When the process wrote it, ms since the epoch. */
   at: number;
   roles: string[];
-  /** Open Socket.IO connections on the node (the `/` namespace), and of them per tenant. */
+  /** Open Socket.IO connections on the node (every namespace: `/` and `/class`), and of them per tenant. */
   connections: number;
   tenants: Record<string, number>;
   /** p99 event-loop delay over the last beat, ms, and the share of it the loop was busy (0–1). */
