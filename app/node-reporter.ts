@@ -41,10 +41,10 @@ export function startNodeReporter(options: NodeReporterOptions): () => Promise<v
   const delay = monitorEventLoopDelay({ resolution: 20 });
   delay.enable();
   let utilization = performance.eventLoopUtilization();
-  let running = false;
-  const report = async (): Promise<void> => {
-    if (running) return;
-    running = true;
+  let inflight: Promise<void> | undefined;
+  let stopped = false;
+  const report = (): Promise<void> => (inflight ??= write().finally(() => (inflight = undefined)));
+  const write = async (): Promise<void> => {
     try {
       const tenants: Record<string, number> = {};
       let connections = 0;
@@ -75,18 +75,18 @@ export function startNodeReporter(options: NodeReporterOptions): () => Promise<v
         draining: options.isDraining(),
         overloaded: await options.overloaded(),
       };
-      await options.reports.put(entry);
+      if (!stopped) await options.reports.put(entry);
     } catch (err) {
       options.log.warn({ err }, "node report failed");
-    } finally {
-      running = false;
     }
   };
   void report();
   const timer = setInterval(() => void report(), options.periodMs ?? HEARTBEAT_MS);
   timer.unref();
   return async () => {
+    stopped = true;
     clearInterval(timer);
+    await inflight;
     delay.disable();
     await options.reports.remove(options.nodeId).catch(() => undefined);
   };

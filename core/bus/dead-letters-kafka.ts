@@ -7,20 +7,35 @@ import type { EventBus } from "./event-bus";
 
 /** How long reading the topic to its end may take. */
 const READ_TIMEOUT_MS = 30_000;
+/** A listing is reused this long (and concurrent callers share one read): each read joins a consumer group. */
+export const LISTING_FRESH_MS = 2_000;
 
 /**
  * The dead-letter topic in Kafka. `list` reads it from the start to the high watermarks with a throwaway
- * consumer group (commits nothing, deleted after), so it costs a group join: callers poll it sparingly.
- * `replay` republishes through the given bus (acks=all).
+ * consumer group (commits nothing, deleted after), so it costs a group join: a listing is shared by
+ * concurrent callers and reused for LISTING_FRESH_MS. `replay` republishes through the given bus
+ * (acks=all); positions the last listing lacks are looked up in a fresh one.
  */
 export class KafkaDeadLetters implements DeadLetters {
+  private listing: { at: number; letters: Promise<LetterAt[]> } | undefined;
+
   constructor(
     private readonly brokers: string[],
     private readonly namespace: string,
     private readonly bus: EventBus,
   ) {}
 
-  async list(): Promise<LetterAt[]> {
+  list(): Promise<LetterAt[]> {
+    if (this.listing && Date.now() - this.listing.at <= LISTING_FRESH_MS) return this.listing.letters;
+    const listing = { at: Date.now(), letters: this.read() };
+    this.listing = listing;
+    listing.letters.catch(() => {
+      if (this.listing === listing) this.listing = undefined;
+    });
+    return listing.letters;
+  }
+
+  private async read(): Promise<LetterAt[]> {
     const kafka = new Kafka({ clientId: "interlinked-dlq", brokers: this.brokers, logLevel: logLevel.NOTHING });
     const topic = `${this.namespace}.${DEAD_LETTER_TOPIC}`;
     const admin = kafka.admin();
@@ -65,7 +80,12 @@ export class KafkaDeadLetters implements DeadLetters {
   }
 
   async replay(selection: LetterSelection): Promise<LetterAt[]> {
-    const letters = pickLetters(await this.list(), selection);
+    let all = await this.list();
+    if ("positions" in selection && selection.positions.some((p) => !all.some((l) => l.at === p))) {
+      this.listing = undefined;
+      all = await this.list();
+    }
+    const letters = pickLetters(all, selection);
     await republish(this.bus, letters);
     return letters;
   }
