@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEAD_LETTER_TOPIC, newEvent, streams, type DeadLetter } from "../core/contracts/streams";
-import { eventually } from "./support/clients";
+import { HEARTBEAT_MS, LEASE_TTL_MS } from "../realtime/node-liveness";
+import { connectClient, eventually } from "./support/clients";
 import { apiAs, type ApiClient } from "./support/http";
-import { startEmbeddedDeployment, type Deployment } from "./support/nodes";
+import { mintToken, startEmbeddedDeployment, type Deployment } from "./support/nodes";
 import { ack, clientPool, freshTenant, sleep } from "./support/realtime";
 
 interface Use {
@@ -67,6 +68,21 @@ describe("admin API: per-school overview, school views, nodes and dead letters (
     expect((await (await apiAs(url, a, "student-0", "student")).get("/v1/admin/overview")).status).toBe(403);
     expect((await (await apiAs(url, a, "teacher", "teacher")).get("/v1/admin/overview")).status).toBe(403);
   });
+
+  it("counts `/class` sockets as live connections past the lease time (their leases are renewed like `/` ones)", async () => {
+    const tenant = freshTenant("school-c");
+    const admin = await apiAs(url, tenant, "head-c", "school_admin");
+    const plain = pool.track(await connectClient(url, await mintToken(tenant, "c1")));
+    const inClass = pool.track(await connectClient(`${url}/class`, await mintToken(tenant, "c2")));
+    const count = async () => (await admin.get<Overview>("/v1/admin/overview")).body.schools[0]?.connections.used;
+    expect(await count()).toBe(2);
+    await sleep(LEASE_TTL_MS + 2 * HEARTBEAT_MS);
+    expect(plain.connected && inClass.connected).toBe(true);
+    expect(await count()).toBe(2);
+    plain.close();
+    inClass.close();
+    expect(await eventually(count, (n) => n === 0)).toBe(0);
+  }, 30_000);
 
   it("marks 80 % and 100 % of a quota after a super_admin override", async () => {
     expect((await superAdmin.put(`/v1/tenants/${a}/quotas`, { maxConnections: 3 })).status).toBe(200);
@@ -161,7 +177,7 @@ describe("admin API: per-school overview, school views, nodes and dead letters (
   it("nodes: super_admin sees this node's report with its connections per school; school_admin may not", async () => {
     const nodes = await eventually(
       () => superAdmin.get<Nodes>("/v1/admin/nodes"),
-      (r) => r.body.nodes?.[0]?.tenants[a] === 3 && r.body.nodes[0].tenants[b] === 1,
+      (r) => r.body.nodes?.[0]?.tenants[a] === 3 && r.body.nodes[0].tenants[b] === 1 && r.body.nodes[0].connections === 4,
     );
     expect(nodes.body.nodes).toHaveLength(1);
     expect(nodes.body.nodes[0]).toMatchObject({ status: "up", connections: 4, checks: { database: true, bus: true } });
