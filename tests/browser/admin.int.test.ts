@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mediaDefaults, realtimeDefaults } from "../../core/config";
-import { newEvent } from "../../core/contracts/streams";
+import { DEAD_LETTER_TOPIC, newEvent, streams, type DeadLetter } from "../../core/contracts/streams";
 import { nginxDefaults, renderNginxConfig } from "../../nginx/render-config";
 import { startNginx } from "../../tools/services/nginx";
 import { freePort } from "../../tools/services/process";
@@ -153,7 +153,7 @@ describe("admin console, a cluster of two realtime nodes behind nginx", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("shows the cluster-wide connection count, the nodes' share of it and a class's attendance", async () => {
+  it("shows the cluster-wide connection count, the nodes' share of it, a class's attendance, and replays a dead letter", async () => {
     const tenant = freshTenant("school");
     const sockets: TestClient[] = [];
     try {
@@ -196,7 +196,38 @@ describe("admin console, a cluster of two realtime nodes behind nginx", () => {
         expect(await shownAttendance(page, classId, 3)).toEqual(rowsOf(report.body));
         const csv = await downloadedCsv(page);
         expect(csv.slice(1).map((l) => l.split(",")[0])).toEqual(["ada", "ben", "teacher"]);
+
+        // a dead letter in Kafka: listed, selected and replayed from the page; the worker then stores its event
+        const event = newEvent("room.message.created", tenant, { room: "dlq-room", seq: 1, user: "ada", text: "replayed from the console" });
+        const letter: DeadLetter = { topic: streams.roomMessages.topic, key: `${tenant}:dlq-room`, value: JSON.stringify(event), reason: `test ${tenant}`, at: new Date().toISOString() };
+        await deployment.nodes[0]!.bus.publish(DEAD_LETTER_TOPIC, [{ key: letter.key, value: JSON.stringify(letter) }]);
+        await page.getByTestId("tab-dead-letters").click();
+        const row = page.locator('#letters tr[data-testid^="letter-"]', { hasText: letter.reason });
+        await eventually(
+          async () => {
+            await page.getByTestId("letters-refresh").click();
+            await page.waitForFunction(() => !document.querySelector('[data-testid="letters-status"]')?.textContent?.startsWith("Reading"), undefined, { timeout: 30_000 });
+            return row.count();
+          },
+          (n) => n === 1,
+          40_000,
+        );
+        await page.waitForFunction(() => document.querySelector('[data-testid="letters-status"]')?.textContent?.endsWith("dead letter(s)"), undefined, { timeout: 30_000 });
+        await row.locator('input[type="checkbox"]').check();
+        await page.getByTestId("letters-replay").click();
+        await page.waitForSelector('[data-testid="letters-status"]:has-text("1 letter(s) replayed")', { timeout: 30_000 });
+        const history = await eventually(
+          () => teacherApi.get<{ messages: Array<{ text: string }> }>("/v1/rooms/dlq-room/messages"),
+          (r) => (r.body.messages?.length ?? 0) > 0,
+          30_000,
+        );
+        expect(history.body.messages.map((m) => m.text)).toEqual(["replayed from the console"]);
       });
+      // the sockets leave: the count the console reads follows on every node (and no disconnect is still in flight at teardown)
+      for (const s of sockets) s.close();
+      const head = await apiAs(url, tenant, "head", "school_admin");
+      const left = await eventually(() => head.get<{ schools: Array<{ connections: { used: number } }> }>("/v1/admin/overview"), (r) => r.body.schools[0]?.connections.used === 0);
+      expect(left.body.schools[0]?.connections.used).toBe(0);
     } finally {
       for (const s of sockets) s.close();
     }

@@ -300,17 +300,24 @@ async function loadNodes(s: State): Promise<void> {
   fillRows(byId("nodes"), rows, 8, "No node has reported.");
 }
 
+/** Counts listings of the dead-letter topic: only the latest one asked for is shown. */
+let lettersAsked = 0;
+
 async function loadLetters(): Promise<void> {
   if (!state) return;
+  const asked = ++lettersAsked;
   const status = byId("letters-status");
   status.textContent = "Reading the dead-letter topic…";
   try {
     const { total, letters } = await state.api.get<{ total: number; letters: Letter[] }>("/v1/admin/dead-letters?limit=500");
+    if (asked !== lettersAsked) return;
+    // what the operator ticked stays ticked across a reload
+    const ticked = new Set([...document.querySelectorAll<HTMLInputElement>("#letters input[type=checkbox]:checked")].map((c) => c.value));
     const rows = letters.map((l) =>
       el(
         "tr",
         { "data-testid": `letter-${l.position}` },
-        el("td", {}, el("input", { type: "checkbox", value: l.position, "aria-label": `Select letter ${l.position}`, "data-testid": `letter-select-${l.position}` })),
+        el("td", {}, el("input", { type: "checkbox", value: l.position, checked: ticked.has(l.position), "aria-label": `Select letter ${l.position}`, "data-testid": `letter-select-${l.position}` })),
         el("th", { scope: "row" }, l.position),
         el("td", {}, when(l.at)),
         el("td", {}, l.topic),
@@ -321,6 +328,7 @@ async function loadLetters(): Promise<void> {
     fillRows(byId("letters"), rows, 6, "The dead-letter topic is empty.");
     status.textContent = `${total} dead letter(s)`;
   } catch (err) {
+    if (asked !== lettersAsked) return;
     status.textContent = "";
     showError(err);
   }
