@@ -143,9 +143,8 @@ describe("admin console, a cluster of two realtime nodes behind nginx", () => {
       nodes: deployment.nodes.map((n, i) => ({ route: `n${i}`, address: new URL(n.url).host })),
       runDir: dir,
     });
-    // the console's page, served by every node like /v1/
-    const withPages = config.replace("    location /health/ {", "    location /admin/ {\n      proxy_pass http://realtime_pool;\n      proxy_set_header Connection \"\";\n    }\n\n    location /health/ {");
-    nginx = await startNginx({ bin: serviceEnv("NGINX_BIN"), dir, port, config: withPages });
+    // the rendered config proxies the console's page (/admin/), served by every node, like /v1/
+    nginx = await startNginx({ bin: serviceEnv("NGINX_BIN"), dir, port, config });
   }, 90_000);
   afterAll(async () => {
     await nginx?.stop();
