@@ -11,8 +11,14 @@ export interface KafkaEventBusOptions {
   clientId: string;
   /** Partitions of topics this bus creates. Default 6. */
   partitions: number;
-  /** Replication factor of topics this bus creates. Default 1 (single broker). */
+  /** Replication factor of topics this bus creates. Default 1 (single broker); 3 on a replicated cluster. */
   replicationFactor: number;
+  /**
+   * `min.insync.replicas` of topics this bus creates: an acks=all write is acknowledged only once this
+   * many replicas (leader included) hold it, else refused (NOT_ENOUGH_REPLICAS, retried until the publish
+   * timeout). Default 1; 2 with replication factor 3, so one broker may be lost without losing an acked record.
+   */
+  minInsyncReplicas: number;
   /** How long a publish may wait for the brokers (retrying) before it is refused, ms. Default 30,000. */
   publishTimeoutMs: number;
   /** Partitions whose batches a subscription handles at once (order holds within each). Default 4. */
@@ -25,7 +31,7 @@ export interface KafkaEventBusOptions {
   log?: Logger;
 }
 
-export const kafkaDefaults = { partitions: 6, replicationFactor: 1, publishTimeoutMs: 30_000, maxPendingRecords: 10_000, partitionsConsumedConcurrently: 4, logLevel: "warn" as const };
+export const kafkaDefaults = { partitions: 6, replicationFactor: 1, minInsyncReplicas: 1, publishTimeoutMs: 30_000, maxPendingRecords: 10_000, partitionsConsumedConcurrently: 4, logLevel: "warn" as const };
 
 /** Kafka record headers as strings (the trace context); undefined when there are none. */
 function stringHeaders(headers: IHeaders | undefined): Record<string, string> | undefined {
@@ -53,8 +59,10 @@ function kafkaLogs(log: Logger) {
 }
 
 /**
- * EventBus on Apache Kafka (kafkajs): idempotent producer, acks=all, key-partitioned topics created on
- * first use, one kafkajs consumer per subscription with offsets committed after the handler resolves.
+ * EventBus on Apache Kafka (kafkajs): idempotent producer (one request in flight, so retries neither
+ * duplicate nor reorder), acks=all, key-partitioned topics created on first use with the configured
+ * replication factor and `min.insync.replicas`, one kafkajs consumer per subscription with offsets
+ * committed after the handler resolves (at-least-once: consumers are idempotent on the event id).
  */
 export class KafkaEventBus implements EventBus {
   private readonly kafka: Kafka;
@@ -121,7 +129,14 @@ export class KafkaEventBus implements EventBus {
         if ((await admin.listTopics()).includes(name)) return;
         await admin.createTopics({
           waitForLeaders: true,
-          topics: [{ topic: name, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor }],
+          topics: [
+            {
+              topic: name,
+              numPartitions: this.options.partitions,
+              replicationFactor: this.options.replicationFactor,
+              configEntries: [{ name: "min.insync.replicas", value: String(this.options.minInsyncReplicas) }],
+            },
+          ],
         });
       })().catch((err: unknown) => {
         this.ensured.delete(name);

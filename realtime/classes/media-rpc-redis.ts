@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../core/redis-client";
 import { AppError, ErrorCode } from "../../core/errors";
 import type { MediaRequest } from "../../core/class-signaling";
 import { defaultLogger, type Logger } from "../../core/log";
@@ -14,14 +14,14 @@ interface Envelope {
 
 /** MediaRpc over Redis pub/sub: a channel per media node, a reply channel per caller. */
 export class RedisMediaRpc implements MediaRpc {
-  private readonly sub: Redis;
+  private readonly sub: RedisClient;
   private readonly replyChannel: string;
   private readonly pending = new Map<string, { resolve: (r: RpcReply) => void; timer: NodeJS.Timeout }>();
   private readonly served = new Map<string, (request: MediaRequest) => Promise<unknown>>();
   private ready: Promise<unknown> | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly log: Logger = defaultLogger(),
   ) {

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../core/redis-client";
 import type { SequenceSeed, SequenceStore } from "./sequence-store";
 
 const SEEDED_INCR = `
@@ -14,7 +14,7 @@ return redis.call('INCR', KEYS[1])`;
  */
 export class RedisSequenceStore implements SequenceStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly seed: SequenceSeed = async () => 0,
   ) {}
