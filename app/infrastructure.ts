@@ -96,7 +96,7 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     bus,
     redis,
     health,
-    sequences: r ? new RedisSequenceStore(r, prefix, seed) : new MemorySequenceStore(seed),
+    sequences: r ? new RedisSequenceStore(r, prefix, seed, redis?.sharded ? 1 : 0) : new MemorySequenceStore(seed),
     presence: r ? new RedisPresenceStore(r, prefix, NODE_TTL_MS) : new MemoryPresenceStore(NODE_TTL_MS),
     history: r ? new RedisHistoryStore(r, prefix) : new MemoryHistoryStore(),
     state: r ? new RedisKeyedState(r, prefix) : new MemoryKeyedState(),

@@ -31,7 +31,6 @@ const clusterOptions: ClusterOptions = {
   retryDelayOnTryAgain: 200,
   maxRedirections: 40,
   enableOfflineQueue: true,
-  clusterNodeRetryStrategy: (times) => Math.min(100 * times, 2_000),
 };
 
 /** `host:port` or `redis://[user:password@]host:port`: a seed node of the cluster and its credentials. */

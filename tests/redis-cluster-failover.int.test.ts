@@ -114,7 +114,8 @@ describe("realtime on a Redis Cluster: a primary killed with SIGKILL", () => {
 
     const firstBack = delivered.slice(1).find((d) => d.at > killedAt);
     const recoveryMs = (firstBack?.at ?? Infinity) - killedAt;
-    console.log(`redis failover: cross-node delivery back after ${recoveryMs} ms; ${acked.length} acked, ${refused.length} refused, ${delivered.length - 1} delivered`);
+    const reasons = refused.map((r) => (r instanceof Error ? r.message : JSON.stringify(r)));
+    console.log(`redis failover: cross-node delivery back after ${recoveryMs} ms; ${acked.length} acked, ${refused.length} refused (${[...new Set(reasons)].join("; ")}), ${delivered.length - 1} delivered`);
     expect(recoveryMs).toBeLessThanOrEqual(5_000);
     // once back it stays back: the last second's messages all arrive
     const lastSecond = new Set(acked.slice(-5).map((a) => a.id));

@@ -31,7 +31,7 @@ applyContract<(seed: SequenceSeed) => Promise<[SequenceStore, SequenceStore]>>(r
     tier: "integration",
     open: async (seed) => {
       const prefix = `${testNamespace()}:`;
-      return [new RedisSequenceStore(cluster(), prefix, seed), new RedisSequenceStore(cluster(), prefix, seed)];
+      return [new RedisSequenceStore(cluster(), prefix, seed, 1), new RedisSequenceStore(cluster(), prefix, seed, 1)];
     },
   },
 ]);
