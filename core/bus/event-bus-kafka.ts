@@ -33,6 +33,9 @@ export interface KafkaEventBusOptions {
 
 export const kafkaDefaults = { partitions: 6, replicationFactor: 1, minInsyncReplicas: 1, publishTimeoutMs: 30_000, maxPendingRecords: 10_000, partitionsConsumedConcurrently: 4, logLevel: "warn" as const };
 
+/** Attempts to create (or see) a topic while the brokers' metadata converges, 250 ms apart. */
+const TOPIC_ATTEMPTS = 40;
+
 /** Kafka record headers as strings (the trace context); undefined when there are none. */
 function stringHeaders(headers: IHeaders | undefined): Record<string, string> | undefined {
   if (!headers) return undefined;
@@ -126,18 +129,30 @@ export class KafkaEventBus implements EventBus {
     if (!done) {
       done = (async () => {
         const admin = await this.getAdmin();
-        if ((await admin.listTopics()).includes(name)) return;
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: [
-            {
-              topic: name,
-              numPartitions: this.options.partitions,
-              replicationFactor: this.options.replicationFactor,
-              configEntries: [{ name: "min.insync.replicas", value: String(this.options.minInsyncReplicas) }],
-            },
-          ],
-        });
+        // on several brokers a new topic's metadata reaches each broker a moment apart: a broker asked
+        // before it knows the topic answers UNKNOWN_TOPIC_OR_PARTITION (retriable), so ask again
+        for (let attempt = 1; ; attempt++) {
+          try {
+            if (!(await admin.listTopics()).includes(name)) {
+              await admin.createTopics({
+                waitForLeaders: true,
+                topics: [
+                  {
+                    topic: name,
+                    numPartitions: this.options.partitions,
+                    replicationFactor: this.options.replicationFactor,
+                    configEntries: [{ name: "min.insync.replicas", value: String(this.options.minInsyncReplicas) }],
+                  },
+                ],
+              });
+            }
+            await admin.fetchTopicMetadata({ topics: [name] });
+            return;
+          } catch (err) {
+            if (attempt >= TOPIC_ATTEMPTS || (err as { retriable?: boolean }).retriable !== true) throw err;
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }
       })().catch((err: unknown) => {
         this.ensured.delete(name);
         throw err;
