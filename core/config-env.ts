@@ -16,9 +16,8 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return value;
 }
 
-function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const value = int(env, name, fallback);
-  if (value < 1) throw new Error(`${name} must be at least 1, got "${env[name]}"`);
+function atLeastOne(name: string, value: number): number {
+  if (value < 1) throw new Error(`${name} must be at least 1, got ${value}`);
   return value;
 }
 
@@ -116,8 +115,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
     nodeId: env.NODE_ID || `${hostname()}-${process.pid}`,
     namespace: env.NAMESPACE || "il",
     kafkaPublishTimeoutMs: int(env, "KAFKA_PUBLISH_TIMEOUT_MS", 30_000),
-    kafkaReplicationFactor: positive(env, "KAFKA_REPLICATION_FACTOR", 1),
-    kafkaMinInsyncReplicas: positive(env, "KAFKA_MIN_INSYNC_REPLICAS", 1),
+    kafkaReplicationFactor: atLeastOne("KAFKA_REPLICATION_FACTOR", int(env, "KAFKA_REPLICATION_FACTOR", 1)),
+    kafkaMinInsyncReplicas: atLeastOne("KAFKA_MIN_INSYNC_REPLICAS", int(env, "KAFKA_MIN_INSYNC_REPLICAS", 1)),
     dataDir,
     migrateOnStart: env.DB_MIGRATE ? env.DB_MIGRATE === "1" : embedded,
     devTokens: embedded || env.AUTH_DEV_TOKENS === "1",
