@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clusterClient } from "../app/redis-connections";
 import { ErrorCode } from "../core/errors";
+import { RedisSocketFanout } from "../realtime/fanout/socket-fanout-redis";
 import type { RoomMessageDelivery } from "../core/events";
 import { locate } from "../tools/services/packages";
 import { startRedisCluster, type RedisClusterInstance } from "../tools/services/redis-cluster";
@@ -78,6 +80,23 @@ describe("realtime on a Redis Cluster: a primary killed with SIGKILL", () => {
     const received = nextEvent<RoomMessageDelivery>(bob, "room:message");
     const ack = (await emitWithAck(alice, "room:message", { room: "lobby", text: "across" })) as { id: string };
     expect(await received).toMatchObject({ id: ack.id, text: "across", user: "alice" });
+
+    // a process without Socket.IO (worker, API-only) reaches users on every node through the sharded emitter
+    const redis = clusterClient(cluster.nodes.split(","));
+    try {
+      const fanout = new RedisSocketFanout(redis, `${deployment.namespace}#socket.io`, true);
+      const notified = nextEvent<{ n: number }>(bob, "test:ping");
+      fanout.toUsers(tenant, ["bob"], "test:ping", { n: 1 });
+      expect(await notified).toEqual({ n: 1 });
+      const told = nextEvent<{ code: number }>(alice, "app:disconnect");
+      const gone = nextEvent<string>(alice, "disconnect");
+      fanout.disconnectUser(tenant, "alice", { code: ErrorCode.TokenRevoked, message: "revoked" });
+      expect((await told).code).toBe(ErrorCode.TokenRevoked);
+      expect(await gone).toBe("io server disconnect");
+      expect(bob.connected).toBe(true);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it("delivers across nodes again within 5 s of the adapter's primary dying, and keeps every acked message", async () => {

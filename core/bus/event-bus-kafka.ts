@@ -1,4 +1,4 @@
-import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type IHeaders, type LogEntry, type Producer } from "kafkajs";
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type IHeaders, type LogEntry, type Message, type PartitionMetadata, type Producer } from "kafkajs";
 import { AppError, ErrorCode } from "../errors";
 import { defaultLogger, type Logger } from "../log";
 import { Attr, SpanKind, inSpan, injectContext } from "../tracing";
@@ -73,6 +73,9 @@ export class KafkaEventBus implements EventBus {
   private producer: Promise<Producer> | undefined;
   private admin: Promise<Admin> | undefined;
   private readonly ensured = new Map<string, Promise<void>>();
+  /** Each ensured topic's partitions (their count decides a key's partition). */
+  private readonly partitions = new Map<string, PartitionMetadata[]>();
+  private readonly partitionOf = Partitioners.DefaultPartitioner();
   private readonly consumers = new Set<Consumer>();
   private pending = 0;
 
@@ -146,7 +149,8 @@ export class KafkaEventBus implements EventBus {
                 ],
               });
             }
-            await admin.fetchTopicMetadata({ topics: [name] });
+            const meta = await admin.fetchTopicMetadata({ topics: [name] });
+            this.partitions.set(name, meta.topics[0]?.partitions ?? []);
             return;
           } catch (err) {
             if (attempt >= TOPIC_ATTEMPTS || (err as { retriable?: boolean }).retriable !== true) throw err;
@@ -183,15 +187,23 @@ export class KafkaEventBus implements EventBus {
         const send = (async () => {
           await this.ensureTopic(topic);
           const producer = await this.getProducer();
-          await producer.send({
-            topic: name,
-            acks: -1,
-            timeout: Math.min(this.options.publishTimeoutMs, 30_000),
-            messages: records.map((r) => {
-              const headers = r.headers ?? here;
-              return headers ? { key: r.key, value: r.value, headers } : { key: r.key, value: r.value };
-            }),
+          const messages = records.map((r): Message => {
+            const headers = r.headers ?? here;
+            return headers ? { key: r.key, value: r.value, headers } : { key: r.key, value: r.value };
           });
+          // one send per partition: a kafkajs send spanning several leaders resolves without re-sending
+          // the partitions of a leader that failed once their leadership moved to a leader that had
+          // answered (kafkajs 2.2.4 sendMessages keeps per-broker answers across retries): acked, lost.
+          const partitionMetadata = this.partitions.get(name) ?? [];
+          const byPartition = new Map<number, Message[]>();
+          for (const message of messages) {
+            const partition = partitionMetadata.length > 0 ? this.partitionOf({ topic: name, partitionMetadata, message }) : -1;
+            const group = byPartition.get(partition) ?? [];
+            group.push(partition >= 0 ? { ...message, partition } : message);
+            byPartition.set(partition, group);
+          }
+          const timeout = Math.min(this.options.publishTimeoutMs, 30_000);
+          await Promise.all([...byPartition.values()].map((group) => producer.send({ topic: name, acks: -1, timeout, messages: group })));
         })();
         send.catch(() => undefined);
         await Promise.race([send, deadline]);
