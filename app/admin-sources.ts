@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../core/redis-client";
 import type { DeadLetters } from "../core/bus/dead-letters";
 import { KafkaDeadLetters } from "../core/bus/dead-letters-kafka";
 import { MemoryDeadLetters } from "../core/bus/dead-letters-memory";
@@ -9,7 +9,7 @@ import { MemoryNodeReports } from "../core/nodes/node-reports-memory";
 import { RedisNodeReports } from "../core/nodes/node-reports-redis";
 
 /** Node reports: cluster-wide on Redis when the process has it, else this process's own. */
-export function openNodeReports(redis: Redis | undefined, prefix: string): NodeReports {
+export function openNodeReports(redis: RedisClient | undefined, prefix: string): NodeReports {
   return redis ? new RedisNodeReports(redis, prefix) : new MemoryNodeReports();
 }
 

@@ -88,7 +88,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         metrics,
         stores,
       };
-      realtime = createRealtimeNode(services, redis ? { pub: redis.pub, sub: redis.sub, key: redis.adapterKey } : undefined);
+      realtime = createRealtimeNode(services, redis ? { pub: redis.pub, sub: redis.sub, key: redis.adapterKey, sharded: redis.sharded } : undefined);
       classes = await startClassTier(realtime, services, { media: config.media, keyPrefix: `${config.namespace}:`, redis: redis?.command });
       const tier = classes;
       closers.push(() => tier.close());
@@ -97,7 +97,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
     // users' sockets on every node: through this process's Socket.IO (with the Redis adapter), else the Redis emitter
     const local = new LocalSocketFanout();
     if (realtime) local.attach(realtime.io);
-    const fanout: SocketFanout = realtime || !redis ? local : new RedisSocketFanout(redis.command, redis.adapterKey);
+    const fanout: SocketFanout = realtime || !redis ? local : new RedisSocketFanout(redis.command, redis.adapterKey, redis.sharded);
     if (config.roles.has("workers")) {
       const subscriptions = await startWorkers({ bus, writer: new EventWriter(infra.database.db), metrics, fanout, log });
       closers.push(async () => {
@@ -171,7 +171,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         engine: config.realtime.engine === "uws" ? "uWebSockets.js" : "Node http + ws",
         database: infra.database.kind === "pglite" ? `PGlite in ${config.dataDir}/pglite` : "PostgreSQL",
         bus: config.kafkaBrokers ? `Kafka ${config.kafkaBrokers.join(",")}` : "in-memory bus",
-        cluster: config.redisUrl ? "Redis adapter, presence, sequences, quotas" : "single node (in-memory adapter and state)",
+        cluster: config.redisClusterNodes?.length ? "Redis Cluster (sharded adapter), presence, sequences, quotas" : config.redisUrl ? "Redis adapter, presence, sequences, quotas" : "single node (in-memory adapter and state)",
         devTokens: config.devTokens ? "POST /v1/dev/tokens enabled" : "off",
         pages: `http://${host}:${http.port}/classroom/ (live classroom), http://${host}:${http.port}/admin/ (console)`,
         media: classes?.media ? `mediasoup, ${config.media.workers} worker(s), hosts live classes` : "signaling only (classes on media nodes)",

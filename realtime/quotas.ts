@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../core/redis-client";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { AppError, ErrorCode, type ErrorCodeValue } from "../core/errors";
 import type { TenantLimits } from "../db/stores/tenant-limits";
@@ -28,7 +28,7 @@ export class TenantQuotas {
   constructor(
     private readonly cachedLimits: TenantLimits,
     private readonly state: KeyedState,
-    private readonly redis: Redis | undefined,
+    private readonly redis: RedisClient | undefined,
     private readonly prefix: string,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis-client";
 import { NODE_REPORT_RETENTION_MS, type NodeReport, type NodeReports } from "./node-reports";
 
 /** NodeReports on Redis: one hash `<prefix>node-reports`, node id → the JSON of its latest report. */
@@ -6,7 +6,7 @@ export class RedisNodeReports implements NodeReports {
   private readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.key = `${prefix}node-reports`;

@@ -1,4 +1,4 @@
-import { redisClients } from "../../tests/support/redis-clients";
+import { redisClients, redisClusterClients } from "../../tests/support/redis-clients";
 import { testNamespace } from "../../tests/support/services";
 import { applyContract } from "../../tests/support/tiers";
 import type { NodeReports } from "./node-reports";
@@ -7,6 +7,7 @@ import { MemoryNodeReports } from "./node-reports-memory";
 import { RedisNodeReports } from "./node-reports-redis";
 
 const redis = redisClients();
+const cluster = redisClusterClients();
 
 applyContract<() => Promise<[NodeReports, NodeReports]>>(runNodeReportsContract, [
   {
@@ -23,6 +24,14 @@ applyContract<() => Promise<[NodeReports, NodeReports]>>(runNodeReportsContract,
     open: async () => {
       const prefix = `${testNamespace()}:`;
       return [new RedisNodeReports(redis(), prefix), new RedisNodeReports(redis(), prefix)];
+    },
+  },
+  {
+    name: "Redis Cluster",
+    tier: "integration",
+    open: async () => {
+      const prefix = `${testNamespace()}:`;
+      return [new RedisNodeReports(cluster(), prefix), new RedisNodeReports(cluster(), prefix)];
     },
   },
 ]);
