@@ -27,7 +27,7 @@ import { startTracing } from "./tracing";
 import { serveOnNodeHttp } from "./adapter/node-http";
 import { serveAsStickyWorker } from "./adapter/sticky-worker";
 import { serveOnUws } from "./adapter/uws";
-import { serveWebPages } from "./web-assets";
+import { findWebRoot, serveWebPages } from "./web-assets";
 
 /** A running Interlinked process: its HTTP address and how to stop it. */
 export interface RunningInterlinked {
@@ -150,7 +150,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         : undefined,
     });
     // the browser pages (/classroom, /admin) in front of the API, on every engine
-    const handler = serveWebPages(app.fetch);
+    const handler = serveWebPages(app.fetch, findWebRoot(import.meta.url));
     const http = config.realtime.stickyWorker
       ? await serveAsStickyWorker(handler, config.port, realtime?.io)
       : config.realtime.engine === "uws"
