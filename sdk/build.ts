@@ -26,8 +26,8 @@ export interface SdkBuild {
   browserMetafile: Metafile;
 }
 
-/** Builds the SDK into `outDir` (default sdk/dist). */
-export async function buildSdk(outDir: string = join(sdkRoot, "dist")): Promise<SdkBuild> {
+/** Builds the SDK into `outDir` (default sdk/dist); `declarations: false` skips the (slow) tsc step. */
+export async function buildSdk(outDir: string = join(sdkRoot, "dist"), options: { declarations?: boolean } = {}): Promise<SdkBuild> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const entry = join(sdkRoot, "src", "index.ts");
@@ -39,6 +39,6 @@ export async function buildSdk(outDir: string = join(sdkRoot, "dist")): Promise<
     build({ ...common, outfile: node, platform: "node", target: "node20", packages: "external" }),
   ]);
   const types = join(outDir, "types");
-  execFileSync(join(repoRoot, "node_modules", ".bin", "tsc"), ["-p", join(sdkRoot, "tsconfig.build.json"), "--outDir", types], { cwd: repoRoot, stdio: "pipe" });
+  if (options.declarations !== false) execFileSync(join(repoRoot, "node_modules", ".bin", "tsc"), ["-p", join(sdkRoot, "tsconfig.build.json"), "--outDir", types], { cwd: repoRoot, stdio: "pipe" });
   return { browser, node, types: join(types, "sdk", "src", "index.d.ts"), browserMetafile: browserResult.metafile };
 }
