@@ -112,13 +112,26 @@ export class KafkaEventBus implements EventBus {
   }
 
   /** Creates the topic if missing (idempotent, once per process). */
+  /** Resolves once every partition of `name` has a leader (at most ~10 s, then it goes on and the client retries). */
+  private async waitForLeaders(name: string): Promise<void> {
+    const admin = await this.getAdmin();
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [name] }).catch(() => ({ topics: [] as Array<{ partitions: Array<{ leader: number }> }> }));
+      const partitions = topics[0]?.partitions ?? [];
+      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   ensureTopic(topic: string): Promise<void> {
     const name = this.topicName(topic);
     let done = this.ensured.get(name);
     if (!done) {
       done = (async () => {
         const admin = await this.getAdmin();
-        if ((await admin.listTopics()).includes(name)) return;
+        // listed is not usable yet: a topic another process has just created may still be electing its
+        // leaders ("This server does not host this topic-partition" for whoever uses it first)
+        if ((await admin.listTopics()).includes(name)) return this.waitForLeaders(name);
         await admin.createTopics({
           waitForLeaders: true,
           topics: [{ topic: name, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor }],

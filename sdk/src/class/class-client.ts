@@ -283,9 +283,7 @@ export class ClassClient extends Emitter<ClassClientEvents> {
     if (direction === "send") {
       transport.on("produce", ({ kind, rtpParameters, appData }, callback, errback) => {
         const source = appData.source as MediaSource;
-        // The signaling schema takes mediasoup's RtpParameters without `msid` (which this mediasoup-client adds).
-        const { msid: _msid, ...sent } = rtpParameters as types.RtpParameters & { msid?: string };
-        classRequest(this.socket, "producer:create", { classId: this.classId, transportId: transport.id, kind, source, rtpParameters: sent as never })
+        classRequest(this.socket, "producer:create", { classId: this.classId, transportId: transport.id, kind, source, rtpParameters: rtpParameters as never })
           .then(({ producerId }) => callback({ id: producerId }))
           .catch(errback);
       });
