@@ -10,6 +10,7 @@ import { onApiError, onApiNotFound, type ServedRoute } from "./errors";
 import { observeRequests } from "./observe";
 import { openApiApp } from "./openapi";
 import { registerClassRoutes } from "./routes/classes";
+import { registerRecordingRoutes } from "./routes/recordings";
 import { registerConversationRoutes } from "./routes/conversations";
 import { registerDevTokenRoutes } from "./routes/dev-tokens";
 import { registerFeedRoutes } from "./routes/feeds";
@@ -93,6 +94,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     registerNotificationRoutes(v1, deps.v1);
     registerFeedRoutes(v1, deps.v1.stores);
     registerClassRoutes(v1, deps.v1.stores);
+    registerRecordingRoutes(v1, deps.v1.stores);
     registerTenantRoutes(v1, deps.v1.stores, deps.v1.limits, deps.v1.liveConnections);
     registerRevocationRoutes(v1, deps.v1);
     app.route("/", v1);
