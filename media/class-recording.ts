@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { promises as fsp } from "node:fs";
 import { join } from "node:path";
 import type { types } from "mediasoup";
 import type { RecordingStorage } from "../core/recording-storage";
@@ -87,7 +87,7 @@ export class ClassRecording {
     const videoCodec = sources.video?.rtpParameters.codecs[0]?.mimeType.toLowerCase();
     const container = videoCodec === "video/h264" ? "matroska" : "webm";
     const dir = join(this.deps.workDir, this.tenant, this.classId);
-    await mkdir(dir, { recursive: true });
+    await fsp.mkdir(dir, { recursive: true });
     const file = join(dir, `${id}.${container === "webm" ? "webm" : "mkv"}`);
     const transports: types.PlainTransport[] = [];
     const consumers: types.Consumer[] = [];
@@ -103,7 +103,7 @@ export class ClassRecording {
         streams.push({ kind: consumer.kind, port, rtpParameters: consumer.rtpParameters });
       }
       const sdpPath = `${file}.sdp`;
-      await writeFile(sdpPath, recorderSdp(streams));
+      await fsp.writeFile(sdpPath, recorderSdp(streams));
       const process = new RecorderProcess(sdpPath, file, { container, mixAudio: sources.audio.length, limits: this.deps.limits });
       const part: Part = { id, number: ++this.parts, file, startedAt: new Date(), transports, process, container };
       this.current = part;
@@ -144,7 +144,7 @@ export class ClassRecording {
     for (const t of part.transports) t.close();
     const graceful = this.stopping && (code === 0 || code === 255);
     const log = this.deps.log;
-    const size = (await stat(part.file).catch(() => undefined))?.size ?? 0;
+    const size = (await fsp.stat(part.file).catch(() => undefined))?.size ?? 0;
     if (!graceful) log.warn({ tenant: this.tenant, classId: this.classId, part: part.number, code, signal, ffmpeg: part.process.log.slice(-500) }, "recording: recorder exited unexpectedly");
     try {
       if (size === 0) {
@@ -159,8 +159,8 @@ export class ClassRecording {
       log.error({ err, tenant: this.tenant, classId: this.classId, part: part.number }, "recording: storing a part failed");
       await this.deps.store.close(this.tenant, part.id, { status: "failed", endedAt: new Date(), bytes: null, durationMs: null }).catch(() => undefined);
     } finally {
-      await rm(part.file, { force: true });
-      await rm(`${part.file}.sdp`, { force: true });
+      await fsp.rm(part.file, { force: true });
+      await fsp.rm(`${part.file}.sdp`, { force: true });
     }
     if (this.current === part) this.current = undefined;
     // a crash mid-class: the recording goes on in a new part

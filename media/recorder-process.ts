@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { readFile } from "node:fs/promises";
+import { promises as fsp } from "node:fs";
 
 /** Limits of one recorder process (docs/RECORDING.md "Resources"). */
 export interface RecorderLimits {
@@ -145,7 +145,7 @@ export class RecorderProcess {
 /** User + system CPU seconds of a live process, from /proc/<pid>/stat (Linux; USER_HZ 100). */
 export async function processCpuSeconds(pid: number | undefined): Promise<number | undefined> {
   if (!pid) return undefined;
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  const stat = await fsp.readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
   if (!stat) return undefined;
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { rename, rm, stat } from "node:fs/promises";
+import { promises as fsp } from "node:fs";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -20,13 +20,13 @@ export async function finishInterruptedFile(path: string, container: "webm" | "m
   const fixed = `${path}.fixed`;
   try {
     await run("nice", ["-n", "10", ffmpegBin, "-nostdin", "-v", "error", "-i", path, "-map", "0", "-c", "copy", "-f", container, "-y", fixed], { timeout: 120_000 });
-    if ((await stat(fixed)).size > 0) {
-      await rename(fixed, path);
+    if ((await fsp.stat(fixed)).size > 0) {
+      await fsp.rename(fixed, path);
       return path;
     }
   } catch {
     // the unremuxed clusters are still decodable
   }
-  await rm(fixed, { force: true });
+  await fsp.rm(fixed, { force: true });
   return path;
 }

@@ -1,5 +1,4 @@
-import { createReadStream } from "node:fs";
-import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
+import { createReadStream, promises as fsp } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { AppError, ErrorCode } from "../../core/errors";
@@ -20,15 +19,15 @@ export class LocalRecordingStorage implements RecordingStorage {
 
   async put(key: string, path: string): Promise<number> {
     const target = this.path(key);
-    await mkdir(dirname(target), { recursive: true });
+    await fsp.mkdir(dirname(target), { recursive: true });
     const tmp = `${target}.${process.pid}.${Date.now()}.part`;
-    await copyFile(path, tmp);
-    await rename(tmp, target);
-    return (await stat(target)).size;
+    await fsp.copyFile(path, tmp);
+    await fsp.rename(tmp, target);
+    return (await fsp.stat(target)).size;
   }
 
   async size(key: string): Promise<number | undefined> {
-    const s = await stat(this.path(key)).catch(() => undefined);
+    const s = await fsp.stat(this.path(key)).catch(() => undefined);
     return s?.isFile() ? s.size : undefined;
   }
 
@@ -39,6 +38,6 @@ export class LocalRecordingStorage implements RecordingStorage {
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.path(key), { force: true });
+    await fsp.rm(this.path(key), { force: true });
   }
 }

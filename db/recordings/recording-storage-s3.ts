@@ -1,5 +1,4 @@
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { createReadStream, promises as fsp } from "node:fs";
 import { Readable } from "node:stream";
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { AppError, ErrorCode } from "../../core/errors";
@@ -44,7 +43,7 @@ export class S3RecordingStorage implements RecordingStorage {
   }
 
   async put(key: string, path: string): Promise<number> {
-    const { size } = await stat(path);
+    const { size } = await fsp.stat(path);
     await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: this.key(key), Body: createReadStream(path), ContentLength: size }));
     return size;
   }
