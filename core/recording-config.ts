@@ -10,7 +10,7 @@ export interface RecordingOptions {
   workDir: string;
   /** S3-compatible bucket (RECORDING_S3_*), when `storage` is "s3". */
   s3?: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string; prefix: string };
-  /** Recordings one media node runs at once; more are refused (5xxx Overloaded). Default 8 (docs/RECORDING.md "Capacity"). */
+  /** Recordings one media node runs at once; more are refused (5xxx Overloaded). Default 32 (docs/RECORDING.md "Capacity": ~50 MiB RSS each). */
   maxConcurrent: number;
   /** ffmpeg binary. Default `ffmpeg` (Debian's package). */
   ffmpegBin: string;
@@ -46,7 +46,7 @@ export function recordingOptionsFromEnv(env: NodeJS.ProcessEnv, dataDir: string)
             prefix: env.RECORDING_S3_PREFIX ?? "",
           }
         : undefined,
-    maxConcurrent: int(env.RECORDING_MAX_CONCURRENT, 8),
+    maxConcurrent: int(env.RECORDING_MAX_CONCURRENT, 32),
     ffmpegBin: env.FFMPEG_BIN || "ffmpeg",
     sweepIntervalMs: int(env.RECORDING_SWEEP_INTERVAL_MS, 3_600_000),
   };

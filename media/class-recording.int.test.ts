@@ -11,7 +11,7 @@ import type { DatabaseHandle } from "../db/database";
 import { LocalRecordingStorage } from "../db/recordings/recording-storage-local";
 import { RecordingStore } from "../db/stores/recordings";
 import { openTestPglite } from "../tests/support/pglite";
-import { RtpSource } from "../tests/support/rtp-source";
+import { RtpSource } from "../tools/media/rtp-source";
 import { classMediaCodecs } from "./codecs";
 import { ClassRecording, type RecordingDeps } from "./class-recording";
 import { recorderDefaults } from "./recorder-process";

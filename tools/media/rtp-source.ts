@@ -15,8 +15,11 @@ export class RtpSource {
     private readonly process: ChildProcess,
   ) {}
 
-  static async start(router: types.Router, options: { width?: number; height?: number; fps?: number; appData?: Record<string, unknown> } = {}): Promise<RtpSource> {
-    const { width = 320, height = 240, fps = 15 } = options;
+  static async start(
+    router: types.Router,
+    options: { width?: number; height?: number; fps?: number; videoKbps?: number; appData?: Record<string, unknown> } = {},
+  ): Promise<RtpSource> {
+    const { width = 320, height = 240, fps = 15, videoKbps = 300 } = options;
     const plain = () => router.createPlainTransport({ listenInfo: { protocol: "udp", ip: "127.0.0.1" }, rtcpMux: false, comedia: true });
     const vt = await plain();
     const at = await plain();
@@ -37,13 +40,18 @@ export class RtpSource {
       "-n", "15", "ffmpeg", "-nostdin", "-v", "error", "-re",
       "-f", "lavfi", "-i", `testsrc=size=${width}x${height}:rate=${fps}`,
       "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-      "-map", "0:v", "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k", "-g", String(fps), "-threads", "1",
+      "-map", "0:v", "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", `${videoKbps}k`, "-g", String(fps), "-threads", "1",
       "-ssrc", String(vssrc), "-payload_type", "101", "-f", "rtp", url(vt),
       "-map", "1:a", "-c:a", "libopus", "-ac", "2", "-ar", "48000", "-b:a", "48k",
       "-ssrc", String(assrc), "-payload_type", "100", "-f", "rtp", url(at),
     ];
     const process = spawn("nice", args, { stdio: ["ignore", "ignore", "inherit"] });
     return new RtpSource(video, audio, [vt, at], process);
+  }
+
+  /** The encoder process's pid (benchmarks read its CPU). */
+  get pid(): number | undefined {
+    return this.process.pid;
   }
 
   stop(): void {
