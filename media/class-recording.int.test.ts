@@ -86,6 +86,14 @@ describe("class recording (real mediasoup worker, real ffmpeg, real VP8/Opus)", 
     expect(await decodedSeconds(file)).toBeGreaterThan(19);
   }, 60_000);
 
+  it("refuses to start when the recorder cannot run, closing its part as failed without retrying", async () => {
+    const classId = randomUUID();
+    const broken = { ...deps, limits: { ...recorderDefaults, ffmpegBin: "/nonexistent/ffmpeg" } };
+    await expect(ClassRecording.start(router, { video: source.video, audio: [source.audio] }, tenant, classId, broken)).rejects.toThrow(/did not start/);
+    await sleep(1_500);
+    expect((await deps.store.list(tenant, classId)).map((r) => r.status)).toEqual(["failed"]);
+  }, 20_000);
+
   it("survives kill -9 of the recorder at 10 s: the first part is stored playable (≈ 10 s) and recording goes on in a second part", async () => {
     const classId = randomUUID();
     const recording = await ClassRecording.start(router, { video: source.video, audio: [source.audio] }, tenant, classId, deps);

@@ -36,6 +36,7 @@ interface Part {
 }
 
 const KEYFRAME_RETRIES = 10;
+const MAX_FAILED_PARTS = 3;
 
 /**
  * One recording session of a class: from `class:record` start to stop. The class's producers are consumed
@@ -49,6 +50,8 @@ export class ClassRecording {
   readonly startedAt = new Date();
   private current: Part | undefined;
   private stopping = false;
+  /** Parts in a row that ended without writing anything: past MAX_FAILED_PARTS the recording gives up. */
+  private failedParts = 0;
   private parts = 0;
   private readonly finished: Array<Promise<void>> = [];
 
@@ -62,7 +65,13 @@ export class ClassRecording {
 
   static async start(router: types.Router, sources: RecordingSources, tenant: string, classId: string, deps: RecordingDeps): Promise<ClassRecording> {
     const recording = new ClassRecording(router, sources, tenant, classId, deps);
-    await recording.startPart();
+    try {
+      await recording.startPart();
+    } catch (err) {
+      // no restart of a recorder that never started; its part is closed as failed
+      await recording.stop();
+      throw err;
+    }
     return recording;
   }
 
@@ -119,11 +128,15 @@ export class ClassRecording {
       this.finished.push(process.exited.then(({ code, signal }) => this.onExit(part, code, signal)));
       if (this.stopping) return void (await process.stop());
       // ffmpeg binds its RTP ports while it starts: send once it is listening, and ask for keyframes until it found the video
-      for (const st of streams) await whenPortBound(st.port, 3_000);
+      const exited = process.exited.then(() => false);
+      for (const st of streams) {
+        if (!(await Promise.race([whenPortBound(st.port, 5_000), exited]))) throw new Error(`the recorder did not start: ${process.log.slice(-300) || "no output"}`);
+      }
       for (const c of consumers) await c.resume();
       void this.requestKeyFrames(part, consumers);
     } catch (err) {
       for (const t of transports) t.close();
+      await this.current?.process.stop(1_000);
       throw err;
     }
   }
@@ -164,7 +177,10 @@ export class ClassRecording {
     }
     if (this.current === part) this.current = undefined;
     // a crash mid-class: the recording goes on in a new part
-    if (!this.stopping && !this.router.closed) {
+    this.failedParts = size === 0 ? this.failedParts + 1 : 0;
+    if (this.failedParts >= MAX_FAILED_PARTS) log.error({ tenant: this.tenant, classId: this.classId }, "recording: the recorder keeps failing; recording stopped");
+    else if (!this.stopping && !this.router.closed) {
+      if (size === 0) await new Promise((r) => setTimeout(r, 1_000));
       await this.startPart().catch((err: unknown) => log.error({ err, tenant: this.tenant, classId: this.classId }, "recording: restarting the recorder failed"));
     }
   }
