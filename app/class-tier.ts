@@ -55,7 +55,7 @@ export async function startClassTier(
       store,
       storage,
       workDir: recording.workDir,
-      limits: { ...recorderDefaults, ffmpegBin: recording.ffmpegBin },
+      limits: { ...recorderDefaults, ffmpegBin: recording.ffmpegBin, ffprobeBin: recording.ffprobeBin },
       log: services.log,
       maxConcurrent: recording.maxConcurrent,
       onStart: (tenant) => {

@@ -12,8 +12,9 @@ export interface RecordingOptions {
   s3?: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string; prefix: string };
   /** Recordings one media node runs at once; more are refused (5xxx Overloaded). Default 32 (docs/RECORDING.md "Capacity": ~50 MiB RSS each). */
   maxConcurrent: number;
-  /** ffmpeg binary. Default `ffmpeg` (Debian's package). */
+  /** ffmpeg and ffprobe binaries (FFMPEG_BIN, FFPROBE_BIN). Default `ffmpeg` / `ffprobe` (Debian's package). */
   ffmpegBin: string;
+  ffprobeBin: string;
   /** How often the retention sweeper runs, ms. Default one hour. */
   sweepIntervalMs: number;
 }
@@ -48,6 +49,7 @@ export function recordingOptionsFromEnv(env: NodeJS.ProcessEnv, dataDir: string)
         : undefined,
     maxConcurrent: int(env.RECORDING_MAX_CONCURRENT, 32),
     ffmpegBin: env.FFMPEG_BIN || "ffmpeg",
+    ffprobeBin: env.FFPROBE_BIN || "ffprobe",
     sweepIntervalMs: int(env.RECORDING_SWEEP_INTERVAL_MS, 3_600_000),
   };
 }

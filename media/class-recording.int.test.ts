@@ -11,6 +11,7 @@ import type { DatabaseHandle } from "../db/database";
 import { LocalRecordingStorage } from "../db/recordings/recording-storage-local";
 import { RecordingStore } from "../db/stores/recordings";
 import { openTestPglite } from "../tests/support/pglite";
+import { serviceEnv } from "../tests/support/services";
 import { RtpSource } from "../tools/media/rtp-source";
 import { classMediaCodecs } from "./codecs";
 import { ClassRecording, type RecordingDeps } from "./class-recording";
@@ -21,19 +22,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** ffprobe's view of a file: its streams' codecs and the container's duration. */
 async function probe(path: string): Promise<{ codecs: string[]; duration: number }> {
-  const { stdout } = await run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type,codec_name:format=duration", "-of", "json", path]);
+  const { stdout } = await run(serviceEnv("FFPROBE_BIN"), ["-v", "error", "-show_entries", "stream=codec_type,codec_name:format=duration", "-of", "json", path]);
   const out = JSON.parse(stdout) as { streams: Array<{ codec_type: string; codec_name: string }>; format: { duration?: string } };
   return { codecs: out.streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort(), duration: Number(out.format.duration) };
 }
 
 /** Decodes the whole file; resolves to the decoded duration in seconds (ffmpeg exits non-zero on undecodable input). */
 async function decodedSeconds(path: string): Promise<number> {
-  const { stderr } = await run("ffmpeg", ["-nostdin", "-v", "error", "-stats", "-i", path, "-f", "null", "-"]);
+  const { stderr } = await run(serviceEnv("FFMPEG_BIN"), ["-nostdin", "-v", "error", "-stats", "-i", path, "-f", "null", "-"]);
   const times = [...stderr.matchAll(/time=(\d+):(\d+):(\d+\.\d+)/g)].map((m) => Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]));
   return times.at(-1) ?? 0;
 }
 
-describe("class recording (real mediasoup worker, real ffmpeg, real VP8/Opus)", () => {
+// the three recordings run at once (one source, one recorder each), so the file takes ~25 s, not ~50 s
+describe.concurrent("class recording (real mediasoup worker, real ffmpeg, real VP8/Opus)", () => {
   let worker: types.Worker;
   let router: types.Router;
   let source: RtpSource;
@@ -45,10 +47,10 @@ describe("class recording (real mediasoup worker, real ffmpeg, real VP8/Opus)", 
   beforeAll(async () => {
     worker = await createWorker({ workerBin: process.env.MEDIASOUP_WORKER_BIN || undefined, logLevel: "warn" });
     router = await worker.createRouter({ mediaCodecs: classMediaCodecs });
-    source = await RtpSource.start(router);
+    source = await RtpSource.start(router, { ffmpegBin: serviceEnv("FFMPEG_BIN") });
     db = await openTestPglite();
     dir = await mkdtemp(join(tmpdir(), "rec-int-"));
-    deps = { store: new RecordingStore(db.db), storage: new LocalRecordingStorage(join(dir, "store")), workDir: join(dir, "work"), limits: recorderDefaults, log: defaultLogger() };
+    deps = { store: new RecordingStore(db.db), storage: new LocalRecordingStorage(join(dir, "store")), workDir: join(dir, "work"), limits: { ...recorderDefaults, ffmpegBin: serviceEnv("FFMPEG_BIN"), ffprobeBin: serviceEnv("FFPROBE_BIN") }, log: defaultLogger() };
   }, 30_000);
   afterAll(async () => {
     source?.stop();
@@ -69,8 +71,9 @@ describe("class recording (real mediasoup worker, real ffmpeg, real VP8/Opus)", 
 
   it("records 20 s of a teacher's audio and video into one file: both streams, duration within 1 s", async () => {
     const classId = randomUUID();
-    const recording = await ClassRecording.start(router, { video: source.video, audio: [source.audio] }, tenant, classId, deps);
     const started = Date.now();
+    const recording = await ClassRecording.start(router, { video: source.video, audio: [source.audio] }, tenant, classId, deps);
+    const startup = (Date.now() - started) / 1000;
     await sleep(20_000);
     // the truth: from the start call to the stop call (storing the file after the stop is not recorded time)
     const truth = (Date.now() - started) / 1000;
@@ -79,7 +82,7 @@ describe("class recording (real mediasoup worker, real ffmpeg, real VP8/Opus)", 
     expect(row).toMatchObject({ status: "complete", part: 1, contentType: "video/webm" });
     const { file } = await stored(classId, row!.id);
     const p = await probe(file);
-    console.log(`20 s recording: truth ${truth.toFixed(2)} s, ffprobe ${p.duration} s, ${row!.bytes} bytes, streams ${p.codecs.join(", ")}`);
+    console.log(`20 s recording: truth ${truth.toFixed(2)} s (start call to stop call; the start took ${startup.toFixed(2)} s), ffprobe ${p.duration} s, ${row!.bytes} bytes, streams ${p.codecs.join(", ")}`);
     expect(p.codecs).toEqual(["audio:opus", "video:vp8"]);
     expect(Math.abs(p.duration - truth)).toBeLessThan(1);
     expect(row!.durationMs).toBeGreaterThan(19_000);

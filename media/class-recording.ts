@@ -164,7 +164,7 @@ export class ClassRecording {
         await this.deps.store.close(this.tenant, part.id, { status: "failed", endedAt: new Date(), bytes: 0, durationMs: 0 });
       } else {
         if (!graceful) await finishInterruptedFile(part.file, part.container, this.deps.limits.ffmpegBin);
-        const durationMs = (await probeDurationMs(part.file)) ?? null;
+        const durationMs = (await probeDurationMs(part.file, this.deps.limits.ffprobeBin)) ?? null;
         const bytes = await this.deps.storage.put(this.storageKey(part), part.file);
         await this.deps.store.close(this.tenant, part.id, { status: graceful ? "complete" : "recovered", endedAt: new Date(), bytes, durationMs });
       }

@@ -6,13 +6,15 @@ import { promises as fsp } from "node:fs";
 export interface RecorderLimits {
   /** ffmpeg binary. Default `ffmpeg` on PATH (Debian's package). */
   ffmpegBin: string;
+  /** ffprobe binary (durations of stored parts). Default `ffprobe` on PATH. */
+  ffprobeBin: string;
   /** Scheduling niceness of the recorder (lower priority than the SFU). Default 10. */
   nice: number;
   /** Longest part one process writes, seconds (ffmpeg `-t`); the recorder starts a new part after it. Default 4 h. */
   maxPartSeconds: number;
 }
 
-export const recorderDefaults: RecorderLimits = { ffmpegBin: "ffmpeg", nice: 10, maxPartSeconds: 4 * 3600 };
+export const recorderDefaults: RecorderLimits = { ffmpegBin: "ffmpeg", ffprobeBin: "ffprobe", nice: 10, maxPartSeconds: 4 * 3600 };
 
 /** Resolves once something bound UDP `port` on 127.0.0.1 (the recorder listening), or after `ms`. */
 export async function whenPortBound(port: number, ms: number): Promise<boolean> {

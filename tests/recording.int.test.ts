@@ -37,6 +37,8 @@ beforeAll(async () => {
       RECORDING_S3_ACCESS_KEY_ID: "S3RVER",
       RECORDING_S3_SECRET_ACCESS_KEY: "S3RVER",
       RECORDING_S3_PREFIX: "e2e/",
+      FFMPEG_BIN: serviceEnv("FFMPEG_BIN"),
+      FFPROBE_BIN: serviceEnv("FFPROBE_BIN"),
     },
     dir,
   );
@@ -113,7 +115,7 @@ describe("class recording through the protocol and the API (real mediasoup, ffmp
       expect(whole.body.length).toBe(row.bytes);
       const saved = join(dir, "downloaded.webm");
       await writeFile(saved, whole.body);
-      const { stdout } = await run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_type,codec_name", "-of", "csv=p=0", saved]);
+      const { stdout } = await run(serviceEnv("FFPROBE_BIN"), ["-v", "error", "-show_entries", "stream=codec_type,codec_name", "-of", "csv=p=0", saved]);
       expect(stdout.trim().split("\n").sort()).toEqual(["opus,audio", "vp8,video"]);
 
       const part = await download(tenant, file, "bytes=100-199");

@@ -21,6 +21,7 @@ import { classMediaCodecs } from "../../media/codecs";
 import { recorderDefaults } from "../../media/recorder-process";
 import { RtpSource } from "../../tools/media/rtp-source";
 import { ensureMediasoupWorker } from "../../tools/services/mediasoup";
+import { ensureCommands } from "../../tools/services/packages";
 import { cpuSeconds, rssKb } from "./proc";
 
 const { values: args } = parseArgs({ options: { steps: { type: "string", default: "1,2,4,8" }, seconds: { type: "string", default: "10" }, kbps: { type: "string", default: "1000" } } });
@@ -33,14 +34,22 @@ const dir = await fsp.mkdtemp(join(tmpdir(), "bench-recording-"));
 const database = await openDatabase({ dataDir: join(dir, "pglite") });
 await database.migrate();
 const workerBin = await ensureMediasoupWorker(process.env.MEDIASOUP_WORKER_BIN, log);
+const bins = await ensureCommands(
+  [
+    { what: "ffmpeg", candidates: [process.env.FFMPEG_BIN ?? "/usr/bin/ffmpeg", "ffmpeg"], aptPackage: "ffmpeg" },
+    { what: "ffprobe", candidates: [process.env.FFPROBE_BIN ?? "/usr/bin/ffprobe", "ffprobe"], aptPackage: "ffmpeg" },
+  ],
+  log,
+);
+const ffmpegBin = bins.get("ffmpeg") as string;
 const worker = await createWorker({ workerBin, logLevel: "error", rtcMinPort: 47_000, rtcMaxPort: 47_999 });
 const router = await worker.createRouter({ mediaCodecs: classMediaCodecs });
-const source = await RtpSource.start(router, { width: 640, height: 360, fps: 25, videoKbps: Number(args.kbps) });
+const source = await RtpSource.start(router, { width: 640, height: 360, fps: 25, videoKbps: Number(args.kbps), ffmpegBin });
 const deps = {
   store: new RecordingStore(database.db),
   storage: new LocalRecordingStorage(join(dir, "store")),
   workDir: join(dir, "work"),
-  limits: recorderDefaults,
+  limits: { ...recorderDefaults, ffmpegBin, ffprobeBin: bins.get("ffprobe") as string },
   log: defaultLogger(),
 };
 const quietLog = { ...deps, log: { ...deps.log, warn: () => undefined } as typeof deps.log };

@@ -17,7 +17,7 @@ export class RtpSource {
 
   static async start(
     router: types.Router,
-    options: { width?: number; height?: number; fps?: number; videoKbps?: number; appData?: Record<string, unknown> } = {},
+    options: { width?: number; height?: number; fps?: number; videoKbps?: number; ffmpegBin?: string; appData?: Record<string, unknown> } = {},
   ): Promise<RtpSource> {
     const { width = 320, height = 240, fps = 15, videoKbps = 300 } = options;
     const plain = () => router.createPlainTransport({ listenInfo: { protocol: "udp", ip: "127.0.0.1" }, rtcpMux: false, comedia: true });
@@ -37,7 +37,7 @@ export class RtpSource {
     });
     const url = (t: types.PlainTransport) => `rtp://127.0.0.1:${t.tuple.localPort}?rtcpport=${t.rtcpTuple?.localPort ?? t.tuple.localPort + 1}&pkt_size=1200`;
     const args = [
-      "-n", "15", "ffmpeg", "-nostdin", "-v", "error", "-re",
+      "-n", "15", options.ffmpegBin ?? "ffmpeg", "-nostdin", "-v", "error", "-re",
       "-f", "lavfi", "-i", `testsrc=size=${width}x${height}:rate=${fps}`,
       "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
       "-map", "0:v", "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", `${videoKbps}k`, "-g", String(fps), "-threads", "1",
