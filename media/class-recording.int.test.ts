@@ -91,6 +91,24 @@ describe.concurrent("class recording (real mediasoup worker, real ffmpeg, real V
     expect(await decodedSeconds(file)).toBeGreaterThan(19);
   }, 60_000);
 
+  it("mixes several audio producers into one Opus track beside the video", async () => {
+    const second = await RtpSource.start(router, { width: 160, height: 120, fps: 10, videoKbps: 100, ffmpegBin: serviceEnv("FFMPEG_BIN") });
+    try {
+      const classId = randomUUID();
+      await sleep(500);
+      const recording = await ClassRecording.start(router, { video: source.video, audio: [source.audio, second.audio] }, tenant, classId, deps);
+      await sleep(5_000);
+      await recording.stop();
+      const [row] = await deps.store.list(tenant, classId);
+      expect(row?.status).toBe("complete");
+      const p = await probe((await stored(classId, row!.id)).file);
+      expect(p.codecs).toEqual(["audio:opus", "video:vp8"]);
+      expect(p.duration).toBeGreaterThan(4);
+    } finally {
+      second.stop();
+    }
+  }, 30_000);
+
   it("refuses to start when the recorder cannot run, closing its part as failed without retrying", async () => {
     const classId = randomUUID();
     const broken = { ...deps, limits: { ...recorderDefaults, ffmpegBin: "/nonexistent/ffmpeg" } };

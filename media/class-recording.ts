@@ -37,6 +37,7 @@ interface Part {
 
 const KEYFRAME_RETRIES = 10;
 const MAX_FAILED_PARTS = 3;
+const READY_WAIT_MS = 2_500;
 
 /**
  * One recording session of a class: from `class:record` start to stop. The class's producers are consumed
@@ -127,13 +128,23 @@ export class ClassRecording {
       });
       this.finished.push(process.exited.then(({ code, signal }) => this.onExit(part, code, signal)));
       if (this.stopping) return void (await process.stop());
-      // ffmpeg binds its RTP ports while it starts: send once it is listening, and ask for keyframes until it found the video
+      // ffmpeg binds its RTP ports while it starts: send once it is listening, and ask for keyframes until it
+      // found the video. The start waits for that at most READY_WAIT_MS (signaling has a 5 s budget); a recorder
+      // slower to start (a loaded machine) is fed as soon as it listens.
       const exited = process.exited.then(() => false);
-      for (const st of streams) {
-        if (!(await Promise.race([whenPortBound(st.port, 5_000), exited]))) throw new Error(`the recorder did not start: ${process.log.slice(-300) || "no output"}`);
-      }
-      for (const c of consumers) await c.resume();
-      void this.requestKeyFrames(part, consumers);
+      const ready = (async () => {
+        for (const st of streams) if (!(await Promise.race([whenPortBound(st.port, 15_000), exited]))) return false;
+        return true;
+      })();
+      const feed = async (): Promise<void> => {
+        if (!(await ready)) return void (await process.stop(1_000)); // never listened: its part ends empty (failed)
+        for (const c of consumers) await c.resume();
+        void this.requestKeyFrames(part, consumers);
+      };
+      const early = await Promise.race([ready, new Promise<undefined>((r) => setTimeout(r, READY_WAIT_MS))]);
+      if (early === false) throw new Error(`the recorder did not start: ${process.log.slice(-300) || "no output"}`);
+      if (early) await feed();
+      else void feed().catch((err: unknown) => this.deps.log.error({ err, tenant: this.tenant, classId: this.classId }, "recording: feeding the recorder failed"));
     } catch (err) {
       for (const t of transports) t.close();
       await this.current?.process.stop(1_000);

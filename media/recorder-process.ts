@@ -16,19 +16,16 @@ export interface RecorderLimits {
 
 export const recorderDefaults: RecorderLimits = { ffmpegBin: "ffmpeg", ffprobeBin: "ffprobe", nice: 10, maxPartSeconds: 4 * 3600 };
 
-/** Resolves once something bound UDP `port` on 127.0.0.1 (the recorder listening), or after `ms`. */
+/**
+ * Resolves true once a socket is bound to UDP `port` (the recorder listening), read from /proc/net/udp
+ * without touching the port; false after `ms`.
+ */
 export async function whenPortBound(port: number, ms: number): Promise<boolean> {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    const taken = await new Promise<boolean>((resolve) => {
-      const s = createSocket("udp4");
-      s.once("error", () => {
-        s.close();
-        resolve(true);
-      });
-      s.bind(port, "127.0.0.1", () => s.close(() => resolve(false)));
-    });
-    if (taken) return true;
+    const table = await fsp.readFile("/proc/net/udp", "utf8").catch(() => "");
+    if (table.split("\n").some((line) => line.trim().split(/\s+/)[1]?.endsWith(suffix))) return true;
     await new Promise((r) => setTimeout(r, 20));
   }
   return false;

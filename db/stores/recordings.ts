@@ -1,4 +1,4 @@
-import { and, asc, eq, lt } from "drizzle-orm";
+import { and, asc, eq, isNull, lt, or } from "drizzle-orm";
 import type { Database } from "../database";
 import { recordingSettings, recordings } from "../schema";
 import { withTenant } from "../tenant-scope";
@@ -92,13 +92,14 @@ export class RecordingStore {
     });
   }
 
-  /** Finished parts that ended before `cutoff` (at most `limit`). */
+  /** Parts that ended before `cutoff`, or never ended and started before it (at most `limit`). */
   endedBefore(tenant: string, cutoff: Date, limit = 500): Promise<StoredRecording[]> {
     return withTenant(this.db, tenant, async (tx) => {
       const rows = await tx
         .select()
         .from(recordings)
-        .where(and(eq(recordings.tenantId, tenant), lt(recordings.endedAt, cutoff)))
+        // a part whose recorder's node died never ended: it expires by its start
+        .where(and(eq(recordings.tenantId, tenant), or(lt(recordings.endedAt, cutoff), and(isNull(recordings.endedAt), lt(recordings.startedAt, cutoff)))))
         .orderBy(asc(recordings.endedAt))
         .limit(limit);
       return rows.map(view);
