@@ -21,6 +21,7 @@ const errorDescriptions: Record<number, string> = {
   413: "Request body over 256 KiB (1003)",
   416: "Range not satisfiable (1009): outside the object or malformed",
   429: "Per-tenant rate limit (3000, temporary; Retry-After)",
+  503: "A dependency is unavailable (5001, temporary)",
 };
 
 /** Error responses for the given statuses, for route definitions. */

@@ -20,6 +20,9 @@ import { RedisSocketFanout } from "../realtime/fanout/socket-fanout-redis";
 import { TenantQuotas } from "../realtime/quotas";
 import { collectConsumerLag, startWorkers } from "../workers/start-workers";
 import { openInfrastructure } from "./infrastructure";
+import { openNodeReports, openDeadLetters } from "./admin-sources";
+import { startNodeReporter } from "./node-reporter";
+import { NODE_TTL_MS } from "../realtime/node-liveness";
 import { startTracing } from "./tracing";
 import { serveOnNodeHttp } from "./adapter/node-http";
 import { serveAsStickyWorker } from "./adapter/sticky-worker";
@@ -103,6 +106,21 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
       });
     }
 
+    const nodeReports = openNodeReports(redis?.command, `${config.namespace}:`);
+    const stopReporting = startNodeReporter({
+      nodeId: config.nodeId,
+      roles: [...config.roles],
+      reports: nodeReports,
+      io: realtime?.io,
+      checks: infra.health,
+      isDraining: () => draining,
+      overloaded: async () => ((await metrics.nodeOverloaded.get()).values[0]?.value ?? 0) > 0,
+      log,
+    });
+    closers.push(stopReporting);
+    const deadLetters = config.roles.has("api") ? await openDeadLetters(bus, config) : undefined;
+    if (deadLetters) closers.push(() => deadLetters.close());
+
     const app = createApi({
       tokens,
       health: infra.health,
@@ -113,7 +131,8 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
       beforeScrape: config.roles.has("workers") ? () => collectConsumerLag(bus, metrics) : undefined,
       devTokens: config.devTokens,
       metricsToken: config.metricsToken,
-      v1: config.roles.has("api")
+      // deadLetters is open exactly when the process has the api role
+      v1: deadLetters
         ? {
             tokens,
             // REST checks read through a per-node cache of at most 1 s (sockets read the store itself)
@@ -125,6 +144,9 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
             limiter: new TenantRateLimiter({ redis: redis?.command, keyPrefix: `${config.namespace}:api-rate:` }),
             limits,
             liveConnections: (tenant) => quotas.connectionCount(tenant),
+            messagesThisSecond: (tenant) => quotas.messagesThisSecond(tenant),
+            nodes: { list: () => nodeReports.list(), silentAfterMs: NODE_TTL_MS },
+            deadLetters: deadLetters.letters,
           }
         : undefined,
     });

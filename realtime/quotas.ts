@@ -66,6 +66,16 @@ export class TenantQuotas {
     return this.state.leaseCount(stateKeys.connections(tenant));
   }
 
+  /**
+   * Messages counted in the tenant's current one-second quota window, cluster-wide: the figure a message
+   * is refused on (3002) once it reaches maxMessagesPerSecond. 0 when no message came within the second.
+   */
+  async messagesThisSecond(tenant: string): Promise<number> {
+    const { maxMessagesPerSecond } = await this.limits(tenant);
+    const res = await this.rateLimiter(maxMessagesPerSecond).get(tenant);
+    return res?.consumedPoints ?? 0;
+  }
+
   private rateLimiter(limit: number): RateLimiterAbstract {
     let limiter = this.rateLimiters.get(limit);
     if (!limiter) {
