@@ -13,6 +13,7 @@ export const ErrorCode = {
   InvalidMediaParameters: 1006,
   TooManySubscriptions: 1007,
   MethodNotAllowed: 1008,
+  RangeNotSatisfiable: 1009,
 
   Unauthorized: 2000,
   TokenInvalid: 2001,
