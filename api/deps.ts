@@ -9,6 +9,7 @@ import type { ClassStore } from "../db/stores/classes";
 import type { ConversationStore } from "../db/stores/conversations";
 import type { FeedStore } from "../db/stores/feeds";
 import type { NotificationStore } from "../db/stores/notifications";
+import type { NotificationPreferenceStore } from "../db/stores/notification-preferences";
 import type { RoomStore } from "../db/stores/rooms";
 import type { TenantLimits } from "../db/stores/tenant-limits";
 import type { TenantStore } from "../db/stores/tenants";
@@ -20,6 +21,8 @@ export interface Stores {
   rooms: RoomStore;
   conversations: ConversationStore;
   notifications: NotificationStore;
+  /** Users' notification preferences and push subscriptions (the webhook side reads its `webhook` flag here). */
+  notificationPreferences: NotificationPreferenceStore;
   feeds: FeedStore;
   classes: ClassStore;
   tenants: TenantStore;

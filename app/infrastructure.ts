@@ -14,6 +14,8 @@ import { ClassStore } from "../db/stores/classes";
 import { ConversationStore } from "../db/stores/conversations";
 import { FeedStore } from "../db/stores/feeds";
 import { NotificationStore } from "../db/stores/notifications";
+import { NotificationDeliveryStore } from "../db/stores/notification-deliveries";
+import { NotificationPreferenceStore } from "../db/stores/notification-preferences";
 import { RoomStore } from "../db/stores/rooms";
 import { TenantStore, defaultQuotas } from "../db/stores/tenants";
 import type { Stores } from "../api/deps";
@@ -35,6 +37,8 @@ import { RedisKeyedState } from "../realtime/state/keyed-state-redis";
 export interface Infrastructure {
   database: DatabaseHandle;
   stores: Stores;
+  /** Outbound notification deliveries (workers). */
+  deliveries: NotificationDeliveryStore;
   bus: EventBus;
   /** Redis connections when REDIS_URL is set: commands, and the adapter's pub/sub pair. */
   redis?: { command: Redis; pub: Redis; sub: Redis; adapterKey: string };
@@ -67,6 +71,7 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     rooms: new RoomStore(database.db),
     conversations: new ConversationStore(database.db),
     notifications: new NotificationStore(database.db),
+    notificationPreferences: new NotificationPreferenceStore(database.db),
     feeds: new FeedStore(database.db),
     classes: new ClassStore(database.db),
     tenants: new TenantStore(database.db, { ...defaultQuotas, maxPayloadBytes: config.realtime.maxMessageBytes }),
@@ -92,6 +97,7 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
   return {
     database,
     stores,
+    deliveries: new NotificationDeliveryStore(database.db),
     bus,
     redis,
     health,

@@ -19,6 +19,7 @@ import { LocalSocketFanout } from "../realtime/fanout/socket-fanout-local";
 import { RedisSocketFanout } from "../realtime/fanout/socket-fanout-redis";
 import { TenantQuotas } from "../realtime/quotas";
 import { collectConsumerLag, startWorkers } from "../workers/start-workers";
+import { startNotificationDelivery } from "../workers/notifications/start-delivery";
 import { openInfrastructure } from "./infrastructure";
 import { startTracing } from "./tracing";
 import { serveOnNodeHttp } from "./adapter/node-http";
@@ -95,10 +96,21 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
     if (realtime) local.attach(realtime.io);
     const fanout: SocketFanout = realtime || !redis ? local : new RedisSocketFanout(redis.command, redis.adapterKey);
     if (config.roles.has("workers")) {
-      const subscriptions = await startWorkers({ bus, writer: new EventWriter(infra.database.db), metrics, fanout, log });
+      const subscriptions = await startWorkers({ bus, writer: new EventWriter(infra.database.db), metrics, fanout, log, preferences: stores.notificationPreferences });
       closers.push(async () => {
         await Promise.allSettled(subscriptions.map((s) => s.close()));
       });
+      const delivery = await startNotificationDelivery({
+        bus,
+        preferences: stores.notificationPreferences,
+        deliveries: infra.deliveries,
+        presence: infra.presence,
+        options: config.notifications,
+        redis: redis?.command,
+        keyPrefix: `${config.namespace}:`,
+        log,
+      });
+      closers.push(() => delivery.close());
     }
 
     const app = createApi({

@@ -1,0 +1,154 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { AppError, ErrorCode } from "../../core/errors";
+import { LOCAL_TIME_PATTERN, defaultPreferences, isTimeZone, type NotificationPreferences } from "../../core/notification-preferences";
+import { storableText } from "../../core/storable";
+import { roomNameSchema } from "../../core/tenancy";
+import type { Stores, V1App } from "../deps";
+import { bearerSecurity, errors, guard, json } from "../openapi";
+
+const flags = z.object({ inApp: z.boolean(), email: z.boolean(), push: z.boolean(), webhook: z.boolean() }).strict();
+const partialFlags = flags.partial().strict();
+const localTime = storableText().regex(LOCAL_TIME_PATTERN, "a local time HH:MM or HH:MM:SS");
+
+/** The stored document, as GET answers it (every field present). */
+const preferencesSchema = z
+  .object({
+    channels: flags,
+    feeds: z.record(z.string(), partialFlags),
+    direct: partialFlags,
+    whenOnline: z.enum(["in_app", "all"]),
+    email: z.string().nullable(),
+    timeZone: z.string(),
+    quietHours: z.object({ start: z.string(), end: z.string() }).nullable(),
+  })
+  .openapi("NotificationPreferences");
+
+/** What PUT takes: the whole document; an absent field takes its default. */
+const putSchema = z
+  .object({
+    channels: partialFlags.optional(),
+    feeds: z
+      .record(roomNameSchema, partialFlags)
+      .refine((r) => Object.keys(r).length <= 500, "at most 500 feeds")
+      .optional(),
+    direct: partialFlags.optional(),
+    whenOnline: z.enum(["in_app", "all"]).optional(),
+    email: storableText().max(254).pipe(z.email()).nullable().optional(),
+    timeZone: storableText().max(64).refine(isTimeZone, "an IANA time zone, e.g. Europe/Paris").optional(),
+    quietHours: z.object({ start: localTime, end: localTime }).strict().nullable().optional(),
+  })
+  .strict()
+  .openapi("NotificationPreferencesInput");
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** A base64url value that decodes to `bytes` bytes (RFC 8291 keys: P-256 point 65, auth secret 16). */
+const base64urlBytes = (bytes: number, what: string) =>
+  z
+    .string()
+    .max(200)
+    .regex(BASE64URL, `${what}: base64url`)
+    .refine((s) => Buffer.from(s, "base64url").length === bytes, `${what}: ${bytes} bytes`);
+
+const pushSubscriptionSchema = z
+  .object({
+    endpoint: storableText()
+      .max(2_048)
+      .refine((s) => URL.canParse(s) && new URL(s).protocol === "https:", "endpoint: an https URL of a push service"),
+    keys: z
+      .object({
+        p256dh: base64urlBytes(65, "keys.p256dh").refine((s) => Buffer.from(s, "base64url")[0] === 4, "keys.p256dh: an uncompressed P-256 point"),
+        auth: base64urlBytes(16, "keys.auth"),
+      })
+      .strict(),
+  })
+  .strict()
+  .openapi("PushSubscription");
+
+function toStored(body: z.infer<typeof putSchema>): NotificationPreferences {
+  const d = defaultPreferences();
+  return {
+    channels: { ...d.channels, ...(body.channels ?? {}) },
+    feeds: body.feeds ?? {},
+    direct: body.direct ?? {},
+    whenOnline: body.whenOnline ?? d.whenOnline,
+    email: body.email ?? null,
+    timeZone: body.timeZone ?? d.timeZone,
+    quietHours: body.quietHours ?? null,
+  };
+}
+
+/** The caller's notification preferences and push subscriptions (each user their own, in their tenant). */
+export function registerNotificationPreferenceRoutes(app: V1App, deps: { stores: Stores }): void {
+  const store = deps.stores.notificationPreferences;
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/notifications/preferences",
+      tags: ["notifications"],
+      summary: "The caller's notification preferences (defaults when never set)",
+      security: bearerSecurity,
+      responses: { 200: json(preferencesSchema, "Preferences"), ...errors(401, 429) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      return c.json(await store.get(p.tenant, p.user), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/v1/notifications/preferences",
+      tags: ["notifications"],
+      summary: "Replace the caller's notification preferences",
+      description: "Channels per feed and kind, email address, time zone and quiet hours. An absent field takes its default (in-app on, email/push/webhook off, UTC, no quiet hours).",
+      security: bearerSecurity,
+      middleware: guard({ body: true }),
+      request: { body: { required: true, content: { "application/json": { schema: putSchema } } } },
+      responses: { 200: json(preferencesSchema, "Stored"), ...errors(400, 401, 413, 429) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      return c.json(await store.put(p.tenant, p.user, toStored(c.req.valid("json"))), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/notifications/push-subscriptions",
+      tags: ["notifications"],
+      summary: "Register a web push subscription of the caller's browser",
+      description: "The browser's PushSubscription JSON (endpoint + keys). Registering the same endpoint again refreshes its keys.",
+      security: bearerSecurity,
+      middleware: guard({ body: true }),
+      request: { body: { required: true, content: { "application/json": { schema: pushSubscriptionSchema } } } },
+      responses: { 201: json(z.object({ endpoint: z.string() }), "Registered"), ...errors(400, 401, 413, 429) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      const body = c.req.valid("json");
+      await store.addPushSubscription(p.tenant, p.user, { endpoint: body.endpoint, p256dh: body.keys.p256dh, auth: body.keys.auth });
+      return c.json({ endpoint: body.endpoint }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/notifications/push-subscriptions",
+      tags: ["notifications"],
+      summary: "Remove a push subscription of the caller",
+      security: bearerSecurity,
+      middleware: guard({ body: true }),
+      request: { body: { required: true, content: { "application/json": { schema: z.object({ endpoint: storableText().max(2_048) }).strict() } } } },
+      responses: { 200: json(z.object({ removed: z.literal(true) }), "Removed"), ...errors(400, 401, 404, 413, 429) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      const { endpoint } = c.req.valid("json");
+      if (!(await store.removePushSubscription(p.tenant, p.user, endpoint))) throw new AppError(ErrorCode.NotFound, "no such push subscription");
+      return c.json({ removed: true as const }, 200);
+    },
+  );
+}
