@@ -126,7 +126,7 @@ describe("notification delivery beyond the socket (real PostgreSQL, Redis, SMTP 
     expect(mail?.subject).toBe("Quiet please");
   }, 30_000);
 
-  it("a student who turned a feed off receives nothing from it (no mail, push or socket), while another subscriber does", async () => {
+  it("a student who turned a feed off receives nothing from it (no mail, push, socket or inbox row), while another subscriber does", async () => {
     const teacher = await apiAs(node.url, "nd-a", "teacher-1", "teacher");
     expect((await teacher.post("/v1/feeds", { feed: "sports", kind: "announcements", title: "Sports" })).status).toBe(201);
     const off = await student("nd-a", "s3", { channels: { email: true, push: true }, email: "s3@school-a.example", feeds: { sports: { inApp: false, email: false, push: false, webhook: false } } }, "a-s3");
@@ -137,13 +137,19 @@ describe("notification delivery beyond the socket (real PostgreSQL, Redis, SMTP 
     const socket = await connectClient(node.url, await mintToken("nd-a", "s3"));
     const pushed = recordEvents<unknown>(socket, "notification");
     try {
-      const id = await notify("nd-a", { feed: "sports", title: "Match moved", body: "Saturday 10:00." });
+      const teacher2 = await apiAs(node.url, "nd-a", "teacher-1", "teacher");
+      const published = await teacher2.post<{ id: string; recipients: number }>("/v1/notifications", { feed: "sports", title: "Match moved", body: "Saturday 10:00." });
+      expect(published.body.recipients).toBe(1); // s4 only
+      const id = published.body.id;
       await eventually(async () => [...smtp.to("s4@school-a.example"), ...push.of("a-s4")], (r) => r.length === 2);
       await new Promise((r) => setTimeout(r, 500));
       expect(smtp.to("s3@school-a.example")).toEqual([]);
       expect(push.of("a-s3")).toEqual([]);
       expect(pushed).toEqual([]);
       expect((await rows("nd-a", id)).filter((d) => d.user === "s3")).toEqual([]);
+      const inbox = await off.get<{ notifications: Array<{ id: string }> }>("/v1/notifications");
+      expect(inbox.body.notifications.map((n) => n.id)).not.toContain(id);
+      expect((await on.get<{ notifications: Array<{ id: string }> }>("/v1/notifications")).body.notifications.map((n) => n.id)).toContain(id);
     } finally {
       socket.disconnect();
     }

@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { channelEnabled, withDefaults, type NotificationPreferences } from "../../core/notification-preferences";
+import { CHANNELS, channelEnabled, withDefaults, type NotificationPreferences } from "../../core/notification-preferences";
 import type { Database } from "../database";
 import { notificationPreferences, pushSubscriptions } from "../schema";
 import { withTenant } from "../tenant-scope";
@@ -55,6 +55,12 @@ export class NotificationPreferenceStore {
   async wanting(tenant: string, users: string[], channel: "inApp" | "webhook", feed: string | undefined): Promise<string[]> {
     const prefs = await this.many(tenant, users);
     return users.filter((u) => channelEnabled(prefs.get(u) ?? withDefaults(null), channel, feed));
+  }
+
+  /** Which of `users` turned `feed` off entirely (every channel false for it): they get nothing from it. */
+  async feedTurnedOff(tenant: string, users: string[], feed: string): Promise<Set<string>> {
+    const prefs = await this.many(tenant, users);
+    return new Set(users.filter((u) => CHANNELS.every((ch) => !channelEnabled(prefs.get(u) ?? withDefaults(null), ch, feed))));
   }
 
   /** Registers (or refreshes the keys of) a push subscription of the user. */
