@@ -114,6 +114,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         redis: redis?.command,
         keyPrefix: `${config.namespace}:`,
         log,
+        metrics,
       });
       closers.push(() => delivery.close());
     }

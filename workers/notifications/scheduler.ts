@@ -1,4 +1,5 @@
 import type { Logger } from "../../core/log";
+import type { Metrics } from "../../core/metrics/registry";
 import type { DueDelivery, NotificationDeliveryStore } from "../../db/stores/notification-deliveries";
 import { retryDelayMs, type RetrySchedule } from "./backoff";
 import { ChannelError, type NotificationChannel, type OutboundNotification } from "./channel";
@@ -16,6 +17,7 @@ export interface SchedulerOptions {
   /** Rows claimed per poll. Default 20. */
   batch?: number;
   log: Logger;
+  metrics?: Metrics;
   now?: () => Date;
 }
 
@@ -58,28 +60,35 @@ export class DeliveryScheduler {
     const now = this.options.now?.() ?? new Date();
     const batch = this.options.batch ?? 20;
     const due = await this.options.deliveries.claimDue(now, batch, this.options.leaseMs);
-    await Promise.all(due.map((d) => this.deliver(d)));
+    await Promise.all(due.map((d) => this.attempt(d)));
     return due.length === batch;
   }
 
-  private async deliver(d: DueDelivery): Promise<void> {
+  private count(d: DueDelivery, outcome: "delivered" | "retried" | "deferred" | "dead"): void {
+    this.options.metrics?.notificationDeliveries.inc({ channel: d.channel, outcome });
+  }
+
+  private async attempt(d: DueDelivery): Promise<void> {
     const store = this.options.deliveries;
     const now = () => this.options.now?.() ?? new Date();
     const channel = this.options.channels[d.channel];
     if (!channel) {
       await store.dead(d, now(), `channel ${d.channel} is not configured`, false);
+      this.count(d, "dead");
       return;
     }
     if (d.channel === "email") {
       const wait = await this.options.mailRate.take(d.tenant);
       if (wait > 0) {
         await store.deferTo(d, new Date(now().getTime() + wait));
+        this.count(d, "deferred");
         return;
       }
     }
     try {
       await channel.send(d, d.payload.notification as OutboundNotification);
       await store.delivered(d, now());
+      this.count(d, "delivered");
     } catch (err) {
       if (d.channel === "email") await this.options.mailRate.giveBack(d.tenant);
       const reason = err instanceof Error ? err.message : String(err);
@@ -87,9 +96,11 @@ export class DeliveryScheduler {
       const failed = d.attempts + 1;
       if (permanent || failed >= this.options.retry.attempts) {
         await store.dead(d, now(), reason, true);
+        this.count(d, "dead");
         this.log.error({ tenant: d.tenant, delivery: d.id, channel: d.channel, attempts: failed, reason }, "notifications: delivery dead-lettered");
       } else {
         await store.retryAt(d, new Date(now().getTime() + retryDelayMs(this.options.retry, failed)), reason);
+        this.count(d, "retried");
         this.log.warn({ tenant: d.tenant, delivery: d.id, channel: d.channel, attempts: failed, reason }, "notifications: delivery failed, will retry");
       }
     }

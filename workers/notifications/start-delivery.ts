@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { EventBus, Subscription } from "../../core/bus/event-bus";
 import { notificationDefaults, type NotificationOptions } from "../../core/config";
 import type { Logger } from "../../core/log";
+import type { Metrics } from "../../core/metrics/registry";
 import type { NotificationDeliveryStore } from "../../db/stores/notification-deliveries";
 import type { NotificationPreferenceStore } from "../../db/stores/notification-preferences";
 import type { NotificationChannel } from "./channel";
@@ -21,6 +22,7 @@ export interface DeliveryDeps {
   redis?: Redis;
   keyPrefix: string;
   log: Logger;
+  metrics?: Metrics;
 }
 
 /** The running outbound delivery of a workers process: the planner's consumer and the scheduler. */
@@ -51,6 +53,7 @@ export async function startNotificationDelivery(deps: DeliveryDeps): Promise<Run
     pollMs: options.pollMs,
     leaseMs: options.leaseMs,
     log: deps.log,
+    metrics: deps.metrics,
   });
   const closeChannels = () => Promise.allSettled(Object.values(channels).map((c) => c.close()));
   if (enabled.email || enabled.push) {
