@@ -8,7 +8,9 @@ import { bearerSecurity, errors, guard, json } from "../openapi";
 
 const flags = z.object({ inApp: z.boolean(), email: z.boolean(), push: z.boolean(), webhook: z.boolean() }).strict();
 const partialFlags = flags.partial().strict();
-const localTime = storableText().regex(LOCAL_TIME_PATTERN, "a local time HH:MM or HH:MM:SS");
+const localTime = z.string().regex(LOCAL_TIME_PATTERN, "a local time HH:MM or HH:MM:SS");
+/** IANA zone names: letters, digits, `_ + - /`; which exist is the runtime's time zone database (refined). */
+const TIME_ZONE_PATTERN = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/;
 
 /** The stored document, as GET answers it (every field present). */
 const preferencesSchema = z
@@ -33,31 +35,28 @@ const putSchema = z
       .optional(),
     direct: partialFlags.optional(),
     whenOnline: z.enum(["in_app", "all"]).optional(),
-    email: storableText().max(254).pipe(z.email()).nullable().optional(),
-    timeZone: storableText().max(64).refine(isTimeZone, "an IANA time zone, e.g. Europe/Paris").optional(),
+    email: z.email().max(254).nullable().optional(),
+    timeZone: z.string().max(64).regex(TIME_ZONE_PATTERN, "an IANA time zone, e.g. Europe/Paris").refine(isTimeZone, "an IANA time zone, e.g. Europe/Paris").optional(),
     quietHours: z.object({ start: localTime, end: localTime }).strict().nullable().optional(),
   })
   .strict()
   .openapi("NotificationPreferencesInput");
 
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
-/** A base64url value that decodes to `bytes` bytes (RFC 8291 keys: P-256 point 65, auth secret 16). */
-const base64urlBytes = (bytes: number, what: string) =>
-  z
-    .string()
-    .max(200)
-    .regex(BASE64URL, `${what}: base64url`)
-    .refine((s) => Buffer.from(s, "base64url").length === bytes, `${what}: ${bytes} bytes`);
+/** RFC 8291 keys, unpadded base64url: an uncompressed P-256 point (65 bytes, first 0x04 → "B" then A–P) and a 16-byte auth secret. */
+const P256DH_PATTERN = /^B[A-P][A-Za-z0-9_-]{85}$/;
+const AUTH_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
 const pushSubscriptionSchema = z
   .object({
-    endpoint: storableText()
+    endpoint: z
+      .string()
       .max(2_048)
+      .regex(/^https:\/\/[!-~]+$/, "endpoint: an https URL of a push service (printable ASCII)")
       .refine((s) => URL.canParse(s) && new URL(s).protocol === "https:", "endpoint: an https URL of a push service"),
     keys: z
       .object({
-        p256dh: base64urlBytes(65, "keys.p256dh").refine((s) => Buffer.from(s, "base64url")[0] === 4, "keys.p256dh: an uncompressed P-256 point"),
-        auth: base64urlBytes(16, "keys.auth"),
+        p256dh: z.string().regex(P256DH_PATTERN, "keys.p256dh: an uncompressed P-256 point, base64url (87 characters)"),
+        auth: z.string().regex(AUTH_PATTERN, "keys.auth: 16 bytes, base64url (22 characters)"),
       })
       .strict(),
   })
