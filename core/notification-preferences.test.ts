@@ -21,6 +21,15 @@ describe("notification preferences", () => {
     expect(channelEnabled(p, "webhook", "news")).toBe(true);
   });
 
+  it("a feed's own override wins over its kind's, which wins over the defaults; direct notifications ignore kinds", () => {
+    const p = { ...defaultPreferences(), channels: { inApp: true, email: true, push: true, webhook: false }, email: "s@x.example", kinds: { announcements: { email: false, push: false } }, feeds: { news: { email: true } } };
+    expect(outboundChannels(p, "sports", false, "announcements")).toEqual([]);
+    expect(outboundChannels(p, "news", false, "announcements")).toEqual(["email"]);
+    expect(outboundChannels(p, "maths", false, "course")).toEqual(["email", "push"]);
+    expect(outboundChannels(p, undefined, false)).toEqual(["email", "push"]);
+    expect(channelEnabled(p, "inApp", "sports", "announcements")).toBe(true);
+  });
+
   it("quiet hours in the user's zone, spanning midnight or not", () => {
     // 2026-01-15 23:30 UTC = 00:30 in Europe/Paris (UTC+1)
     const now = new Date("2026-01-15T23:30:00Z");

@@ -2,8 +2,9 @@
  * A user's notification preferences and the pure rules that read them (docs/NOTIFICATIONS.md).
  *
  * - `channels`: the user's default per channel. Defaults: in-app on; email, push and webhook off.
- * - `feeds[feed]` / `direct`: per-kind overrides of some channels (a feed's notifications, or those sent
- *   to the user by name); an override of `false` on every channel turns that feed off entirely.
+ * - `feeds[feed]` / `kinds[feedKind]` / `direct`: overrides of some channels for a feed's notifications,
+ *   for every feed of a kind (announcements, course), or for those sent to the user by name; a feed's own
+ *   override wins over its kind's. `false` on every channel turns a feed (or a kind) off entirely.
  * - `whenOnline`: "in_app" (default) — a user with a live socket gets in-app only; "all" — every enabled channel.
  * - `quietHours`: email and push are held (persisted, not dropped) while the local time in `timeZone`
  *   is within [start, end); a window with start > end spans midnight.
@@ -19,9 +20,15 @@ export interface QuietHours {
   end: string;
 }
 
+/** The kinds of feeds (db feeds.kind). */
+export const FEED_KINDS = ["announcements", "course"] as const;
+export type FeedKind = (typeof FEED_KINDS)[number];
+
 export interface NotificationPreferences {
   channels: ChannelFlags;
   feeds: Record<string, Partial<ChannelFlags>>;
+  /** Overrides per feed kind, below a feed's own override. */
+  kinds: Partial<Record<FeedKind, Partial<ChannelFlags>>>;
   direct: Partial<ChannelFlags>;
   whenOnline: "in_app" | "all";
   email: string | null;
@@ -32,6 +39,7 @@ export interface NotificationPreferences {
 export const defaultPreferences = (): NotificationPreferences => ({
   channels: { inApp: true, email: false, push: false, webhook: false },
   feeds: {},
+  kinds: {},
   direct: {},
   whenOnline: "in_app",
   email: null,
@@ -82,21 +90,21 @@ export function quietUntil(prefs: Pick<NotificationPreferences, "quietHours" | "
   return new Date(now.getTime() + Math.ceil(left * 1000));
 }
 
-/** Whether a channel is on for a notification of `feed` (undefined: sent to the user by name). */
-export function channelEnabled(prefs: NotificationPreferences, channel: Channel, feed: string | undefined): boolean {
-  const override = feed === undefined ? prefs.direct : prefs.feeds[feed];
-  return override?.[channel] ?? prefs.channels[channel];
+/** Whether a channel is on for a notification of `feed` of `kind` (feed undefined: sent to the user by name). */
+export function channelEnabled(prefs: NotificationPreferences, channel: Channel, feed: string | undefined, kind?: FeedKind): boolean {
+  if (feed === undefined) return prefs.direct[channel] ?? prefs.channels[channel];
+  return prefs.feeds[feed]?.[channel] ?? (kind ? prefs.kinds[kind]?.[channel] : undefined) ?? prefs.channels[channel];
 }
 
 /**
  * The outbound channels (email, push) a notification goes to: the enabled ones, only when the user is
  * offline unless `whenOnline` is "all", and email only with an address.
  */
-export function outboundChannels(prefs: NotificationPreferences, feed: string | undefined, online: boolean): Array<"email" | "push"> {
+export function outboundChannels(prefs: NotificationPreferences, feed: string | undefined, online: boolean, kind?: FeedKind): Array<"email" | "push"> {
   if (online && prefs.whenOnline === "in_app") return [];
   const out: Array<"email" | "push"> = [];
-  if (prefs.email && channelEnabled(prefs, "email", feed)) out.push("email");
-  if (channelEnabled(prefs, "push", feed)) out.push("push");
+  if (prefs.email && channelEnabled(prefs, "email", feed, kind)) out.push("email");
+  if (channelEnabled(prefs, "push", feed, kind)) out.push("push");
   return out;
 }
 
@@ -107,6 +115,7 @@ export function withDefaults(stored: Partial<NotificationPreferences> | null | u
   return {
     channels: { ...d.channels, ...(stored.channels ?? {}) },
     feeds: stored.feeds ?? {},
+    kinds: stored.kinds ?? {},
     direct: stored.direct ?? {},
     whenOnline: stored.whenOnline ?? d.whenOnline,
     email: stored.email ?? null,

@@ -131,6 +131,9 @@ describe("notification delivery beyond the socket (real PostgreSQL, Redis, SMTP 
     expect((await teacher.post("/v1/feeds", { feed: "sports", kind: "announcements", title: "Sports" })).status).toBe(201);
     const off = await student("nd-a", "s3", { channels: { email: true, push: true }, email: "s3@school-a.example", feeds: { sports: { inApp: false, email: false, push: false, webhook: false } } }, "a-s3");
     const on = await student("nd-a", "s4", { channels: { email: true, push: true }, email: "s4@school-a.example" }, "a-s4");
+    // s7 turned off every announcements feed (the kind of "sports")
+    const kindOff = await student("nd-a", "s7", { channels: { email: true }, email: "s7@school-a.example", kinds: { announcements: { inApp: false, email: false, push: false, webhook: false } } });
+    expect((await kindOff.put("/v1/feeds/sports/subscription")).status).toBe(204);
     expect((await off.put("/v1/feeds/sports/subscription")).status).toBe(204);
     expect((await on.put("/v1/feeds/sports/subscription")).status).toBe(204);
     // s3 also listens on a socket: in-app off for the feed means no live push either
@@ -139,11 +142,13 @@ describe("notification delivery beyond the socket (real PostgreSQL, Redis, SMTP 
     try {
       const teacher2 = await apiAs(node.url, "nd-a", "teacher-1", "teacher");
       const published = await teacher2.post<{ id: string; recipients: number }>("/v1/notifications", { feed: "sports", title: "Match moved", body: "Saturday 10:00." });
-      expect(published.body.recipients).toBe(1); // s4 only
+      expect(published.body.recipients).toBe(1); // s4 only: s3 turned the feed off, s7 its kind
       const id = published.body.id;
       await eventually(async () => [...smtp.to("s4@school-a.example"), ...push.of("a-s4")], (r) => r.length === 2);
       await new Promise((r) => setTimeout(r, 500));
       expect(smtp.to("s3@school-a.example")).toEqual([]);
+      expect(smtp.to("s7@school-a.example")).toEqual([]);
+      expect((await kindOff.get<{ notifications: Array<{ id: string }> }>("/v1/notifications")).body.notifications.map((n) => n.id)).not.toContain(id);
       expect(push.of("a-s3")).toEqual([]);
       expect(pushed).toEqual([]);
       expect((await rows("nd-a", id)).filter((d) => d.user === "s3")).toEqual([]);

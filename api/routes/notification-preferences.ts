@@ -17,6 +17,7 @@ const preferencesSchema = z
   .object({
     channels: flags,
     feeds: z.record(z.string(), partialFlags),
+    kinds: z.object({ announcements: partialFlags.optional(), course: partialFlags.optional() }),
     direct: partialFlags,
     whenOnline: z.enum(["in_app", "all"]),
     email: z.string().nullable(),
@@ -33,6 +34,7 @@ const putSchema = z
       .record(roomNameSchema, partialFlags)
       .refine((r) => Object.keys(r).length <= 500, "at most 500 feeds")
       .optional(),
+    kinds: z.object({ announcements: partialFlags.optional(), course: partialFlags.optional() }).strict().optional(),
     direct: partialFlags.optional(),
     whenOnline: z.enum(["in_app", "all"]).optional(),
     email: z.email().max(254).nullable().optional(),
@@ -68,6 +70,7 @@ function toStored(body: z.infer<typeof putSchema>): NotificationPreferences {
   return {
     channels: { ...d.channels, ...(body.channels ?? {}) },
     feeds: body.feeds ?? {},
+    kinds: body.kinds ?? {},
     direct: body.direct ?? {},
     whenOnline: body.whenOnline ?? d.whenOnline,
     email: body.email ?? null,
@@ -100,7 +103,7 @@ export function registerNotificationPreferenceRoutes(app: V1App, deps: { stores:
       path: "/v1/notifications/preferences",
       tags: ["notifications"],
       summary: "Replace the caller's notification preferences",
-      description: "Channels per feed and kind, email address, time zone and quiet hours. An absent field takes its default (in-app on, email/push/webhook off, UTC, no quiet hours).",
+      description: "Channels per feed, per feed kind and for direct notifications, email address, time zone and quiet hours. An absent field takes its default (in-app on, email/push/webhook off, UTC, no quiet hours).",
       security: bearerSecurity,
       middleware: guard({ body: true }),
       request: { body: { required: true, content: { "application/json": { schema: putSchema } } } },

@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { CHANNELS, channelEnabled, withDefaults, type NotificationPreferences } from "../../core/notification-preferences";
+import { CHANNELS, channelEnabled, withDefaults, type FeedKind, type NotificationPreferences } from "../../core/notification-preferences";
 import type { Database } from "../database";
-import { notificationPreferences, pushSubscriptions } from "../schema";
+import { feeds, notificationPreferences, pushSubscriptions } from "../schema";
 import { withTenant } from "../tenant-scope";
 
 export interface PushSubscriptionRecord {
@@ -36,6 +36,25 @@ export class NotificationPreferenceStore {
     });
   }
 
+  /**
+   * The preferences of the recipients of a notification of `feed` (undefined: sent by name), with the
+   * feed's kind (for `kinds` overrides), in one transaction.
+   */
+  forNotification(tenant: string, users: string[], feed: string | undefined): Promise<{ prefs: Map<string, NotificationPreferences>; kind?: FeedKind }> {
+    return withTenant(this.db, tenant, async (tx) => {
+      const kindRow = feed === undefined ? [] : await tx.select({ kind: feeds.kind }).from(feeds).where(and(eq(feeds.tenantId, tenant), eq(feeds.feed, feed)));
+      const rows =
+        users.length === 0
+          ? []
+          : await tx
+              .select({ user: notificationPreferences.userId, prefs: notificationPreferences.preferences })
+              .from(notificationPreferences)
+              .where(and(eq(notificationPreferences.tenantId, tenant), inArray(notificationPreferences.userId, users)));
+      const found = new Map(rows.map((r) => [r.user, withDefaults(r.prefs as Partial<NotificationPreferences>)]));
+      return { prefs: new Map(users.map((u) => [u, found.get(u) ?? withDefaults(null)])), kind: kindRow[0]?.kind };
+    });
+  }
+
   /** Replaces the user's preferences (the whole document); returns what is stored. */
   put(tenant: string, user: string, prefs: NotificationPreferences): Promise<NotificationPreferences> {
     return withTenant(this.db, tenant, async (tx) => {
@@ -53,14 +72,14 @@ export class NotificationPreferenceStore {
    * school's webhook (`webhook`) or the in-app push (`inApp`).
    */
   async wanting(tenant: string, users: string[], channel: "inApp" | "webhook", feed: string | undefined): Promise<string[]> {
-    const prefs = await this.many(tenant, users);
-    return users.filter((u) => channelEnabled(prefs.get(u) ?? withDefaults(null), channel, feed));
+    const { prefs, kind } = await this.forNotification(tenant, users, feed);
+    return users.filter((u) => channelEnabled(prefs.get(u) ?? withDefaults(null), channel, feed, kind));
   }
 
-  /** Which of `users` turned `feed` off entirely (every channel false for it): they get nothing from it. */
+  /** Which of `users` turned `feed` (or its kind) off entirely (every channel false for it): they get nothing from it. */
   async feedTurnedOff(tenant: string, users: string[], feed: string): Promise<Set<string>> {
-    const prefs = await this.many(tenant, users);
-    return new Set(users.filter((u) => CHANNELS.every((ch) => !channelEnabled(prefs.get(u) ?? withDefaults(null), ch, feed))));
+    const { prefs, kind } = await this.forNotification(tenant, users, feed);
+    return new Set(users.filter((u) => CHANNELS.every((ch) => !channelEnabled(prefs.get(u) ?? withDefaults(null), ch, feed, kind))));
   }
 
   /** Registers (or refreshes the keys of) a push subscription of the user. */

@@ -35,12 +35,12 @@ export interface PlannerDeps {
 export async function planDeliveries(deps: Omit<PlannerDeps, "bus" | "log">, ev: NotificationCreated): Promise<NewDelivery[]> {
   const now = deps.now?.() ?? new Date();
   const { users, feed } = ev.data;
-  const prefs = await deps.preferences.many(ev.tenant, users);
+  const { prefs, kind } = await deps.preferences.forNotification(ev.tenant, users, feed);
   const statuses = await deps.presence.statuses(ev.tenant, users);
   const plans = users.map((user) => {
     const p = prefs.get(user)!;
     const online = (statuses[user] ?? "offline") !== "offline";
-    const channels = outboundChannels(p, feed, online).filter((c) => deps.enabled[c]);
+    const channels = outboundChannels(p, feed, online, kind).filter((c) => deps.enabled[c]);
     return { user, prefs: p, channels };
   });
   const pushUsers = plans.filter((p) => p.channels.includes("push")).map((p) => p.user);
