@@ -10,6 +10,7 @@ import type { ConversationStore } from "../db/stores/conversations";
 import type { FeedStore } from "../db/stores/feeds";
 import type { NotificationStore } from "../db/stores/notifications";
 import type { NotificationPreferenceStore } from "../db/stores/notification-preferences";
+import type { NotificationDeliveryStore } from "../db/stores/notification-deliveries";
 import type { RoomStore } from "../db/stores/rooms";
 import type { TenantLimits } from "../db/stores/tenant-limits";
 import type { TenantStore } from "../db/stores/tenants";
@@ -23,6 +24,8 @@ export interface Stores {
   notifications: NotificationStore;
   /** Users' notification preferences and push subscriptions (the webhook side reads its `webhook` flag here). */
   notificationPreferences: NotificationPreferenceStore;
+  /** Outbound email/push deliveries (dead ones listed and requeued by school admins). */
+  notificationDeliveries: NotificationDeliveryStore;
   feeds: FeedStore;
   classes: ClassStore;
   tenants: TenantStore;

@@ -72,6 +72,7 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     conversations: new ConversationStore(database.db),
     notifications: new NotificationStore(database.db),
     notificationPreferences: new NotificationPreferenceStore(database.db),
+    notificationDeliveries: new NotificationDeliveryStore(database.db),
     feeds: new FeedStore(database.db),
     classes: new ClassStore(database.db),
     tenants: new TenantStore(database.db, { ...defaultQuotas, maxPayloadBytes: config.realtime.maxMessageBytes }),
@@ -97,7 +98,7 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
   return {
     database,
     stores,
-    deliveries: new NotificationDeliveryStore(database.db),
+    deliveries: stores.notificationDeliveries,
     bus,
     redis,
     health,

@@ -199,7 +199,7 @@ describe("notification delivery beyond the socket (real PostgreSQL, Redis, SMTP 
     expect(done[0]?.attempts).toBeGreaterThanOrEqual(3);
   }, 40_000);
 
-  it("a push subscription the push service says is gone (410) is dead-lettered at once and removed", async () => {
+  it("a push subscription the push service says is gone (410) is dead-lettered at once and removed; the school admin lists and requeues dead deliveries", async () => {
     const api = await student("nd-gone", "s1", { channels: { push: true } }, "gone-s1");
     push.statusFor.set("/push/gone-s1", 410);
     const id = await notify("nd-gone", { users: ["s1"], title: "Anyone?", body: "" });
@@ -214,6 +214,21 @@ describe("notification delivery beyond the socket (real PostgreSQL, Redis, SMTP 
       body: JSON.stringify({ endpoint: `${push.origin}/push/gone-s1` }),
     });
     expect(del.status).toBe(404); // already removed by the 410
+
+    // the school's admin lists its dead deliveries and requeues them; another school's admin sees nothing of them
+    const admin = await apiAs(node.url, "nd-gone", "head", "school_admin");
+    const listed = await admin.get<{ deliveries: Array<{ id: string; status: string; lastError: string }> }>("/v1/tenants/nd-gone/notification-deliveries?status=dead");
+    expect(listed.status).toBe(200);
+    expect(listed.body.deliveries.map((d) => d.id)).toEqual([dead?.id]);
+    const other = await apiAs(node.url, "nd-other", "head", "school_admin");
+    expect((await other.get("/v1/tenants/nd-gone/notification-deliveries")).status).toBe(404);
+    expect((await other.post("/v1/tenants/nd-gone/notification-deliveries/retry", { ids: [dead?.id] })).status).toBe(404);
+    expect((await other.post<{ requeued: number }>("/v1/tenants/nd-other/notification-deliveries/retry", { ids: [dead?.id] })).body.requeued).toBe(0);
+    expect((await api.get("/v1/tenants/nd-gone/notification-deliveries")).status).toBe(403); // a student
+    push.statusFor.delete("/push/gone-s1");
+    expect((await admin.post<{ requeued: number }>("/v1/tenants/nd-gone/notification-deliveries/retry", { ids: [dead?.id] })).body.requeued).toBe(1);
+    await eventually(() => rows("nd-gone", id), (r) => r[0]?.status === "delivered");
+    expect(push.of("gone-s1")).toHaveLength(1);
   });
 
   it("the per-school mail rate holds: over the limit mail waits (pending, not attempted, not dropped); another school is not held", async () => {

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lte, sql } from "drizzle-orm";
 import type { Database } from "../database";
 import { notificationDeliveries } from "../schema";
 import { withTenant } from "../tenant-scope";
@@ -27,12 +27,15 @@ export interface DeliveryRow extends DueDelivery {
   status: "pending" | "delivered" | "dead";
   nextAttemptAt: Date;
   lastError: string | null;
+  createdAt: Date;
+  finishedAt: Date | null;
 }
 
 type Row = typeof notificationDeliveries.$inferSelect;
 const toDue = (r: Row): DueDelivery => ({
   tenant: r.tenantId, id: r.id, notificationId: r.notificationId, user: r.userId, channel: r.channel, target: r.target, payload: r.payload, attempts: r.attempts,
 });
+const toRow = (r: Row): DeliveryRow => ({ ...toDue(r), status: r.status, nextAttemptAt: r.nextAttemptAt, lastError: r.lastError, createdAt: r.createdAt, finishedAt: r.finishedAt });
 
 /**
  * Outbound notification deliveries, persisted so that retries, quiet hours and rate limits survive
@@ -111,7 +114,32 @@ export class NotificationDeliveryStore {
         .select()
         .from(notificationDeliveries)
         .where(and(eq(notificationDeliveries.tenantId, tenant), eq(notificationDeliveries.notificationId, notificationId)));
-      return rows.map((r) => ({ ...toDue(r), status: r.status, nextAttemptAt: r.nextAttemptAt, lastError: r.lastError }));
+      return rows.map(toRow);
+    });
+  }
+
+  /** A tenant's deliveries of one status, newest first. */
+  list(tenant: string, status: DeliveryRow["status"], limit: number): Promise<DeliveryRow[]> {
+    return withTenant(this.db, tenant, async (tx) => {
+      const rows = await tx
+        .select()
+        .from(notificationDeliveries)
+        .where(and(eq(notificationDeliveries.tenantId, tenant), eq(notificationDeliveries.status, status)))
+        .orderBy(desc(notificationDeliveries.createdAt), desc(notificationDeliveries.id))
+        .limit(limit);
+      return rows.map(toRow);
+    });
+  }
+
+  /** Puts dead deliveries of the tenant back on the schedule (due at `now`, attempts from zero); how many. */
+  requeue(tenant: string, ids: string[], now: Date): Promise<number> {
+    return withTenant(this.db, tenant, async (tx) => {
+      const rows = await tx
+        .update(notificationDeliveries)
+        .set({ status: "pending", attempts: 0, nextAttemptAt: now, finishedAt: null })
+        .where(and(eq(notificationDeliveries.tenantId, tenant), eq(notificationDeliveries.status, "dead"), inArray(notificationDeliveries.id, ids)))
+        .returning({ id: notificationDeliveries.id });
+      return rows.length;
     });
   }
 }
