@@ -9,6 +9,8 @@ import type { V1Deps } from "./deps";
 import { onApiError, onApiNotFound, type ServedRoute } from "./errors";
 import { observeRequests } from "./observe";
 import { openApiApp } from "./openapi";
+import { registerAdminOpsRoutes } from "./routes/admin-ops";
+import { registerAdminSchoolRoutes } from "./routes/admin-schools";
 import { registerClassRoutes } from "./routes/classes";
 import { registerConversationRoutes } from "./routes/conversations";
 import { registerDevTokenRoutes } from "./routes/dev-tokens";
@@ -99,6 +101,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     registerClassRoutes(v1, deps.v1.stores);
     registerTenantRoutes(v1, deps.v1.stores, deps.v1.limits, deps.v1.liveConnections);
     registerRevocationRoutes(v1, deps.v1);
+    registerAdminSchoolRoutes(v1, deps.v1);
+    registerAdminOpsRoutes(v1, deps.v1);
     app.route("/", v1);
   }
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

@@ -1,8 +1,8 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../core/redis-client";
 
 export interface RateBackoffOptions {
   /** Redis, so every node applies the same penalty; absent → per process (embedded). */
-  redis?: Redis;
+  redis?: RedisClient;
   keyPrefix: string;
   /** Longest penalty, ms. Default 900,000 (15 min). */
   capMs?: number;
@@ -42,7 +42,8 @@ export class RateBackoff {
   }
 
   private keys(tenant: string): [string, string] {
-    return [`${this.options.keyPrefix}strikes:${tenant}`, `${this.options.keyPrefix}blocked:${tenant}`];
+    // one hash tag per school: the strike script touches both keys, which a Redis Cluster needs in one slot
+    return [`${this.options.keyPrefix}strikes:{${tenant}}`, `${this.options.keyPrefix}blocked:{${tenant}}`];
   }
 
   /** What is left of the tenant's penalty, ms (0: none). */

@@ -21,6 +21,9 @@ import { TenantQuotas, type QuotaEventData } from "../realtime/quotas";
 import { collectConsumerLag, startWorkers } from "../workers/start-workers";
 import { startNotificationDelivery } from "../workers/notifications/start-delivery";
 import { openInfrastructure } from "./infrastructure";
+import { openNodeReports, openDeadLetters } from "./admin-sources";
+import { startNodeReporter } from "./node-reporter";
+import { NODE_TTL_MS } from "../realtime/node-liveness";
 import { startTracing } from "./tracing";
 import { serveOnNodeHttp } from "./adapter/node-http";
 import { serveAsStickyWorker } from "./adapter/sticky-worker";
@@ -90,7 +93,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         metrics,
         stores,
       };
-      realtime = createRealtimeNode(services, redis ? { pub: redis.pub, sub: redis.sub, key: redis.adapterKey } : undefined);
+      realtime = createRealtimeNode(services, redis ? { pub: redis.pub, sub: redis.sub, key: redis.adapterKey, sharded: redis.sharded } : undefined);
       classes = await startClassTier(realtime, services, { media: config.media, keyPrefix: `${config.namespace}:`, redis: redis?.command });
       const tier = classes;
       closers.push(() => tier.close());
@@ -99,7 +102,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
     // users' sockets on every node: through this process's Socket.IO (with the Redis adapter), else the Redis emitter
     const local = new LocalSocketFanout();
     if (realtime) local.attach(realtime.io);
-    const fanout: SocketFanout = realtime || !redis ? local : new RedisSocketFanout(redis.command, redis.adapterKey);
+    const fanout: SocketFanout = realtime || !redis ? local : new RedisSocketFanout(redis.command, redis.adapterKey, redis.sharded);
     if (config.roles.has("workers")) {
       const subscriptions = await startWorkers({ bus, writer: new EventWriter(infra.database.db), metrics, fanout, log, preferences: stores.notificationPreferences });
       closers.push(async () => {
@@ -119,6 +122,21 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
       closers.push(() => delivery.close());
     }
 
+    const nodeReports = openNodeReports(redis?.command, `${config.namespace}:`);
+    const stopReporting = startNodeReporter({
+      nodeId: config.nodeId,
+      roles: [...config.roles],
+      reports: nodeReports,
+      io: realtime?.io,
+      checks: infra.health,
+      isDraining: () => draining,
+      overloaded: async () => ((await metrics.nodeOverloaded.get()).values[0]?.value ?? 0) > 0,
+      log,
+    });
+    closers.push(stopReporting);
+    const deadLetters = config.roles.has("api") ? await openDeadLetters(bus, config) : undefined;
+    if (deadLetters) closers.push(() => deadLetters.close());
+
     const app = createApi({
       tokens,
       health: infra.health,
@@ -129,7 +147,8 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
       beforeScrape: config.roles.has("workers") ? () => collectConsumerLag(bus, metrics) : undefined,
       devTokens: config.devTokens,
       metricsToken: config.metricsToken,
-      v1: config.roles.has("api")
+      // deadLetters is open exactly when the process has the api role
+      v1: deadLetters
         ? {
             tokens,
             // REST checks read through a per-node cache of at most 1 s (sockets read the store itself)
@@ -141,6 +160,9 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
             limiter: new TenantRateLimiter({ redis: redis?.command, keyPrefix: `${config.namespace}:api-rate:` }),
             limits,
             liveConnections: (tenant) => quotas.connectionCount(tenant),
+            messagesThisSecond: (tenant) => quotas.messagesThisSecond(tenant),
+            nodes: { list: () => nodeReports.list(), silentAfterMs: NODE_TTL_MS },
+            deadLetters: deadLetters.letters,
           }
         : undefined,
     });
@@ -166,7 +188,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         engine: config.realtime.engine === "uws" ? "uWebSockets.js" : "Node http + ws",
         database: infra.database.kind === "pglite" ? `PGlite in ${config.dataDir}/pglite` : "PostgreSQL",
         bus: config.kafkaBrokers ? `Kafka ${config.kafkaBrokers.join(",")}` : "in-memory bus",
-        cluster: config.redisUrl ? "Redis adapter, presence, sequences, quotas" : "single node (in-memory adapter and state)",
+        cluster: config.redisClusterNodes?.length ? "Redis Cluster (sharded adapter), presence, sequences, quotas" : config.redisUrl ? "Redis adapter, presence, sequences, quotas" : "single node (in-memory adapter and state)",
         devTokens: config.devTokens ? "POST /v1/dev/tokens enabled" : "off",
         pages: `http://${host}:${http.port}/classroom/ (live classroom), http://${host}:${http.port}/admin/ (console)`,
         media: classes?.media ? `mediasoup, ${config.media.workers} worker(s), hosts live classes` : "signaling only (classes on media nodes)",

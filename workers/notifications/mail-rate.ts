@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../core/redis-client";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 
 /**
@@ -10,7 +10,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 export class MailRateLimit {
   private readonly limiter: RateLimiterAbstract;
 
-  constructor(perMinute: number, redis: Redis | undefined, keyPrefix: string) {
+  constructor(perMinute: number, redis: RedisClient | undefined, keyPrefix: string) {
     const opts = { points: Math.max(1, perMinute), duration: 60, keyPrefix: `${keyPrefix}mail-rate` };
     this.limiter = redis ? new RateLimiterRedis({ storeClient: redis, ...opts }) : new RateLimiterMemory(opts);
   }

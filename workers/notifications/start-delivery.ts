@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../core/redis-client";
 import type { EventBus, Subscription } from "../../core/bus/event-bus";
 import { notificationDefaults, type NotificationOptions } from "../../core/config";
 import type { Logger } from "../../core/log";
@@ -19,7 +19,7 @@ export interface DeliveryDeps {
   presence: OnlineState;
   options?: NotificationOptions;
   /** Redis for the cluster-wide mail rate count; absent → per process. */
-  redis?: Redis;
+  redis?: RedisClient;
   keyPrefix: string;
   log: Logger;
   metrics?: Metrics;
