@@ -12,6 +12,7 @@ import { openApiApp } from "./openapi";
 import { registerAdminOpsRoutes } from "./routes/admin-ops";
 import { registerAdminSchoolRoutes } from "./routes/admin-schools";
 import { registerClassRoutes } from "./routes/classes";
+import { registerRecordingRoutes } from "./routes/recordings";
 import { registerConversationRoutes } from "./routes/conversations";
 import { registerDevTokenRoutes } from "./routes/dev-tokens";
 import { registerFeedRoutes } from "./routes/feeds";
@@ -99,6 +100,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     registerNotificationRoutes(v1, deps.v1);
     registerFeedRoutes(v1, deps.v1.stores);
     registerClassRoutes(v1, deps.v1.stores);
+    registerRecordingRoutes(v1, deps.v1.stores);
     registerTenantRoutes(v1, deps.v1.stores, deps.v1.limits, deps.v1.liveConnections);
     registerRevocationRoutes(v1, deps.v1);
     registerAdminSchoolRoutes(v1, deps.v1);

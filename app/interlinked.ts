@@ -28,7 +28,8 @@ import { startTracing } from "./tracing";
 import { serveOnNodeHttp } from "./adapter/node-http";
 import { serveAsStickyWorker } from "./adapter/sticky-worker";
 import { serveOnUws } from "./adapter/uws";
-import { serveWebPages } from "./web-assets";
+import { findWebRoot, serveWebPages } from "./web-assets";
+import { recordingOptionsFromEnv } from "../core/recording-config";
 
 /** A running Interlinked process: its HTTP address and how to stop it. */
 export interface RunningInterlinked {
@@ -94,7 +95,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         stores,
       };
       realtime = createRealtimeNode(services, redis ? { pub: redis.pub, sub: redis.sub, key: redis.adapterKey, sharded: redis.sharded } : undefined);
-      classes = await startClassTier(realtime, services, { media: config.media, keyPrefix: `${config.namespace}:`, redis: redis?.command });
+      classes = await startClassTier(realtime, services, { media: config.media, keyPrefix: `${config.namespace}:`, redis: redis?.command, recording: config.recording ?? recordingOptionsFromEnv({}, config.dataDir), recordingStores: stores });
       const tier = classes;
       closers.push(() => tier.close());
     }
@@ -167,7 +168,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         : undefined,
     });
     // the browser pages (/classroom, /admin) in front of the API, on every engine
-    const handler = serveWebPages(app.fetch);
+    const handler = serveWebPages(app.fetch, findWebRoot(import.meta.url));
     const http = config.realtime.stickyWorker
       ? await serveAsStickyWorker(handler, config.port, realtime?.io)
       : config.realtime.engine === "uws"

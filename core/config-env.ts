@@ -5,6 +5,7 @@ import type { JSONWebKeySet } from "jose";
 import { join } from "node:path";
 import { authDefaults, isEmbedded, mediaDefaults, notificationDefaults, realtimeDefaults, tracingDefaults, type InterlinkedConfig, type NotificationOptions, type ProcessRole, type TracingOptions } from "./config";
 import { LOG_LEVELS, type LogLevel } from "./log";
+import { recordingOptionsFromEnv } from "./recording-config";
 
 const ROLE_NAMES: readonly ProcessRole[] = ["realtime", "api", "workers"];
 
@@ -177,6 +178,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
       overloadLagMs: int(env, "OVERLOAD_LAG_MS", realtimeDefaults.overloadLagMs),
       fanoutBatchMs: int(env, "FANOUT_BATCH_MS", realtimeDefaults.fanoutBatchMs),
     },
+    recording: recordingOptionsFromEnv(env, dataDir),
     logLevel: logLevelFrom(env.LOG_LEVEL),
     tracing: tracingFrom(env),
     notifications: notificationsFrom(env),

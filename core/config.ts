@@ -1,5 +1,6 @@
 import type { AuthOptions } from "./auth";
 import type { LogLevel } from "./log";
+import type { RecordingOptions } from "./recording-config";
 
 export type ProcessRole = "realtime" | "api" | "workers";
 
@@ -198,6 +199,8 @@ export interface InterlinkedConfig {
   auth: AuthOptions;
   realtime: RealtimeOptions;
   media: MediaOptions;
+  /** Recording of live classes; default: local files under `dataDir` (core/recording-config.ts). */
+  recording?: RecordingOptions;
   /** Least severe level logged (LOG_LEVEL). Default "info". */
   logLevel: LogLevel;
   tracing: TracingOptions;

@@ -4,4 +4,4 @@ import { buildSdk } from "./build";
 
 const started = performance.now();
 const out = await buildSdk();
-console.log(`built ${[out.browser, out.node, out.types].map((p) => relative(process.cwd(), p)).join(", ")} in ${Math.round(performance.now() - started)} ms`);
+console.log(`built ${[out.browser, out.classBrowser, out.node, out.classNode, out.types].map((p) => relative(process.cwd(), p)).join(", ")} in ${Math.round(performance.now() - started)} ms`);

@@ -25,6 +25,14 @@ describe("SDK build (sdk/build.ts)", () => {
     expect(code).not.toMatch(/^import\s|[;}]import\s*[{*\w][^;]*from\s*["']/m);
   });
 
+  it("bundles the live-class entry with mediasoup-client, again without server code", () => {
+    const inputs = Object.keys(built.classBrowserMetafile.inputs);
+    expect(inputs.some((i) => i.includes("node_modules/mediasoup-client/"))).toBe(true);
+    expect(inputs.filter((i) => /node_modules\/zod\//.test(i) || i.startsWith("core/"))).toEqual([]);
+    expect(readFileSync(built.classBrowser, "utf8")).not.toMatch(/\bfrom\s*["']node:|["']zod["']/);
+    expect(Object.keys(built.browserMetafile.inputs).some((i) => i.includes("mediasoup-client"))).toBe(false); // the main entry stays light
+  });
+
   it("builds a Node ESM entry with dependencies external, and declarations", async () => {
     const code = readFileSync(built.node, "utf8");
     expect(code).toMatch(/from\s*"socket\.io-client"/);
@@ -40,12 +48,20 @@ describe("SDK build (sdk/build.ts)", () => {
     const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as {
       name: string;
       type: string;
-      exports: { ".": Record<string, string> };
+      exports: Record<string, Record<string, string>>;
       dependencies: Record<string, string>;
     };
     expect(pkg).toMatchObject({ name: "@interlinked/sdk", type: "module" });
     expect(Object.keys(pkg.dependencies).sort()).toEqual(["mediasoup-client", "socket.io-client"]);
-    const written = { browser: built.browser, import: built.node, default: built.node, types: built.types };
-    for (const [condition, file] of Object.entries(written)) expect(pkg.exports["."][condition]).toBe(`./dist/${relative(out, file)}`);
+    const written = {
+      ".": { browser: built.browser, import: built.node, default: built.node, types: built.types },
+      "./class": { browser: built.classBrowser, import: built.classNode, default: built.classNode, types: built.classTypes },
+    };
+    for (const [entry, conditions] of Object.entries(written)) {
+      for (const [condition, file] of Object.entries(conditions)) {
+        expect(pkg.exports[entry as "."]?.[condition]).toBe(`./dist/${relative(out, file)}`);
+        expect(existsSync(file)).toBe(true);
+      }
+    }
   });
 });

@@ -35,7 +35,7 @@ describe("SDK browser bundle in Chromium", () => {
   const out = mkdtempSync(join(tmpdir(), "interlinked-sdk-browser-"));
   let node: InterlinkedClient | undefined;
   beforeAll(async () => {
-    const built = await buildSdk(out);
+    const built = await buildSdk(out, { declarations: false });
     const bundle = readFileSync(built.browser);
     server = createServer((req, res) => {
       if (req.url?.startsWith("/interlinked.browser.js")) res.writeHead(200, { "content-type": "text/javascript" }).end(bundle);
