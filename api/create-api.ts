@@ -18,6 +18,8 @@ import { registerDevTokenRoutes } from "./routes/dev-tokens";
 import { registerFeedRoutes } from "./routes/feeds";
 import { registerHealthRoutes, type HealthChecks } from "./routes/health";
 import { registerNotificationRoutes } from "./routes/notifications";
+import { registerNotificationPreferenceRoutes } from "./routes/notification-preferences";
+import { registerNotificationDeliveryRoutes } from "./routes/notification-deliveries";
 import { registerRevocationRoutes } from "./routes/revocations";
 import { registerRoomRoutes } from "./routes/rooms";
 import { registerTenantRoutes } from "./routes/tenants";
@@ -93,6 +95,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     });
     registerRoomRoutes(v1, deps.v1.stores);
     registerConversationRoutes(v1, deps.v1.stores);
+    registerNotificationPreferenceRoutes(v1, deps.v1);
+    registerNotificationDeliveryRoutes(v1, deps.v1.stores);
     registerNotificationRoutes(v1, deps.v1);
     registerFeedRoutes(v1, deps.v1.stores);
     registerClassRoutes(v1, deps.v1.stores);

@@ -13,6 +13,8 @@ import type { RecordingStorage } from "../core/recording-storage";
 import type { ConversationStore } from "../db/stores/conversations";
 import type { FeedStore } from "../db/stores/feeds";
 import type { NotificationStore } from "../db/stores/notifications";
+import type { NotificationPreferenceStore } from "../db/stores/notification-preferences";
+import type { NotificationDeliveryStore } from "../db/stores/notification-deliveries";
 import type { RoomStore } from "../db/stores/rooms";
 import type { TenantLimits } from "../db/stores/tenant-limits";
 import type { TenantStore } from "../db/stores/tenants";
@@ -24,6 +26,10 @@ export interface Stores {
   rooms: RoomStore;
   conversations: ConversationStore;
   notifications: NotificationStore;
+  /** Users' notification preferences and push subscriptions (the webhook side reads its `webhook` flag here). */
+  notificationPreferences: NotificationPreferenceStore;
+  /** Outbound email/push deliveries (dead ones listed and requeued by school admins). */
+  notificationDeliveries: NotificationDeliveryStore;
   feeds: FeedStore;
   classes: ClassStore;
   /** Recordings of classes: rows, and the files (local directory or S3-compatible bucket). */

@@ -1,6 +1,7 @@
 import type { RedisClient } from "../core/redis-client";
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { AppError, ErrorCode } from "../core/errors";
+import { RateBackoff } from "./rate-backoff";
 
 export interface TenantRateLimitOptions {
   /** Redis for a cluster-wide count; absent → per process (embedded). */
@@ -9,6 +10,9 @@ export interface TenantRateLimitOptions {
   /** Burst allowance: extra `burstFactor - 1` × the per-minute limit per minute, for up to `burstSeconds`. Defaults 2 and 300. */
   burstFactor?: number;
   burstSeconds?: number;
+  /** Progressive backoff of schools that keep hitting the limit (api/rate-backoff.ts): longest penalty and quiet window, ms. Defaults 15 and 10 min. */
+  backoffCapMs?: number;
+  backoffQuietMs?: number;
 }
 
 /**
@@ -17,8 +21,11 @@ export interface TenantRateLimitOptions {
  */
 export class TenantRateLimiter {
   private readonly limiters = new Map<number, BurstyRateLimiter>();
+  private readonly backoff: RateBackoff;
 
-  constructor(private readonly options: TenantRateLimitOptions) {}
+  constructor(private readonly options: TenantRateLimitOptions) {
+    this.backoff = new RateBackoff({ redis: options.redis, keyPrefix: `${options.keyPrefix}backoff:`, capMs: options.backoffCapMs, quietMs: options.backoffQuietMs });
+  }
 
   private limiter(limit: number): BurstyRateLimiter {
     let limiter = this.limiters.get(limit);
@@ -36,18 +43,27 @@ export class TenantRateLimiter {
     return limiter;
   }
 
-  /** Counts one request; throws 3000 (temporary, with retryAfterSeconds) when over the limit. */
+  /**
+   * Counts one request; throws 3000 (temporary, with retryAfterSeconds) when over the limit, or while
+   * the school serves a backoff penalty — each refusal by the limiter doubles it (RateBackoff).
+   */
   async consume(tenant: string, limit: number): Promise<{ remaining: number }> {
+    const refused = (ms: number, why: string) =>
+      Object.assign(new AppError(ErrorCode.RateLimited, why), { retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) });
+    let limited: RateLimiterRes;
     try {
+      const blocked = await this.backoff.blockedFor(tenant);
+      if (blocked > 0) throw refused(blocked, `tenant rate limit of ${limit} requests/min exceeded repeatedly: backing off`);
       const res = await this.limiter(limit).consume(tenant, 1);
       return { remaining: res.remainingPoints };
     } catch (err) {
-      if (err instanceof RateLimiterRes) {
-        throw Object.assign(new AppError(ErrorCode.RateLimited, `tenant rate limit of ${limit} requests/min exceeded`), {
-          retryAfterSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)),
-        });
-      }
-      throw new AppError(ErrorCode.Unavailable, "rate limiter unavailable", { cause: err });
+      if (err instanceof AppError) throw err;
+      if (!(err instanceof RateLimiterRes)) throw new AppError(ErrorCode.Unavailable, "rate limiter unavailable", { cause: err });
+      limited = err;
     }
+    const { waitMs } = await this.backoff.strike(tenant, limited.msBeforeNext).catch((err: unknown) => {
+      throw new AppError(ErrorCode.Unavailable, "rate limiter unavailable", { cause: err });
+    });
+    throw refused(waitMs, `tenant rate limit of ${limit} requests/min exceeded`);
   }
 }

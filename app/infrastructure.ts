@@ -18,6 +18,8 @@ import { S3RecordingStorage } from "../db/recordings/recording-storage-s3";
 import { ConversationStore } from "../db/stores/conversations";
 import { FeedStore } from "../db/stores/feeds";
 import { NotificationStore } from "../db/stores/notifications";
+import { NotificationDeliveryStore } from "../db/stores/notification-deliveries";
+import { NotificationPreferenceStore } from "../db/stores/notification-preferences";
 import { RoomStore } from "../db/stores/rooms";
 import { TenantStore, defaultQuotas } from "../db/stores/tenants";
 import type { Stores } from "../api/deps";
@@ -40,6 +42,8 @@ import { RedisKeyedState } from "../realtime/state/keyed-state-redis";
 export interface Infrastructure {
   database: DatabaseHandle;
   stores: Stores;
+  /** Outbound notification deliveries (workers). */
+  deliveries: NotificationDeliveryStore;
   bus: EventBus;
   /** Redis connections when REDIS_URL or REDIS_CLUSTER_NODES is set: commands, and the adapter's pub/sub pair. */
   redis?: RedisConnections;
@@ -71,6 +75,8 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     rooms: new RoomStore(database.db),
     conversations: new ConversationStore(database.db),
     notifications: new NotificationStore(database.db),
+    notificationPreferences: new NotificationPreferenceStore(database.db),
+    notificationDeliveries: new NotificationDeliveryStore(database.db),
     feeds: new FeedStore(database.db),
     classes: new ClassStore(database.db),
     recordings: new RecordingStore(database.db),
@@ -105,6 +111,7 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
   return {
     database,
     stores,
+    deliveries: stores.notificationDeliveries,
     bus,
     redis,
     health,

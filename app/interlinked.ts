@@ -3,7 +3,7 @@ import { TenantRateLimiter } from "../api/rate-limit";
 import { TokenService } from "../core/auth";
 import { BatchingPublisher } from "../core/bus/batching-publisher";
 import type { EventBus } from "../core/bus/event-bus";
-import { streams } from "../core/contracts/streams";
+import { newEvent, publishEvents, streams } from "../core/contracts/streams";
 import type { InterlinkedConfig } from "../core/config";
 import { createLogger, type Logger } from "../core/log";
 import { createMetrics } from "../core/metrics/registry";
@@ -17,8 +17,9 @@ import { applyStickyRoute } from "../realtime/sticky-route";
 import type { SocketFanout } from "../core/socket-fanout";
 import { LocalSocketFanout } from "../realtime/fanout/socket-fanout-local";
 import { RedisSocketFanout } from "../realtime/fanout/socket-fanout-redis";
-import { TenantQuotas } from "../realtime/quotas";
+import { TenantQuotas, type QuotaEventData } from "../realtime/quotas";
 import { collectConsumerLag, startWorkers } from "../workers/start-workers";
+import { startNotificationDelivery } from "../workers/notifications/start-delivery";
 import { openInfrastructure } from "./infrastructure";
 import { openNodeReports, openDeadLetters } from "./admin-sources";
 import { startNodeReporter } from "./node-reporter";
@@ -69,7 +70,11 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
     const tokens = new TokenService(config.auth);
 
     const limits = new TenantLimits(stores.tenants, log);
-    const quotas = new TenantQuotas(limits, infra.state, redis?.command, `${config.namespace}:`);
+    // grace starts and refusals are recorded on the `quota` stream (quota_events)
+    const quotaEvent = (tenant: string, data: QuotaEventData): void => {
+      publishEvents(bus, "quota", [newEvent("quota.event", tenant, data)]).catch((err: unknown) => log.error({ err, tenant }, "quotas: quota event not published"));
+    };
+    const quotas = new TenantQuotas(limits, infra.state, redis?.command, `${config.namespace}:`, quotaEvent);
     let realtime: RealtimeNode | undefined;
     let classes: ClassTier | undefined;
     if (config.roles.has("realtime")) {
@@ -100,10 +105,22 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
     if (realtime) local.attach(realtime.io);
     const fanout: SocketFanout = realtime || !redis ? local : new RedisSocketFanout(redis.command, redis.adapterKey, redis.sharded);
     if (config.roles.has("workers")) {
-      const subscriptions = await startWorkers({ bus, writer: new EventWriter(infra.database.db), metrics, fanout, log });
+      const subscriptions = await startWorkers({ bus, writer: new EventWriter(infra.database.db), metrics, fanout, log, preferences: stores.notificationPreferences });
       closers.push(async () => {
         await Promise.allSettled(subscriptions.map((s) => s.close()));
       });
+      const delivery = await startNotificationDelivery({
+        bus,
+        preferences: stores.notificationPreferences,
+        deliveries: infra.deliveries,
+        presence: infra.presence,
+        options: config.notifications,
+        redis: redis?.command,
+        keyPrefix: `${config.namespace}:`,
+        log,
+        metrics,
+      });
+      closers.push(() => delivery.close());
     }
 
     const nodeReports = openNodeReports(redis?.command, `${config.namespace}:`);

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import type { JSONWebKeySet } from "jose";
 import { join } from "node:path";
-import { authDefaults, isEmbedded, mediaDefaults, realtimeDefaults, tracingDefaults, type InterlinkedConfig, type ProcessRole, type TracingOptions } from "./config";
+import { authDefaults, isEmbedded, mediaDefaults, notificationDefaults, realtimeDefaults, tracingDefaults, type InterlinkedConfig, type NotificationOptions, type ProcessRole, type TracingOptions } from "./config";
 import { LOG_LEVELS, type LogLevel } from "./log";
 import { recordingOptionsFromEnv } from "./recording-config";
 
@@ -95,6 +95,38 @@ export function tracingFrom(env: NodeJS.ProcessEnv): TracingOptions {
   };
 }
 
+/**
+ * Outbound notifications: SMTP when SMTP_URL is set (SMTP_FROM required with it), web push when the three
+ * VAPID_* variables are set (all or none); retry schedule, poll interval and mail rate.
+ */
+export function notificationsFrom(env: NodeJS.ProcessEnv): NotificationOptions {
+  const smtpUrl = env.SMTP_URL || undefined;
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) throw new Error(`SMTP_URL must start with smtp:// or smtps://`);
+  if (smtpUrl && !env.SMTP_FROM) throw new Error("SMTP_FROM is required with SMTP_URL");
+  const vapidVars = [env.VAPID_PUBLIC_KEY, env.VAPID_PRIVATE_KEY, env.VAPID_SUBJECT];
+  const vapidSet = vapidVars.filter(Boolean).length;
+  if (vapidSet !== 0 && vapidSet !== 3) throw new Error("VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT go together");
+  if (env.VAPID_SUBJECT && !/^(mailto:|https:)/.test(env.VAPID_SUBJECT)) throw new Error("VAPID_SUBJECT must be a mailto: or https: URL");
+  return {
+    smtp: smtpUrl ? { url: smtpUrl, from: env.SMTP_FROM as string } : undefined,
+    vapid:
+      vapidSet === 3
+        ? {
+            publicKey: env.VAPID_PUBLIC_KEY as string,
+            privateKey: env.VAPID_PRIVATE_KEY as string,
+            subject: env.VAPID_SUBJECT as string,
+            extraCaPem: env.PUSH_EXTRA_CA_FILE ? readFileSync(env.PUSH_EXTRA_CA_FILE, "utf8") : undefined,
+          }
+        : undefined,
+    mailPerMinute: Math.max(1, int(env, "NOTIFY_MAIL_PER_MINUTE", notificationDefaults.mailPerMinute)),
+    retryAttempts: Math.max(1, int(env, "NOTIFY_RETRY_ATTEMPTS", notificationDefaults.retryAttempts)),
+    retryBaseMs: int(env, "NOTIFY_RETRY_BASE_MS", notificationDefaults.retryBaseMs),
+    retryMaxMs: int(env, "NOTIFY_RETRY_MAX_MS", notificationDefaults.retryMaxMs),
+    pollMs: Math.max(10, int(env, "NOTIFY_POLL_MS", notificationDefaults.pollMs)),
+    leaseMs: Math.max(1_000, int(env, "NOTIFY_LEASE_MS", notificationDefaults.leaseMs)),
+  };
+}
+
 /** Reads the process environment (entry points only). Table of variables: README "Configuration". */
 export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
   const urls = {
@@ -149,6 +181,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
     recording: recordingOptionsFromEnv(env, dataDir),
     logLevel: logLevelFrom(env.LOG_LEVEL),
     tracing: tracingFrom(env),
+    notifications: notificationsFrom(env),
     media: {
       // MEDIA=1 / 0 forces it; by default a node hosts classes when it knows a worker binary.
       enabled: env.MEDIA ? env.MEDIA === "1" : Boolean(env.MEDIASOUP_WORKER_BIN),

@@ -123,6 +123,37 @@ export const tracingDefaults: TracingOptions = {
 };
 
 /**
+ * Outbound notification delivery (docs/NOTIFICATIONS.md). A channel without its settings is off (the
+ * process says so at start): no `smtp` → no email, no `vapid` → no web push.
+ */
+export interface NotificationOptions {
+  /** SMTP_URL (smtp://user:pass@host:port, smtps://…) and SMTP_FROM. */
+  smtp?: { url: string; from: string };
+  /** VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY (URL-safe base64, `web-push generate-vapid-keys`), VAPID_SUBJECT (mailto:/https:). */
+  vapid?: { publicKey: string; privateKey: string; subject: string; extraCaPem?: string };
+  /** Outbound mail per school per minute (NOTIFY_MAIL_PER_MINUTE); excess waits. Default 120. */
+  mailPerMinute: number;
+  /** Attempts before a delivery is dead-lettered (NOTIFY_RETRY_ATTEMPTS). Default 8. */
+  retryAttempts: number;
+  /** First retry delay and cap, ms (NOTIFY_RETRY_BASE_MS, NOTIFY_RETRY_MAX_MS). Defaults 30,000 and 3,600,000. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How often due deliveries are polled, ms (NOTIFY_POLL_MS). Default 1,000. */
+  pollMs: number;
+  /** How long a claimed delivery is hidden from other nodes while being sent, ms. Default 60,000. */
+  leaseMs: number;
+}
+
+export const notificationDefaults: NotificationOptions = {
+  mailPerMinute: 120,
+  retryAttempts: 8,
+  retryBaseMs: 30_000,
+  retryMaxMs: 3_600_000,
+  pollMs: 1_000,
+  leaseMs: 60_000,
+};
+
+/**
  * Everything one Interlinked process needs. Built from the environment only by entry points
  * (core/config-env.ts); everything else receives it. Absent URLs select the embedded part:
  * no DATABASE_URL → PGlite in `dataDir`, no REDIS_URL → in-process adapter and counters,
@@ -173,6 +204,8 @@ export interface InterlinkedConfig {
   /** Least severe level logged (LOG_LEVEL). Default "info". */
   logLevel: LogLevel;
   tracing: TracingOptions;
+  /** Outbound notification delivery; absent → `notificationDefaults` (no email, no push). */
+  notifications?: NotificationOptions;
 }
 
 export const authDefaults = { issuer: "interlinked", audience: "interlinked", tokenTtlSeconds: 3600, revocationRetentionSeconds: 86_400 };

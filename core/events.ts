@@ -114,7 +114,8 @@ export interface ServerToClientEvents {
   presence: (info: { user: string; status: PresenceStatus }) => void;
   notification: (notification: NotificationDelivery) => void;
   "notification:backlog": (info: { unread: number; notifications: NotificationDelivery[] }) => void;
-  "quota:warning": (info: { quota: string; used: number; limit: number }) => void;
+  /** At 80 % of a quota; above 100 % while the school's overflow grace lasts, with `graceUntil` (ISO). */
+  "quota:warning": (info: { quota: string; used: number; limit: number; graceUntil?: string }) => void;
   "app:disconnect": (info: { code: number; message: string }) => void;
   "app:error": (info: { event: string; error: ErrorBody }) => void;
   /** The node is shutting down: the connection closes right after this and the client reconnects (to another node). */

@@ -46,6 +46,10 @@ export const stateKeys = {
   connections: (tenant: string): string => `conn:${tenant}`,
   /** One quota warning per socket and quota (so a socket is warned once per window). */
   quotaWarned: (tenant: string, quota: string, socketId: string): string => `warned:${tenant}:${quota}:${socketId}`,
+  /** The start of a tenant's overflow grace of one quota (the claim's owner is the start, ms), kept for the grace period. */
+  quotaGrace: (tenant: string, quota: string): string => `grace:${tenant}:${quota}`,
+  /** A quota event already published for a tenant's quota and kind within the last window. */
+  quotaNoted: (tenant: string, quota: string, kind: string): string => `noted:${tenant}:${quota}:${kind}`,
 };
 
 /** Keys of the revocation store (core/revocation/), below the deployment prefix. */

@@ -36,6 +36,17 @@ export function runRlsContract(name: string, open: () => Promise<DatabaseHandle>
       expect(Number(rowsOf(await handle.db.execute(sql`select count(*) as n from room_messages where room = 'r'`))[0]?.n)).toBeGreaterThanOrEqual(2);
     });
 
+    it("the delivery scheduler's setting (app.scheduler) opens notification_deliveries only, no other table", async () => {
+      const counts = await handle.db.transaction(async (tx) => {
+        await tx.execute(sql`select set_config('app.scheduler', 'on', true), set_config('role', 'interlinked_app', true)`);
+        const out: Record<string, number> = {};
+        for (const table of tenantTables) if (table !== "notification_deliveries") out[table] = Number(rowsOf(await tx.execute(sql.raw(`select count(*) as n from "${table}"`)))[0]?.n);
+        return out;
+      });
+      expect(counts.room_messages).toBe(0);
+      expect(Object.values(counts).every((n) => n === 0)).toBe(true);
+    });
+
     it("shows only the set tenant's rows even when the query asks for another's", async () => {
       const texts = await withTenant(handle.db, "rls-a", async (tx) => rowsOf(await tx.execute(sql`select text from room_messages where tenant_id in ('rls-a', 'rls-b')`)));
       expect(texts.map((r) => r.text)).toEqual(["of rls-a"]);

@@ -22,6 +22,8 @@ export const tenantQuotas = pgTable("tenant_quotas", {
   maxBroadcastRecipients: integer("max_broadcast_recipients"),
   maxPayloadBytes: integer("max_payload_bytes"),
   apiRequestsPerMinute: integer("api_requests_per_minute"),
+  /** Seconds a tenant may stay above 100 % of a quota per period (warned), before it is refused. */
+  overflowGraceSeconds: integer("overflow_grace_seconds"),
   updatedAt: ts("updated_at").notNull().defaultNow(),
 });
 
@@ -226,6 +228,60 @@ export const quotaEvents = pgTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
 );
 
+/** A user's notification preferences (core/notification-preferences.ts), one JSON document. */
+export const notificationPreferences = pgTable(
+  "notification_preferences",
+  {
+    tenantId: text("tenant_id").notNull(),
+    userId: text("user_id").notNull(),
+    preferences: jsonb("preferences").$type<Record<string, unknown>>().notNull(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.userId] })],
+);
+
+/** Web push subscriptions (RFC 8030 endpoint + RFC 8291 keys) a user's browsers registered. */
+export const pushSubscriptions = pgTable(
+  "push_subscriptions",
+  {
+    tenantId: text("tenant_id").notNull(),
+    userId: text("user_id").notNull(),
+    endpoint: text("endpoint").notNull(),
+    p256dh: text("p256dh").notNull(),
+    auth: text("auth").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.userId, t.endpoint] })],
+);
+
+/**
+ * One notification to one user on one outbound channel (email, push) and target: pending until sent,
+ * retried at `next_attempt_at` (backoff, quiet hours, mail rate limit), then delivered or dead.
+ */
+export const notificationDeliveries = pgTable(
+  "notification_deliveries",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: uuid("id").notNull(),
+    notificationId: uuid("notification_id").notNull(),
+    userId: text("user_id").notNull(),
+    channel: text("channel", { enum: ["email", "push"] }).notNull(),
+    target: text("target").notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    status: text("status", { enum: ["pending", "delivered", "dead"] }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ts("next_attempt_at").notNull(),
+    lastError: text("last_error"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    finishedAt: ts("finished_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    uniqueIndex("notification_deliveries_once").on(t.tenantId, t.notificationId, t.userId, t.channel, t.target),
+    index("notification_deliveries_due").on(t.nextAttemptAt).where(sql`"status" = 'pending'`),
+  ],
+);
+
 /**
  * Recordings of live classes (docs/RECORDING.md): one row per recorded part. A start/stop of recording is a
  * `session`; a recorder crash closes the part it was writing ("recovered") and a new part follows.
@@ -260,5 +316,6 @@ export const recordingSettings = pgTable("recording_settings", {
 export const tenantTables = [
   "tenants", "tenant_quotas", "users", "rooms", "room_members", "room_messages", "conversations", "conversation_members",
   "chat_messages", "presence_sessions", "feeds", "feed_subscriptions", "notifications", "live_classes", "attendance_events", "quota_events",
+  "notification_preferences", "push_subscriptions", "notification_deliveries",
   "recordings", "recording_settings",
 ] as const;

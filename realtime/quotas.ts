@@ -13,9 +13,25 @@ export interface QuotaUse {
   used: number;
   limit: number;
   warn: boolean;
+  /** Above 100 %, allowed by the overflow grace until this moment (ms since the epoch). */
+  graceUntil?: number;
+}
+
+/** What the tier reports as `quota.event` (bus stream `quota`). */
+export interface QuotaEventData {
+  kind: "warning" | "refused";
+  quota: string;
+  used: number;
+  limit: number;
 }
 
 const WARN_AT = 0.8;
+/** A school's overflow grace is counted per period of this length from its first overflow. */
+export const GRACE_PERIOD_SECONDS = 86_400;
+/** Above 100 %, the grace admits up to this multiple of the quota (a runaway client is still stopped). */
+export const GRACE_CEILING = 2;
+/** A `refused` quota event is published at most once per tenant and quota in this window, seconds. */
+const REFUSED_EVENT_WINDOW_SECONDS = 10;
 
 /**
  * Per-tenant quotas of the realtime tier, cluster-wide: concurrent connections (leases in KeyedState, so
@@ -30,7 +46,35 @@ export class TenantQuotas {
     private readonly state: KeyedState,
     private readonly redis: RedisClient | undefined,
     private readonly prefix: string,
+    /** Told of grace starts (`warning`) and refusals (`refused`, at most one per 10 s per quota). */
+    private readonly onEvent: (tenant: string, event: QuotaEventData) => void = () => undefined,
+    private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * The overflow grace of a tenant's quota, cluster-wide (KeyedState: Redis, or memory when embedded):
+   * the first overflow of a period starts it (and publishes a `warning` event); it allows overflow until
+   * `overflowGraceSeconds` after that start; the period ends 24 h after the start, and the next overflow
+   * starts a new grace. Undefined: no grace left (or none configured).
+   */
+  private async grace(tenant: string, quota: string, graceSeconds: number, used: number, limit: number): Promise<number | undefined> {
+    if (graceSeconds <= 0) return undefined;
+    const now = this.now();
+    const claim = await this.state.claim(stateKeys.quotaGrace(tenant, quota), Math.max(GRACE_PERIOD_SECONDS, graceSeconds), String(now));
+    const startedAt = claim.state === "claimed" ? now : Number(claim.state === "pending" ? claim.owner : claim.result);
+    if (claim.state === "claimed") this.onEvent(tenant, { kind: "warning", quota, used, limit });
+    const until = startedAt + graceSeconds * 1000;
+    return Number.isFinite(until) && now < until ? until : undefined;
+  }
+
+  private noteRefusal(tenant: string, use: QuotaUse): void {
+    void this.state
+      .claim(stateKeys.quotaNoted(tenant, use.quota, "refused"), REFUSED_EVENT_WINDOW_SECONDS, "1")
+      .then((c) => {
+        if (c.state === "claimed") this.onEvent(tenant, { kind: "refused", quota: use.quota, used: use.used, limit: use.limit });
+      })
+      .catch(() => undefined);
+  }
 
   /** The tenant's limits (cached, see TenantLimits). */
   limits(tenant: string): Promise<Quotas> {
@@ -41,17 +85,28 @@ export class TenantQuotas {
     return { quota, used, limit, warn: used >= Math.ceil(limit * WARN_AT) };
   }
 
-  private refuse(code: ErrorCodeValue, use: QuotaUse): never {
+  private refuse(code: ErrorCodeValue, use: QuotaUse, tenant?: string): never {
+    if (tenant !== undefined) this.noteRefusal(tenant, use);
     throw Object.assign(new AppError(code, `${use.quota} quota reached (${use.used}/${use.limit})`), { quotaUse: use });
   }
 
-  /** Takes a connection lease for the session or throws 3001. */
+  /**
+   * Takes a connection lease for the session or throws 3001. At 100 % the tenant's overflow grace (if
+   * any is left) admits it, up to twice the quota, with a warning that says until when.
+   */
   async acquireConnection(tenant: string, sessionId: string): Promise<QuotaUse> {
-    const { maxConnections } = await this.limits(tenant);
-    const { granted, count } = await this.state.lease(stateKeys.connections(tenant), sessionId, maxConnections, LEASE_TTL_MS);
+    const { maxConnections, overflowGraceSeconds } = await this.limits(tenant);
+    const key = stateKeys.connections(tenant);
+    const { granted, count } = await this.state.lease(key, sessionId, maxConnections, LEASE_TTL_MS);
     const use = this.use("connections", count, maxConnections);
-    if (!granted) this.refuse(ErrorCode.ConnectionQuota, use);
-    return use;
+    if (granted) return use;
+    const graceUntil = await this.grace(tenant, "connections", overflowGraceSeconds, count + 1, maxConnections);
+    if (graceUntil !== undefined) {
+      const over = await this.state.lease(key, sessionId, maxConnections * GRACE_CEILING, LEASE_TTL_MS);
+      if (over.granted) return { ...this.use("connections", over.count, maxConnections), warn: true, graceUntil };
+      this.refuse(ErrorCode.ConnectionQuota, this.use("connections", over.count, maxConnections), tenant);
+    }
+    this.refuse(ErrorCode.ConnectionQuota, use, tenant);
   }
 
   renewConnections(tenant: string, sessionIds: string[]): Promise<void> {
@@ -92,12 +147,20 @@ export class TenantQuotas {
     // the one check of a message's size: maxPayloadBytes defaults to MAX_MESSAGE_BYTES, a tenant may override it
     if (bytes > q.maxPayloadBytes) throw new AppError(ErrorCode.PayloadTooLarge, `text is ${bytes} bytes; the limit is ${q.maxPayloadBytes}`);
     if (recipients > q.maxBroadcastRecipients) this.refuse(ErrorCode.BroadcastTooLarge, this.use("broadcastRecipients", recipients, q.maxBroadcastRecipients));
+    let refused: RateLimiterRes;
     try {
       const res = await this.rateLimiter(q.maxMessagesPerSecond).consume(tenant, 1);
       return this.use("messagesPerSecond", res.consumedPoints, q.maxMessagesPerSecond);
     } catch (err) {
-      if (err instanceof RateLimiterRes) this.refuse(ErrorCode.MessageRate, this.use("messagesPerSecond", err.consumedPoints, q.maxMessagesPerSecond));
-      throw new AppError(ErrorCode.Unavailable, "rate limiter unavailable", { cause: err });
+      if (!(err instanceof RateLimiterRes)) throw new AppError(ErrorCode.Unavailable, "rate limiter unavailable", { cause: err });
+      refused = err;
     }
+    // over 100 %: the overflow grace admits up to twice the rate while it lasts
+    const use = this.use("messagesPerSecond", refused.consumedPoints, q.maxMessagesPerSecond);
+    if (refused.consumedPoints <= q.maxMessagesPerSecond * GRACE_CEILING) {
+      const graceUntil = await this.grace(tenant, "messagesPerSecond", q.overflowGraceSeconds, refused.consumedPoints, q.maxMessagesPerSecond);
+      if (graceUntil !== undefined) return { ...use, warn: true, graceUntil };
+    }
+    this.refuse(ErrorCode.MessageRate, use, tenant);
   }
 }

@@ -14,6 +14,8 @@ export const EXPECTED_ROUTES = [
   "put /v1/rooms/{room}/members/{user}", "delete /v1/rooms/{room}/members/{user}", "get /v1/rooms/{room}/messages",
   "get /v1/conversations", "post /v1/conversations", "get /v1/conversations/{id}", "get /v1/conversations/{id}/messages",
   "get /v1/notifications", "post /v1/notifications", "post /v1/notifications/read",
+  "get /v1/notifications/preferences", "put /v1/notifications/preferences", "post /v1/notifications/push-subscriptions", "delete /v1/notifications/push-subscriptions",
+  "get /v1/tenants/{tenant}/notification-deliveries", "post /v1/tenants/{tenant}/notification-deliveries/retry",
   "get /v1/feeds", "post /v1/feeds", "put /v1/feeds/{feed}/subscription", "delete /v1/feeds/{feed}/subscription",
   "post /v1/classes", "get /v1/classes", "get /v1/classes/{id}", "get /v1/classes/{id}/attendance",
   "get /v1/tenants/{tenant}/usage", "get /v1/tenants/{tenant}/quotas", "put /v1/tenants/{tenant}/quotas",

@@ -22,6 +22,9 @@ import { serviceEnv } from "./support/services";
  * - POST /v1/conversations: `{ "kind": "direct", "user": <the caller> }` is schema-valid and refused with
  *   1001 (400): the rule "a direct conversation needs another user" is about the caller's identity, which a
  *   request schema cannot state. The positive-data check there also accepts 400.
+ * - PUT /v1/notifications/preferences: `timeZone` must be a zone of the runtime's time zone database, and
+ *   POST /v1/notifications/push-subscriptions: `endpoint` must parse as a URL (WHATWG); neither is a JSON
+ *   schema pattern, so a schema-valid value may be refused with 1001 (400) there.
  */
 
 const MAX_EXAMPLES = 30;
@@ -30,6 +33,18 @@ const CONFIG = `
 # POST /v1/conversations refuses a direct conversation with the caller (400, 1001): see tests/openapi-fuzz.int.test.ts
 [[operations]]
 include-path = "/v1/conversations"
+include-method = "POST"
+checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409, 429]
+
+# PUT /v1/notifications/preferences refuses a time zone the runtime does not know (400, 1001): see above
+[[operations]]
+include-path = "/v1/notifications/preferences"
+include-method = "PUT"
+checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409, 429]
+
+# POST /v1/notifications/push-subscriptions refuses an endpoint that is not a URL (400, 1001): see above
+[[operations]]
+include-path = "/v1/notifications/push-subscriptions"
 include-method = "POST"
 checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409, 429]
 `;

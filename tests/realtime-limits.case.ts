@@ -26,7 +26,7 @@ export function runRealtimeLimits(engine: string, start: () => Promise<Deploymen
 
     it("admits exactly the connection quota in a storm of 5× across nodes, warns at 80 %, frees slots on disconnect", async () => {
       const t = freshTenant("storm");
-      await setQuotas(t, { maxConnections: 5 });
+      await setQuotas(t, { maxConnections: 5, overflowGraceSeconds: 0 }); // exact quota: no overflow grace (tests/quota-grace)
       const token = await mintToken(t, "kid");
       const results = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => connectClient(url(i), token)));
       const admitted = results.flatMap((r) => (r.status === "fulfilled" ? [pool.track(r.value)] : []));
@@ -50,7 +50,7 @@ export function runRealtimeLimits(engine: string, start: () => Promise<Deploymen
 
     it("refuses messages over the tenant's rate, payload and the per-socket event rate with codes", async () => {
       const t = freshTenant("rate");
-      await setQuotas(t, { maxMessagesPerSecond: 5, maxPayloadBytes: 100 });
+      await setQuotas(t, { maxMessagesPerSecond: 5, maxPayloadBytes: 100, overflowGraceSeconds: 0 });
       const a = await pool.connect(0, t, "a");
       const b = await pool.connect(1, t, "b");
       await ack(a, "room:join", { room: "r" });

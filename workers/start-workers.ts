@@ -6,10 +6,31 @@ import type { Metrics } from "../core/metrics/registry";
 import type { EventWriter } from "../db/event-writer";
 import type { SocketFanout } from "../core/socket-fanout";
 import { toNotificationDelivery } from "../core/notification-delivery";
+import type { NotificationPreferenceStore } from "../db/stores/notification-preferences";
 import { persisterGroup, startStreamConsumer } from "./stream-consumer";
 
+/** Pushes stored notifications in-app to the recipients whose preferences keep in-app on for the feed. */
+async function fanOutInApp(fanout: SocketFanout, events: NotificationCreated[], preferences: NotificationPreferenceStore | undefined, log: Logger | undefined): Promise<void> {
+  for (const ev of events) {
+    try {
+      const users = preferences ? await preferences.wanting(ev.tenant, ev.data.users, "inApp", ev.data.feed) : ev.data.users;
+      if (users.length > 0) fanout.toUsers(ev.tenant, users, "notification", toNotificationDelivery(ev));
+    } catch (err) {
+      log?.error({ err, tenant: ev.tenant }, "notifications: in-app fan-out failed (the stored notifications are read on connect)");
+    }
+  }
+}
+
 /** Starts one persisting consumer per stream; notifications are fanned out to sockets once stored. */
-export async function startWorkers(deps: { bus: EventBus; writer: EventWriter; metrics: Metrics; fanout: SocketFanout; log?: Logger }): Promise<Subscription[]> {
+export async function startWorkers(deps: {
+  bus: EventBus;
+  writer: EventWriter;
+  metrics: Metrics;
+  fanout: SocketFanout;
+  log?: Logger;
+  /** Users' preferences: in-app pushes skip those who turned in-app off for the feed. Absent: everyone. */
+  preferences?: NotificationPreferenceStore;
+}): Promise<Subscription[]> {
   const subscriptions: Subscription[] = [];
   try {
     for (const stream of Object.keys(streams) as StreamName[]) {
@@ -22,9 +43,7 @@ export async function startWorkers(deps: { bus: EventBus; writer: EventWriter; m
           log: deps.log,
           afterWrite:
             stream === "notifications"
-              ? (events) => {
-                  for (const ev of events as NotificationCreated[]) deps.fanout.toUsers(ev.tenant, ev.data.users, "notification", toNotificationDelivery(ev));
-                }
+              ? (events) => void fanOutInApp(deps.fanout, events as NotificationCreated[], deps.preferences, deps.log)
               : undefined,
         }),
       );

@@ -99,7 +99,7 @@ export function registerNotificationRoutes(app: V1App, deps: { stores: Stores; b
       path: "/v1/notifications",
       tags: ["notifications"],
       summary: "Publish a notification to users or to a feed's subscribers (staff)",
-      description: "Accepted once the event is durable on the bus; a worker stores it per recipient and pushes `notification` to their sockets.",
+      description: "Accepted once the event is durable on the bus; a worker stores it per recipient and pushes `notification` to their sockets. Feed subscribers who turned the feed off in their preferences are not recipients (`recipients: 0` and nothing published when that is all of them).",
       security: bearerSecurity,
       middleware: guard({ roles: STAFF, body: true }),
       request: { body: { required: true, content: { "application/json": { schema: publishSchema } } } },
@@ -109,9 +109,13 @@ export function registerNotificationRoutes(app: V1App, deps: { stores: Stores; b
       const p = c.get("principal");
       const body = c.req.valid("json");
       const feed = "feed" in body ? body.feed : undefined;
-      const users = feed !== undefined ? await stores.feeds.subscribers(p.tenant, feed) : [...new Set("users" in body ? body.users : [])];
-      if (users.length === 0) throw new AppError(ErrorCode.Conflict, `feed "${feed}" has no subscribers`);
+      const subscribers = feed !== undefined ? await stores.feeds.subscribers(p.tenant, feed) : [...new Set("users" in body ? body.users : [])];
+      if (subscribers.length === 0) throw new AppError(ErrorCode.Conflict, `feed "${feed}" has no subscribers`);
+      // a subscriber who turned the feed off (every channel) gets nothing from it: not stored, pushed, mailed or sent to webhooks
+      const off = feed !== undefined ? await stores.notificationPreferences.feedTurnedOff(p.tenant, subscribers, feed) : new Set<string>();
+      const users = off.size === 0 ? subscribers : subscribers.filter((u) => !off.has(u));
       const event = newEvent("notification.created", p.tenant, { users, feed, title: body.title, body: body.body, data: body.data });
+      if (users.length === 0) return c.json({ id: event.id, recipients: 0 }, 202);
       await publishEvents(bus, "notifications", [event]);
       return c.json({ id: event.id, recipients: users.length }, 202);
     },

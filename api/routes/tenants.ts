@@ -12,11 +12,12 @@ const quotasSchema = z
     maxBroadcastRecipients: z.number().int(),
     maxPayloadBytes: z.number().int(),
     apiRequestsPerMinute: z.number().int(),
+    overflowGraceSeconds: z.number().int(),
   })
   .openapi("Quotas");
 const override = z.number().int().min(0).max(100_000_000).nullable().optional();
 const overridesSchema = z
-  .object({ maxConnections: override, maxMessagesPerSecond: override, maxBroadcastRecipients: override, maxPayloadBytes: override, apiRequestsPerMinute: override })
+  .object({ maxConnections: override, maxMessagesPerSecond: override, maxBroadcastRecipients: override, maxPayloadBytes: override, apiRequestsPerMinute: override, overflowGraceSeconds: z.number().int().min(0).max(86_400).nullable().optional() })
   .strict()
   .openapi("QuotaOverrides");
 const tenantParam = z.object({ tenant: tenantIdSchema });

@@ -114,6 +114,12 @@ export function createMetrics(nodeId: string) {
       labelNames: ["tenant"] as const,
       registers: [registry],
     }),
+    notificationDeliveries: new Counter({
+      name: "interlinked_notification_deliveries_total",
+      help: "Outbound notification delivery attempts by channel and outcome (delivered, retried, deferred by the mail rate, dead).",
+      labelNames: ["channel", "outcome"] as const,
+      registers: [registry],
+    }),
   };
 }
 

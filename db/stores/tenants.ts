@@ -10,6 +10,11 @@ export interface Quotas {
   maxBroadcastRecipients: number;
   maxPayloadBytes: number;
   apiRequestsPerMinute: number;
+  /**
+   * Seconds per grace period (24 h from the first overflow) a school may run above 100 % of its
+   * connection or message-rate quota (up to twice it), warned, before it is refused. 0: no grace.
+   */
+  overflowGraceSeconds: number;
 }
 
 export const defaultQuotas: Quotas = {
@@ -18,6 +23,7 @@ export const defaultQuotas: Quotas = {
   maxBroadcastRecipients: 10_000,
   maxPayloadBytes: 65_536,
   apiRequestsPerMinute: 1_000,
+  overflowGraceSeconds: 3_600,
 };
 
 export type QuotaOverrides = { [K in keyof Quotas]?: number | null };

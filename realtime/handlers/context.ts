@@ -20,10 +20,13 @@ export interface HandlerContext {
 }
 
 /** Emits a quota warning (80 %) to the socket, at most once per quota per 10 s. */
-export function maybeWarn(ctx: HandlerContext, use: { quota: string; used: number; limit: number; warn: boolean }): void {
+export function maybeWarn(ctx: HandlerContext, use: { quota: string; used: number; limit: number; warn: boolean; graceUntil?: number }): void {
   if (!use.warn) return;
   const { tenant } = ctx.socket.data.principal;
-  void ctx.services.state.claim(stateKeys.quotaWarned(tenant, use.quota, ctx.socket.id), 10, ctx.services.nodeId).then((c) => {
-    if (c.state === "claimed") ctx.socket.emit("quota:warning", { quota: use.quota, used: use.used, limit: use.limit });
+  const over = use.graceUntil !== undefined ? ":grace" : "";
+  void ctx.services.state.claim(stateKeys.quotaWarned(tenant, use.quota + over, ctx.socket.id), 10, ctx.services.nodeId).then((c) => {
+    if (c.state === "claimed") {
+      ctx.socket.emit("quota:warning", { quota: use.quota, used: use.used, limit: use.limit, ...(use.graceUntil !== undefined ? { graceUntil: new Date(use.graceUntil).toISOString() } : {}) });
+    }
   });
 }
