@@ -18,6 +18,7 @@ import { registerNotificationRoutes } from "./routes/notifications";
 import { registerRevocationRoutes } from "./routes/revocations";
 import { registerRoomRoutes } from "./routes/rooms";
 import { registerTenantRoutes } from "./routes/tenants";
+import { registerWebhookRoutes } from "./routes/webhooks";
 import { bodyLimit } from "hono/body-limit";
 import { AppError, ErrorCode } from "../core/errors";
 import { MAX_REST_BODY_BYTES } from "../core/limits";
@@ -95,6 +96,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     registerClassRoutes(v1, deps.v1.stores);
     registerTenantRoutes(v1, deps.v1.stores, deps.v1.limits, deps.v1.liveConnections);
     registerRevocationRoutes(v1, deps.v1);
+    registerWebhookRoutes(v1, { webhooks: deps.v1.stores.webhooks, allowPrivate: deps.v1.webhooksAllowPrivate });
     app.route("/", v1);
   }
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

@@ -12,6 +12,7 @@ import type { NotificationStore } from "../db/stores/notifications";
 import type { RoomStore } from "../db/stores/rooms";
 import type { TenantLimits } from "../db/stores/tenant-limits";
 import type { TenantStore } from "../db/stores/tenants";
+import type { WebhookStore } from "../db/stores/webhooks";
 import type { AuthEnv } from "./auth";
 import type { TenantRateLimiter } from "./rate-limit";
 
@@ -23,6 +24,7 @@ export interface Stores {
   feeds: FeedStore;
   classes: ClassStore;
   tenants: TenantStore;
+  webhooks: WebhookStore;
 }
 
 /** What the /v1 routes use. */
@@ -38,6 +40,8 @@ export interface V1Deps {
   /** Tenants' effective quota limits, cached (shared with the realtime tier of the process). */
   limits: TenantLimits;
   metrics: Metrics;
+  /** Whether webhook endpoints may be on loopback / private addresses (WEBHOOKS_ALLOW_PRIVATE). */
+  webhooksAllowPrivate: boolean;
   /** Live figures of the realtime tier (connections now, cluster-wide). */
   liveConnections: (tenant: string) => Promise<number>;
 }

@@ -1,5 +1,7 @@
 import type { Redis } from "ioredis";
 import type { MediaOptions } from "../core/config";
+import { newEvent, publishEvents } from "../core/contracts/streams";
+import { stableUuid } from "../core/stable-id";
 import { MediaNode } from "../media/media-node";
 import type { RealtimeServices } from "../realtime/services";
 import type { RealtimeNode } from "../realtime/create-realtime-node";
@@ -38,7 +40,12 @@ export async function startClassTier(
     outbox: namespaceOutbox(nsp),
     bus: services.bus,
     log: services.log,
-    lifecycle: (tenant, classId, kind, at) => services.stores.classes.markLifecycle(tenant, classId, kind, at),
+    lifecycle: async (tenant, classId, kind, at) => {
+      // on the bus for webhooks (`classes` stream); the id follows from the fact, so a repeat is delivered once
+      const event = { ...newEvent(`class.${kind}` as const, tenant, { classId }, stableUuid(`${tenant}:${classId}:${kind}:${at.toISOString()}`)), at: at.toISOString() };
+      await publishEvents(services.bus, "classes", [event]).catch((err: unknown) => services.log.error({ err, tenant, classId, kind }, "class: lifecycle event not published"));
+      await services.stores.classes.markLifecycle(tenant, classId, kind, at);
+    },
   });
   const stopServing = await rpc.serve(services.nodeId, (request) => media.handle(request));
   // registered like the node's presence: lapses NODE_TTL_MS after the node's last beat (node-liveness.ts)

@@ -16,6 +16,7 @@ import { FeedStore } from "../db/stores/feeds";
 import { NotificationStore } from "../db/stores/notifications";
 import { RoomStore } from "../db/stores/rooms";
 import { TenantStore, defaultQuotas } from "../db/stores/tenants";
+import { WebhookStore } from "../db/stores/webhooks";
 import type { Stores } from "../api/deps";
 import { MemoryPresenceStore } from "../realtime/presence/presence-store-memory";
 import { RedisPresenceStore } from "../realtime/presence/presence-store-redis";
@@ -70,6 +71,7 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     feeds: new FeedStore(database.db),
     classes: new ClassStore(database.db),
     tenants: new TenantStore(database.db, { ...defaultQuotas, maxPayloadBytes: config.realtime.maxMessageBytes }),
+    webhooks: new WebhookStore(database.db),
   };
   const bus: EventBus = config.kafkaBrokers
     ? new KafkaEventBus({ brokers: config.kafkaBrokers, namespace: config.namespace, clientId: config.nodeId, publishTimeoutMs: config.kafkaPublishTimeoutMs, log })

@@ -19,6 +19,7 @@ import { LocalSocketFanout } from "../realtime/fanout/socket-fanout-local";
 import { RedisSocketFanout } from "../realtime/fanout/socket-fanout-redis";
 import { TenantQuotas } from "../realtime/quotas";
 import { collectConsumerLag, startWorkers } from "../workers/start-workers";
+import { startWebhooks } from "../workers/webhooks/start-webhooks";
 import { openInfrastructure } from "./infrastructure";
 import { startTracing } from "./tracing";
 import { serveOnNodeHttp } from "./adapter/node-http";
@@ -99,6 +100,8 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
       closers.push(async () => {
         await Promise.allSettled(subscriptions.map((s) => s.close()));
       });
+      const webhooks = await startWebhooks({ bus, store: stores.webhooks, options: config.webhooks, metrics, log });
+      closers.push(() => webhooks.close());
     }
 
     const app = createApi({
@@ -123,6 +126,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
             limiter: new TenantRateLimiter({ redis: redis?.command, keyPrefix: `${config.namespace}:api-rate:` }),
             limits,
             liveConnections: (tenant) => quotas.connectionCount(tenant),
+            webhooksAllowPrivate: config.webhooks.allowPrivate,
           }
         : undefined,
     });

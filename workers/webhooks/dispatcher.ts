@@ -1,0 +1,183 @@
+import type { EventBus } from "../../core/bus/event-bus";
+import type { WebhookOptions } from "../../core/config";
+import { newEvent, publishEvents } from "../../core/contracts/streams";
+import { defaultLogger, type Logger } from "../../core/log";
+import type { Metrics } from "../../core/metrics/registry";
+import { stableUuid } from "../../core/stable-id";
+import { retryDelayMs } from "../../core/webhooks/schedule";
+import type { DeliveryRow, WebhookStore } from "../../db/stores/webhooks";
+import type { SendOutcome, WebhookSender } from "./sender";
+
+export interface DispatcherDeps {
+  store: WebhookStore;
+  sender: Pick<WebhookSender, "send">;
+  bus: EventBus;
+  options: WebhookOptions;
+  metrics?: Metrics;
+  log?: Logger;
+}
+
+/**
+ * Delivers queued webhook deliveries (db/stores/webhooks.ts) and retries failed ones on schedule.
+ *
+ * Guarantees:
+ * - At least once: a delivery leaves the queue only after a 2xx answer was recorded, or as dead after the
+ *   last attempt of the retry schedule; a claim is a lease, so deliveries of a worker that dies are
+ *   attempted again when the lease runs out.
+ * - Per (endpoint, order key) order: only the oldest pending delivery of a key is attempted; a later one
+ *   waits for it to be delivered or dead.
+ * - Isolation: at most `perEndpointConcurrency` attempts of an endpoint and `perTenantConcurrency` of a
+ *   school are in flight; attempts run concurrently and are bounded by `timeoutMs`, so a slow or dead
+ *   endpoint holds only its own slots and never delays another endpoint's or school's deliveries.
+ * - An endpoint failing `disableAfterFailures` attempts in a row over at least `disableAfterMs` is disabled
+ *   (its pending deliveries wait for it to be enabled again; events while it is disabled are not queued for
+ *   it) and the school's administrators get a notification.
+ */
+export class WebhookDispatcher {
+  private readonly log: Logger;
+  private readonly perEndpoint = new Map<string, number>();
+  private readonly perTenant = new Map<string, number>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.log = (deps.log ?? defaultLogger()).child({ component: "webhooks" });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Looks for due deliveries now (new ones were queued, or a slot freed). */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Stops claiming and waits for the attempts in flight. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      this.woken = false;
+      try {
+        await this.tick();
+      } catch (err) {
+        this.log.error({ err }, "webhooks: scheduling failed; retrying");
+      }
+      if (!this.running) break;
+      if (this.woken) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.deps.options.pollMs);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = undefined;
+    }
+  }
+
+  /** One pass: for each school with due deliveries and free slots, claim what its free slots allow. */
+  private async tick(): Promise<void> {
+    const { options, store } = this.deps;
+    const tenants = await store.dueTenants();
+    await Promise.all(
+      tenants.map(async (tenant) => {
+        const free = options.perTenantConcurrency - (this.perTenant.get(tenant) ?? 0);
+        if (free <= 0) return;
+        const busy = [...this.perEndpoint].filter(([key, n]) => key.startsWith(`${tenant}/`) && n >= options.perEndpointConcurrency).map(([key]) => key.slice(tenant.length + 1));
+        const claimed = await store.claim(tenant, { limit: free, perEndpoint: options.perEndpointConcurrency, busy, leaseMs: options.timeoutMs + 30_000 });
+        for (const delivery of claimed) this.attempt(delivery);
+      }),
+    );
+  }
+
+  private slot(map: Map<string, number>, key: string, delta: number): void {
+    const n = (map.get(key) ?? 0) + delta;
+    if (n <= 0) map.delete(key);
+    else map.set(key, n);
+  }
+
+  private attempt(delivery: DeliveryRow): void {
+    const endpointKey = `${delivery.tenant}/${delivery.endpointId}`;
+    this.slot(this.perEndpoint, endpointKey, 1);
+    this.slot(this.perTenant, delivery.tenant, 1);
+    const work = this.deliver(delivery)
+      .catch((err: unknown) => this.log.error({ err, tenant: delivery.tenant, delivery: delivery.id }, "webhooks: recording an attempt failed (the lease will retry it)"))
+      .finally(() => {
+        this.slot(this.perEndpoint, endpointKey, -1);
+        this.slot(this.perTenant, delivery.tenant, -1);
+        this.inflight.delete(work);
+        this.wake();
+      });
+    this.inflight.add(work);
+  }
+
+  private async deliver(delivery: DeliveryRow): Promise<void> {
+    const { sender, store, metrics } = this.deps;
+    const body = JSON.stringify(delivery.payload);
+    const eventId = typeof delivery.payload.id === "string" ? delivery.payload.id : delivery.id;
+    const outcome = await sender.send(delivery, body, {
+      "interlinked-event-id": eventId,
+      "interlinked-event-type": delivery.eventType,
+      "interlinked-delivery-attempt": String(delivery.attempts),
+    });
+    metrics?.webhookAttemptSeconds.observe(outcome.latencyMs / 1000);
+    if (outcome.ok) {
+      metrics?.webhookAttempts.inc({ outcome: "delivered" });
+      await store.delivered(delivery.tenant, delivery, { status: outcome.status ?? 200, latencyMs: outcome.latencyMs });
+      return;
+    }
+    await this.failed(delivery, outcome);
+  }
+
+  private async failed(delivery: DeliveryRow, outcome: SendOutcome): Promise<void> {
+    const { store, options, metrics } = this.deps;
+    const delay = retryDelayMs(options.retryScheduleMs, delivery.attempts);
+    const retryAt = delay === undefined ? undefined : new Date(Date.now() + delay);
+    metrics?.webhookAttempts.inc({ outcome: retryAt ? "retry" : "dead" });
+    const { streak, failingSince } = await store.failed(delivery.tenant, delivery, { status: outcome.status, error: outcome.error, latencyMs: outcome.latencyMs, retryAt });
+    if (!retryAt) {
+      this.log.warn({ tenant: delivery.tenant, endpoint: delivery.endpointId, delivery: delivery.id, attempts: delivery.attempts, error: outcome.error }, "webhooks: delivery dead after its last attempt (redeliver over REST)");
+    }
+    if (streak >= options.disableAfterFailures && Date.now() - failingSince.getTime() >= options.disableAfterMs) {
+      await this.disable(delivery, streak, failingSince, outcome.error);
+    }
+  }
+
+  private async disable(delivery: DeliveryRow, streak: number, failingSince: Date, lastError: string): Promise<void> {
+    const { store, bus } = this.deps;
+    const reason = `${streak} failed attempts in a row since ${failingSince.toISOString()} (last: ${lastError})`.slice(0, 500);
+    if (!(await store.disable(delivery.tenant, delivery.endpointId, reason))) return;
+    this.log.warn({ tenant: delivery.tenant, endpoint: delivery.endpointId, reason }, "webhooks: endpoint disabled");
+    const admins = await store.admins(delivery.tenant);
+    if (admins.length === 0) {
+      this.log.warn({ tenant: delivery.tenant, endpoint: delivery.endpointId }, "webhooks: no administrator known to notify of the disabled endpoint");
+      return;
+    }
+    const id = stableUuid(`webhook-disabled:${delivery.tenant}:${delivery.endpointId}:${failingSince.toISOString()}`);
+    const event = newEvent(
+      "notification.created",
+      delivery.tenant,
+      {
+        users: admins,
+        title: "Webhook endpoint disabled",
+        body: `The webhook endpoint ${delivery.url} was disabled: ${reason}. Fix it, then enable it again (PATCH /v1/webhooks/${delivery.endpointId} {"enabled": true}): its pending deliveries resume; events of the time it was disabled are not sent.`.slice(0, 4_000),
+        data: { kind: "webhook.disabled", endpointId: delivery.endpointId, url: delivery.url.slice(0, 2_000) },
+      },
+      id,
+    );
+    await publishEvents(bus, "notifications", [event]);
+  }
+}
