@@ -160,46 +160,58 @@ export class WebhookStore {
   }
 
   /**
-   * Leases up to `limit` due deliveries of the tenant, at most `perEndpoint` per endpoint, none of the
-   * `busy` endpoints, and only the oldest pending delivery of each (endpoint, order key): a later event of
-   * a key waits for the earlier one. A leased delivery's next attempt moves `leaseMs` ahead and its attempt
-   * count up, so two workers never hold it at once and a dead worker's lease runs out into a retry.
+   * Leases runs of deliveries: for up to `limit` (endpoint, order key) pairs whose oldest pending delivery
+   * is due — at most `perEndpoint` pairs per endpoint, none of the `busy` endpoints — that oldest delivery
+   * (the head) and up to `runLength - 1` pending deliveries after it, in order. Only a head is ever
+   * attempted first: a later event of a key waits for the earlier one. Leased rows move their next attempt
+   * `leaseMs` ahead (the head only if it is still due, so two workers never both win it); a worker that
+   * dies leaves its heads to be retried when the lease runs out. Rows come back in runs, head first, each
+   * flagged `head`; a run whose head was not won must not be sent.
    */
-  claim(tenant: string, options: { limit: number; perEndpoint: number; busy: string[]; leaseMs: number }): Promise<DeliveryRow[]> {
+  claim(tenant: string, options: { limit: number; perEndpoint: number; busy: string[]; leaseMs: number; runLength: number }): Promise<Array<DeliveryRow & { orderKey: string; head: boolean }>> {
     const busy = `{${options.busy.join(",")}}`;
     return withTenant(this.db, tenant, async (tx) => {
       const rows = rowsOf<{
         id: string;
         seq: string | number;
         endpoint_id: string;
+        order_key: string;
         event_type: string;
         payload: Record<string, unknown>;
         attempts: number;
         created_at: string | Date;
         url: string;
         secret: string;
+        head: boolean;
       }>(
         await tx.execute(sql`
           with heads as (
-            select d.id, d.seq, row_number() over (partition by d.endpoint_id order by d.seq) as rn
+            select distinct on (d.endpoint_id, d.order_key) d.id, d.seq, d.endpoint_id, d.order_key, d.next_attempt_at
             from webhook_deliveries d
-            join webhook_endpoints e on e.tenant_id = d.tenant_id and e.id = d.endpoint_id and e.enabled
-            where d.tenant_id = ${tenant} and d.state = 'pending' and d.next_attempt_at <= now()
-              and d.endpoint_id <> all(${busy}::uuid[])
-              and not exists (
-                select 1 from webhook_deliveries p
-                where p.tenant_id = d.tenant_id and p.endpoint_id = d.endpoint_id and p.order_key = d.order_key and p.state = 'pending' and p.seq < d.seq)
-            order by d.seq
-            limit ${options.limit * 4}
+            where d.tenant_id = ${tenant} and d.state = 'pending'
+            order by d.endpoint_id, d.order_key, d.seq
+          ), due as (
+            select h.id, h.seq, h.endpoint_id, h.order_key, row_number() over (partition by h.endpoint_id order by h.seq) as rn
+            from heads h
+            join webhook_endpoints e on e.tenant_id = ${tenant} and e.id = h.endpoint_id and e.enabled
+            where h.next_attempt_at <= now() and h.endpoint_id <> all(${busy}::uuid[])
           ), picked as (
-            select id from heads where rn <= ${options.perEndpoint} order by seq limit ${options.limit}
+            select id, seq, endpoint_id, order_key from due where rn <= ${options.perEndpoint} order by seq limit ${options.limit}
+          ), runs as (
+            select r.id, r.id = p.id as head
+            from picked p
+            join lateral (
+              select d.id from webhook_deliveries d
+              where d.tenant_id = ${tenant} and d.endpoint_id = p.endpoint_id and d.order_key = p.order_key and d.state = 'pending' and d.seq >= p.seq
+              order by d.seq limit ${options.runLength}
+            ) r on true
           )
           update webhook_deliveries w
           set next_attempt_at = now() + ${options.leaseMs} * interval '1 millisecond', attempts = w.attempts + 1
-          from picked, webhook_endpoints e
-          where w.tenant_id = ${tenant} and w.id = picked.id and w.state = 'pending' and w.next_attempt_at <= now()
+          from runs, webhook_endpoints e
+          where w.tenant_id = ${tenant} and w.id = runs.id and w.state = 'pending' and (not runs.head or w.next_attempt_at <= now())
             and e.tenant_id = w.tenant_id and e.id = w.endpoint_id
-          returning w.id, w.seq, w.endpoint_id, w.event_type, w.payload, w.attempts, w.created_at, e.url, e.secret`),
+          returning w.id, w.seq, w.endpoint_id, w.order_key, w.event_type, w.payload, w.attempts, w.created_at, e.url, e.secret, runs.head`),
       );
       return rows
         .map((r) => ({
@@ -207,28 +219,46 @@ export class WebhookStore {
           id: r.id,
           seq: Number(r.seq),
           endpointId: r.endpoint_id,
+          orderKey: r.order_key,
           eventType: r.event_type,
           payload: r.payload,
           attempts: r.attempts,
           createdAt: new Date(r.created_at),
           url: r.url,
           secret: r.secret,
+          head: r.head,
         }))
         .sort((a, b) => a.seq - b.seq);
     });
   }
 
-  /** Records a delivered attempt and clears the endpoint's failure streak. */
-  delivered(tenant: string, delivery: { id: string; endpointId: string }, outcome: { status: number; latencyMs: number }): Promise<void> {
+  /** Gives leased deliveries back unattempted: due again now, the claim's attempt count undone. */
+  release(tenant: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
     return withTenant(this.db, tenant, async (tx) => {
       await tx
         .update(webhookDeliveries)
-        .set({ state: "delivered", lastStatus: outcome.status, lastError: null, latencyMs: outcome.latencyMs, completedAt: new Date() })
-        .where(and(eq(webhookDeliveries.tenantId, tenant), eq(webhookDeliveries.id, delivery.id)));
-      await tx
-        .update(webhookEndpoints)
-        .set({ failureStreak: 0, failingSince: null })
-        .where(and(eq(webhookEndpoints.tenantId, tenant), eq(webhookEndpoints.id, delivery.endpointId), sql`${webhookEndpoints.failureStreak} > 0`));
+        .set({ nextAttemptAt: new Date(), attempts: sql`greatest(${webhookDeliveries.attempts} - 1, 0)` })
+        .where(and(eq(webhookDeliveries.tenantId, tenant), inArray(webhookDeliveries.id, ids), eq(webhookDeliveries.state, "pending")));
+    });
+  }
+
+  /** Records delivered attempts (one statement each for deliveries and endpoints) and clears their endpoints' failure streaks. */
+  delivered(tenant: string, items: Array<{ id: string; endpointId: string; status: number; latencyMs: number }>): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
+    const rows = JSON.stringify(items.map((i) => [i.id, i.status, i.latencyMs]));
+    const endpoints = `{${[...new Set(items.map((i) => i.endpointId))].join(",")}}`;
+    return withTenant(this.db, tenant, async (tx) => {
+      await tx.execute(sql`
+        with done as (
+          update webhook_deliveries w
+          set state = 'delivered', last_status = (r->>1)::int, last_error = null, latency_ms = (r->>2)::int, completed_at = now()
+          from jsonb_array_elements(${rows}::jsonb) as r
+          where w.tenant_id = ${tenant} and w.id = r->>0
+          returning w.id
+        )
+        update webhook_endpoints set failure_streak = 0, failing_since = null
+        where tenant_id = ${tenant} and id = any(${endpoints}::uuid[]) and failure_streak > 0`);
     });
   }
 

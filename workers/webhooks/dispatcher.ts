@@ -6,7 +6,17 @@ import type { Metrics } from "../../core/metrics/registry";
 import { stableUuid } from "../../core/stable-id";
 import { retryDelayMs } from "../../core/webhooks/schedule";
 import type { DeliveryRow, WebhookStore } from "../../db/stores/webhooks";
+import { DeliveredRecorder } from "./recorder";
 import type { SendOutcome, WebhookSender } from "./sender";
+
+/**
+ * How long a claimed delivery is reserved for the worker that claimed it: two attempt timeouts and 5 s
+ * (an attempt, then recording it). When a worker dies, its claimed deliveries are retried after this.
+ */
+/** Deliveries of one (endpoint, key) leased and sent in a row by one worker. */
+const RUN_LENGTH = 50;
+
+export const leaseMsOf = (options: Pick<WebhookOptions, "timeoutMs">): number => 2 * options.timeoutMs + 5_000;
 
 export interface DispatcherDeps {
   store: WebhookStore;
@@ -42,9 +52,11 @@ export class WebhookDispatcher {
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private readonly inflight = new Set<Promise<void>>();
+  private readonly recorder: DeliveredRecorder;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.log = (deps.log ?? defaultLogger()).child({ component: "webhooks" });
+    this.recorder = new DeliveredRecorder(deps.store);
   }
 
   start(): void {
@@ -97,8 +109,20 @@ export class WebhookDispatcher {
         const free = options.perTenantConcurrency - (this.perTenant.get(tenant) ?? 0);
         if (free <= 0) return;
         const busy = [...this.perEndpoint].filter(([key, n]) => key.startsWith(`${tenant}/`) && n >= options.perEndpointConcurrency).map(([key]) => key.slice(tenant.length + 1));
-        const claimed = await store.claim(tenant, { limit: free, perEndpoint: options.perEndpointConcurrency, busy, leaseMs: options.timeoutMs + 30_000 });
-        for (const delivery of claimed) this.attempt(delivery);
+        const claimed = await store.claim(tenant, { limit: free, perEndpoint: options.perEndpointConcurrency, busy, leaseMs: leaseMsOf(options), runLength: RUN_LENGTH });
+        const runs = new Map<string, typeof claimed>();
+        for (const row of claimed) {
+          const key = `${row.endpointId}\n${row.orderKey}`;
+          const run = runs.get(key);
+          if (run) run.push(row);
+          else runs.set(key, [row]);
+        }
+        const lost: string[] = [];
+        for (const run of runs.values()) {
+          if (run[0]?.head) this.attempt(tenant, run);
+          else lost.push(...run.map((r) => r.id)); // another worker won this key's head
+        }
+        await store.release(tenant, lost);
       }),
     );
   }
@@ -109,23 +133,53 @@ export class WebhookDispatcher {
     else map.set(key, n);
   }
 
-  private attempt(delivery: DeliveryRow): void {
-    const endpointKey = `${delivery.tenant}/${delivery.endpointId}`;
+  /** Sends a run (one endpoint and key, in order) in one slot of the endpoint and the school. */
+  private attempt(tenant: string, run: DeliveryRow[]): void {
+    const endpointKey = `${tenant}/${(run[0] as DeliveryRow).endpointId}`;
     this.slot(this.perEndpoint, endpointKey, 1);
-    this.slot(this.perTenant, delivery.tenant, 1);
-    const work = this.deliver(delivery)
-      .catch((err: unknown) => this.log.error({ err, tenant: delivery.tenant, delivery: delivery.id }, "webhooks: recording an attempt failed (the lease will retry it)"))
+    this.slot(this.perTenant, tenant, 1);
+    const work = this.deliverRun(tenant, run)
+      .catch((err: unknown) => this.log.error({ err, tenant }, "webhooks: recording an attempt failed (the lease will retry it)"))
       .finally(() => {
         this.slot(this.perEndpoint, endpointKey, -1);
-        this.slot(this.perTenant, delivery.tenant, -1);
+        this.slot(this.perTenant, tenant, -1);
         this.inflight.delete(work);
         this.wake();
       });
     this.inflight.add(work);
   }
 
-  private async deliver(delivery: DeliveryRow): Promise<void> {
-    const { sender, store, metrics } = this.deps;
+  /**
+   * Sends a run's deliveries one after the other, each recorded before the next is sent. It stops at the
+   * first failure (recorded with its retry time) or when half the lease has gone, and gives the rest back.
+   */
+  private async deliverRun(tenant: string, run: DeliveryRow[]): Promise<void> {
+    const recording: Array<Promise<void>> = [];
+    try {
+      await this.sendRun(tenant, run, recording);
+    } finally {
+      await Promise.all(recording);
+    }
+  }
+
+  private async sendRun(tenant: string, run: DeliveryRow[], recording: Array<Promise<void>>): Promise<void> {
+    const { store } = this.deps;
+    const until = Date.now() + leaseMsOf(this.deps.options) / 2;
+    for (let i = 0; i < run.length; i++) {
+      if (!this.running || (i > 0 && Date.now() > until)) {
+        await store.release(tenant, run.slice(i).map((d) => d.id));
+        return;
+      }
+      if (!(await this.deliver(run[i] as DeliveryRow, recording))) {
+        await store.release(tenant, run.slice(i + 1).map((d) => d.id));
+        return;
+      }
+    }
+  }
+
+  /** One attempt, recorded; true when delivered. */
+  private async deliver(delivery: DeliveryRow, recording: Array<Promise<void>>): Promise<boolean> {
+    const { sender, metrics } = this.deps;
     const body = JSON.stringify(delivery.payload);
     const eventId = typeof delivery.payload.id === "string" ? delivery.payload.id : delivery.id;
     const outcome = await sender.send(delivery, body, {
@@ -136,10 +190,12 @@ export class WebhookDispatcher {
     metrics?.webhookAttemptSeconds.observe(outcome.latencyMs / 1000);
     if (outcome.ok) {
       metrics?.webhookAttempts.inc({ outcome: "delivered" });
-      await store.delivered(delivery.tenant, delivery, { status: outcome.status ?? 200, latencyMs: outcome.latencyMs });
-      return;
+      // recorded in the background (batched); the run waits for its records before it frees its slot
+      recording.push(this.recorder.record(delivery.tenant, { id: delivery.id, endpointId: delivery.endpointId, status: outcome.status ?? 200, latencyMs: outcome.latencyMs }));
+      return true;
     }
     await this.failed(delivery, outcome);
+    return false;
   }
 
   private async failed(delivery: DeliveryRow, outcome: SendOutcome): Promise<void> {
