@@ -13,6 +13,8 @@ import type { RoomStore } from "../db/stores/rooms";
 import type { TenantLimits } from "../db/stores/tenant-limits";
 import type { TenantStore } from "../db/stores/tenants";
 import type { WebhookStore } from "../db/stores/webhooks";
+import type { ApiKeyStore } from "../db/stores/api-keys";
+import type { ServerMessaging } from "../core/server-messaging";
 import type { AuthEnv } from "./auth";
 import type { TenantRateLimiter } from "./rate-limit";
 
@@ -25,6 +27,7 @@ export interface Stores {
   classes: ClassStore;
   tenants: TenantStore;
   webhooks: WebhookStore;
+  apiKeys: ApiKeyStore;
 }
 
 /** What the /v1 routes use. */
@@ -40,6 +43,8 @@ export interface V1Deps {
   /** Tenants' effective quota limits, cached (shared with the realtime tier of the process). */
   limits: TenantLimits;
   metrics: Metrics;
+  /** The server API's messaging (realtime/server-messaging.ts); absent where the process cannot publish. */
+  server?: ServerMessaging;
   /** Whether webhook endpoints may be on loopback / private addresses (WEBHOOKS_ALLOW_PRIVATE). */
   webhooksAllowPrivate: boolean;
   /** Live figures of the realtime tier (connections now, cluster-wide). */

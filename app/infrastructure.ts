@@ -17,6 +17,7 @@ import { NotificationStore } from "../db/stores/notifications";
 import { RoomStore } from "../db/stores/rooms";
 import { TenantStore, defaultQuotas } from "../db/stores/tenants";
 import { WebhookStore } from "../db/stores/webhooks";
+import { ApiKeyStore } from "../db/stores/api-keys";
 import type { Stores } from "../api/deps";
 import { MemoryPresenceStore } from "../realtime/presence/presence-store-memory";
 import { RedisPresenceStore } from "../realtime/presence/presence-store-redis";
@@ -72,6 +73,7 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     classes: new ClassStore(database.db),
     tenants: new TenantStore(database.db, { ...defaultQuotas, maxPayloadBytes: config.realtime.maxMessageBytes }),
     webhooks: new WebhookStore(database.db),
+    apiKeys: new ApiKeyStore(database.db),
   };
   const bus: EventBus = config.kafkaBrokers
     ? new KafkaEventBus({ brokers: config.kafkaBrokers, namespace: config.namespace, clientId: config.nodeId, publishTimeoutMs: config.kafkaPublishTimeoutMs, log })

@@ -18,6 +18,8 @@ import type { SocketFanout } from "../core/socket-fanout";
 import { LocalSocketFanout } from "../realtime/fanout/socket-fanout-local";
 import { RedisSocketFanout } from "../realtime/fanout/socket-fanout-redis";
 import { TenantQuotas } from "../realtime/quotas";
+import { MessagePublisher } from "../realtime/room-messages";
+import { RealtimeServerMessaging, type LiveSocket } from "../realtime/server-messaging";
 import { collectConsumerLag, startWorkers } from "../workers/start-workers";
 import { startWebhooks } from "../workers/webhooks/start-webhooks";
 import { openInfrastructure } from "./infrastructure";
@@ -127,6 +129,17 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
             limits,
             liveConnections: (tenant) => quotas.connectionCount(tenant),
             webhooksAllowPrivate: config.webhooks.allowPrivate,
+            // the server API publishes through the realtime tier's path (sequence, quotas, history, fan-out)
+            server: new RealtimeServerMessaging({
+              publisher: new MessagePublisher(bus, infra.sequences, infra.history, undefined, log),
+              quotas,
+              presence: infra.presence,
+              fanout,
+              state: infra.state,
+              conversations: stores.conversations,
+              nodeId: config.nodeId,
+              sockets: realtime ? async () => (await realtime.io.fetchSockets()) as LiveSocket[] : undefined,
+            }),
           }
         : undefined,
     });

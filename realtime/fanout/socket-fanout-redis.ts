@@ -18,6 +18,10 @@ export class RedisSocketFanout implements SocketFanout {
     this.emitter.to(users.map((u) => socketRooms.user(tenant, u))).emit(event, payload);
   }
 
+  toRoom(tenant: string, room: string, event: string, payload: unknown): void {
+    this.emitter.to(socketRooms.room(tenant, room)).emit(event, payload);
+  }
+
   /** Both messages go out on one Redis connection, so every node reads the event before the disconnect request. */
   disconnectUser(tenant: string, user: string, notice: DisconnectNotice): void {
     const room = socketRooms.user(tenant, user);

@@ -36,8 +36,8 @@ export interface DispatcherDeps {
  *   attempted again when the lease runs out.
  * - Per (endpoint, order key) order: only the oldest pending delivery of a key is attempted; a later one
  *   waits for it to be delivered or dead.
- * - Isolation: at most `perEndpointConcurrency` attempts of an endpoint and `perTenantConcurrency` of a
- *   school are in flight; attempts run concurrently and are bounded by `timeoutMs`, so a slow or dead
+ * - Isolation: at most `perEndpointConcurrency` attempts of an endpoint (one, while its last attempt
+ *   failed: a circuit breaker's probe) and `perTenantConcurrency` of a school are in flight; attempts run concurrently and are bounded by `timeoutMs`, so a slow or dead
  *   endpoint holds only its own slots and never delays another endpoint's or school's deliveries.
  * - An endpoint failing `disableAfterFailures` attempts in a row over at least `disableAfterMs` is disabled
  *   (its pending deliveries wait for it to be enabled again; events while it is disabled are not queued for
@@ -53,6 +53,8 @@ export class WebhookDispatcher {
   private woken = false;
   private readonly inflight = new Set<Promise<void>>();
   private readonly recorder: DeliveredRecorder;
+  /** Endpoints (`tenant/id`) whose last attempt failed: one run at a time probes them until one succeeds. */
+  private readonly failing = new Set<string>();
 
   constructor(private readonly deps: DispatcherDeps) {
     this.log = (deps.log ?? defaultLogger()).child({ component: "webhooks" });
@@ -108,7 +110,10 @@ export class WebhookDispatcher {
       tenants.map(async (tenant) => {
         const free = options.perTenantConcurrency - (this.perTenant.get(tenant) ?? 0);
         if (free <= 0) return;
-        const busy = [...this.perEndpoint].filter(([key, n]) => key.startsWith(`${tenant}/`) && n >= options.perEndpointConcurrency).map(([key]) => key.slice(tenant.length + 1));
+        // an endpoint at its bound, or failing and already probed by one run, gets no more now
+        const busy = [...this.perEndpoint]
+          .filter(([key, n]) => key.startsWith(`${tenant}/`) && (n >= options.perEndpointConcurrency || this.failing.has(key)))
+          .map(([key]) => key.slice(tenant.length + 1));
         const claimed = await store.claim(tenant, { limit: free, perEndpoint: options.perEndpointConcurrency, busy, leaseMs: leaseMsOf(options), runLength: RUN_LENGTH });
         const runs = new Map<string, typeof claimed>();
         for (const row of claimed) {
@@ -188,12 +193,16 @@ export class WebhookDispatcher {
       "interlinked-delivery-attempt": String(delivery.attempts),
     });
     metrics?.webhookAttemptSeconds.observe(outcome.latencyMs / 1000);
+    const endpointKey = `${delivery.tenant}/${delivery.endpointId}`;
     if (outcome.ok) {
+      this.failing.delete(endpointKey);
       metrics?.webhookAttempts.inc({ outcome: "delivered" });
       // recorded in the background (batched); the run waits for its records before it frees its slot
       recording.push(this.recorder.record(delivery.tenant, { id: delivery.id, endpointId: delivery.endpointId, status: outcome.status ?? 200, latencyMs: outcome.latencyMs }));
       return true;
     }
+    this.failing.add(endpointKey);
+    if (this.failing.size > 100_000) this.failing.clear();
     await this.failed(delivery, outcome);
     return false;
   }
