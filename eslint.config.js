@@ -11,6 +11,13 @@ export default tseslint.config(
     languageOptions: { globals: { process: "readonly", console: "readonly", fetch: "readonly", setTimeout: "readonly" } },
   },
   {
+    // tsconfig carries the DOM types for web/, sdk/ and browser tests: server code must not use browser globals
+    files: ["core/**", "db/**", "realtime/**", "api/**", "workers/**", "media/**", "app/**"],
+    rules: {
+      "no-restricted-globals": ["error", "window", "document", "navigator", "localStorage", "sessionStorage", "location", "HTMLElement"],
+    },
+  },
+  {
     rules: {
       "@typescript-eslint/no-explicit-any": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],

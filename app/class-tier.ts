@@ -51,10 +51,17 @@ export async function startClassTier(
   // registered like the node's presence: lapses NODE_TTL_MS after the node's last beat (node-liveness.ts)
   await directory.register(services.nodeId, NODE_TTL_MS);
   const stopRegistering = heartbeat.add("media registration", () => directory.register(services.nodeId, NODE_TTL_MS), { liveness: true });
+  // participants whose realtime node died (no peer:gone ever comes) leave: attendance closed within
+  // NODE_TTL_MS + one beat, by the presence store's liveness, which also reaps their presence
+  const stopReaping = heartbeat.add("class peer reaper", async () => {
+    const left = await media.reapDeadPeers((node) => services.presence.isNodeAlive(node));
+    if (left > 0) services.log.info({ left }, `classes: ${left} connection(s) of dead realtime nodes left their classes`);
+  });
   return {
     media,
     close: async () => {
       stopRegistering();
+      stopReaping();
       await directory.unregister(services.nodeId).catch(() => undefined);
       await stopServing();
       await media.close();

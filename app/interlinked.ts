@@ -27,6 +27,7 @@ import { startTracing } from "./tracing";
 import { serveOnNodeHttp } from "./adapter/node-http";
 import { serveAsStickyWorker } from "./adapter/sticky-worker";
 import { serveOnUws } from "./adapter/uws";
+import { serveWebPages } from "./web-assets";
 
 /** A running Interlinked process: its HTTP address and how to stop it. */
 export interface RunningInterlinked {
@@ -143,11 +144,13 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
           }
         : undefined,
     });
+    // the browser pages (/classroom, /admin) in front of the API, on every engine
+    const handler = serveWebPages(app.fetch);
     const http = config.realtime.stickyWorker
-      ? await serveAsStickyWorker(app.fetch, config.port, realtime?.io)
+      ? await serveAsStickyWorker(handler, config.port, realtime?.io)
       : config.realtime.engine === "uws"
-        ? await serveOnUws(app.fetch, config.host, config.port, realtime?.io, config.realtime.fanoutBatchMs)
-        : await serveOnNodeHttp(app.fetch, config.host, config.port, realtime?.io);
+        ? await serveOnUws(handler, config.host, config.port, realtime?.io, config.realtime.fanoutBatchMs)
+        : await serveOnNodeHttp(handler, config.host, config.port, realtime?.io);
     if (realtime && config.realtime.stickyRoute) applyStickyRoute(realtime.io, config.realtime.stickyRoute);
     closers.push(async () => {
       if (realtime) await realtime.close();
@@ -165,6 +168,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         bus: config.kafkaBrokers ? `Kafka ${config.kafkaBrokers.join(",")}` : "in-memory bus",
         cluster: config.redisUrl ? "Redis adapter, presence, sequences, quotas" : "single node (in-memory adapter and state)",
         devTokens: config.devTokens ? "POST /v1/dev/tokens enabled" : "off",
+        pages: `http://${host}:${http.port}/classroom/ (live classroom), http://${host}:${http.port}/admin/ (console)`,
         media: classes?.media ? `mediasoup, ${config.media.workers} worker(s), hosts live classes` : "signaling only (classes on media nodes)",
       },
       bus,

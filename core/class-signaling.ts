@@ -185,6 +185,11 @@ export interface Caller {
   /** The caller's token role is staff (teacher or an admin role): a co-teacher unless the class's own teacher. */
   staff: boolean;
   socketId: string;
+  /**
+   * The realtime node holding the socket. A media node reaps connections whose node stopped
+   * heartbeating (their attendance closes); absent from nodes of an older version (never reaped).
+   */
+  node?: string;
 }
 
 /**

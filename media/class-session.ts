@@ -24,7 +24,8 @@ export interface ClassSessionDeps {
 
 interface Participant {
   role: ClassRole;
-  peers: Set<string>;
+  /** The participant's connections in the class: socket id → the realtime node holding it (when known). */
+  peers: Map<string, string | undefined>;
 }
 
 /**
@@ -87,11 +88,11 @@ export class ClassSession {
     if (this.ended) throw new AppError(ErrorCode.ClassEnded, "the class has ended");
     if (this.removed.has(caller.user)) throw new AppError(ErrorCode.RemovedFromClass, "a teacher removed you from this class");
     const role = this.roleOf(caller.user) ?? (caller.user === this.teacher ? "host" : caller.staff ? "cohost" : "student");
-    const p = this.participants.get(caller.user) ?? { role, peers: new Set<string>() };
+    const p = this.participants.get(caller.user) ?? { role, peers: new Map<string, string | undefined>() };
     this.participants.set(caller.user, p);
     const first = p.peers.size === 0;
     const again = p.peers.has(caller.socketId);
-    p.peers.add(caller.socketId);
+    p.peers.set(caller.socketId, caller.node);
     this.media.addPeer(caller.socketId, caller.user, rtpCapabilities);
     // A connection joining again (restarting its media) is not a new attendance session.
     if (!again) await this.deps.attendance(caller.user, "joined");
@@ -125,6 +126,27 @@ export class ClassSession {
     return true;
   }
 
+  /**
+   * Connections held by realtime nodes that `alive` says are gone (killed, cut off: they stopped
+   * heartbeating) leave as if their sockets had disconnected: attendance closes, hands drop, the class is
+   * told. Each node is asked once per call. Returns how many connections left.
+   */
+  async reapPeers(alive: (node: string) => Promise<boolean>): Promise<number> {
+    const verdicts = new Map<string, Promise<boolean>>();
+    const isAlive = (node: string): Promise<boolean> => {
+      let v = verdicts.get(node);
+      if (!v) verdicts.set(node, (v = alive(node).catch(() => true))); // unknown: keep the connection
+      return v;
+    };
+    const gone: Array<[string, string]> = [];
+    for (const [user, p] of this.participants) {
+      for (const [socketId, node] of p.peers) if (node !== undefined && !(await isAlive(node))) gone.push([user, socketId]);
+    }
+    let left = 0;
+    for (const [user, socketId] of gone) if (await this.leave(user, socketId)) left++;
+    return left;
+  }
+
   get empty(): boolean {
     return [...this.participants.values()].every((p) => p.peers.size === 0);
   }
@@ -153,7 +175,7 @@ export class ClassSession {
 
   /** Every connection leaves and the media closes (end of class, or its worker died). */
   async disband(): Promise<void> {
-    for (const [user, p] of this.participants) for (const socketId of [...p.peers]) await this.leave(user, socketId).catch(() => undefined);
+    for (const [user, p] of this.participants) for (const socketId of [...p.peers.keys()]) await this.leave(user, socketId).catch(() => undefined);
     this.media.close();
   }
 
@@ -242,7 +264,7 @@ export class ClassSession {
     const p = this.participants.get(user);
     if (!p || p.peers.size === 0) throw new AppError(ErrorCode.NotInClass, `${user} is not in this class`);
     this.removed.add(user);
-    for (const socketId of [...p.peers]) {
+    for (const socketId of [...p.peers.keys()]) {
       this.deps.outbox.toPeer(socketId, "class:removed", { classId: this.classId, by: caller.user });
       await this.leave(user, socketId);
     }

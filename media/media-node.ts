@@ -138,8 +138,29 @@ export class MediaNode {
     if (!session) return { classId: call.classId };
     const s = await session;
     await s.leave(call.caller.user, call.caller.socketId);
-    if (s.empty && !this.idle.has(key)) this.idle.set(key, setTimeout(() => void this.closeSession(key, s), EMPTY_CLASS_GRACE_MS).unref());
+    this.idleIfEmpty(key, s);
     return { classId: call.classId };
+  }
+
+  /** An empty class closes after a grace period (a participant may be reconnecting). */
+  private idleIfEmpty(key: string, s: ClassSession): void {
+    if (s.empty && !this.idle.has(key)) this.idle.set(key, setTimeout(() => void this.closeSession(key, s), EMPTY_CLASS_GRACE_MS).unref());
+  }
+
+  /**
+   * Connections whose realtime node is gone (`alive` false: it stopped heartbeating) leave every class
+   * here, as if their sockets had disconnected, so their attendance closes; run on the node's heartbeat.
+   * Returns how many connections left.
+   */
+  async reapDeadPeers(alive: (node: string) => Promise<boolean>): Promise<number> {
+    let left = 0;
+    for (const [key, pending] of [...this.sessions]) {
+      const s = await pending.catch(() => undefined);
+      if (!s) continue;
+      left += await s.reapPeers(alive);
+      this.idleIfEmpty(key, s);
+    }
+    return left;
   }
 
   private controlProducer<A extends "pause" | "resume" | "close" | "mute">(action: A): MediaHandler<`producer:${A}`> {

@@ -12,22 +12,51 @@ const SEPARATOR = "\x1f"; // Socket.IO's uWS topic separator: `${namespace}\x1f$
 
 /** Rooms with fewer local subscribers than this publish at once (little to save) unless a window is open. */
 const BATCH_FROM_SUBSCRIBERS = 100;
+/**
+ * The window opens only under load: while this node's recent fan-out (deliveries = publishes ×
+ * subscribers, over the last 100–200 ms) stays below this, every publish is written at once, so a quiet
+ * room pays no window latency. 20,000 per ~200 ms ≈ 100k deliveries/s, well under what one core sends
+ * unbatched (BENCHMARKS.md, fan-out).
+ */
+const BATCH_FROM_RECENT_DELIVERIES = 20_000;
+const SLOT_MS = 100;
 
 /** Publishes collected for one window and written in one go, so uWS sends each subscriber one batch. */
-class PublishBatch {
+export class PublishBatch {
   private pending: Array<{ from: Publisher; topic: string; piece: string | Buffer }> = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Deliveries in the current slot and in the one before it (the recent fan-out rate). */
+  private slotStart = 0;
+  private current = 0;
+  private previous = 0;
 
   constructor(
     readonly app: TemplatedApp,
     private readonly windowMs: number,
   ) {}
 
-  /** Writes at once when batching is off, or the room is small and nothing is waiting (which keeps order). */
+  /**
+   * Writes at once when batching is off, or when nothing is waiting (which keeps order) and either the
+   * room is small or the node is not under fan-out load; otherwise the publish joins the open window.
+   */
   publish(from: Publisher, topic: string, piece: string | Buffer, subscribers: number): void {
-    if (this.windowMs <= 0 || (subscribers < BATCH_FROM_SUBSCRIBERS && this.pending.length === 0)) return this.write(from, topic, piece);
+    const recent = this.count(subscribers);
+    if (this.windowMs <= 0) return this.write(from, topic, piece);
+    if (this.pending.length === 0 && (subscribers < BATCH_FROM_SUBSCRIBERS || recent < BATCH_FROM_RECENT_DELIVERIES)) return this.write(from, topic, piece);
     this.pending.push({ from, topic, piece });
     this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+  }
+
+  /** Adds `deliveries` to the current slot; returns the deliveries of this slot and the previous one. */
+  private count(deliveries: number): number {
+    const now = performance.now();
+    if (now - this.slotStart >= SLOT_MS) {
+      this.previous = now - this.slotStart >= 2 * SLOT_MS ? 0 : this.current;
+      this.current = 0;
+      this.slotStart = now;
+    }
+    this.current += deliveries;
+    return this.current + this.previous;
   }
 
   private flush(): void {
@@ -74,8 +103,8 @@ let installed: Broadcast | undefined;
  * a broadcast that arrived from another node (its sender is not here) publishes from the app.
  *
  * On loopback and on real NICs the cost of fan-out is one send() per subscriber per write, not the
- * bytes, so publishes are collected for `batchMs` and written together: a subscriber gets every message
- * of the window in one send. Under load the window stretches by itself (the timer fires late), so sends
+ * bytes, so under load publishes are collected for `batchMs` and written together: a subscriber gets
+ * every message of the window in one send. Below BATCH_FROM_RECENT_DELIVERIES nothing waits. Under load the window stretches by itself (the timer fires late), so sends
  * per second stay bounded while messages per send grow — throughput holds instead of collapsing. Order
  * among broadcasts is kept; a direct emit to a socket (an ack) may overtake a broadcast still in the window.
  *

@@ -45,7 +45,7 @@ function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps:
   /** Classes this socket joined → the media node hosting each. */
   const joined = new Map<string, string>();
   // read per request: auth:refresh may change the role (never the user or tenant)
-  const caller = () => ({ user, staff: socket.data.principal.role !== "student", socketId: socket.id });
+  const caller = () => ({ user, staff: socket.data.principal.role !== "student", socketId: socket.id, node: services.nodeId });
   armExpiry(socket);
   // the user's room in this namespace: a revocation disconnects the user's class sockets through it
   void socket.join(socketRooms.user(tenant, user));

@@ -19,6 +19,12 @@ export class RedisMediaRpc implements MediaRpc {
   private readonly pending = new Map<string, { resolve: (r: RpcReply) => void; timer: NodeJS.Timeout }>();
   private readonly served = new Map<string, (request: MediaRequest) => Promise<unknown>>();
   private ready: Promise<unknown> | undefined;
+  /**
+   * The subscriber connection is ready (its INFO ready-check done). A SUBSCRIBE sent before that put the
+   * connection in subscriber mode under the ready check, which then failed ("only subscriber commands
+   * may be used") and left a just-started media node unsubscribed for a while: calls got 5004.
+   */
+  private readonly subReady: Promise<void>;
 
   constructor(
     private readonly redis: Redis,
@@ -26,6 +32,8 @@ export class RedisMediaRpc implements MediaRpc {
     private readonly log: Logger = defaultLogger(),
   ) {
     this.sub = redis.duplicate();
+    this.sub.on("error", (err) => this.log.error({ err }, "media rpc: subscriber connection error"));
+    this.subReady = new Promise((resolve) => this.sub.once("ready", () => resolve()));
     this.replyChannel = `${prefix}media-reply:${randomUUID()}`;
     this.sub.on("message", (channel: string, message: string) => this.onMessage(channel, message));
   }
@@ -54,6 +62,7 @@ export class RedisMediaRpc implements MediaRpc {
 
   async serve(nodeId: string, handler: (request: MediaRequest) => Promise<unknown>): Promise<() => Promise<void>> {
     this.served.set(nodeId, handler);
+    await this.subReady;
     await this.sub.subscribe(this.channelOf(nodeId));
     return async () => {
       this.served.delete(nodeId);
@@ -62,7 +71,7 @@ export class RedisMediaRpc implements MediaRpc {
   }
 
   async call(nodeId: string, request: MediaRequest, timeoutMs: number): Promise<unknown> {
-    this.ready ??= this.sub.subscribe(this.replyChannel);
+    this.ready ??= this.subReady.then(() => this.sub.subscribe(this.replyChannel));
     await this.ready;
     const id = randomUUID();
     const reply = new Promise<RpcReply>((resolve) => {

@@ -8,6 +8,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildSync, type BuildOptions } from "esbuild";
+import { buildWeb } from "./web";
 
 /** The package root (this file is tools/build/production.ts). */
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -40,8 +41,15 @@ export const bundleOptions: BuildOptions = {
   logLevel: "warning",
 };
 
-/** Deletes dist/ and bundles every production entry into it; throws (esbuild's message) when a build error occurs. */
+/** Where the browser pages are built (served by every node: app/web-assets.ts). */
+export const webDistDir = join(distDir, "web");
+
+/**
+ * Deletes dist/ and bundles every production entry and every browser page (web/, ./web.ts) into it;
+ * throws (esbuild's message) when a build error occurs.
+ */
 export function buildProduction(): void {
   rmSync(distDir, { recursive: true, force: true });
   buildSync(bundleOptions);
+  buildWeb(repoRoot, webDistDir);
 }

@@ -24,13 +24,15 @@ export interface ServiceEnv {
   JAEGER_BIN: string;
   /** schemathesis (PyPI, in a cached virtualenv) for the OpenAPI fuzz test. */
   SCHEMATHESIS_BIN: string;
+  /** Chromium (Debian's `chromium` package) for the browser tests, driven by playwright-core. */
+  CHROMIUM_BIN: string;
   /** Java and cached Kafka jars, for tests that run a broker of their own (to restart it). */
   JAVA_BIN: string;
   KAFKA_LIB_DIR: string;
 }
 
 /** The variables through which a caller hands over services it already runs (the rest are started or built). */
-const GIVEN = ["REDIS_URL", "DATABASE_URL", "KAFKA_BROKERS", "NGINX_BIN", "MEDIASOUP_WORKER_BIN", "K6_BIN", "KUSTOMIZE_BIN", "JAEGER_BIN", "SCHEMATHESIS_BIN"] as const;
+const GIVEN = ["REDIS_URL", "DATABASE_URL", "KAFKA_BROKERS", "NGINX_BIN", "MEDIASOUP_WORKER_BIN", "K6_BIN", "KUSTOMIZE_BIN", "JAEGER_BIN", "SCHEMATHESIS_BIN", "CHROMIUM_BIN"] as const;
 
 /** What `env` (usually process.env) already names of the services, for provisionServices: one list for every caller. */
 export function givenServices(env: NodeJS.ProcessEnv): Partial<Record<keyof ServiceEnv, string>> {
@@ -53,6 +55,7 @@ export const requirements = (need: { redis: boolean; postgres: boolean }): Requi
   { what: "java", candidates: ["java"], aptPackage: "openjdk-17-jre-headless" },
   { what: "mvn", candidates: ["mvn"], aptPackage: "maven" },
   { what: "nginx", candidates: ["/usr/sbin/nginx", "nginx"], aptPackage: "nginx" },
+  { what: "chromium", candidates: ["/usr/bin/chromium", "chromium"], aptPackage: "chromium" },
 ];
 
 async function timed<T>(name: string, log: (l: string) => void, work: () => Promise<T>): Promise<T> {
@@ -72,7 +75,7 @@ async function mustAnswer(name: string, url: string, check: () => Promise<boolea
 }
 
 /**
- * Makes Redis, PostgreSQL, Kafka (KRaft), nginx, a mediasoup worker, the Go-built tools (k6, kustomize, Jaeger) and schemathesis available: URLs from `given`
+ * Makes Redis, PostgreSQL, Kafka (KRaft), nginx, Chromium, a mediasoup worker, the Go-built tools (k6, kustomize, Jaeger) and schemathesis available: URLs from `given`
  * (REDIS_URL, DATABASE_URL, KAFKA_BROKERS) are used as they are; otherwise throwaway instances start in
  * parallel on free loopback ports with temp data dirs, installing missing Debian packages when root.
  */
@@ -145,6 +148,7 @@ export async function provisionServices(given: Partial<Record<keyof ServiceEnv, 
       KUSTOMIZE_BIN: kustomize as string,
       JAEGER_BIN: jaeger as string,
       SCHEMATHESIS_BIN: schemathesis as string,
+      CHROMIUM_BIN: given.CHROMIUM_BIN ?? (bins.get("chromium") as string),
     };
     log(`all services ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(env)}`);
     return { env, dir: root, stop };
