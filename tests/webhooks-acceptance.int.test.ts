@@ -8,8 +8,8 @@ import { ENDPOINT_CACHE_MS } from "../workers/webhooks/consumer";
 import { apiAs } from "./support/http";
 import { TEST_SECRET, testConfig } from "./support/nodes";
 import { createTestDatabase, serviceEnv, testNamespace } from "./support/services";
-import { checkReceived, percentile, publishRoomLoad, type LoadEvent } from "./support/webhook-load";
-import { startReceiver, type Receiver } from "./support/webhook-receiver";
+import { checkReceived, percentile, publishRoomLoad, type LoadEvent } from "../tools/webhooks/load";
+import { startReceiver, type Receiver } from "../tools/webhooks/receiver";
 
 /**
  * The acceptance run of issue 14 (webhooks), scaled down for a shared 2-core machine: 900 events (not

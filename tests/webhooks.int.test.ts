@@ -13,7 +13,7 @@ import { openDatabase } from "../db/database";
 import { apiAs, type ApiClient } from "./support/http";
 import { testConfig } from "./support/nodes";
 import { createTestDatabase, serviceEnv, testNamespace } from "./support/services";
-import { startReceiver, type Receiver } from "./support/webhook-receiver";
+import { startReceiver, type Receiver } from "../tools/webhooks/receiver";
 
 type Verify = (secret: string, header: string, rawBody: string, toleranceSeconds?: number) => boolean;
 

@@ -1,7 +1,7 @@
 import { newEvent, publishEvents } from "../../core/contracts/streams";
 import type { EventBus } from "../../core/bus/event-bus";
 import { verifyWebhook } from "../../core/webhooks/signature";
-import type { Received } from "./webhook-receiver";
+import type { Received } from "./receiver";
 
 /**
  * The webhook acceptance load (tests/webhooks-acceptance.int.test.ts at a reduced size, and
