@@ -7,6 +7,7 @@ import type { EventWriter } from "../db/event-writer";
 import type { SocketFanout } from "../core/socket-fanout";
 import { toNotificationDelivery } from "../core/notification-delivery";
 import { persisterGroup, startStreamConsumer } from "./stream-consumer";
+import { WEBHOOK_SOURCE_STREAMS, webhookGroup } from "./webhooks/consumer";
 
 /** Starts one persisting consumer per stream; notifications are fanned out to sockets once stored. */
 export async function startWorkers(deps: { bus: EventBus; writer: EventWriter; metrics: Metrics; fanout: SocketFanout; log?: Logger }): Promise<Subscription[]> {
@@ -36,11 +37,14 @@ export async function startWorkers(deps: { bus: EventBus; writer: EventWriter; m
   return subscriptions;
 }
 
-/** Refreshes the consumer-lag gauge of every persisting group (called on each /metrics scrape). */
+/** Refreshes the consumer-lag gauge of every persisting group and webhook group (called on each /metrics scrape). */
 export async function collectConsumerLag(bus: EventBus, metrics: Metrics): Promise<void> {
+  const groups = [
+    ...(Object.keys(streams) as StreamName[]).map((stream) => ({ group: persisterGroup(stream), stream })),
+    ...WEBHOOK_SOURCE_STREAMS.map((stream) => ({ group: webhookGroup(stream), stream })),
+  ];
   await Promise.all(
-    (Object.keys(streams) as StreamName[]).map(async (stream) => {
-      const group = persisterGroup(stream);
+    groups.map(async ({ group, stream }) => {
       const topic = streams[stream].topic;
       const lag = await bus.consumerLag(group, topic).catch(() => undefined);
       if (lag !== undefined) metrics.consumerLag.set({ group, topic }, lag);
