@@ -22,6 +22,9 @@ import { serviceEnv } from "./support/services";
  * - POST /v1/conversations: `{ "kind": "direct", "user": <the caller> }` is schema-valid and refused with
  *   1001 (400): the rule "a direct conversation needs another user" is about the caller's identity, which a
  *   request schema cannot state. The positive-data check there also accepts 400.
+ * - POST /v1/webhooks and PATCH /v1/webhooks/{id}: a schema-valid `url` is refused with 1001 (400) when it
+ *   does not parse as an http(s) URL without credentials, or names a private address (WEBHOOKS_ALLOW_PRIVATE
+ *   off): what a URL parser and the address guard decide, which the string's schema cannot state.
  */
 
 const MAX_EXAMPLES = 30;
@@ -31,6 +34,17 @@ const CONFIG = `
 [[operations]]
 include-path = "/v1/conversations"
 include-method = "POST"
+checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409, 429]
+
+# a webhook URL is checked by a URL parser and the address guard (400, 1001): see tests/openapi-fuzz.int.test.ts
+[[operations]]
+include-path = "/v1/webhooks"
+include-method = "POST"
+checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409, 429]
+
+[[operations]]
+include-path = "/v1/webhooks/{id}"
+include-method = "PATCH"
 checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409, 429]
 `;
 

@@ -168,6 +168,8 @@ export class WebhookStore {
    * dies leaves its heads to be retried when the lease runs out. Rows come back in runs, head first, each
    * flagged `head`; a run whose head was not won must not be sent.
    */
+  // The CTEs are MATERIALIZED and each run is updated as a range of its key's index (endpoint, key, seq): joined
+  // by id to CTEs whose size the planner cannot estimate, the UPDATE was planned as a table scan per leased row.
   claim(tenant: string, options: { limit: number; perEndpoint: number; busy: string[]; leaseMs: number; runLength: number }): Promise<Array<DeliveryRow & { orderKey: string; head: boolean }>> {
     const busy = `{${options.busy.join(",")}}`;
     return withTenant(this.db, tenant, async (tx) => {
@@ -185,33 +187,36 @@ export class WebhookStore {
         head: boolean;
       }>(
         await tx.execute(sql`
-          with heads as (
+          with heads as materialized (
             select distinct on (d.endpoint_id, d.order_key) d.id, d.seq, d.endpoint_id, d.order_key, d.next_attempt_at
             from webhook_deliveries d
             where d.tenant_id = ${tenant} and d.state = 'pending'
             order by d.endpoint_id, d.order_key, d.seq
-          ), due as (
+          ), due as materialized (
             select h.id, h.seq, h.endpoint_id, h.order_key, row_number() over (partition by h.endpoint_id order by h.seq) as rn
             from heads h
             join webhook_endpoints e on e.tenant_id = ${tenant} and e.id = h.endpoint_id and e.enabled
             where h.next_attempt_at <= now() and h.endpoint_id <> all(${busy}::uuid[])
-          ), picked as (
+          ), picked as materialized (
             select id, seq, endpoint_id, order_key from due where rn <= ${options.perEndpoint} order by seq limit ${options.limit}
-          ), runs as (
-            select r.id, r.id = p.id as head
+          ), runs as materialized (
+            select p.id as head_id, p.endpoint_id, p.order_key, p.seq as first_seq, (
+              select max(r.seq) from (
+                select d.seq from webhook_deliveries d
+                where d.tenant_id = ${tenant} and d.endpoint_id = p.endpoint_id and d.order_key = p.order_key and d.state = 'pending' and d.seq >= p.seq
+                order by d.seq limit ${options.runLength}
+              ) r
+            ) as last_seq
             from picked p
-            join lateral (
-              select d.id from webhook_deliveries d
-              where d.tenant_id = ${tenant} and d.endpoint_id = p.endpoint_id and d.order_key = p.order_key and d.state = 'pending' and d.seq >= p.seq
-              order by d.seq limit ${options.runLength}
-            ) r on true
           )
           update webhook_deliveries w
           set next_attempt_at = now() + ${options.leaseMs} * interval '1 millisecond', attempts = w.attempts + 1
-          from runs, webhook_endpoints e
-          where w.tenant_id = ${tenant} and w.id = runs.id and w.state = 'pending' and (not runs.head or w.next_attempt_at <= now())
+          from runs r, webhook_endpoints e
+          where w.tenant_id = ${tenant} and w.endpoint_id = r.endpoint_id and w.order_key = r.order_key and w.state = 'pending'
+            and w.seq >= r.first_seq and w.seq <= r.last_seq
+            and (w.next_attempt_at <= now() or w.id <> r.head_id)
             and e.tenant_id = w.tenant_id and e.id = w.endpoint_id
-          returning w.id, w.seq, w.endpoint_id, w.order_key, w.event_type, w.payload, w.attempts, w.created_at, e.url, e.secret, runs.head`),
+          returning w.id, w.seq, w.endpoint_id, w.order_key, w.event_type, w.payload, w.attempts, w.created_at, e.url, e.secret, w.id = r.head_id as head`),
       );
       return rows
         .map((r) => ({
