@@ -29,6 +29,27 @@ module.exports = {
     layer("tools", ["core", "db", "realtime", "api", "workers", "media", "app", "nginx"]),
     layer("scripts", ["core", "db", "realtime", "api", "workers", "media", "app", "nginx", "tools"]),
     {
+      name: "sdk-core-types-only",
+      comment: "sdk/ ships to browsers: from the server code it may import only types of core/ (`import type`), never values",
+      severity: "error",
+      from: { path: "^sdk/", pathNot: TEST },
+      to: { path: "^core/", dependencyTypesNot: ["type-only"] },
+    },
+    {
+      name: "sdk-no-server-code",
+      comment: "sdk/ may import nothing of the server but core/ types",
+      severity: "error",
+      from: { path: "^sdk/", pathNot: TEST },
+      to: { path: "^[^/]+/", pathNot: ["^(sdk|core)/", "^node_modules/"] },
+    },
+    {
+      name: "sdk-importers",
+      comment: "only the browser pages (web/) and tests import the SDK",
+      severity: "error",
+      from: { pathNot: [TEST, "^(sdk|web)/"] },
+      to: { path: "^sdk/" },
+    },
+    {
       name: "no-tests-in-product-code",
       comment: "product code never imports a test, a contract suite or test support",
       severity: "error",
@@ -52,7 +73,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
-    exclude: { path: "^(node_modules|data|dist|db/migrations)/" },
+    exclude: { path: "^(node_modules|data|dist|sdk/dist|db/migrations)/" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
     enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "require", "node", "default"], extensions: [".ts", ".js", ".mjs", ".cjs", ".json"] },

@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "data/**", "dist/**", ".dependency-cruiser.cjs", "db/migrations/**", "loadtest/**/*.js", ".cache/**"] },
+  { ignores: ["node_modules/**", "data/**", "dist/**", "sdk/dist/**", ".dependency-cruiser.cjs", "db/migrations/**", "loadtest/**/*.js", ".cache/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -9,6 +9,8 @@ import type { V1Deps } from "./deps";
 import { onApiError, onApiNotFound, type ServedRoute } from "./errors";
 import { observeRequests } from "./observe";
 import { openApiApp } from "./openapi";
+import { registerAdminOpsRoutes } from "./routes/admin-ops";
+import { registerAdminSchoolRoutes } from "./routes/admin-schools";
 import { registerClassRoutes } from "./routes/classes";
 import { registerConversationRoutes } from "./routes/conversations";
 import { registerDevTokenRoutes } from "./routes/dev-tokens";
@@ -104,6 +106,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     registerWebhookRoutes(v1, { webhooks: deps.v1.stores.webhooks, allowPrivate: deps.v1.webhooksAllowPrivate });
     registerApiKeyRoutes(v1, deps.v1.stores.apiKeys);
     registerServerRoutes(v1, deps.v1);
+    registerAdminSchoolRoutes(v1, deps.v1);
+    registerAdminOpsRoutes(v1, deps.v1);
     app.route("/", v1);
   }
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

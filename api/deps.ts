@@ -1,6 +1,8 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { TokenService } from "../core/auth";
+import type { DeadLetters } from "../core/bus/dead-letters";
 import type { EventBus } from "../core/bus/event-bus";
+import type { NodeReport } from "../core/nodes/node-reports";
 import type { Metrics } from "../core/metrics/registry";
 import type { RevocationStore } from "../core/revocation/revocation-store";
 import type { SocketFanout } from "../core/socket-fanout";
@@ -49,6 +51,12 @@ export interface V1Deps {
   webhooksAllowPrivate: boolean;
   /** Live figures of the realtime tier (connections now, cluster-wide). */
   liveConnections: (tenant: string) => Promise<number>;
+  /** Messages counted in the tenant's current one-second quota window, cluster-wide (what 3002 is decided on). */
+  messagesThisSecond: (tenant: string) => Promise<number>;
+  /** The latest report of every process; a node whose report is older than `silentAfterMs` counts as silent. */
+  nodes: { list(): Promise<NodeReport[]>; silentAfterMs: number };
+  /** The dead-letter topic (list, replay). */
+  deadLetters: DeadLetters;
 }
 
 export type V1App = OpenAPIHono<AuthEnv>;

@@ -20,6 +20,7 @@ const errorDescriptions: Record<number, string> = {
   409: "Conflict with existing state (4002)",
   413: "Request body over 256 KiB (1003)",
   429: "Per-tenant rate limit (3000, temporary; Retry-After)",
+  503: "A dependency is unavailable (5001, temporary)",
 };
 
 /** Error responses for the given statuses, for route definitions. */

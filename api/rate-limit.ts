@@ -1,10 +1,10 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../core/redis-client";
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { AppError, ErrorCode } from "../core/errors";
 
 export interface TenantRateLimitOptions {
   /** Redis for a cluster-wide count; absent → per process (embedded). */
-  redis?: Redis;
+  redis?: RedisClient;
   keyPrefix: string;
   /** Burst allowance: extra `burstFactor - 1` × the per-minute limit per minute, for up to `burstSeconds`. Defaults 2 and 300. */
   burstFactor?: number;

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../core/redis-client";
 import type { MediaOptions } from "../core/config";
 import { newEvent, publishEvents } from "../core/contracts/streams";
 import { stableUuid } from "../core/stable-id";
@@ -28,7 +28,7 @@ export interface ClassTier {
 export async function startClassTier(
   { io, heartbeat }: Pick<RealtimeNode, "io" | "heartbeat">,
   services: RealtimeServices,
-  options: { media: MediaOptions; keyPrefix: string; redis?: Redis },
+  options: { media: MediaOptions; keyPrefix: string; redis?: RedisClient },
 ): Promise<ClassTier> {
   const rpc: MediaRpc = options.redis ? new RedisMediaRpc(options.redis, options.keyPrefix, services.log) : new MemoryMediaRpc(services.log);
   const directory: MediaDirectory = options.redis ? new RedisMediaDirectory(options.redis, options.keyPrefix) : new MemoryMediaDirectory();

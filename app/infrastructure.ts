@@ -1,4 +1,3 @@
-import { Redis } from "ioredis";
 import type { HealthChecks } from "../api/routes/health";
 import type { EventBus } from "../core/bus/event-bus";
 import { KafkaEventBus } from "../core/bus/event-bus-kafka";
@@ -22,6 +21,7 @@ import type { Stores } from "../api/deps";
 import { MemoryPresenceStore } from "../realtime/presence/presence-store-memory";
 import { RedisPresenceStore } from "../realtime/presence/presence-store-redis";
 import type { PresenceStore } from "../realtime/presence/presence-store";
+import { openRedisConnections, type RedisConnections } from "./redis-connections";
 import { NODE_TTL_MS } from "../realtime/node-liveness";
 import type { SequenceStore } from "../realtime/sequence/sequence-store";
 import { MemorySequenceStore } from "../realtime/sequence/sequence-store-memory";
@@ -38,8 +38,8 @@ export interface Infrastructure {
   database: DatabaseHandle;
   stores: Stores;
   bus: EventBus;
-  /** Redis connections when REDIS_URL is set: commands, and the adapter's pub/sub pair. */
-  redis?: { command: Redis; pub: Redis; sub: Redis; adapterKey: string };
+  /** Redis connections when REDIS_URL or REDIS_CLUSTER_NODES is set: commands, and the adapter's pub/sub pair. */
+  redis?: RedisConnections;
   sequences: SequenceStore;
   presence: PresenceStore;
   history: HistoryStore;
@@ -48,12 +48,6 @@ export interface Infrastructure {
   revocations: RevocationStore;
   health: HealthChecks;
   close(): Promise<void>;
-}
-
-function redisClient(url: string, log: Logger): Redis {
-  const client = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
-  client.on("error", (err) => log.error({ err }, "redis: connection error"));
-  return client;
 }
 
 export async function openInfrastructure(config: InterlinkedConfig, log: Logger): Promise<Infrastructure> {
@@ -76,7 +70,15 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     apiKeys: new ApiKeyStore(database.db),
   };
   const bus: EventBus = config.kafkaBrokers
-    ? new KafkaEventBus({ brokers: config.kafkaBrokers, namespace: config.namespace, clientId: config.nodeId, publishTimeoutMs: config.kafkaPublishTimeoutMs, log })
+    ? new KafkaEventBus({
+        brokers: config.kafkaBrokers,
+        namespace: config.namespace,
+        clientId: config.nodeId,
+        publishTimeoutMs: config.kafkaPublishTimeoutMs,
+        replicationFactor: config.kafkaReplicationFactor ?? 1,
+        minInsyncReplicas: config.kafkaMinInsyncReplicas ?? 1,
+        log,
+      })
     : new MemoryEventBus({ log });
   const health: HealthChecks = { database: () => database.ping(), bus: () => bus.ping() };
   /** Sequence keys are `tenant:room` or `tenant:c:conversationId`; a new key continues after what is stored. */
@@ -85,9 +87,8 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     return a === "c" && b ? stores.conversations.maxSeq(tenant, b) : stores.messages.maxSeq(tenant, a);
   };
   const prefix = `${config.namespace}:`;
-  let redis: Infrastructure["redis"];
-  if (config.redisUrl) {
-    redis = { command: redisClient(config.redisUrl, log), pub: redisClient(config.redisUrl, log), sub: redisClient(config.redisUrl, log), adapterKey: `${config.namespace}#socket.io` };
+  const redis = openRedisConnections(config, log);
+  if (redis) {
     const command = redis.command;
     health.redis = async () => (await command.ping()) === "PONG";
   }
@@ -99,14 +100,14 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     bus,
     redis,
     health,
-    sequences: r ? new RedisSequenceStore(r, prefix, seed) : new MemorySequenceStore(seed),
+    sequences: r ? new RedisSequenceStore(r, prefix, seed, redis?.sharded ? 1 : 0) : new MemorySequenceStore(seed),
     presence: r ? new RedisPresenceStore(r, prefix, NODE_TTL_MS) : new MemoryPresenceStore(NODE_TTL_MS),
     history: r ? new RedisHistoryStore(r, prefix) : new MemoryHistoryStore(),
     state: r ? new RedisKeyedState(r, prefix) : new MemoryKeyedState(),
     revocations: r ? new RedisRevocationStore(r, prefix, retentionMs) : new MemoryRevocationStore(retentionMs),
     close: async () => {
       await bus.close().catch(() => undefined);
-      for (const c of redis ? [redis.command, redis.pub, redis.sub] : []) c.disconnect();
+      redis?.close();
       await database.close();
     },
   };

@@ -23,11 +23,14 @@ import { RealtimeServerMessaging, type LiveSocket } from "../realtime/server-mes
 import { collectConsumerLag, startWorkers } from "../workers/start-workers";
 import { startWebhooks } from "../workers/webhooks/start-webhooks";
 import { openInfrastructure } from "./infrastructure";
+import { openNodeReports, openDeadLetters } from "./admin-sources";
+import { startNodeReporter } from "./node-reporter";
+import { NODE_TTL_MS } from "../realtime/node-liveness";
 import { startTracing } from "./tracing";
 import { serveOnNodeHttp } from "./adapter/node-http";
 import { serveAsStickyWorker } from "./adapter/sticky-worker";
 import { serveOnUws } from "./adapter/uws";
-import { serveWebPages } from "./web-assets";
+import { findWebRoot, serveWebPages } from "./web-assets";
 
 /** A running Interlinked process: its HTTP address and how to stop it. */
 export interface RunningInterlinked {
@@ -88,7 +91,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         metrics,
         stores,
       };
-      realtime = createRealtimeNode(services, redis ? { pub: redis.pub, sub: redis.sub, key: redis.adapterKey } : undefined);
+      realtime = createRealtimeNode(services, redis ? { pub: redis.pub, sub: redis.sub, key: redis.adapterKey, sharded: redis.sharded } : undefined);
       classes = await startClassTier(realtime, services, { media: config.media, keyPrefix: `${config.namespace}:`, redis: redis?.command });
       const tier = classes;
       closers.push(() => tier.close());
@@ -97,7 +100,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
     // users' sockets on every node: through this process's Socket.IO (with the Redis adapter), else the Redis emitter
     const local = new LocalSocketFanout();
     if (realtime) local.attach(realtime.io);
-    const fanout: SocketFanout = realtime || !redis ? local : new RedisSocketFanout(redis.command, redis.adapterKey);
+    const fanout: SocketFanout = realtime || !redis ? local : new RedisSocketFanout(redis.command, redis.adapterKey, redis.sharded);
     if (config.roles.has("workers")) {
       const subscriptions = await startWorkers({ bus, writer: new EventWriter(infra.database.db), metrics, fanout, log });
       closers.push(async () => {
@@ -106,6 +109,21 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
       const webhooks = await startWebhooks({ bus, store: stores.webhooks, options: config.webhooks, metrics, log });
       closers.push(() => webhooks.close());
     }
+
+    const nodeReports = openNodeReports(redis?.command, `${config.namespace}:`);
+    const stopReporting = startNodeReporter({
+      nodeId: config.nodeId,
+      roles: [...config.roles],
+      reports: nodeReports,
+      io: realtime?.io,
+      checks: infra.health,
+      isDraining: () => draining,
+      overloaded: async () => ((await metrics.nodeOverloaded.get()).values[0]?.value ?? 0) > 0,
+      log,
+    });
+    closers.push(stopReporting);
+    const deadLetters = config.roles.has("api") ? await openDeadLetters(bus, config) : undefined;
+    if (deadLetters) closers.push(() => deadLetters.close());
 
     const app = createApi({
       tokens,
@@ -117,7 +135,8 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
       beforeScrape: config.roles.has("workers") ? () => collectConsumerLag(bus, metrics) : undefined,
       devTokens: config.devTokens,
       metricsToken: config.metricsToken,
-      v1: config.roles.has("api")
+      // deadLetters is open exactly when the process has the api role
+      v1: deadLetters
         ? {
             tokens,
             // REST checks read through a per-node cache of at most 1 s (sockets read the store itself)
@@ -141,11 +160,14 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
               nodeId: config.nodeId,
               sockets: realtime ? async () => (await realtime.io.fetchSockets()) as LiveSocket[] : undefined,
             }),
+            messagesThisSecond: (tenant) => quotas.messagesThisSecond(tenant),
+            nodes: { list: () => nodeReports.list(), silentAfterMs: NODE_TTL_MS },
+            deadLetters: deadLetters.letters,
           }
         : undefined,
     });
     // the browser pages (/classroom, /admin) in front of the API, on every engine
-    const handler = serveWebPages(app.fetch);
+    const handler = serveWebPages(app.fetch, findWebRoot(import.meta.url));
     const http = config.realtime.stickyWorker
       ? await serveAsStickyWorker(handler, config.port, realtime?.io)
       : config.realtime.engine === "uws"
@@ -166,7 +188,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         engine: config.realtime.engine === "uws" ? "uWebSockets.js" : "Node http + ws",
         database: infra.database.kind === "pglite" ? `PGlite in ${config.dataDir}/pglite` : "PostgreSQL",
         bus: config.kafkaBrokers ? `Kafka ${config.kafkaBrokers.join(",")}` : "in-memory bus",
-        cluster: config.redisUrl ? "Redis adapter, presence, sequences, quotas" : "single node (in-memory adapter and state)",
+        cluster: config.redisClusterNodes?.length ? "Redis Cluster (sharded adapter), presence, sequences, quotas" : config.redisUrl ? "Redis adapter, presence, sequences, quotas" : "single node (in-memory adapter and state)",
         devTokens: config.devTokens ? "POST /v1/dev/tokens enabled" : "off",
         pages: `http://${host}:${http.port}/classroom/ (live classroom), http://${host}:${http.port}/admin/ (console)`,
         media: classes?.media ? `mediasoup, ${config.media.workers} worker(s), hosts live classes` : "signaling only (classes on media nodes)",

@@ -8,6 +8,7 @@
 import cluster from "node:cluster";
 import { createServer } from "node:http";
 import { setupMaster } from "@socket.io/sticky";
+import { hasRedis } from "../core/config";
 import { configFromEnv } from "../core/config-env";
 import { createLogger } from "../core/log";
 import { startInterlinked } from "./interlinked";
@@ -18,7 +19,7 @@ process.on("unhandledRejection", (reason) => log.error({ err: reason }, "process
 const clustered = config.realtime.workers > 1 && !config.realtime.stickyWorker;
 
 if (clustered && cluster.isPrimary) {
-  if (!config.redisUrl) throw new Error("REALTIME_WORKERS > 1 needs REDIS_URL (the workers share rooms through the Redis adapter)");
+  if (!hasRedis(config)) throw new Error("REALTIME_WORKERS > 1 needs REDIS_URL or REDIS_CLUSTER_NODES (the workers share rooms through the Redis adapter)");
   if (config.realtime.engine !== "ws") throw new Error("REALTIME_WORKERS works with the ws engine; run uWebSockets.js nodes as separate processes");
   const server = createServer();
   setupMaster(server, { loadBalancingMethod: "least-connection" });

@@ -50,7 +50,7 @@ function problem(code: ErrorCodeValue, message: string, headers: Record<string, 
  * Files are read once and kept (the build is immutable while the process runs); `no-cache` so a rebuilt
  * node's pages are revalidated.
  */
-export function serveWebPages(next: FetchHandler, webRoot: string | undefined = findWebRoot(import.meta.url)): FetchHandler {
+export function serveWebPages(next: FetchHandler, webRoot: string | undefined): FetchHandler {
   const cache = new Map<string, { body: Uint8Array<ArrayBuffer>; type: string }>();
   const read = (page: string, rel: string): { body: Uint8Array<ArrayBuffer>; type: string } | undefined => {
     if (!webRoot) return undefined;

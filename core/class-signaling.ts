@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ErrorBody } from "./errors";
 import { userIdSchema } from "./tenancy";
+import { storableText } from "./storable";
 
 /**
  * The live-class signaling protocol on the `/class` namespace (docs/PROTOCOL.md "Live classes"):
@@ -15,6 +16,8 @@ const rtcpFeedback = z.array(z.object({ type: z.string().max(32), parameter: z.s
 export const rtpParametersSchema = z
   .object({
     mid: z.string().max(32).optional(),
+    /** WebRTC's MediaStream id + track id (mediasoup-client sends it): "<stream> <track>". */
+    msid: storableText().max(256).optional(),
     codecs: z
       .array(
         z

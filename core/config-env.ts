@@ -17,6 +17,11 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return value;
 }
 
+function atLeastOne(name: string, value: number): number {
+  if (value < 1) throw new Error(`${name} must be at least 1, got ${value}`);
+  return value;
+}
+
 function roles(raw: string | undefined): Set<ProcessRole> {
   if (!raw) return new Set(ROLE_NAMES);
   const names = raw.split(",").map((r) => r.trim());
@@ -95,12 +100,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
   const urls = {
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
+    redisClusterNodes: env.REDIS_CLUSTER_NODES ? env.REDIS_CLUSTER_NODES.split(",").map((n) => n.trim()).filter((n) => n !== "") : undefined,
     kafkaBrokers: env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(",").map((b) => b.trim()) : undefined,
   };
+  if (urls.redisUrl && urls.redisClusterNodes) throw new Error("set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both");
   const embedded = isEmbedded(urls);
   const dataDir = env.DATA_DIR || "./data";
   const secret = env.AUTH_SECRET || (embedded ? embeddedSecret(dataDir) : undefined);
-  if (!secret) throw new Error("AUTH_SECRET is required when DATABASE_URL, REDIS_URL or KAFKA_BROKERS is set");
+  if (!secret) throw new Error("AUTH_SECRET is required when DATABASE_URL, REDIS_URL, REDIS_CLUSTER_NODES or KAFKA_BROKERS is set");
   return {
     ...urls,
     port: int(env, "PORT", 3000),
@@ -109,6 +116,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
     nodeId: env.NODE_ID || `${hostname()}-${process.pid}`,
     namespace: env.NAMESPACE || "il",
     kafkaPublishTimeoutMs: int(env, "KAFKA_PUBLISH_TIMEOUT_MS", 30_000),
+    kafkaReplicationFactor: atLeastOne("KAFKA_REPLICATION_FACTOR", int(env, "KAFKA_REPLICATION_FACTOR", 1)),
+    kafkaMinInsyncReplicas: atLeastOne("KAFKA_MIN_INSYNC_REPLICAS", int(env, "KAFKA_MIN_INSYNC_REPLICAS", 1)),
     dataDir,
     migrateOnStart: env.DB_MIGRATE ? env.DB_MIGRATE === "1" : embedded,
     devTokens: embedded || env.AUTH_DEV_TOKENS === "1",

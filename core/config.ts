@@ -173,8 +173,18 @@ export interface InterlinkedConfig {
   /** Embedded data (PGlite, dev secret). Default ./data. */
   dataDir: string;
   databaseUrl?: string;
+  /** One Redis server (REDIS_URL). */
   redisUrl?: string;
+  /**
+   * Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES: `host:port` or `redis://[user:password@]host:port`
+   * entries, comma-separated); the rest of the cluster is discovered. Excludes `redisUrl`.
+   */
+  redisClusterNodes?: string[];
   kafkaBrokers?: string[];
+  /** Replication factor of the Kafka topics this process creates (KAFKA_REPLICATION_FACTOR). Default 1. */
+  kafkaReplicationFactor?: number;
+  /** `min.insync.replicas` of the topics it creates (KAFKA_MIN_INSYNC_REPLICAS): acks=all writes need this many. Default 1. */
+  kafkaMinInsyncReplicas?: number;
   /** How long a write may wait for Kafka (retrying) before it is refused with 5001, ms. Default 30,000. */
   kafkaPublishTimeoutMs: number;
   /** Apply database migrations at start. Default true when embedded, else false (run `npm run db:migrate`). */
@@ -198,6 +208,11 @@ export interface InterlinkedConfig {
 export const authDefaults = { issuer: "interlinked", audience: "interlinked", tokenTtlSeconds: 3600, revocationRetentionSeconds: 86_400 };
 
 /** True when nothing external is configured: the one-process embedded default. */
-export function isEmbedded(config: Pick<InterlinkedConfig, "databaseUrl" | "redisUrl" | "kafkaBrokers">): boolean {
-  return !config.databaseUrl && !config.redisUrl && !config.kafkaBrokers;
+export function isEmbedded(config: Pick<InterlinkedConfig, "databaseUrl" | "redisUrl" | "redisClusterNodes" | "kafkaBrokers">): boolean {
+  return !config.databaseUrl && !hasRedis(config) && !config.kafkaBrokers;
+}
+
+/** True when the process shares state through Redis: one server (REDIS_URL) or a cluster (REDIS_CLUSTER_NODES). */
+export function hasRedis(config: Pick<InterlinkedConfig, "redisUrl" | "redisClusterNodes">): boolean {
+  return Boolean(config.redisUrl) || (config.redisClusterNodes?.length ?? 0) > 0;
 }

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ROOM_NAME_PATTERN, TENANT_ID_PATTERN, USER_ID_PATTERN } from "./tenancy";
-import { orderingKeys, presenceKeys, revocationKeys, socketRooms, stateKeys } from "./tenant-keys";
+import { mediaKeys, orderingKeys, presenceKeys, revocationKeys, socketRooms, stateKeys } from "./tenant-keys";
 
 type Builder = (tenant: string, ...parts: string[]) => string;
 const families = { socketRooms, orderingKeys, stateKeys, presenceKeys, revocationKeys } as Record<string, Record<string, Builder>>;
@@ -43,5 +43,29 @@ describe("tenant-scoped names", () => {
     expect(stateKeys.idempotency("s", "u", "k")).toBe("idem:s:u:k");
     expect(revocationKeys.user("s", "u")).toBe("revoked:s:u");
     expect(presenceKeys.room("s", "r")).toBe(presenceKeys.roomPrefix("s") + "r");
+  });
+});
+
+/** What Redis Cluster hashes of a key: the part inside its first `{…}` when non-empty, else the whole key. */
+function hashedPart(key: string): string {
+  const open = key.indexOf("{");
+  const close = open < 0 ? -1 : key.indexOf("}", open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : key;
+}
+
+describe("Redis Cluster hash tags", () => {
+  it("put every presence key of one school in one slot, and different schools' in different tags", () => {
+    fc.assert(
+      fc.property(tenant, tenant, parts, (a, b, [user, room, sid]) => {
+        const keys = [presenceKeys.user(a, user!), presenceKeys.session(a, sid!), presenceKeys.sessionRooms(a, sid!), presenceKeys.room(a, room!), presenceKeys.roomPrefix(a) + room];
+        expect(new Set(keys.map(hashedPart)).size).toBe(1);
+        if (a !== b) expect(hashedPart(presenceKeys.user(b, user!))).not.toBe(hashedPart(keys[0]!));
+      }),
+    );
+  });
+
+  it("put the media directory's keys in one slot", () => {
+    const keys = [mediaKeys.node("n1"), mediaKeys.nodePrefix + "n2", mediaKeys.nodes, mediaKeys.placement("s:c")];
+    expect(new Set(keys.map(hashedPart))).toEqual(new Set(["media"]));
   });
 });

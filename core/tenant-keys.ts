@@ -54,11 +54,55 @@ export const revocationKeys = {
   user: (tenant: string, user: string): string => `revoked:${tenant}:${user}`,
 };
 
-/** Keys of the Redis presence store, below its own prefix. */
+/**
+ * Redis Cluster hash tags (`{…}`: only the part inside the first braces picks the slot). A script or MULTI
+ * on a cluster may only touch keys of one slot, so every key a multi-key script touches carries the same
+ * tag; single-key commands and scripts (sequences, history, leases, revocations, rate limits) carry none
+ * and spread over the slots by their whole name.
+ * - Presence is tagged per school (`{:<tenant>:}`, the tenant a whole ':'-delimited segment as in every name): a disconnect updates the user's sessions and every
+ *   room the session was in within one script, and those rooms are any rooms of the school, so the
+ *   smallest unit holding them all is the school. A hot school's presence lives on one primary; a
+ *   primary does ~100k script calls/s, far above one school's connect/join rate, and different schools
+ *   spread over all primaries. (Per room would split a session's rooms over slots: the disconnect could
+ *   no longer be one atomic script.)
+ * - The media directory is one small global set (`{media}`): a placement script reads every media node.
+ * Names never contain braces (core/tenancy.ts patterns), so no name can move a key to another slot.
+ */
+export const slotTags = {
+  /** All presence keys of one school. */
+  presence: (tenant: string): string => `{:${tenant}:}`,
+  /** The media nodes and the classes' placements. */
+  media: "{media}",
+};
+
+/** Keys of the Redis presence store, below its own prefix; all of a school's share its slot (`slotTags.presence`). */
 export const presenceKeys = {
   /** A user's sessions. */
-  user: (tenant: string, user: string): string => `u:${tenant}:${user}`,
+  user: (tenant: string, user: string): string => `u:${slotTags.presence(tenant)}:${user}`,
+  /** A session (tenant, user, node). */
+  session: (tenant: string, sessionId: string): string => `s:${slotTags.presence(tenant)}:${sessionId}`,
+  /** The rooms a session is in. */
+  sessionRooms: (tenant: string, sessionId: string): string => `sr:${slotTags.presence(tenant)}:${sessionId}`,
   /** Members of a tenant's room: the key of `room` below `roomPrefix(tenant)`. */
-  roomPrefix: (tenant: string): string => `r:${tenant}:`,
-  room: (tenant: string, room: string): string => `r:${tenant}:${room}`,
+  roomPrefix: (tenant: string): string => `r:${slotTags.presence(tenant)}:`,
+  room: (tenant: string, room: string): string => `r:${slotTags.presence(tenant)}:${room}`,
+};
+
+/** The presence store's node index (across schools, so untagged and never touched by a script). */
+export const presenceNodeKeys = {
+  /** A node's sessions, as `nodeMember` entries. */
+  node: (node: string): string => `n:${node}`,
+  /** A session's entry in its node's index: `tenant:sessionId` (tenants never contain ':'). */
+  nodeMember: (tenant: string, sessionId: string): string => `${tenant}:${sessionId}`,
+};
+
+/** Keys of the Redis media directory (realtime/classes/), below the deployment prefix, in one slot. */
+export const mediaKeys = {
+  /** A live media node (expires unless renewed). */
+  node: (nodeId: string): string => `media-node:${slotTags.media}:${nodeId}`,
+  nodePrefix: `media-node:${slotTags.media}:`,
+  /** The set of registered media nodes. */
+  nodes: `media-nodes:${slotTags.media}`,
+  /** The media node a class is placed on. */
+  placement: (classKey: string): string => `class-media:${slotTags.media}:${classKey}`,
 };

@@ -118,6 +118,17 @@ ${o.nodes.map((n) => `  upstream realtime_${n.route} {\n    server ${n.address};
       proxy_set_header Connection "";
     }
 
+    # the browser pages every node serves (app/web-assets.ts); / redirects to the classroom
+    location ~ ^/(classroom|admin)(/|$) {
+      proxy_pass http://realtime_pool;
+      proxy_set_header Connection "";
+    }
+
+    location = / {
+      proxy_pass http://realtime_pool;
+      proxy_set_header Connection "";
+    }
+
     location = /nginx-health {
       return 200 "ok\\n";
     }

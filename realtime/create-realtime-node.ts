@@ -1,5 +1,5 @@
-import { createAdapter } from "@socket.io/redis-adapter";
-import type { Redis } from "ioredis";
+import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
+import type { RedisClient } from "../core/redis-client";
 import { Server } from "socket.io";
 import { authMiddleware } from "./auth-middleware";
 import { applyKick } from "./handlers/moderation";
@@ -28,7 +28,30 @@ export interface RealtimeNode {
  * A Socket.IO node: auth and connection quota at the handshake, presence, tenant-scoped rooms, chat,
  * moderation, recovery, validated events with numbered errors, and the node's periodic duties.
  */
-export function createRealtimeNode(services: RealtimeServices, adapter?: { pub: Redis; sub: Redis; key: string }): RealtimeNode {
+/** The Redis adapter's connections: `sharded` (a Redis Cluster) selects sharded pub/sub. */
+export interface AdapterConnections {
+  pub: RedisClient;
+  sub: RedisClient;
+  key: string;
+  sharded: boolean;
+}
+
+/**
+ * The Socket.IO adapter across nodes. One Redis: the classic adapter (PUBLISH / PSUBSCRIBE). A Redis
+ * Cluster: the sharded adapter (Redis 7 SPUBLISH / SSUBSCRIBE: a message stays on the shard owning its
+ * channel instead of crossing every cluster node) in "static" mode, one channel per namespace (plus
+ * one per node for replies). Not "dynamic" (a channel per room): a node subscribes to a room's channel
+ * only after a socket joined it, so a message sent right after the join's ack could reach the room's
+ * channel before that subscription and be missed; one channel keeps every room's delivery, and the
+ * order of everything sent on one connection (an event, then the kick disconnecting its reader).
+ */
+function redisAdapter(adapter: AdapterConnections) {
+  return adapter.sharded
+    ? createShardedAdapter(adapter.pub, adapter.sub, { channelPrefix: adapter.key, subscriptionMode: "static" })
+    : createAdapter(adapter.pub, adapter.sub, { key: adapter.key });
+}
+
+export function createRealtimeNode(services: RealtimeServices, adapter?: AdapterConnections): RealtimeNode {
   const { options } = services;
   const io: RealtimeServer = new Server({
     path: "/socket.io",
@@ -38,7 +61,7 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: { pub: 
     serveClient: false,
     cors: { origin: true, credentials: true },
   });
-  if (adapter) io.adapter(createAdapter(adapter.pub, adapter.sub, { key: adapter.key }));
+  if (adapter) io.adapter(redisAdapter(adapter));
   const guard = new LoadGuard(options.overloadLagMs, (overloaded) => {
     services.metrics.nodeOverloaded.set(overloaded ? 1 : 0);
     if (overloaded) services.log.warn({ code: 5005 }, "realtime: over capacity: refusing messages with 5005");

@@ -2,7 +2,7 @@ import { ErrorCode } from "../core/errors";
 import { announceLeft, announcePresence } from "./handlers/presence";
 import { LEASE_RENEW_BEATS, type HeartbeatDuty } from "./node-liveness";
 import type { RealtimeServices } from "./services";
-import { bufferedBytes } from "./socketio-internals";
+import { bufferedBytes, socketsOfEveryNamespace } from "./socketio-internals";
 import type { RealtimeServer } from "./types";
 import { socketRooms } from "../core/tenant-keys";
 
@@ -11,8 +11,8 @@ const roomPrefix = (tenant: string): string => socketRooms.room(tenant, "");
 
 /**
  * The realtime node's duty on each heartbeat (realtime/node-liveness.ts): heartbeat (re-registering its
- * sessions if it had been reaped), renewing its sockets' connection leases (every LEASE_RENEW_BEATS beats),
- * reaping dead nodes (and announcing who went offline and left which room), and disconnecting slow
+ * sessions if it had been reaped), renewing its sockets' connection leases (every LEASE_RENEW_BEATS beats,
+ * of every namespace), reaping dead nodes (and announcing who went offline and left which room), and disconnecting slow
  * consumers with 5003.
  */
 export function maintenanceDuty(io: RealtimeServer, services: RealtimeServices): HeartbeatDuty {
@@ -27,8 +27,9 @@ export function maintenanceDuty(io: RealtimeServer, services: RealtimeServices):
       }
     }
     if (beat % LEASE_RENEW_BEATS === 0 || wasMissing) {
+      // every namespace's sockets hold a connection lease (`/class` ones too: realtime/classes/class-namespace.ts)
       const byTenant = new Map<string, string[]>();
-      for (const s of sockets) {
+      for (const s of socketsOfEveryNamespace(io)) {
         const ids = byTenant.get(s.data.principal.tenant);
         if (ids) ids.push(s.id);
         else byTenant.set(s.data.principal.tenant, [s.id]);

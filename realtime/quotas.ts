@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../core/redis-client";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { AppError, ErrorCode, type ErrorCodeValue } from "../core/errors";
 import type { TenantLimits } from "../db/stores/tenant-limits";
@@ -28,7 +28,7 @@ export class TenantQuotas {
   constructor(
     private readonly cachedLimits: TenantLimits,
     private readonly state: KeyedState,
-    private readonly redis: Redis | undefined,
+    private readonly redis: RedisClient | undefined,
     private readonly prefix: string,
   ) {}
 
@@ -64,6 +64,16 @@ export class TenantQuotas {
 
   connectionCount(tenant: string): Promise<number> {
     return this.state.leaseCount(stateKeys.connections(tenant));
+  }
+
+  /**
+   * Messages counted in the tenant's current one-second quota window, cluster-wide: the figure a message
+   * is refused on (3002) once it reaches maxMessagesPerSecond. 0 when no message came within the second.
+   */
+  async messagesThisSecond(tenant: string): Promise<number> {
+    const { maxMessagesPerSecond } = await this.limits(tenant);
+    const res = await this.rateLimiter(maxMessagesPerSecond).get(tenant);
+    return res?.consumedPoints ?? 0;
   }
 
   private rateLimiter(limit: number): RateLimiterAbstract {

@@ -126,3 +126,8 @@ export function terminateWebSockets(io: RealtimeServer, closing: Iterable<unknow
     }
   }
 }
+
+/** This node's sockets of every namespace (`/`, `/class`, …), from the server's namespace map (`_nsps`). */
+export function socketsOfEveryNamespace(io: RealtimeServer): RealtimeSocket[] {
+  return [...io._nsps.values()].flatMap((nsp) => [...nsp.sockets.values()]);
+}

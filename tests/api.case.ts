@@ -18,6 +18,10 @@ export const EXPECTED_ROUTES = [
   "post /v1/classes", "get /v1/classes", "get /v1/classes/{id}", "get /v1/classes/{id}/attendance",
   "get /v1/tenants/{tenant}/usage", "get /v1/tenants/{tenant}/quotas", "put /v1/tenants/{tenant}/quotas",
   "post /v1/tenants/{tenant}/users/{user}/revoke",
+  "get /v1/classes/{id}/attendance.csv",
+  "get /v1/admin/overview", "get /v1/admin/nodes", "get /v1/admin/dead-letters", "post /v1/admin/dead-letters/replay",
+  "get /v1/admin/schools/{tenant}/rooms", "get /v1/admin/schools/{tenant}/rooms/{room}/members", "get /v1/admin/schools/{tenant}/classes",
+  "get /v1/admin/schools/{tenant}/classes/{id}/attendance", "get /v1/admin/schools/{tenant}/classes/{id}/attendance.csv",
 ].sort();
 
 type Body = Record<string, unknown> & { error?: { code: number } };

@@ -93,6 +93,27 @@ describe("compose (docker compose, Prometheus, Grafana)", () => {
     expect(compose.services["realtime-0"]?.environment?.MEDIA).toBe("1");
   });
 
+  it("lays a replicated data tier over it: three KRaft brokers (3 voters) and a 3+3 Redis Cluster the app services use", () => {
+    const replicated = parse(read("compose/docker-compose.replicated.yml"), { merge: true }) as {
+      services: Record<string, { environment?: Record<string, string>; depends_on?: Record<string, unknown> }>;
+    };
+    const kafkas = ["kafka", "kafka-2", "kafka-3"].map((n) => replicated.services[n]?.environment ?? expect.fail(`no ${n}`));
+    expect(kafkas.map((e) => e.KAFKA_NODE_ID)).toEqual(["1", "2", "3"]);
+    for (const e of kafkas) {
+      expect(e.KAFKA_CONTROLLER_QUORUM_VOTERS?.split(",").map((v) => v.split("@")[1]?.split(":")[0])).toEqual(["kafka", "kafka-2", "kafka-3"]);
+      expect(e).toMatchObject({ KAFKA_MIN_INSYNC_REPLICAS: "2", KAFKA_DEFAULT_REPLICATION_FACTOR: "3", KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: "3" });
+    }
+    expect(Object.keys(replicated.services).filter((n) => /^redis-\d$/.test(n))).toHaveLength(6);
+    for (const [name] of app.filter(([n]) => n !== "migrate")) {
+      const env = replicated.services[name]?.environment ?? expect.fail(`${name} is not configured for the replicated tier`);
+      for (const key of Object.keys(env)) expect(knownEnv, `${name}: ${key}`).toContain(key);
+      expect(env).toMatchObject({ REDIS_URL: "", KAFKA_REPLICATION_FACTOR: "3", KAFKA_MIN_INSYNC_REPLICAS: "2" });
+      for (const host of [...(env.REDIS_CLUSTER_NODES ?? "").split(","), ...(env.KAFKA_BROKERS ?? "").split(",")].map((a) => a.split(":")[0] as string)) {
+        expect({ ...compose.services, ...replicated.services }, `${name} → ${host}`).toHaveProperty([host]);
+      }
+    }
+  });
+
   it("uses only environment variables the code reads and hosts that exist, health-checks /health/ready on PORT", () => {
     for (const [name, s] of app) {
       for (const key of Object.keys(s.environment ?? {})) expect(knownEnv, `${name}: ${key}`).toContain(key);

@@ -10,6 +10,11 @@ import { applyContract, inTier } from "./support/tiers";
 applyContract<() => Promise<Deployment>>(runEndToEndContract, [
   { name: "embedded (PGlite, in-memory bus, one process)", tier: "unit", open: () => startEmbeddedDeployment() },
   { name: "distributed (2 realtime nodes, Redis adapter, Kafka, worker, PostgreSQL)", tier: "integration", open: () => startDistributedDeployment(2) },
+  {
+    name: "distributed on a Redis Cluster (2 realtime nodes, sharded adapter, Kafka, worker, PostgreSQL)",
+    tier: "integration",
+    open: () => startDistributedDeployment(2, () => ({}), "cluster"),
+  },
 ]);
 
 inTier("integration", () => {

@@ -5,6 +5,7 @@ import { ADMINS, STAFF, requireRole } from "../../core/roles";
 import type { Stores, V1App } from "../deps";
 import { bearerSecurity, errors, guard, json, pageLimit } from "../openapi";
 import { storableDateTime, storableText } from "../../core/storable";
+import { attendanceCsv, attendanceFilename } from "../attendance-csv";
 
 const classSchema = z
   .object({
@@ -95,6 +96,27 @@ export function registerClassRoutes(app: V1App, stores: Stores): void {
       if (!found) throw new AppError(ErrorCode.NotFound, "no such class");
       if (found.teacher !== p.user) requireRole(p, ADMINS);
       return c.json({ classId: id, participants: await stores.classes.attendance(p.tenant, id) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/classes/{id}/attendance.csv",
+      tags: ["classes"],
+      summary: "Attendance as CSV: user, firstJoin, lastLeave, secondsPresent, reconnects, present (the class's teacher, or admins)",
+      security: bearerSecurity,
+      request: { params: idParam },
+      responses: { 200: { description: "RFC 4180 CSV with a header line", content: { "text/csv": { schema: z.string() } } }, ...errors(400, 401, 403, 404, 429) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      const { id } = c.req.valid("param");
+      const found = await stores.classes.get(p.tenant, id);
+      if (!found) throw new AppError(ErrorCode.NotFound, "no such class");
+      if (found.teacher !== p.user) requireRole(p, ADMINS);
+      const csv = attendanceCsv(await stores.classes.attendance(p.tenant, id));
+      return c.body(csv, 200, { "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": attendanceFilename(id) });
     },
   );
 }

@@ -1,4 +1,4 @@
-import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type IHeaders, type LogEntry, type Producer } from "kafkajs";
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type IHeaders, type LogEntry, type Message, type PartitionMetadata, type Producer } from "kafkajs";
 import { AppError, ErrorCode } from "../errors";
 import { defaultLogger, type Logger } from "../log";
 import { Attr, SpanKind, inSpan, injectContext } from "../tracing";
@@ -11,8 +11,14 @@ export interface KafkaEventBusOptions {
   clientId: string;
   /** Partitions of topics this bus creates. Default 6. */
   partitions: number;
-  /** Replication factor of topics this bus creates. Default 1 (single broker). */
+  /** Replication factor of topics this bus creates. Default 1 (single broker); 3 on a replicated cluster. */
   replicationFactor: number;
+  /**
+   * `min.insync.replicas` of topics this bus creates: an acks=all write is acknowledged only once this
+   * many replicas (leader included) hold it, else refused (NOT_ENOUGH_REPLICAS, retried until the publish
+   * timeout). Default 1; 2 with replication factor 3, so one broker may be lost without losing an acked record.
+   */
+  minInsyncReplicas: number;
   /** How long a publish may wait for the brokers (retrying) before it is refused, ms. Default 30,000. */
   publishTimeoutMs: number;
   /** Partitions whose batches a subscription handles at once (order holds within each). Default 4. */
@@ -25,7 +31,10 @@ export interface KafkaEventBusOptions {
   log?: Logger;
 }
 
-export const kafkaDefaults = { partitions: 6, replicationFactor: 1, publishTimeoutMs: 30_000, maxPendingRecords: 10_000, partitionsConsumedConcurrently: 4, logLevel: "warn" as const };
+export const kafkaDefaults = { partitions: 6, replicationFactor: 1, minInsyncReplicas: 1, publishTimeoutMs: 30_000, maxPendingRecords: 10_000, partitionsConsumedConcurrently: 4, logLevel: "warn" as const };
+
+/** Attempts to create (or see) a topic while the brokers' metadata converges, 250 ms apart. */
+const TOPIC_ATTEMPTS = 40;
 
 /** Kafka record headers as strings (the trace context); undefined when there are none. */
 function stringHeaders(headers: IHeaders | undefined): Record<string, string> | undefined {
@@ -53,8 +62,10 @@ function kafkaLogs(log: Logger) {
 }
 
 /**
- * EventBus on Apache Kafka (kafkajs): idempotent producer, acks=all, key-partitioned topics created on
- * first use, one kafkajs consumer per subscription with offsets committed after the handler resolves.
+ * EventBus on Apache Kafka (kafkajs): idempotent producer (one request in flight, so retries neither
+ * duplicate nor reorder), acks=all, key-partitioned topics created on first use with the configured
+ * replication factor and `min.insync.replicas`, one kafkajs consumer per subscription with offsets
+ * committed after the handler resolves (at-least-once: consumers are idempotent on the event id).
  */
 export class KafkaEventBus implements EventBus {
   private readonly kafka: Kafka;
@@ -62,6 +73,9 @@ export class KafkaEventBus implements EventBus {
   private producer: Promise<Producer> | undefined;
   private admin: Promise<Admin> | undefined;
   private readonly ensured = new Map<string, Promise<void>>();
+  /** Each ensured topic's partitions (their count decides a key's partition). */
+  private readonly partitions = new Map<string, PartitionMetadata[]>();
+  private readonly partitionOf = Partitioners.DefaultPartitioner();
   private readonly consumers = new Set<Consumer>();
   private pending = 0;
 
@@ -118,11 +132,35 @@ export class KafkaEventBus implements EventBus {
     if (!done) {
       done = (async () => {
         const admin = await this.getAdmin();
-        if ((await admin.listTopics()).includes(name)) return;
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: [{ topic: name, numPartitions: this.options.partitions, replicationFactor: this.options.replicationFactor }],
-        });
+        // on several brokers a new topic's metadata reaches each broker a moment apart: a broker asked
+        // before it knows the topic answers UNKNOWN_TOPIC_OR_PARTITION (retriable), so ask again
+        for (let attempt = 1; ; attempt++) {
+          try {
+            if (!(await admin.listTopics()).includes(name)) {
+              await admin.createTopics({
+                waitForLeaders: true,
+                topics: [
+                  {
+                    topic: name,
+                    numPartitions: this.options.partitions,
+                    replicationFactor: this.options.replicationFactor,
+                    configEntries: [{ name: "min.insync.replicas", value: String(this.options.minInsyncReplicas) }],
+                  },
+                ],
+              });
+            }
+            const meta = await admin.fetchTopicMetadata({ topics: [name] });
+            const partitions = meta.topics[0]?.partitions ?? [];
+            // listed is not usable yet: a topic another process has just created may still be electing
+            // its leaders ("This server does not host this topic-partition" for whoever uses it first)
+            if (partitions.length === 0 || partitions.some((p) => p.leader < 0)) throw Object.assign(new Error(`topic ${name}: partitions without a leader`), { retriable: true });
+            this.partitions.set(name, partitions);
+            return;
+          } catch (err) {
+            if (attempt >= TOPIC_ATTEMPTS || (err as { retriable?: boolean }).retriable !== true) throw err;
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }
       })().catch((err: unknown) => {
         this.ensured.delete(name);
         throw err;
@@ -153,15 +191,23 @@ export class KafkaEventBus implements EventBus {
         const send = (async () => {
           await this.ensureTopic(topic);
           const producer = await this.getProducer();
-          await producer.send({
-            topic: name,
-            acks: -1,
-            timeout: Math.min(this.options.publishTimeoutMs, 30_000),
-            messages: records.map((r) => {
-              const headers = r.headers ?? here;
-              return headers ? { key: r.key, value: r.value, headers } : { key: r.key, value: r.value };
-            }),
+          const messages = records.map((r): Message => {
+            const headers = r.headers ?? here;
+            return headers ? { key: r.key, value: r.value, headers } : { key: r.key, value: r.value };
           });
+          // one send per partition: a kafkajs send spanning several leaders resolves without re-sending
+          // the partitions of a leader that failed once their leadership moved to a leader that had
+          // answered (kafkajs 2.2.4 sendMessages keeps per-broker answers across retries): acked, lost.
+          const partitionMetadata = this.partitions.get(name) ?? [];
+          const byPartition = new Map<number, Message[]>();
+          for (const message of messages) {
+            const partition = partitionMetadata.length > 0 ? this.partitionOf({ topic: name, partitionMetadata, message }) : -1;
+            const group = byPartition.get(partition) ?? [];
+            group.push(partition >= 0 ? { ...message, partition } : message);
+            byPartition.set(partition, group);
+          }
+          const timeout = Math.min(this.options.publishTimeoutMs, 30_000);
+          await Promise.all([...byPartition.values()].map((group) => producer.send({ topic: name, acks: -1, timeout, messages: group })));
         })();
         send.catch(() => undefined);
         await Promise.race([send, deadline]);

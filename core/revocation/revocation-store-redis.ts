@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis-client";
 import { revocationKeys } from "../tenant-keys";
 import { DEFAULT_REVOCATION_RETENTION_MS, type RevocationStore } from "./revocation-store";
 
@@ -15,7 +15,7 @@ return tostring(moment)`;
 /** RevocationStore on Redis: one string per (tenant, user) holding the moment (ms), with PX = moment + retention − now. */
 export class RedisRevocationStore implements RevocationStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly retentionMs = DEFAULT_REVOCATION_RETENTION_MS,
   ) {}

@@ -1,4 +1,4 @@
-import { redisClients } from "../../tests/support/redis-clients";
+import { redisClients, redisClusterClients } from "../../tests/support/redis-clients";
 import { testNamespace } from "../../tests/support/services";
 import { applyContract } from "../../tests/support/tiers";
 import type { RevocationStore } from "./revocation-store";
@@ -7,6 +7,7 @@ import { MemoryRevocationStore } from "./revocation-store-memory";
 import { RedisRevocationStore } from "./revocation-store-redis";
 
 const redis = redisClients();
+const cluster = redisClusterClients();
 
 applyContract<(retentionMs: number) => Promise<[RevocationStore, RevocationStore]>>(runRevocationStoreContract, [
   {
@@ -23,6 +24,14 @@ applyContract<(retentionMs: number) => Promise<[RevocationStore, RevocationStore
     open: async (retentionMs) => {
       const prefix = `${testNamespace()}:`;
       return [new RedisRevocationStore(redis(), prefix, retentionMs), new RedisRevocationStore(redis(), prefix, retentionMs)];
+    },
+  },
+  {
+    name: "Redis Cluster",
+    tier: "integration",
+    open: async (retentionMs) => {
+      const prefix = `${testNamespace()}:`;
+      return [new RedisRevocationStore(cluster(), prefix, retentionMs), new RedisRevocationStore(cluster(), prefix, retentionMs)];
     },
   },
 ]);

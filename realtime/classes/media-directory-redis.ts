@@ -1,10 +1,12 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../core/redis-client";
+import { mediaKeys } from "../../core/tenant-keys";
 import { AppError, ErrorCode } from "../../core/errors";
 import { classHash, type MediaDirectory } from "./media-directory";
 
 const PLACEMENT_TTL_MS = 86_400_000;
 
-// KEYS: placement, node set. ARGV: node key prefix, hash, placement ttl. Single Redis (keys outside KEYS).
+// KEYS: placement, node set. ARGV: node key prefix, hash, placement ttl. The node keys it computes share
+// the slot of KEYS (core/tenant-keys.ts slotTags.media), so it runs on a Redis Cluster too.
 const LOCATE = `
 local cur = redis.call('GET', KEYS[1])
 if cur and redis.call('EXISTS', ARGV[1] .. cur) == 1 then return cur end
@@ -21,25 +23,25 @@ return pick`;
 /** MediaDirectory on Redis: a key with a TTL per media node, a placement key per class, one Lua script to locate. */
 export class RedisMediaDirectory implements MediaDirectory {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 
   async register(nodeId: string, ttlMs: number): Promise<void> {
-    await this.redis.multi().set(`${this.prefix}media-node:${nodeId}`, "1", "PX", ttlMs).sadd(`${this.prefix}media-nodes`, nodeId).exec();
+    await this.redis.multi().set(this.prefix + mediaKeys.node(nodeId), "1", "PX", ttlMs).sadd(this.prefix + mediaKeys.nodes, nodeId).exec();
   }
 
   async unregister(nodeId: string): Promise<void> {
-    await this.redis.multi().del(`${this.prefix}media-node:${nodeId}`).srem(`${this.prefix}media-nodes`, nodeId).exec();
+    await this.redis.multi().del(this.prefix + mediaKeys.node(nodeId)).srem(this.prefix + mediaKeys.nodes, nodeId).exec();
   }
 
   async locate(classKey: string): Promise<string> {
-    const node = (await this.redis.eval(LOCATE, 2, `${this.prefix}class-media:${classKey}`, `${this.prefix}media-nodes`, `${this.prefix}media-node:`, classHash(classKey), PLACEMENT_TTL_MS)) as string | null;
+    const node = (await this.redis.eval(LOCATE, 2, this.prefix + mediaKeys.placement(classKey), this.prefix + mediaKeys.nodes, this.prefix + mediaKeys.nodePrefix, classHash(classKey), PLACEMENT_TTL_MS)) as string | null;
     if (!node) throw new AppError(ErrorCode.MediaUnavailable, "no media node is available for live classes");
     return node;
   }
 
   async forget(classKey: string): Promise<void> {
-    await this.redis.del(`${this.prefix}class-media:${classKey}`);
+    await this.redis.del(this.prefix + mediaKeys.placement(classKey));
   }
 }

@@ -1,4 +1,4 @@
-import { redisClients } from "../../tests/support/redis-clients";
+import { redisClients, redisClusterClients } from "../../tests/support/redis-clients";
 import { testNamespace } from "../../tests/support/services";
 import { applyContract } from "../../tests/support/tiers";
 import type { MediaDirectory } from "./media-directory";
@@ -7,6 +7,7 @@ import { MemoryMediaDirectory } from "./media-directory-memory";
 import { RedisMediaDirectory } from "./media-directory-redis";
 
 const redis = redisClients();
+const cluster = redisClusterClients();
 
 applyContract<() => Promise<[MediaDirectory, MediaDirectory]>>(runMediaDirectoryContract, [
   {
@@ -23,6 +24,14 @@ applyContract<() => Promise<[MediaDirectory, MediaDirectory]>>(runMediaDirectory
     open: async () => {
       const prefix = `${testNamespace()}:`;
       return [new RedisMediaDirectory(redis(), prefix), new RedisMediaDirectory(redis(), prefix)];
+    },
+  },
+  {
+    name: "Redis Cluster",
+    tier: "integration",
+    open: async () => {
+      const prefix = `${testNamespace()}:`;
+      return [new RedisMediaDirectory(cluster(), prefix), new RedisMediaDirectory(cluster(), prefix)];
     },
   },
 ]);

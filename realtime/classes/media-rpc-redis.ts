@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
+import { isCluster, type RedisClient } from "../../core/redis-client";
 import { AppError, ErrorCode } from "../../core/errors";
 import type { MediaRequest } from "../../core/class-signaling";
 import { defaultLogger, type Logger } from "../../core/log";
@@ -12,9 +12,14 @@ interface Envelope {
   request: MediaRequest;
 }
 
-/** MediaRpc over Redis pub/sub: a channel per media node, a reply channel per caller. */
+/**
+ * MediaRpc over Redis pub/sub: a channel per media node, a reply channel per caller. On a Redis Cluster
+ * it uses sharded pub/sub (SPUBLISH / SSUBSCRIBE): a plain PUBLISH there counts only the receivers
+ * connected to the node it was sent to, so "nobody serves this node" could not be told apart.
+ */
 export class RedisMediaRpc implements MediaRpc {
-  private readonly sub: Redis;
+  private readonly sub: RedisClient;
+  private readonly sharded: boolean;
   private readonly replyChannel: string;
   private readonly pending = new Map<string, { resolve: (r: RpcReply) => void; timer: NodeJS.Timeout }>();
   private readonly served = new Map<string, (request: MediaRequest) => Promise<unknown>>();
@@ -27,15 +32,28 @@ export class RedisMediaRpc implements MediaRpc {
   private readonly subReady: Promise<void>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly log: Logger = defaultLogger(),
   ) {
-    this.sub = redis.duplicate();
+    this.sharded = isCluster(redis);
+    this.sub = isCluster(redis) ? redis.duplicate([], { shardedSubscribers: true }) : redis.duplicate();
     this.sub.on("error", (err) => this.log.error({ err }, "media rpc: subscriber connection error"));
     this.subReady = new Promise((resolve) => this.sub.once("ready", () => resolve()));
     this.replyChannel = `${prefix}media-reply:${randomUUID()}`;
-    this.sub.on("message", (channel: string, message: string) => this.onMessage(channel, message));
+    this.sub.on(this.sharded ? "smessage" : "message", (channel: string, message: string) => this.onMessage(channel, message));
+  }
+
+  private async publish(channel: string, message: string): Promise<number> {
+    return Number(await (this.sharded ? this.redis.spublish(channel, message) : this.redis.publish(channel, message)));
+  }
+
+  private subscribe(channel: string): Promise<unknown> {
+    return this.sharded ? this.sub.ssubscribe(channel) : this.sub.subscribe(channel);
+  }
+
+  private unsubscribe(channel: string): Promise<unknown> {
+    return this.sharded ? this.sub.sunsubscribe(channel) : this.sub.unsubscribe(channel);
   }
 
   private channelOf(nodeId: string): string {
@@ -56,22 +74,22 @@ export class RedisMediaRpc implements MediaRpc {
     if (!handler) return;
     const envelope = JSON.parse(message) as Envelope;
     void runToReply(() => handler(envelope.request), this.log, envelope.request)
-      .then((reply) => this.redis.publish(envelope.replyTo, JSON.stringify({ id: envelope.id, reply })))
+      .then((reply) => this.publish(envelope.replyTo, JSON.stringify({ id: envelope.id, reply })))
       .catch((err: unknown) => this.log.error({ err, tenant: envelope.request.tenant, classId: envelope.request.classId }, "media: reply not sent"));
   }
 
   async serve(nodeId: string, handler: (request: MediaRequest) => Promise<unknown>): Promise<() => Promise<void>> {
     this.served.set(nodeId, handler);
     await this.subReady;
-    await this.sub.subscribe(this.channelOf(nodeId));
+    await this.subscribe(this.channelOf(nodeId));
     return async () => {
       this.served.delete(nodeId);
-      await this.sub.unsubscribe(this.channelOf(nodeId));
+      await this.unsubscribe(this.channelOf(nodeId));
     };
   }
 
   async call(nodeId: string, request: MediaRequest, timeoutMs: number): Promise<unknown> {
-    this.ready ??= this.subReady.then(() => this.sub.subscribe(this.replyChannel));
+    this.ready ??= this.subReady.then(() => this.subscribe(this.replyChannel));
     await this.ready;
     const id = randomUUID();
     const reply = new Promise<RpcReply>((resolve) => {
@@ -81,7 +99,7 @@ export class RedisMediaRpc implements MediaRpc {
       }, timeoutMs);
       this.pending.set(id, { resolve, timer });
     });
-    const receivers = await this.redis.publish(this.channelOf(nodeId), JSON.stringify({ id, replyTo: this.replyChannel, request } satisfies Envelope));
+    const receivers = await this.publish(this.channelOf(nodeId), JSON.stringify({ id, replyTo: this.replyChannel, request } satisfies Envelope));
     if (receivers === 0) {
       const waiter = this.pending.get(id);
       clearTimeout(waiter?.timer);

@@ -1,5 +1,5 @@
 import { afterAll } from "vitest";
-import { redisClients } from "../../tests/support/redis-clients";
+import { redisClients, redisClusterClients } from "../../tests/support/redis-clients";
 import { testNamespace } from "../../tests/support/services";
 import { applyContract } from "../../tests/support/tiers";
 import type { MediaRpc } from "./media-rpc";
@@ -8,6 +8,7 @@ import { MemoryMediaRpc } from "./media-rpc-memory";
 import { RedisMediaRpc } from "./media-rpc-redis";
 
 const redis = redisClients();
+const cluster = redisClusterClients();
 const rpcs: RedisMediaRpc[] = [];
 // after hooks run in reverse order: the transports close before their Redis connections
 afterAll(async () => {
@@ -29,6 +30,16 @@ applyContract<() => Promise<[MediaRpc, MediaRpc]>>(runMediaRpcContract, [
     open: async () => {
       const prefix = `${testNamespace()}:`;
       const pair: [RedisMediaRpc, RedisMediaRpc] = [new RedisMediaRpc(redis(), prefix), new RedisMediaRpc(redis(), prefix)];
+      rpcs.push(...pair);
+      return pair;
+    },
+  },
+  {
+    name: "Redis Cluster",
+    tier: "integration",
+    open: async () => {
+      const prefix = `${testNamespace()}:`;
+      const pair: [RedisMediaRpc, RedisMediaRpc] = [new RedisMediaRpc(cluster(), prefix), new RedisMediaRpc(cluster(), prefix)];
       rpcs.push(...pair);
       return pair;
     },

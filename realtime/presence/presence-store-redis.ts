@@ -1,6 +1,6 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../core/redis-client";
 import type { PresenceStatus, PresenceStore, SessionRef } from "./presence-store";
-import { presenceKeys } from "../../core/tenant-keys";
+import { presenceKeys, presenceNodeKeys } from "../../core/tenant-keys";
 
 const AGGREGATE = `
 local function status(key)
@@ -10,24 +10,24 @@ local function status(key)
   return 'away'
 end`;
 
+// KEYS: user hash, session hash; ARGV: sid, tenant, user, node
 const CONNECT = `
 local had = redis.call('HLEN', KEYS[1])
 redis.call('HSET', KEYS[1], ARGV[1], 'online')
 redis.call('HSET', KEYS[2], 'tenant', ARGV[2], 'user', ARGV[3], 'node', ARGV[4])
-redis.call('SADD', KEYS[3], ARGV[1])
 if had == 0 then return 1 else return 0 end`;
 
-// KEYS: user hash, session hash, node set, session rooms; ARGV: sid, room key prefix, user
+// KEYS: user hash, session hash, session rooms; ARGV: sid, room key prefix, user. The room hashes it
+// computes share the school's slot (core/tenant-keys.ts slotTags.presence).
 const DISCONNECT = `
 if redis.call('EXISTS', KEYS[2]) == 0 then return {0} end
 local out = {0}
-for _, room in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+for _, room in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   local rk = ARGV[2] .. room
   local n = redis.call('HINCRBY', rk, ARGV[3], -1)
   if n <= 0 then redis.call('HDEL', rk, ARGV[3]); table.insert(out, room) end
 end
-redis.call('DEL', KEYS[4], KEYS[2])
-redis.call('SREM', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[3], KEYS[2])
 redis.call('HDEL', KEYS[1], ARGV[1])
 if redis.call('HLEN', KEYS[1]) == 0 then out[1] = 1 end
 return out`;
@@ -50,41 +50,47 @@ if n <= 0 then redis.call('HDEL', KEYS[2], ARGV[2]); return 1 end
 return 0`;
 
 /**
- * PresenceStore on Redis (one instance or a primary; the scripts touch room keys they compute, so not
- * Redis Cluster). Keys under `{prefix}p:`: `u:{tenant}:{user}` sid→status, `s:{sid}` session, `sr:{sid}`
- * its rooms, `r:{tenant}:{room}` user→sessions in room, `n:{node}` sids, `nodes` node→last heartbeat.
+ * PresenceStore on Redis, one server or a Redis Cluster. Keys under `{prefix}p:` (core/tenant-keys.ts
+ * presenceKeys), a school's all in one slot: `u:{:tenant:}:user` sid→status, `s:{:tenant:}:sid` session,
+ * `sr:{:tenant:}:sid` its rooms, `r:{:tenant:}:room` user→sessions in room; and, across schools,
+ * `n:node` the node's `tenant:sid` entries and `nodes` node→last heartbeat. Each script touches one
+ * school's slot. The node index is written outside the scripts, so it is kept a superset: the entry is
+ * added before a session is created and removed after it is gone (a reaper finding a gone session skips it).
  */
 export class RedisPresenceStore implements PresenceStore {
   private readonly p: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     private readonly nodeTtlMs = 10_000,
   ) {
     this.p = `${prefix}p:`;
   }
 
-  private keys(ref: SessionRef, node = "") {
+  private keys(ref: SessionRef) {
     return {
       user: this.p + presenceKeys.user(ref.tenant, ref.user),
-      session: `${this.p}s:${ref.sessionId}`,
-      node: `${this.p}n:${node}`,
-      rooms: `${this.p}sr:${ref.sessionId}`,
+      session: this.p + presenceKeys.session(ref.tenant, ref.sessionId),
+      rooms: this.p + presenceKeys.sessionRooms(ref.tenant, ref.sessionId),
       roomPrefix: this.p + presenceKeys.roomPrefix(ref.tenant),
     };
   }
 
+  private nodeKey = (node: string): string => this.p + presenceNodeKeys.node(node);
+
   async connect(ref: SessionRef, node: string): Promise<{ cameOnline: boolean }> {
-    const k = this.keys(ref, node);
-    const first = await this.redis.eval(CONNECT, 3, k.user, k.session, k.node, ref.sessionId, ref.tenant, ref.user, node);
+    const k = this.keys(ref);
+    await this.redis.sadd(this.nodeKey(node), presenceNodeKeys.nodeMember(ref.tenant, ref.sessionId));
+    const first = await this.redis.eval(CONNECT, 2, k.user, k.session, ref.sessionId, ref.tenant, ref.user, node);
     return { cameOnline: first === 1 };
   }
 
   async disconnect(ref: SessionRef): Promise<{ wentOffline: boolean; leftRooms: string[] }> {
-    const node = await this.redis.hget(`${this.p}s:${ref.sessionId}`, "node");
-    const k = this.keys(ref, node ?? "");
-    const [off, ...left] = (await this.redis.eval(DISCONNECT, 4, k.user, k.session, k.node, k.rooms, ref.sessionId, k.roomPrefix, ref.user)) as [number, ...string[]];
+    const k = this.keys(ref);
+    const node = await this.redis.hget(k.session, "node");
+    const [off, ...left] = (await this.redis.eval(DISCONNECT, 3, k.user, k.session, k.rooms, ref.sessionId, k.roomPrefix, ref.user)) as [number, ...string[]];
+    if (node !== null) await this.redis.srem(this.nodeKey(node), presenceNodeKeys.nodeMember(ref.tenant, ref.sessionId));
     return { wentOffline: off === 1, leftRooms: left };
   }
 
@@ -137,12 +143,14 @@ export class RedisPresenceStore implements PresenceStore {
     const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];
     for (const node of dead) {
       if ((await this.redis.zrem(`${this.p}nodes`, node)) !== 1) continue; // another node reaps it
-      for (const sessionId of await this.redis.smembers(`${this.p}n:${node}`)) {
-        const s = await this.redis.hgetall(`${this.p}s:${sessionId}`);
-        if (!s.tenant || !s.user) continue;
-        out.push({ tenant: s.tenant, user: s.user, ...(await this.disconnect({ tenant: s.tenant, user: s.user, sessionId })) });
+      for (const member of await this.redis.smembers(this.nodeKey(node))) {
+        const at = member.indexOf(":"); // tenants never contain ':' (core/tenancy.ts)
+        const [tenant, sessionId] = [member.slice(0, at), member.slice(at + 1)];
+        const user = await this.redis.hget(this.p + presenceKeys.session(tenant, sessionId), "user");
+        if (!user) continue;
+        out.push({ tenant, user, ...(await this.disconnect({ tenant, user, sessionId })) });
       }
-      await this.redis.del(`${this.p}n:${node}`);
+      await this.redis.del(this.nodeKey(node));
     }
     return out;
   }

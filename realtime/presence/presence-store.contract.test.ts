@@ -1,4 +1,4 @@
-import { redisClients } from "../../tests/support/redis-clients";
+import { redisClients, redisClusterClients } from "../../tests/support/redis-clients";
 import { testNamespace } from "../../tests/support/services";
 import { applyContract } from "../../tests/support/tiers";
 import type { PresenceStore } from "./presence-store";
@@ -7,6 +7,7 @@ import { MemoryPresenceStore } from "./presence-store-memory";
 import { RedisPresenceStore } from "./presence-store-redis";
 
 const redis = redisClients();
+const cluster = redisClusterClients();
 
 applyContract<(nodeTtlMs: number) => Promise<[PresenceStore, PresenceStore]>>(runPresenceStoreContract, [
   {
@@ -23,6 +24,14 @@ applyContract<(nodeTtlMs: number) => Promise<[PresenceStore, PresenceStore]>>(ru
     open: async (ttl) => {
       const prefix = `${testNamespace()}:`;
       return [new RedisPresenceStore(redis(), prefix, ttl), new RedisPresenceStore(redis(), prefix, ttl)];
+    },
+  },
+  {
+    name: "Redis Cluster",
+    tier: "integration",
+    open: async (ttl) => {
+      const prefix = `${testNamespace()}:`;
+      return [new RedisPresenceStore(cluster(), prefix, ttl), new RedisPresenceStore(cluster(), prefix, ttl)];
     },
   },
 ]);

@@ -1,4 +1,7 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../core/redis-client";
+
+/** How long a number waits for a replica to confirm it, ms (then it is handed out anyway). */
+const REPLICA_WAIT_MS = 100;
 import type { SequenceSeed, SequenceStore } from "./sequence-store";
 
 const SEEDED_INCR = `
@@ -11,13 +14,27 @@ return redis.call('INCR', KEYS[1])`;
 /**
  * SequenceStore on Redis: INCR on `{prefix}seq:{key}`, cluster-wide atomic. A missing counter is first
  * seeded from `seed` (with SET NX, so concurrent seeders agree), then incremented in the same script.
+ * With `replicas` > 0 (a Redis Cluster, whose primaries each have a replica) each number is handed out
+ * only once that many replicas hold the counter (WAIT, at most 100 ms, pipelined to the counter's primary):
+ * replication is asynchronous, so a primary killed right after an INCR could otherwise leave its replica,
+ * promoted in its place, one behind — and hand out the same number twice.
  */
 export class RedisSequenceStore implements SequenceStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly seed: SequenceSeed = async () => 0,
+    private readonly replicas = 0,
   ) {}
+
+  /** The script's result, after WAIT when replicas are asked for (same pipeline, so same node). */
+  private async incr(redisKey: string, seed: string): Promise<unknown> {
+    if (this.replicas === 0) return this.redis.eval(SEEDED_INCR, 1, redisKey, seed);
+    const results = (await this.redis.pipeline().eval(SEEDED_INCR, 1, redisKey, seed).call("WAIT", this.replicas, REPLICA_WAIT_MS).exec()) ?? [];
+    const [err, value] = results[0] ?? [new Error("no reply")];
+    if (err) throw err;
+    return value;
+  }
 
   async current(key: string): Promise<number> {
     const value = await this.redis.get(`${this.prefix}seq:${key}`);
@@ -29,9 +46,9 @@ export class RedisSequenceStore implements SequenceStore {
 
   async next(key: string): Promise<number> {
     const redisKey = `${this.prefix}seq:${key}`;
-    const first = await this.redis.eval(SEEDED_INCR, 1, redisKey, "");
+    const first = await this.incr(redisKey, "");
     if (first !== null) return Number(first);
     const seeded = await this.seed(key);
-    return Number(await this.redis.eval(SEEDED_INCR, 1, redisKey, String(seeded)));
+    return Number(await this.incr(redisKey, String(seeded)));
   }
 }

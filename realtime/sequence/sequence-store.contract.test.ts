@@ -1,4 +1,4 @@
-import { redisClients } from "../../tests/support/redis-clients";
+import { redisClients, redisClusterClients } from "../../tests/support/redis-clients";
 import { testNamespace } from "../../tests/support/services";
 import { applyContract } from "../../tests/support/tiers";
 import type { SequenceSeed, SequenceStore } from "./sequence-store";
@@ -7,6 +7,7 @@ import { MemorySequenceStore } from "./sequence-store-memory";
 import { RedisSequenceStore } from "./sequence-store-redis";
 
 const redis = redisClients();
+const cluster = redisClusterClients();
 
 applyContract<(seed: SequenceSeed) => Promise<[SequenceStore, SequenceStore]>>(runSequenceStoreContract, [
   {
@@ -23,6 +24,14 @@ applyContract<(seed: SequenceSeed) => Promise<[SequenceStore, SequenceStore]>>(r
     open: async (seed) => {
       const prefix = `${testNamespace()}:`;
       return [new RedisSequenceStore(redis(), prefix, seed), new RedisSequenceStore(redis(), prefix, seed)];
+    },
+  },
+  {
+    name: "Redis Cluster",
+    tier: "integration",
+    open: async (seed) => {
+      const prefix = `${testNamespace()}:`;
+      return [new RedisSequenceStore(cluster(), prefix, seed, 1), new RedisSequenceStore(cluster(), prefix, seed, 1)];
     },
   },
 ]);

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../core/redis-client";
 import { historyDefaults, type HistoryOptions, type HistoryStore } from "./history-store";
 
 const APPEND = `
@@ -13,7 +13,7 @@ export class RedisHistoryStore implements HistoryStore {
   private readonly options: HistoryOptions;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     options: Partial<HistoryOptions> = {},
   ) {

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../core/redis-client";
 import type { Claim, KeyedState } from "./keyed-state";
 
 const PENDING = "\u0000pending:";
@@ -16,7 +16,7 @@ return {1, redis.call('ZCARD', KEYS[1])}`;
 /** KeyedState on Redis: strings with EX for claims and flags, a sorted set (score = expiry) per lease scope. */
 export class RedisKeyedState implements KeyedState {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -1,4 +1,4 @@
-import { redisClients } from "../../tests/support/redis-clients";
+import { redisClients, redisClusterClients } from "../../tests/support/redis-clients";
 import { testNamespace } from "../../tests/support/services";
 import { applyContract } from "../../tests/support/tiers";
 import type { KeyedState } from "./keyed-state";
@@ -7,6 +7,7 @@ import { MemoryKeyedState } from "./keyed-state-memory";
 import { RedisKeyedState } from "./keyed-state-redis";
 
 const redis = redisClients();
+const cluster = redisClusterClients();
 
 applyContract<() => Promise<[KeyedState, KeyedState]>>(runKeyedStateContract, [
   {
@@ -23,6 +24,14 @@ applyContract<() => Promise<[KeyedState, KeyedState]>>(runKeyedStateContract, [
     open: async () => {
       const prefix = `${testNamespace()}:`;
       return [new RedisKeyedState(redis(), prefix), new RedisKeyedState(redis(), prefix)];
+    },
+  },
+  {
+    name: "Redis Cluster",
+    tier: "integration",
+    open: async () => {
+      const prefix = `${testNamespace()}:`;
+      return [new RedisKeyedState(cluster(), prefix), new RedisKeyedState(cluster(), prefix)];
     },
   },
 ]);

@@ -81,10 +81,15 @@ export async function startEmbeddedDeployment(overrides: Partial<InterlinkedConf
   };
 }
 
-/** The distributed mode: `realtimeNodes` realtime+API nodes on the Redis adapter, Kafka, one worker process, PostgreSQL. */
+/**
+ * The distributed mode: `realtimeNodes` realtime+API nodes on the Redis adapter, Kafka, one worker
+ * process, PostgreSQL. `redis`: the provisioned single Redis (default), the provisioned Redis Cluster
+ * (REDIS_CLUSTER_NODES: sharded adapter), or the given cluster seed nodes.
+ */
 export async function startDistributedDeployment(
   realtimeNodes = 2,
   perNode: (index: number) => Partial<InterlinkedConfig> = () => ({}),
+  redis: "single" | "cluster" | { clusterNodes: string[] } = "single",
 ): Promise<Deployment & { namespace: string; databaseUrl: string }> {
   const databaseUrl = await createTestDatabase();
   const migrator = await openDatabase({ url: databaseUrl });
@@ -92,7 +97,9 @@ export async function startDistributedDeployment(
   await migrator.close();
   const shared = {
     databaseUrl,
-    redisUrl: serviceEnv("REDIS_URL"),
+    ...(redis === "single"
+      ? { redisUrl: serviceEnv("REDIS_URL") }
+      : { redisClusterNodes: redis === "cluster" ? serviceEnv("REDIS_CLUSTER_NODES").split(",") : redis.clusterNodes }),
     kafkaBrokers: serviceEnv("KAFKA_BROKERS").split(","),
     namespace: testNamespace(),
   };

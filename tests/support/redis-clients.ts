@@ -1,5 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll } from "vitest";
+import { clusterClient } from "../../app/redis-connections";
+import type { RedisClient } from "../../core/redis-client";
 import { serviceEnv } from "./services";
 
 /**
@@ -11,6 +13,17 @@ export function redisClients(): () => Redis {
   afterAll(() => open.forEach((c) => c.disconnect()));
   return () => {
     const client = new Redis(serviceEnv("REDIS_URL"));
+    open.push(client);
+    return client;
+  };
+}
+
+/** The same for the provisioned Redis Cluster (REDIS_CLUSTER_NODES): the client the app opens for it. */
+export function redisClusterClients(): () => RedisClient {
+  const open: RedisClient[] = [];
+  afterAll(() => open.forEach((c) => c.disconnect()));
+  return () => {
+    const client = clusterClient(serviceEnv("REDIS_CLUSTER_NODES").split(","));
     open.push(client);
     return client;
   };

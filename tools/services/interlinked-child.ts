@@ -22,12 +22,22 @@ function entryArgs(): string[] {
 }
 
 /**
+ * The child's Redis: the one `env` names. A test run exports both REDIS_URL and REDIS_CLUSTER_NODES
+ * (tests/global-setup.ts), and a process refuses both, so the one `env` does not name is not inherited
+ * (naming neither inherits REDIS_URL only).
+ */
+function oneRedis(env: Record<string, string>): Record<string, string> {
+  if (env.REDIS_CLUSTER_NODES !== undefined) return { REDIS_URL: "", ...env };
+  return { REDIS_CLUSTER_NODES: "", ...env };
+}
+
+/**
  * Runs the real entry point as its own process, the way production does (`node dist/app/main.js`, the
  * bundle `npm start` and the image run), with `env` on top of this one's (and `nodeArgs`, e.g. --cpu-prof).
  */
 export function spawnInterlinked(env: Record<string, string>, nodeArgs: string[] = []): ChildInterlinked {
   let output = "";
-  const child = spawn(process.execPath, [...nodeArgs, ...entryArgs()], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...nodeArgs, ...entryArgs()], { env: { ...process.env, ...oneRedis(env) }, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

@@ -9,10 +9,13 @@ import { ensureCommands, type Requirement } from "./packages";
 import { postgresAnswers, startPostgres } from "./postgres";
 import type { ServiceProcess } from "./process";
 import { redisAnswers, startRedis } from "./redis";
+import { redisClusterAnswers, startRedisCluster } from "./redis-cluster";
 
 /** What the tests (and local clusters) get: URLs of real services and paths of real binaries. */
 export interface ServiceEnv {
   REDIS_URL: string;
+  /** A Redis Cluster (3 primaries + 3 replicas) as `host:port,...`, for the contract suites' cluster backend. */
+  REDIS_CLUSTER_NODES: string;
   DATABASE_URL: string;
   KAFKA_BROKERS: string;
   NGINX_BIN: string;
@@ -32,7 +35,7 @@ export interface ServiceEnv {
 }
 
 /** The variables through which a caller hands over services it already runs (the rest are started or built). */
-const GIVEN = ["REDIS_URL", "DATABASE_URL", "KAFKA_BROKERS", "NGINX_BIN", "MEDIASOUP_WORKER_BIN", "K6_BIN", "KUSTOMIZE_BIN", "JAEGER_BIN", "SCHEMATHESIS_BIN", "CHROMIUM_BIN"] as const;
+const GIVEN = ["REDIS_URL", "REDIS_CLUSTER_NODES", "DATABASE_URL", "KAFKA_BROKERS", "NGINX_BIN", "MEDIASOUP_WORKER_BIN", "K6_BIN", "KUSTOMIZE_BIN", "JAEGER_BIN", "SCHEMATHESIS_BIN", "CHROMIUM_BIN"] as const;
 
 /** What `env` (usually process.env) already names of the services, for provisionServices: one list for every caller. */
 export function givenServices(env: NodeJS.ProcessEnv): Partial<Record<keyof ServiceEnv, string>> {
@@ -75,8 +78,8 @@ async function mustAnswer(name: string, url: string, check: () => Promise<boolea
 }
 
 /**
- * Makes Redis, PostgreSQL, Kafka (KRaft), nginx, Chromium, a mediasoup worker, the Go-built tools (k6, kustomize, Jaeger) and schemathesis available: URLs from `given`
- * (REDIS_URL, DATABASE_URL, KAFKA_BROKERS) are used as they are; otherwise throwaway instances start in
+ * Makes Redis, a Redis Cluster, PostgreSQL, Kafka (KRaft), nginx, Chromium, a mediasoup worker, the Go-built tools (k6, kustomize, Jaeger) and schemathesis available: URLs from `given`
+ * (REDIS_URL, REDIS_CLUSTER_NODES, DATABASE_URL, KAFKA_BROKERS) are used as they are; otherwise throwaway instances start in
  * parallel on free loopback ports with temp data dirs, installing missing Debian packages when root.
  */
 export async function provisionServices(given: Partial<Record<keyof ServiceEnv, string>>, log: (line: string) => void): Promise<ProvisionedServices> {
@@ -89,14 +92,14 @@ export async function provisionServices(given: Partial<Record<keyof ServiceEnv, 
   const stop = async ({ keepLogs }: { keepLogs: boolean }): Promise<void> => {
     await Promise.allSettled(procs.map((p) => p.stop()));
     if (keepLogs) {
-      for (const d of ["redis", "postgres", "kafka"]) rmSync(join(root, d), { recursive: true, force: true });
+      for (const d of ["redis", "redis-cluster", "postgres", "kafka"]) rmSync(join(root, d), { recursive: true, force: true });
 
     } else {
       rmSync(root, { recursive: true, force: true });
     }
   };
   try {
-    const need = { redis: !given.REDIS_URL, postgres: !given.DATABASE_URL };
+    const need = { redis: !given.REDIS_URL || !given.REDIS_CLUSTER_NODES, postgres: !given.DATABASE_URL };
     const bins = await ensureCommands(requirements(need), log);
     const dir = (name: string): string => {
       const d = join(root, name);
@@ -111,6 +114,12 @@ export async function provisionServices(given: Partial<Record<keyof ServiceEnv, 
         const r = await startRedis(bins.get("redis-server") as string, dir("redis"), logDir);
         procs.push(r.proc);
         return r.url;
+      }),
+      timed("redis cluster", log, async () => {
+        if (given.REDIS_CLUSTER_NODES) return mustAnswer("redis cluster", given.REDIS_CLUSTER_NODES, () => redisClusterAnswers(given.REDIS_CLUSTER_NODES as string));
+        const c = await startRedisCluster(bins.get("redis-server") as string, dir("redis-cluster"), logDir);
+        procs.push(...c.members.map((m) => m.proc));
+        return c.nodes;
       }),
       timed("postgres", log, async () => {
         if (given.DATABASE_URL) return mustAnswer("postgres", given.DATABASE_URL, () => postgresAnswers(given.DATABASE_URL as string));
@@ -135,9 +144,10 @@ export async function provisionServices(given: Partial<Record<keyof ServiceEnv, 
     ]);
     const failures = settled.flatMap((r) => (r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
     if (failures.length > 0) throw new Error(`services could not be provisioned:\n  - ${failures.join("\n  - ")}`);
-    const [redis, postgres, kafka, mediasoup, kafkaLib, k6, kustomize, jaeger, schemathesis] = settled.map((r) => (r.status === "fulfilled" ? r.value : ""));
+    const [redis, redisCluster, postgres, kafka, mediasoup, kafkaLib, k6, kustomize, jaeger, schemathesis] = settled.map((r) => (r.status === "fulfilled" ? r.value : ""));
     const env: ServiceEnv = {
       REDIS_URL: redis as string,
+      REDIS_CLUSTER_NODES: redisCluster as string,
       DATABASE_URL: postgres as string,
       KAFKA_BROKERS: kafka as string,
       NGINX_BIN: given.NGINX_BIN ?? (bins.get("nginx") as string),

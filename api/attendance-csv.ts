@@ -1,0 +1,23 @@
+import type { AttendanceRow } from "../db/stores/attendance-report";
+
+/** The CSV columns of an attendance export, in order. */
+export const ATTENDANCE_CSV_COLUMNS = ["user", "firstJoin", "lastLeave", "secondsPresent", "reconnects", "present"] as const;
+
+/** One CSV field (RFC 4180): quoted when needed; a leading = + - @ is neutralised so no spreadsheet runs it as a formula. */
+function field(value: string | number | boolean | null): string {
+  let text = value === null ? "" : String(value);
+  if (/^[=+\-@\t\r]/.test(text) && typeof value === "string") text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** An attendance report as CSV: a header line, then one line per participant, CRLF line ends (RFC 4180). */
+export function attendanceCsv(rows: readonly AttendanceRow[]): string {
+  const lines = [ATTENDANCE_CSV_COLUMNS.join(",")];
+  for (const row of rows) lines.push(ATTENDANCE_CSV_COLUMNS.map((c) => field(row[c])).join(","));
+  return lines.join("\r\n") + "\r\n";
+}
+
+/** The Content-Disposition of a class's attendance export. */
+export function attendanceFilename(classId: string): string {
+  return `attachment; filename="attendance-${classId}.csv"`;
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { configFromEnv } from "../core/config-env";
+import { clusterSeed } from "./redis-connections";
+
+const base = { AUTH_SECRET: "a-secret-of-at-least-thirty-two-bytes!!", DATA_DIR: "/tmp/interlinked-unused" };
+
+describe("REDIS_CLUSTER_NODES", () => {
+  it("reads seed nodes as host:port or redis:// URLs, with credentials", () => {
+    expect(clusterSeed("10.0.0.1:7000")).toEqual({ host: "10.0.0.1", port: 7000 });
+    expect(clusterSeed("redis-1")).toEqual({ host: "redis-1", port: 6379 });
+    expect(clusterSeed("redis://app:p%40ss@redis-2:6380")).toEqual({ host: "redis-2", port: 6380, username: "app", password: "p@ss" });
+    expect(() => clusterSeed("http://redis-3:6379")).toThrow(/not host:port or a redis:\/\/ URL/);
+  });
+
+  it("is a list in the config, refused together with REDIS_URL; Kafka replication settings default to one broker", () => {
+    const config = configFromEnv({ ...base, REDIS_CLUSTER_NODES: "a:7000, b:7001,", KAFKA_BROKERS: "k:9092" });
+    expect(config.redisClusterNodes).toEqual(["a:7000", "b:7001"]);
+    expect(config.redisUrl).toBeUndefined();
+    expect([config.kafkaReplicationFactor, config.kafkaMinInsyncReplicas]).toEqual([1, 1]);
+    expect(() => configFromEnv({ ...base, REDIS_URL: "redis://r:6379", REDIS_CLUSTER_NODES: "a:7000" })).toThrow(/not both/);
+    const replicated = configFromEnv({ ...base, KAFKA_BROKERS: "k:9092", KAFKA_REPLICATION_FACTOR: "3", KAFKA_MIN_INSYNC_REPLICAS: "2" });
+    expect([replicated.kafkaReplicationFactor, replicated.kafkaMinInsyncReplicas]).toEqual([3, 2]);
+    expect(() => configFromEnv({ ...base, KAFKA_MIN_INSYNC_REPLICAS: "0" })).toThrow(/at least 1/);
+  });
+});

@@ -1,0 +1,88 @@
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
+import { hasRedis, type InterlinkedConfig } from "../core/config";
+import type { Logger } from "../core/log";
+import type { RedisClient } from "../core/redis-client";
+
+/** A process's Redis connections: commands (stores, quotas, rate limits, emitter) and the adapter's pub/sub pair. */
+export interface RedisConnections {
+  command: RedisClient;
+  pub: RedisClient;
+  sub: RedisClient;
+  /** The Socket.IO adapter's key (classic adapter) or channel prefix (sharded adapter). */
+  adapterKey: string;
+  /** A Redis Cluster: the adapter and the emitter use sharded pub/sub (SPUBLISH / SSUBSCRIBE). */
+  sharded: boolean;
+  close(): void;
+}
+
+const nodeOptions: RedisOptions = { maxRetriesPerRequest: 2, enableOfflineQueue: true };
+
+/**
+ * Cluster client settings: the slot map is refreshed every second (and at once on a MOVED or a lost
+ * node), and a command meeting a failover (connection refused, CLUSTERDOWN, TRYAGAIN) is retried every
+ * 200 ms up to 40 times, so a primary's replica taking over (a few seconds with cluster-node-timeout
+ * 2000) delays commands instead of failing them.
+ */
+const clusterOptions: ClusterOptions = {
+  slotsRefreshInterval: 1_000,
+  slotsRefreshTimeout: 2_000,
+  retryDelayOnFailover: 200,
+  retryDelayOnClusterDown: 200,
+  retryDelayOnTryAgain: 200,
+  maxRedirections: 40,
+  enableOfflineQueue: true,
+};
+
+/** `host:port` or `redis://[user:password@]host:port`: a seed node of the cluster and its credentials. */
+export function clusterSeed(entry: string): { host: string; port: number; username?: string; password?: string } {
+  const url = new URL(entry.includes("://") ? entry : `redis://${entry}`);
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new Error(`REDIS_CLUSTER_NODES: "${entry}" is not host:port or a redis:// URL`);
+  const port = Number(url.port || 6379);
+  if (!url.hostname || !Number.isInteger(port)) throw new Error(`REDIS_CLUSTER_NODES: "${entry}" has no host or port`);
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ""),
+    port,
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+  };
+}
+
+/** A cluster client on the seed nodes (`sharded`: one subscriber per primary, for SSUBSCRIBE). */
+export function clusterClient(seeds: string[], options: { sharded?: boolean } = {}): Cluster {
+  const parsed = seeds.map(clusterSeed);
+  const auth = parsed.find((s) => s.password !== undefined);
+  return new Cluster(
+    parsed.map(({ host, port }) => ({ host, port })),
+    {
+      ...clusterOptions,
+      shardedSubscribers: options.sharded === true,
+      redisOptions: { ...nodeOptions, ...(auth ? { username: auth.username, password: auth.password } : {}) },
+    },
+  );
+}
+
+/**
+ * The one place Redis connections are opened: REDIS_URL → three connections to one server (classic
+ * Socket.IO adapter), REDIS_CLUSTER_NODES → three Redis Cluster clients (the subscriber with one
+ * connection per primary for sharded pub/sub). No Redis configured → undefined (in-process state).
+ */
+export function openRedisConnections(config: Pick<InterlinkedConfig, "redisUrl" | "redisClusterNodes" | "namespace">, log: Logger): RedisConnections | undefined {
+  if (!hasRedis(config)) return undefined;
+  if (config.redisUrl && config.redisClusterNodes?.length) throw new Error("set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both");
+  const cluster = config.redisClusterNodes ?? [];
+  if (cluster.length > 0 && /[{}]/.test(config.namespace)) throw new Error("NAMESPACE may not contain braces on a Redis Cluster (they would change the keys' hash slots)");
+  const open = (sharded: boolean): RedisClient => {
+    const client: RedisClient = cluster.length > 0 ? clusterClient(cluster, { sharded }) : new Redis(config.redisUrl as string, nodeOptions);
+    client.on("error", (err: unknown) => log.error({ err }, "redis: connection error"));
+    return client;
+  };
+  const connections = { command: open(false), pub: open(false), sub: open(true) };
+  return {
+    ...connections,
+    adapterKey: `${config.namespace}#socket.io`,
+    sharded: cluster.length > 0,
+    close: () => {
+      for (const c of Object.values(connections)) c.disconnect();
+    },
+  };
+}

@@ -1,0 +1,191 @@
+import { describe, expect, it } from "vitest";
+import type { AckOf, RoomMessageDelivery } from "../core/events";
+import { ErrorCode } from "./src/codes";
+import { InterlinkedError } from "./src/errors";
+import { Outbox } from "./src/outbox";
+import type { Payloads } from "./src/protocol";
+import { Rejoiner, type RecoveryInfo } from "./src/rejoin";
+import { SeqStream } from "./src/sequence";
+import { systemClock } from "./src/token";
+
+const msg = (seq: number, user = "bob", room = "r"): RoomMessageDelivery => ({ room, id: `id-${seq}`, seq, user, text: `t${seq}`, sentAt: "2026-01-01T00:00:00Z" });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("SeqStream (sdk/src/sequence.ts): in order, once, no gaps", () => {
+  it("reorders, drops duplicates, skips own seqs, and reports a hole", () => {
+    const got: number[] = [];
+    const s = new SeqStream<RoomMessageDelivery>((m) => got.push(m.seq), 0);
+    s.receive(msg(2));
+    expect(got).toEqual([]);
+    expect(s.hasGap()).toBe(true);
+    s.receive(msg(1));
+    s.receive(msg(1));
+    s.receive(msg(2));
+    s.own(3);
+    s.receive(msg(4));
+    expect(got).toEqual([1, 2, 4]);
+    expect(s.lastSeq).toBe(4);
+    expect(s.hasGap()).toBe(false);
+  });
+
+  it("holds during a recovery and releases fetched + held messages merged in seq order", () => {
+    const got: number[] = [];
+    const s = new SeqStream<RoomMessageDelivery>((m) => got.push(m.seq), 5);
+    s.hold();
+    s.receive(msg(9)); // live, arrives while the rejoin is in flight
+    s.receive(msg(8));
+    expect(got).toEqual([]);
+    expect(s.release([msg(6), msg(7), msg(8)], (m) => m.seq === 7)).toBe(3);
+    expect(got).toEqual([6, 8, 9]); // 7 was this client's own
+    expect(s.lastSeq).toBe(9);
+  });
+
+  it("takes its baseline from the first message when none was given, and can give up on a hole", () => {
+    const got: number[] = [];
+    const s = new SeqStream<RoomMessageDelivery>((m) => got.push(m.seq));
+    s.receive(msg(41));
+    s.receive(msg(44));
+    expect(got).toEqual([41]);
+    expect(s.skipGap()).toEqual({ from: 42, to: 43 });
+    expect(got).toEqual([41, 44]);
+    s.setBaseline(50);
+    s.receive(msg(50));
+    s.receive(msg(51));
+    expect(got).toEqual([41, 44, 51]);
+  });
+});
+
+/** A server stand-in: a room's stored messages, answering room:join { since } like realtime/recovery.ts. */
+function fakeServer() {
+  const stored: RoomMessageDelivery[] = [];
+  const joins: Array<{ room: string; since?: number }> = [];
+  const sends: Array<{ key: string; text: string }> = [];
+  const byKey = new Map<string, { id: string; seq: number }>();
+  let failSends = 0;
+  const request = (async (event: keyof Payloads, payload: unknown) => {
+    if (event === "room:join") {
+      const p = payload as { room: string; since?: number };
+      joins.push(p);
+      const messages = p.since === undefined ? undefined : stored.filter((m) => m.seq > (p.since as number));
+      return { room: p.room, memberCount: 2, ...(messages ? { recovered: true, messages } : {}) };
+    }
+    throw new Error(`unexpected ${event}`);
+  }) as unknown as <E extends keyof Payloads & keyof AckOf>(event: E, payload: Payloads[E]) => Promise<AckOf[E]>;
+  const send = async (payload: { text: string; key: string }) => {
+    sends.push({ key: payload.key, text: payload.text });
+    const known = byKey.get(payload.key);
+    if (known) return known;
+    const seq = stored.length + 1;
+    stored.push(msg(seq, "ann"));
+    const ack = { id: `id-${seq}`, seq };
+    byKey.set(payload.key, ack);
+    if (failSends > 0) {
+      failSends--;
+      throw new InterlinkedError(ErrorCode.Unavailable, "disconnected before the ack", { temporary: true }); // stored, ack lost
+    }
+    return ack;
+  };
+  return { stored, joins, sends, request, send, loseNextAcks: (n: number) => (failSends = n) };
+}
+
+describe("Rejoiner (sdk/src/rejoin.ts) with the outbox", () => {
+  it("after a reconnect rejoins with since, resends the unacked message with its key, and delivers the missed ones once, in order", async () => {
+    const server = fakeServer();
+    let connected = true;
+    const delivered: number[] = [];
+    const rejoined: Array<RecoveryInfo & { room: string }> = [];
+    const ref: { rejoiner?: Rejoiner } = {};
+    const outbox = new Outbox(
+      {
+        send: (_event, payload) => (connected ? server.send(payload) : Promise.reject(new InterlinkedError(ErrorCode.Unavailable, "down", { temporary: true }))),
+        ready: (stream) => ref.rejoiner?.ready(stream) ?? false,
+        acked: (stream, ack) => ref.rejoiner?.acked(stream, ack),
+        clock: systemClock,
+      },
+      10_000,
+    );
+    const rejoiner = new Rejoiner({
+      request: server.request,
+      outbox,
+      clock: systemClock,
+      connected: () => connected,
+      deliverRoom: (m) => delivered.push(m.seq),
+      deliverChat: () => expect.fail("no chat here"),
+      rejoined: (info) => rejoined.push(info),
+      synced: () => undefined,
+      error: (e) => expect.fail(e.message),
+      gapWaitMs: 50,
+      settleWaitMs: 1_000,
+      user: () => "ann",
+    });
+    ref.rejoiner = rejoiner;
+
+    expect(await rejoiner.join("r", 0)).toMatchObject({ room: "r", memberCount: 2 });
+    // live traffic from bob; ann sends one, acked
+    for (const seq of [1, 2]) {
+      server.stored.push(msg(seq));
+      rejoiner.roomMessage(msg(seq));
+    }
+    expect((await outbox.sendRoom("r", "first")).seq).toBe(3);
+    server.stored.push(msg(4));
+    rejoiner.roomMessage(msg(4));
+    expect(delivered).toEqual([1, 2, 4]);
+
+    // ann sends; the server stores it but the ack is lost with the connection
+    await sleep(5);
+    server.loseNextAcks(1);
+    const pending = outbox.sendRoom("r", "second");
+    connected = false;
+    rejoiner.disconnected();
+    await sleep(10);
+    expect(server.sends.map((s) => s.text)).toEqual(["first", "second"]); // sent once, ack lost
+    // while away: bob's 6, 7 are stored
+    for (const seq of [6, 7]) server.stored.push(msg(seq));
+    connected = true;
+    rejoiner.reconnected();
+    rejoiner.roomMessage(msg(8)); // live on the new connection, before the rejoin's ack
+    server.stored.push(msg(8));
+    const ack = await pending;
+    expect(ack.seq).toBe(5);
+    await sleep(50);
+
+    expect(server.joins.at(-1)).toEqual({ room: "r", since: 4 });
+    const keys = server.sends.filter((s) => s.text === "second").map((s) => s.key);
+    expect(keys).toHaveLength(2);
+    expect(new Set(keys).size).toBe(1); // resent with the same key: stored once
+    expect(server.stored.filter((m) => m.user === "ann")).toHaveLength(2);
+    expect(delivered).toEqual([1, 2, 4, 6, 7, 8]); // own 3 and 5 never delivered back
+    expect(rejoined).toEqual([{ room: "r", recovered: true, missed: 3, reason: "reconnect" }]);
+    expect(rejoiner.lastSeq("room", "r")).toBe(8);
+  });
+
+  it("fetches a hole in a live stream after gapWaitMs", async () => {
+    const server = fakeServer();
+    const delivered: number[] = [];
+    const infos: RecoveryInfo[] = [];
+    const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock: systemClock }, 1_000);
+    const rejoiner = new Rejoiner({
+      request: server.request,
+      outbox,
+      clock: systemClock,
+      connected: () => true,
+      deliverRoom: (m) => delivered.push(m.seq),
+      deliverChat: () => undefined,
+      rejoined: (info) => infos.push(info),
+      synced: () => undefined,
+      error: (e) => expect.fail(e.message),
+      gapWaitMs: 30,
+      settleWaitMs: 100,
+      user: () => "ann",
+    });
+    await rejoiner.join("r", 0);
+    for (const seq of [1, 2, 3]) server.stored.push(msg(seq));
+    rejoiner.roomMessage(msg(1));
+    rejoiner.roomMessage(msg(3)); // 2 got lost on the way
+    expect(delivered).toEqual([1]);
+    await sleep(100);
+    expect(server.joins.at(-1)).toEqual({ room: "r", since: 1 });
+    expect(delivered).toEqual([1, 2, 3]);
+    expect(infos).toEqual([{ recovered: true, missed: 2, reason: "gap", room: "r" }]); // 2 fetched, 3 held
+  });
+});

@@ -1,0 +1,285 @@
+import { ErrorCode } from "./codes";
+import { toInterlinkedError, type InterlinkedError } from "./errors";
+import type { Outbox, SentMessage } from "./outbox";
+import type { AckOf, ChatMessageDelivery, Payloads, RoomMessageDelivery } from "./protocol";
+import type { Requester } from "./request";
+import { SeqStream } from "./sequence";
+import type { Clock } from "./token";
+
+/** Why a stream was (re)synchronised. */
+export type RecoveryReason = "join" | "reconnect" | "gap";
+
+/** Reported for each room after a (re)join with `since`, and for each conversation after a sync. */
+export interface RecoveryInfo {
+  /** True when the server vouched that the messages delivered are exactly everything missed. */
+  recovered: boolean;
+  /** Messages delivered to the listeners by this recovery. */
+  missed: number;
+  reason: RecoveryReason;
+  /** Seqs given up on (only when `recovered` is false and a hole could not be filled): reload them over REST. */
+  skipped?: { from: number; to: number };
+}
+
+interface Track<M extends RoomMessageDelivery | ChatMessageDelivery> {
+  kind: "room" | "chat";
+  name: string;
+  stream: SeqStream<M>;
+  /** The stream may take sends on the current connection (joined / synced on it). */
+  ready: boolean;
+  /** Bumped by each recovery; an older recovery's result is ignored. */
+  generation: number;
+  gapTimer: unknown;
+}
+
+export interface RejoinDeps {
+  request: Requester<Payloads, AckOf>;
+  outbox: Outbox;
+  clock: Clock;
+  connected(): boolean;
+  deliverRoom(message: RoomMessageDelivery): void;
+  deliverChat(message: ChatMessageDelivery): void;
+  rejoined(info: RecoveryInfo & { room: string }): void;
+  synced(info: RecoveryInfo & { conversationId: string }): void;
+  error(error: InterlinkedError): void;
+  /** How long a hole in a live stream may stay before it is fetched (default 500 ms). */
+  gapWaitMs: number;
+  /** How long a recovery waits for acks of this client's resent messages of the stream before delivering (default 2 s). */
+  settleWaitMs: number;
+  /** The user id of the current token (to recognise own messages whose ack is still missing). */
+  user(): string | undefined;
+}
+
+/** What `rooms.join` resolves with: the join ack without the recovered messages (they went to the listeners). */
+export interface JoinResult {
+  room: string;
+  memberCount: number;
+  /** Left out for rooms over the server's ROOM_PRESENCE_LIMIT. */
+  members?: string[];
+  /** With `since`: whether the server vouched the missed messages are complete. */
+  recovered?: boolean;
+  /** Missed messages delivered to the `room:message` listeners. */
+  missed: number;
+  /** Seqs given up on (see RecoveryInfo). */
+  skipped?: { from: number; to: number };
+}
+
+/** The most pages of 300 a recovery fetches before giving up on a hole. */
+const MAX_RECOVERY_PAGES = 20;
+
+/**
+ * Rejoin bookkeeping. Tracks each joined room's and each followed conversation's last seen `seq`
+ * (SeqStream). After any reconnect — to the same node or another, after a crash, `app:draining`,
+ * `app:disconnect` — it rejoins every room with `room:join { since }` and syncs every conversation with
+ * `chat:sync { since }`, holding live messages meanwhile; resends this client's unacked keyed messages of
+ * the stream (same keys) and waits for their acks, so its own messages are recognised by seq and never
+ * delivered back; then delivers the missed and held messages through the same `room:message` /
+ * `chat:message` listeners, in seq order, each once, and reports `rejoined` / `synced` with `recovered`.
+ * A hole in a live stream (a message that did not arrive while later ones did) is fetched the same way
+ * after `gapWaitMs`.
+ */
+export class Rejoiner {
+  private readonly rooms = new Map<string, Track<RoomMessageDelivery>>();
+  private readonly conversations = new Map<string, Track<ChatMessageDelivery>>();
+
+  constructor(private readonly deps: RejoinDeps) {}
+
+  joinedRooms(): string[] {
+    return [...this.rooms.keys()];
+  }
+
+  followedConversations(): string[] {
+    return [...this.conversations.keys()];
+  }
+
+  lastSeq(kind: "room" | "chat", name: string): number | undefined {
+    return (kind === "room" ? this.rooms.get(name) : this.conversations.get(name))?.stream.lastSeq;
+  }
+
+  /** Whether the outbox may send on `stream` (`room:<name>` / `chat:<id>`) now. */
+  ready(stream: string): boolean {
+    if (!this.deps.connected()) return false;
+    const [kind, ...rest] = stream.split(":");
+    const name = rest.join(":");
+    const track = kind === "room" ? this.rooms.get(name) : this.conversations.get(name);
+    return track === undefined ? true : track.ready;
+  }
+
+  /** Own ack: counted in its stream so it is never delivered back. */
+  acked(stream: string, ack: SentMessage): void {
+    const [kind, ...rest] = stream.split(":");
+    const name = rest.join(":");
+    if (kind === "room") this.rooms.get(name)?.stream.own(ack.seq);
+    else this.followConversation(name).stream.own(ack.seq);
+  }
+
+  /** A live room message. */
+  roomMessage(message: RoomMessageDelivery): void {
+    const track = this.rooms.get(message.room);
+    if (!track) return; // a room this client left: late delivery
+    track.stream.receive(message);
+    this.watchGap(track);
+  }
+
+  /** A live conversation message (conversations are followed from their first message or send). */
+  chatMessage(message: ChatMessageDelivery): void {
+    const track = this.followConversation(message.conversationId);
+    track.stream.receive(message);
+    this.watchGap(track);
+  }
+
+  /** rooms.join: tracks the room and joins (with `since` when given); the missed messages go to the listeners. */
+  async join(room: string, since?: number): Promise<JoinResult> {
+    let track = this.rooms.get(room);
+    if (!track) {
+      track = this.newTrack<RoomMessageDelivery>("room", room, since, this.deps.deliverRoom);
+      this.rooms.set(room, track);
+    } else if (since !== undefined) {
+      track.stream.setBaseline(since);
+    }
+    try {
+      return await this.recover(track, "join");
+    } catch (err) {
+      if (this.rooms.get(room) === track && track.stream.lastSeq === undefined) this.forgetRoom(room);
+      throw err;
+    }
+  }
+
+  /** chat.sync: follows the conversation from `since` and delivers what came after it. */
+  async sync(conversationId: string, since: number): Promise<RecoveryInfo> {
+    const track = this.followConversation(conversationId, since);
+    track.stream.setBaseline(since);
+    const ack = await this.recover(track, "join");
+    return { recovered: ack.recovered === true, missed: ack.missed, reason: "join", ...(ack.skipped ? { skipped: ack.skipped } : {}) };
+  }
+
+  forgetRoom(room: string): void {
+    const track = this.rooms.get(room);
+    if (track?.gapTimer !== undefined) this.deps.clock.clearTimeout(track.gapTimer);
+    this.rooms.delete(room);
+  }
+
+  forgetConversation(conversationId: string): void {
+    const track = this.conversations.get(conversationId);
+    if (track?.gapTimer !== undefined) this.deps.clock.clearTimeout(track.gapTimer);
+    this.conversations.delete(conversationId);
+  }
+
+  /** The connection dropped: nothing may be sent until each stream is rejoined; live messages wait. */
+  disconnected(): void {
+    for (const track of [...this.rooms.values(), ...this.conversations.values()]) {
+      track.ready = false;
+      track.stream.hold();
+    }
+  }
+
+  /** A new connection: rejoin every room and sync every conversation (in parallel). */
+  reconnected(): void {
+    for (const track of this.rooms.values()) void this.recoverInBackground(track, "reconnect");
+    for (const track of this.conversations.values()) void this.recoverInBackground(track, "reconnect");
+  }
+
+  private followConversation(conversationId: string, since?: number): Track<ChatMessageDelivery> {
+    let track = this.conversations.get(conversationId);
+    if (!track) {
+      track = this.newTrack<ChatMessageDelivery>("chat", conversationId, since, this.deps.deliverChat);
+      track.ready = true; // chat:send needs no join
+      this.conversations.set(conversationId, track);
+    }
+    return track;
+  }
+
+  private newTrack<M extends RoomMessageDelivery | ChatMessageDelivery>(kind: "room" | "chat", name: string, since: number | undefined, deliver: (m: M) => void): Track<M> {
+    return { kind, name, stream: new SeqStream<M>(deliver, since), ready: false, generation: 0, gapTimer: undefined };
+  }
+
+  private watchGap<M extends RoomMessageDelivery | ChatMessageDelivery>(track: Track<M>): void {
+    if (!track.stream.hasGap() || track.gapTimer !== undefined) return;
+    track.gapTimer = this.deps.clock.setTimeout(() => {
+      track.gapTimer = undefined;
+      if (track.stream.hasGap() && this.deps.connected()) void this.recoverInBackground(track, "gap");
+    }, this.deps.gapWaitMs);
+  }
+
+  private async recoverInBackground<M extends RoomMessageDelivery | ChatMessageDelivery>(track: Track<M>, reason: RecoveryReason): Promise<void> {
+    try {
+      await this.recover(track, reason);
+    } catch (err) {
+      const error = toInterlinkedError(err, track.kind === "room" ? "room:join" : "chat:sync");
+      if (!this.deps.connected()) return; // the next reconnect recovers again
+      if (error.code === ErrorCode.Forbidden || error.code === ErrorCode.NotFound) {
+        // kicked, or the room / conversation is gone for this user: stop following it
+        if (track.kind === "room") this.forgetRoom(track.name);
+        else this.forgetConversation(track.name);
+        track.stream.release();
+      } else if (error.temporary) {
+        this.deps.clock.setTimeout(() => void this.recoverInBackground(track, reason), 1_000);
+      }
+      this.deps.error(error);
+    }
+  }
+
+  /**
+   * One recovery of a stream: hold, (re)join or sync from the last seq (page by page while the server
+   * cannot vouch and keeps returning messages), let the outbox resend and settle, release in order.
+   * Reports `rejoined` / `synced` unless it was a plain join without `since` (nothing to recover).
+   */
+  private async recover<M extends RoomMessageDelivery | ChatMessageDelivery>(track: Track<M>, reason: RecoveryReason): Promise<JoinResult> {
+    const generation = ++track.generation;
+    const current = (): boolean => track.generation === generation;
+    track.stream.hold();
+    if (reason !== "gap") track.ready = false;
+    const from = track.stream.lastSeq;
+    const fetched: M[] = [];
+    let recovered = from !== undefined;
+    let joined: AckOf["room:join"] | undefined;
+    try {
+      let since = from;
+      for (let page = 0; page < MAX_RECOVERY_PAGES; page++) {
+        const ack = await this.fetchSince(track, since);
+        joined ??= ack.join;
+        fetched.push(...(ack.messages as M[]));
+        recovered = ack.recovered;
+        const last = ack.messages[ack.messages.length - 1];
+        if (recovered || !last || since === undefined) break;
+        since = last.seq; // more than a page was missed: ask for the next
+      }
+    } catch (err) {
+      // Disconnected meanwhile: stay held, the reconnect recovers again. Otherwise go on live.
+      if (current() && this.deps.connected()) {
+        track.ready = true;
+        track.stream.release();
+      }
+      throw err;
+    }
+    const base: JoinResult = { room: track.name, memberCount: joined?.memberCount ?? 0, ...(joined?.members ? { members: joined.members } : {}), missed: 0 };
+    if (!current()) return base;
+    track.ready = true;
+    this.deps.outbox.pump();
+    await Promise.race([this.deps.outbox.settled(`${track.kind}:${track.name}`), new Promise<void>((r) => this.deps.clock.setTimeout(r, this.deps.settleWaitMs))]);
+    if (!current()) return base;
+    // A resend still unacked after the wait (e.g. 4003 until a dead node's claim on its key expires) may
+    // already be stored: a fetched message of this user with the text of such a message is taken as it.
+    const me = this.deps.user();
+    const stream = `${track.kind}:${track.name}`;
+    const missed = track.stream.release(fetched, (m) => m.user === me && this.deps.outbox.claimUnacked(stream, m.text));
+    const skipped = track.stream.hasGap() ? track.stream.skipGap() : undefined;
+    const info: RecoveryInfo = { recovered: recovered && skipped === undefined, missed, reason, ...(skipped ? { skipped } : {}) };
+    if (reason === "join") return from === undefined ? base : { ...base, recovered: info.recovered, missed, ...(skipped ? { skipped } : {}) }; // the caller's ack says it
+    if (track.kind === "room") this.deps.rejoined({ room: track.name, ...info });
+    else this.deps.synced({ conversationId: track.name, ...info });
+    return { ...base, recovered: info.recovered, missed };
+  }
+
+  private async fetchSince<M extends RoomMessageDelivery | ChatMessageDelivery>(
+    track: Track<M>,
+    since: number | undefined,
+  ): Promise<{ join?: AckOf["room:join"]; recovered: boolean; messages: Array<RoomMessageDelivery | ChatMessageDelivery> }> {
+    if (track.kind === "room") {
+      const join = await this.deps.request("room:join", since === undefined ? { room: track.name } : { room: track.name, since });
+      return { join, recovered: since !== undefined && join.recovered === true, messages: join.messages ?? [] };
+    }
+    if (since === undefined) return { recovered: false, messages: [] };
+    const ack = await this.deps.request("chat:sync", { conversationId: track.name, since });
+    return { recovered: ack.recovered, messages: ack.messages };
+  }
+}

@@ -1,0 +1,114 @@
+/** A message of an ordered stream (a room or a conversation): `seq` is contiguous per stream. */
+export interface Sequenced {
+  id: string;
+  seq: number;
+}
+
+const OWN = Symbol("own");
+
+/**
+ * Gap-free, duplicate-free, in-order delivery of one stream's messages, whatever order they arrive in
+ * (live fan-out from several nodes, recovery acks, resend acks).
+ *
+ * `lastSeq` is the high-water mark: every seq up to it was delivered (or was this client's own message,
+ * which is never delivered: the sender learns it from its ack). A message at or below it is a duplicate
+ * and dropped; one above `lastSeq + 1` waits in `pending` until the hole fills (`hasGap()` tells the owner
+ * to fetch it) or the owner gives up on the hole (`skipTo`). While `holding` (a recovery in progress),
+ * live messages only wait.
+ */
+export class SeqStream<M extends Sequenced> {
+  private last: number | undefined;
+  private readonly pending = new Map<number, M | typeof OWN>();
+  private holding = false;
+
+  constructor(
+    private readonly deliver: (message: M) => void,
+    baseline?: number,
+  ) {
+    this.last = baseline;
+  }
+
+  /** The highest seq with everything up to it delivered; undefined before the first message (no baseline). */
+  get lastSeq(): number | undefined {
+    return this.last;
+  }
+
+  get isHolding(): boolean {
+    return this.holding;
+  }
+
+  /** Sets the baseline when none is known yet (`since` of a join); never moves an existing one back. */
+  setBaseline(seq: number): void {
+    if (this.last === undefined || seq > this.last) {
+      this.last = seq;
+      for (const s of [...this.pending.keys()]) if (s <= seq) this.pending.delete(s);
+      this.drain();
+    }
+  }
+
+  /** A message received live; returns false when dropped as a duplicate. */
+  receive(message: M): boolean {
+    return this.add(message.seq, message);
+  }
+
+  /** This client's own acked message: counted, never delivered. */
+  own(seq: number): void {
+    this.add(seq, OWN);
+  }
+
+  /** Stops delivering (a recovery starts); messages keep arriving into `pending`. */
+  hold(): void {
+    this.holding = true;
+  }
+
+  /**
+   * Ends a recovery with the messages it fetched: merges them (those `isOwn` recognises as this
+   * client's count as own), releases, delivers what is contiguous. Returns how many messages were delivered.
+   */
+  release(fetched: readonly M[] = [], isOwn: (message: M) => boolean = () => false): number {
+    for (const m of fetched) {
+      if (m.seq > (this.last ?? -1) && !this.pending.has(m.seq)) this.add(m.seq, isOwn(m) ? OWN : m, true);
+    }
+    this.holding = false;
+    return this.drain();
+  }
+
+  /** True when messages wait behind a hole. */
+  hasGap(): boolean {
+    return !this.holding && this.pending.size > 0;
+  }
+
+  /** Gives up on the hole: jumps to just before the first waiting message and delivers from there. Returns the seqs skipped. */
+  skipGap(): { from: number; to: number } | undefined {
+    if (this.pending.size === 0 || this.last === undefined) return undefined;
+    const first = Math.min(...this.pending.keys());
+    const skipped = { from: this.last + 1, to: first - 1 };
+    this.last = first - 1;
+    this.drain();
+    return skipped.to >= skipped.from ? skipped : undefined;
+  }
+
+  private add(seq: number, entry: M | typeof OWN, quiet = false): boolean {
+    if (this.last === undefined) this.last = seq - 1; // first sight without a baseline
+    if (seq <= this.last) return false;
+    const held = this.pending.get(seq);
+    if (held !== undefined) return false;
+    this.pending.set(seq, entry);
+    if (!this.holding && !quiet) this.drain();
+    return true;
+  }
+
+  private drain(): number {
+    if (this.holding || this.last === undefined) return 0;
+    let delivered = 0;
+    for (let next = this.pending.get(this.last + 1); next !== undefined; next = this.pending.get(this.last + 1)) {
+      this.pending.delete(this.last + 1);
+      this.last += 1;
+      if (next !== OWN) {
+        delivered++;
+        this.deliver(next);
+      }
+    }
+    return delivered;
+  }
+}

@@ -1,0 +1,127 @@
+import { execFile } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Redis } from "ioredis";
+import { freePort, spawnService, waitUntil, type ServiceProcess } from "./process";
+
+const run = promisify(execFile);
+
+/** One `redis-server --cluster-enabled yes` of a test cluster. */
+export interface ClusterNode {
+  port: number;
+  proc: ServiceProcess;
+}
+
+export interface RedisClusterInstance {
+  /** `127.0.0.1:port,...` of every node (REDIS_CLUSTER_NODES). */
+  nodes: string;
+  members: ClusterNode[];
+  /** `host:port` of the current primaries (asked of a live node). */
+  primaries(): Promise<string[]>;
+  /** kill -9 of the node on `port`; its replica takes over after cluster-node-timeout. */
+  kill(port: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function ask(port: number, ...command: string[]): Promise<string> {
+  const client = new Redis({ host: "127.0.0.1", port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    return String(await client.call(command[0] as string, ...command.slice(1)));
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Whether the first of `nodes` (`host:port,...`) answers and says its cluster's state is ok. */
+export async function redisClusterAnswers(nodes: string): Promise<boolean> {
+  const [host, port] = (nodes.split(",")[0] ?? "").trim().split(":");
+  const client = new Redis({ host, port: Number(port), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    return String(await client.call("CLUSTER", "INFO")).includes("cluster_state:ok");
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Every node says cluster_state:ok, and every primary has a replica whose link is up. */
+async function clusterReady(ports: number[]): Promise<boolean> {
+  for (const port of ports) if (!(await ask(port, "CLUSTER", "INFO")).includes("cluster_state:ok")) return false;
+  const roles = await Promise.all(ports.map((p) => ask(p, "INFO", "replication")));
+  const replicas = roles.filter((r) => r.includes("role:slave"));
+  return replicas.length * 2 === ports.length && replicas.every((r) => r.includes("master_link_status:up"));
+}
+
+/**
+ * Starts a Redis Cluster of `primaries` primaries with one replica each (6 `redis-server --cluster-enabled
+ * yes` on free loopback ports, no persistence) and joins them with `redis-cli --cluster create
+ * --cluster-replicas 1`. `nodeTimeoutMs` is cluster-node-timeout: how long a silent primary has before
+ * its replica is elected in its place (1 s here, so a failover test sees it within a few seconds).
+ */
+export async function startRedisCluster(
+  redisServer: string,
+  dir: string,
+  logDir: string,
+  options: { primaries?: number; nodeTimeoutMs?: number; name?: string } = {},
+): Promise<RedisClusterInstance> {
+  const count = (options.primaries ?? 3) * 2;
+  const name = options.name ?? "redis-cluster";
+  const redisCli = join(redisServer, "..", "redis-cli");
+  const members: ClusterNode[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled(members.map((m) => m.proc.stop()));
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      const port = await freePort();
+      const nodeDir = join(dir, String(port));
+      mkdirSync(nodeDir, { recursive: true });
+      const proc = spawnService({
+        name: `${name}-${port}`,
+        command: redisServer,
+        args: [
+          "--port", String(port), "--bind", "127.0.0.1", "--protected-mode", "no", "--dir", nodeDir,
+          "--save", "", "--appendonly", "no",
+          "--cluster-enabled", "yes", "--cluster-config-file", join(nodeDir, "nodes.conf"),
+          "--cluster-node-timeout", String(options.nodeTimeoutMs ?? 1_000),
+          // a primary without its replica keeps serving its slots; others' slots stay served when one shard is down
+          "--cluster-require-full-coverage", "no",
+        ],
+        logFile: join(logDir, `${name}-${port}.log`),
+      });
+      members.push({ port, proc });
+    }
+    await Promise.all(members.map((m) => waitUntil(`${name} node ${m.port}`, async () => (await ask(m.port, "PING")) === "PONG", { timeoutMs: 10_000, proc: m.proc })));
+    const addresses = members.map((m) => `127.0.0.1:${m.port}`);
+    await run(redisCli, ["--cluster", "create", ...addresses, "--cluster-replicas", "1", "--cluster-yes"], { maxBuffer: 4 << 20, timeout: 60_000 });
+    await waitUntil(`${name} (slots and replicas)`, () => clusterReady(members.map((m) => m.port)), { timeoutMs: 30_000 });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const alive = (): ClusterNode[] => members.filter((m) => m.proc.child.exitCode === null && m.proc.child.signalCode === null);
+  return {
+    nodes: members.map((m) => `127.0.0.1:${m.port}`).join(","),
+    members,
+    async primaries() {
+      const [first] = alive();
+      if (!first) return [];
+      const lines = (await ask(first.port, "CLUSTER", "NODES")).split("\n");
+      return lines
+        .map((l) => l.split(" "))
+        .filter((f) => (f[2] ?? "").includes("master") && !(f[2] ?? "").includes("fail") && f[7] === "connected")
+        .map((f) => (f[1] ?? "").split("@")[0] as string);
+    },
+    async kill(port) {
+      const member = members.find((m) => m.port === port);
+      if (!member) throw new Error(`no cluster node on port ${port}`);
+      member.proc.child.kill("SIGKILL");
+      await member.proc.stop(1_000);
+    },
+    stop,
+  };
+}
