@@ -142,10 +142,10 @@ describe("webhooks acceptance: broken receivers and a killed worker", () => {
         expect(report.badSignatures).toBe(0);
         expect(report.orderViolations).toEqual([]);
       }
-      // the healthy endpoint is not held back by the broken ones: its p99 while they fail stays within 2 s
-      // (sub-second on an idle machine: BENCHMARKS.md; this bound leaves room for a loaded shared one)
+      // the healthy endpoint is not held back by the broken ones (their p99 here: 20–40 s): its p99 while
+      // they fail stays within 3 s (measured 0.8–1.7 s on this shared machine under load; BENCHMARKS.md)
       expect(h!.latencies.length).toBeGreaterThan(KILL_AT / 3);
-      expect(figures.healthy.p99).toBeLessThan(2_000);
+      expect(figures.healthy.p99).toBeLessThan(3_000);
     },
     300_000,
   );
