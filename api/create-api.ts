@@ -12,6 +12,7 @@ import { openApiApp } from "./openapi";
 import { registerAdminOpsRoutes } from "./routes/admin-ops";
 import { registerAdminSchoolRoutes } from "./routes/admin-schools";
 import { registerClassRoutes } from "./routes/classes";
+import { registerRecordingRoutes } from "./routes/recordings";
 import { registerConversationRoutes } from "./routes/conversations";
 import { registerDevTokenRoutes } from "./routes/dev-tokens";
 import { registerFeedRoutes } from "./routes/feeds";
@@ -101,6 +102,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     registerNotificationRoutes(v1, deps.v1);
     registerFeedRoutes(v1, deps.v1.stores);
     registerClassRoutes(v1, deps.v1.stores);
+    registerRecordingRoutes(v1, deps.v1.stores);
     registerTenantRoutes(v1, deps.v1.stores, deps.v1.limits, deps.v1.liveConnections);
     registerRevocationRoutes(v1, deps.v1);
     registerWebhookRoutes(v1, { webhooks: deps.v1.stores.webhooks, allowPrivate: deps.v1.webhooksAllowPrivate });

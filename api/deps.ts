@@ -8,6 +8,8 @@ import type { RevocationStore } from "../core/revocation/revocation-store";
 import type { SocketFanout } from "../core/socket-fanout";
 import type { RoomMessageStore } from "../db/room-message-store";
 import type { ClassStore } from "../db/stores/classes";
+import type { RecordingStore } from "../db/stores/recordings";
+import type { RecordingStorage } from "../core/recording-storage";
 import type { ConversationStore } from "../db/stores/conversations";
 import type { FeedStore } from "../db/stores/feeds";
 import type { NotificationStore } from "../db/stores/notifications";
@@ -27,6 +29,9 @@ export interface Stores {
   notifications: NotificationStore;
   feeds: FeedStore;
   classes: ClassStore;
+  /** Recordings of classes: rows, and the files (local directory or S3-compatible bucket). */
+  recordings: RecordingStore;
+  recordingFiles: RecordingStorage;
   tenants: TenantStore;
   webhooks: WebhookStore;
   apiKeys: ApiKeyStore;

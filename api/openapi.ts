@@ -19,6 +19,7 @@ const errorDescriptions: Record<number, string> = {
   404: "Not found (4000) or not visible to the caller",
   409: "Conflict with existing state (4002)",
   413: "Request body over 256 KiB (1003)",
+  416: "Range not satisfiable (1009): outside the object or malformed",
   429: "Per-tenant rate limit (3000, temporary; Retry-After)",
   503: "A dependency is unavailable (5001, temporary)",
 };

@@ -2,7 +2,11 @@ import type { RedisClient } from "../core/redis-client";
 import type { MediaOptions } from "../core/config";
 import { newEvent, publishEvents } from "../core/contracts/streams";
 import { stableUuid } from "../core/stable-id";
+import type { RecordingOptions } from "../core/recording-config";
+import type { Stores } from "../api/deps";
+import { sweepRecordings } from "../db/recordings/retention";
 import { MediaNode } from "../media/media-node";
+import { recorderDefaults } from "../media/recorder-process";
 import type { RealtimeServices } from "../realtime/services";
 import type { RealtimeNode } from "../realtime/create-realtime-node";
 import { NODE_TTL_MS } from "../realtime/node-liveness";
@@ -28,13 +32,21 @@ export interface ClassTier {
 export async function startClassTier(
   { io, heartbeat }: Pick<RealtimeNode, "io" | "heartbeat">,
   services: RealtimeServices,
-  options: { media: MediaOptions; keyPrefix: string; redis?: RedisClient },
+  options: { media: MediaOptions; keyPrefix: string; redis?: RedisClient; recording: RecordingOptions; recordingStores: Pick<Stores, "recordings" | "recordingFiles"> },
 ): Promise<ClassTier> {
   const rpc: MediaRpc = options.redis ? new RedisMediaRpc(options.redis, options.keyPrefix, services.log) : new MemoryMediaRpc(services.log);
   const directory: MediaDirectory = options.redis ? new RedisMediaDirectory(options.redis, options.keyPrefix) : new MemoryMediaDirectory();
   const nsp = registerClassNamespace(io, services, { rpc, directory, timeoutMs: options.media.signalingTimeoutMs });
   if (!options.media.enabled) return { close: () => rpc.close() };
 
+  const recording = options.recording;
+  const { recordings: store, recordingFiles: storage } = options.recordingStores;
+  // retention: the schools that recorded on this node are swept at each recording start and every sweepIntervalMs
+  const recordedTenants = new Set<string>();
+  const sweep = (tenant: string) =>
+    void sweepRecordings(store, storage, tenant).catch((err: unknown) => services.log.error({ err, tenant }, "recording: retention sweep failed"));
+  const sweeper = setInterval(() => recordedTenants.forEach(sweep), recording.sweepIntervalMs);
+  sweeper.unref();
   const media = await MediaNode.start({
     options: options.media,
     outbox: namespaceOutbox(nsp),
@@ -45,6 +57,18 @@ export async function startClassTier(
       const event = { ...newEvent(`class.${kind}` as const, tenant, { classId }, stableUuid(`${tenant}:${classId}:${kind}:${at.toISOString()}`)), at: at.toISOString() };
       await publishEvents(services.bus, "classes", [event]).catch((err: unknown) => services.log.error({ err, tenant, classId, kind }, "class: lifecycle event not published"));
       await services.stores.classes.markLifecycle(tenant, classId, kind, at);
+    },
+    recording: {
+      store,
+      storage,
+      workDir: recording.workDir,
+      limits: { ...recorderDefaults, ffmpegBin: recording.ffmpegBin, ffprobeBin: recording.ffprobeBin },
+      log: services.log,
+      maxConcurrent: recording.maxConcurrent,
+      onStart: (tenant) => {
+        recordedTenants.add(tenant);
+        sweep(tenant);
+      },
     },
   });
   const stopServing = await rpc.serve(services.nodeId, (request) => media.handle(request));
@@ -61,6 +85,7 @@ export async function startClassTier(
     media,
     close: async () => {
       stopRegistering();
+      clearInterval(sweeper);
       stopReaping();
       await directory.unregister(services.nodeId).catch(() => undefined);
       await stopServing();

@@ -10,6 +10,11 @@ import { RedisRevocationStore } from "../core/revocation/revocation-store-redis"
 import { openDatabase, type DatabaseHandle } from "../db/database";
 import { DrizzleRoomMessageStore } from "../db/room-message-store-drizzle";
 import { ClassStore } from "../db/stores/classes";
+import { RecordingStore } from "../db/stores/recordings";
+import { recordingOptionsFromEnv, type RecordingOptions } from "../core/recording-config";
+import type { RecordingStorage } from "../core/recording-storage";
+import { LocalRecordingStorage } from "../db/recordings/recording-storage-local";
+import { S3RecordingStorage } from "../db/recordings/recording-storage-s3";
 import { ConversationStore } from "../db/stores/conversations";
 import { FeedStore } from "../db/stores/feeds";
 import { NotificationStore } from "../db/stores/notifications";
@@ -50,6 +55,11 @@ export interface Infrastructure {
   close(): Promise<void>;
 }
 
+/** The recording storage the options name: a local directory, or an S3-compatible bucket. */
+function openRecordingStorage(options: RecordingOptions): RecordingStorage {
+  return options.storage === "s3" && options.s3 ? new S3RecordingStorage({ ...options.s3 }) : new LocalRecordingStorage(options.dir);
+}
+
 export async function openInfrastructure(config: InterlinkedConfig, log: Logger): Promise<Infrastructure> {
   const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl, log } : { dataDir: `${config.dataDir}/pglite`, log });
   try {
@@ -65,6 +75,8 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     notifications: new NotificationStore(database.db),
     feeds: new FeedStore(database.db),
     classes: new ClassStore(database.db),
+    recordings: new RecordingStore(database.db),
+    recordingFiles: openRecordingStorage(config.recording ?? recordingOptionsFromEnv({}, config.dataDir)),
     tenants: new TenantStore(database.db, { ...defaultQuotas, maxPayloadBytes: config.realtime.maxMessageBytes }),
     webhooks: new WebhookStore(database.db),
     apiKeys: new ApiKeyStore(database.db),
@@ -108,6 +120,7 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     close: async () => {
       await bus.close().catch(() => undefined);
       redis?.close();
+      stores.recordingFiles.close?.();
       await database.close();
     },
   };

@@ -31,6 +31,7 @@ import { serveOnNodeHttp } from "./adapter/node-http";
 import { serveAsStickyWorker } from "./adapter/sticky-worker";
 import { serveOnUws } from "./adapter/uws";
 import { findWebRoot, serveWebPages } from "./web-assets";
+import { recordingOptionsFromEnv } from "../core/recording-config";
 
 /** A running Interlinked process: its HTTP address and how to stop it. */
 export interface RunningInterlinked {
@@ -92,7 +93,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         stores,
       };
       realtime = createRealtimeNode(services, redis ? { pub: redis.pub, sub: redis.sub, key: redis.adapterKey, sharded: redis.sharded } : undefined);
-      classes = await startClassTier(realtime, services, { media: config.media, keyPrefix: `${config.namespace}:`, redis: redis?.command });
+      classes = await startClassTier(realtime, services, { media: config.media, keyPrefix: `${config.namespace}:`, redis: redis?.command, recording: config.recording ?? recordingOptionsFromEnv({}, config.dataDir), recordingStores: stores });
       const tier = classes;
       closers.push(() => tier.close());
     }

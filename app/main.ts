@@ -12,7 +12,13 @@ import { hasRedis } from "../core/config";
 import { configFromEnv } from "../core/config-env";
 import { createLogger } from "../core/log";
 import { startInterlinked } from "./interlinked";
+import { defaultMediasoupWorker } from "./media-worker-default";
 
+// `npm start` with no MEDIASOUP_WORKER_BIN: the worker its first step cached, so the embedded node hosts classes
+if (!process.env.MEDIASOUP_WORKER_BIN && process.env.MEDIA !== "0") {
+  const worker = defaultMediasoupWorker();
+  if (worker) process.env.MEDIASOUP_WORKER_BIN = worker;
+}
 const config = configFromEnv(process.env);
 const log = createLogger({ nodeId: config.nodeId, level: config.logLevel });
 process.on("unhandledRejection", (reason) => log.error({ err: reason }, "process: unhandled rejection"));

@@ -65,6 +65,7 @@ export const classInbound = {
   "class:leave": z.object({ classId }).strict(),
   "class:start": z.object({ classId }).strict(),
   "class:end": z.object({ classId }).strict(),
+  "class:record": z.object({ classId, action: z.enum(["start", "stop"]) }).strict(),
   "transport:create": z.object({ classId, direction: z.enum(["send", "recv"]) }).strict(),
   "transport:connect": z.object({ classId, transportId: id, dtlsParameters }).strict(),
   "transport:restartIce": z.object({ classId, transportId: id }).strict(),
@@ -136,6 +137,16 @@ export interface ClassJoined {
   participants: ParticipantView[];
   hands: HandView[];
   producers: ProducerView[];
+  /** When the class is being recorded: since when (the visible recording indicator); absent or null otherwise. */
+  recordingStartedAt?: string | null;
+}
+
+/** Whether a class is being recorded (the answer to `class:record`, and the `class:recording` push). */
+export interface RecordingState {
+  classId: string;
+  recording: boolean;
+  /** Start of the current recording; null when not recording. */
+  startedAt: string | null;
 }
 
 export type ClassAck<T> = T | { error: ErrorBody };
@@ -146,6 +157,7 @@ export interface ClassAcks {
   "class:leave": { classId: string };
   "class:start": { classId: string; startedAt: string };
   "class:end": { classId: string; endedAt: string };
+  "class:record": RecordingState;
   "transport:create": TransportView;
   "transport:connect": { transportId: string };
   "transport:restartIce": { iceParameters: TransportView["iceParameters"] };
@@ -170,6 +182,8 @@ export interface ClassPushes {
   "class:hands": { classId: string; hands: HandView[] };
   "class:started": { classId: string; startedAt: string };
   "class:ended": { classId: string; endedAt: string };
+  /** Recording started or stopped: every participant shows (or hides) the recording indicator. */
+  "class:recording": RecordingState;
   "class:removed": { classId: string; by: string };
   "class:rejoin": { classId: string; reason: string };
   "media:newConsumer": { classId: string; consumer: ConsumerView };

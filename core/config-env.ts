@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { parseRetrySchedule } from "./webhooks/schedule";
 import { authDefaults, isEmbedded, mediaDefaults, realtimeDefaults, tracingDefaults, webhookDefaults, type InterlinkedConfig, type ProcessRole, type TracingOptions } from "./config";
 import { LOG_LEVELS, type LogLevel } from "./log";
+import { recordingOptionsFromEnv } from "./recording-config";
 
 const ROLE_NAMES: readonly ProcessRole[] = ["realtime", "api", "workers"];
 
@@ -146,6 +147,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
       overloadLagMs: int(env, "OVERLOAD_LAG_MS", realtimeDefaults.overloadLagMs),
       fanoutBatchMs: int(env, "FANOUT_BATCH_MS", realtimeDefaults.fanoutBatchMs),
     },
+    recording: recordingOptionsFromEnv(env, dataDir),
     logLevel: logLevelFrom(env.LOG_LEVEL),
     tracing: tracingFrom(env),
     webhooks: {

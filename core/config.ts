@@ -1,6 +1,7 @@
 import { DEFAULT_RETRY_SCHEDULE_MS } from "./webhooks/schedule";
 import type { AuthOptions } from "./auth";
 import type { LogLevel } from "./log";
+import type { RecordingOptions } from "./recording-config";
 
 export type ProcessRole = "realtime" | "api" | "workers";
 
@@ -200,6 +201,8 @@ export interface InterlinkedConfig {
   realtime: RealtimeOptions;
   media: MediaOptions;
   webhooks: WebhookOptions;
+  /** Recording of live classes; default: local files under `dataDir` (core/recording-config.ts). */
+  recording?: RecordingOptions;
   /** Least severe level logged (LOG_LEVEL). Default "info". */
   logLevel: LogLevel;
   tracing: TracingOptions;

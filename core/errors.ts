@@ -18,6 +18,8 @@ export const ErrorCode = {
   InvalidMediaParameters: 1006,
   TooManySubscriptions: 1007,
   MethodNotAllowed: 1008,
+  /** An HTTP Range outside the object (answered 416). */
+  RangeNotSatisfiable: 1009,
 
   Unauthorized: 2000,
   TokenInvalid: 2001,
@@ -62,6 +64,7 @@ export function httpStatusOf(code: number): number {
   if (code === ErrorCode.PayloadTooLarge) return 413;
   if (code === ErrorCode.NotFoundRoute || code === ErrorCode.NotFound) return 404;
   if (code === ErrorCode.MethodNotAllowed) return 405;
+  if (code === ErrorCode.RangeNotSatisfiable) return 416;
   if (code >= 1000 && code < 2000) return 400;
   if (code === ErrorCode.Forbidden) return 403;
   if (code >= 2000 && code < 3000) return 401;

@@ -306,10 +306,40 @@ export const apiKeys = pgTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.id] }), uniqueIndex("api_keys_id").on(t.id)],
 );
+/**
+ * Recordings of live classes (docs/RECORDING.md): one row per recorded part. A start/stop of recording is a
+ * `session`; a recorder crash closes the part it was writing ("recovered") and a new part follows.
+ */
+export const recordings = pgTable(
+  "recordings",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: uuid("id").notNull(),
+    classId: uuid("class_id").notNull(),
+    sessionId: uuid("session_id").notNull(),
+    part: integer("part").notNull(),
+    status: text("status", { enum: ["recording", "complete", "recovered", "failed"] }).notNull(),
+    storageKey: text("storage_key").notNull(),
+    contentType: text("content_type").notNull(),
+    startedAt: ts("started_at").notNull(),
+    endedAt: ts("ended_at"),
+    bytes: bigint("bytes", { mode: "number" }),
+    durationMs: integer("duration_ms"),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index("recordings_class").on(t.tenantId, t.classId, t.startedAt)],
+);
+
+/** Per-school recording settings; no row keeps the defaults (retention: 90 days). */
+export const recordingSettings = pgTable("recording_settings", {
+  tenantId: text("tenant_id").primaryKey(),
+  retentionDays: integer("retention_days").notNull(),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+});
 
 /** Tables under row-level security (all of them); the RLS migration and its test iterate this list. */
 export const tenantTables = [
   "tenants", "tenant_quotas", "users", "rooms", "room_members", "room_messages", "conversations", "conversation_members",
   "chat_messages", "presence_sessions", "feeds", "feed_subscriptions", "notifications", "live_classes", "attendance_events", "quota_events",
   "webhook_endpoints", "webhook_deliveries", "webhook_sessions", "api_keys",
+  "recordings", "recording_settings",
 ] as const;

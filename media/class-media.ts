@@ -73,6 +73,11 @@ export class ClassMedia {
     return this.main.router.rtpCapabilities;
   }
 
+  /** The router of the class's producers (recording consumes from it). */
+  get mainRouter(): types.Router {
+    return this.main.router;
+  }
+
   private get main(): ClassRouter {
     const main = this.routers[0];
     if (!main) throw new AppError(ErrorCode.MediaUnavailable, "class media is closed");

@@ -10,9 +10,16 @@ import {
   type ClassRole,
   type HandView,
   type ProducerView,
+  type RecordingState,
 } from "../core/class-signaling";
 import { AppError, ErrorCode } from "../core/errors";
 import type { ClassMedia } from "./class-media";
+import type { RecordingSources } from "./class-recording";
+
+/** A recording in progress, as the session sees it. */
+export interface RecordingHandle {
+  stop(): Promise<void>;
+}
 
 export interface ClassSessionDeps {
   outbox: ClassOutbox;
@@ -20,6 +27,10 @@ export interface ClassSessionDeps {
   attendance(user: string, kind: "joined" | "left"): Promise<void>;
   /** Persists the class's start or end. */
   lifecycle(kind: "started" | "ended", at: Date): Promise<void>;
+  /** Starts recording these producers; absent when this media node does not record. */
+  startRecording?(sources: RecordingSources): Promise<RecordingHandle>;
+  /** Reports a failure of a recording that goes on in the background (stop, storing the file). */
+  onRecordingError?(err: unknown): void;
 }
 
 interface Participant {
@@ -40,6 +51,7 @@ export class ClassSession {
   private hands: HandView[] = [];
   private startedAt: string | null;
   private ended = false;
+  private recording: { startedAt: string; handle: Promise<RecordingHandle> } | undefined;
 
   constructor(
     readonly tenant: string,
@@ -104,6 +116,7 @@ export class ClassSession {
       participants: [...this.participants].filter(([, v]) => v.peers.size > 0).map(([user, v]) => ({ user, role: v.role, handRaised: this.hands.some((h) => h.user === user) })),
       hands: this.hands,
       producers: this.media.producerList().map((pr) => this.producerView(pr)),
+      recordingStartedAt: this.recording?.startedAt ?? null,
     };
   }
 
@@ -173,8 +186,59 @@ export class ClassSession {
     return { classId: this.classId, endedAt: at.toISOString() };
   }
 
+  private recordingState(): RecordingState {
+    return { classId: this.classId, recording: this.recording !== undefined, startedAt: this.recording?.startedAt ?? null };
+  }
+
+  /**
+   * `class:record` (host or cohost of a started class). Start records the teacher's screen (else camera,
+   * else any video) and every audio producer of the moment; both start and stop are idempotent and pushed
+   * to the whole class as `class:recording`. Stop answers at once: the file is finished and stored after.
+   */
+  async record(caller: Caller, action: "start" | "stop"): Promise<RecordingState> {
+    this.require(caller, MODERATING_ROLES);
+    if (action === "stop") {
+      this.stopRecording();
+      return this.recordingState();
+    }
+    if (this.recording) return this.recordingState();
+    if (!this.startedAt) throw new AppError(ErrorCode.ClassNotLive, "the class has not started");
+    const start = this.deps.startRecording;
+    if (!start) throw new AppError(ErrorCode.MediaUnavailable, "this media node does not record classes");
+    const sources = this.recordingSources();
+    if (!sources.video && sources.audio.length === 0) throw new AppError(ErrorCode.Conflict, "nothing to record: nobody in the class is publishing");
+    const recording = { startedAt: new Date().toISOString(), handle: start(sources) };
+    this.recording = recording;
+    try {
+      await recording.handle;
+    } catch (err) {
+      if (this.recording === recording) this.recording = undefined;
+      throw err instanceof AppError ? err : new AppError(ErrorCode.MediaUnavailable, `the recorder did not start: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (this.recording !== recording) return this.recordingState();
+    this.deps.outbox.toClass(this.tenant, this.classId, "class:recording", this.recordingState());
+    return this.recordingState();
+  }
+
+  private recordingSources(): RecordingSources {
+    const producers = this.media.producerList();
+    const rank = (pr: (typeof producers)[number]) => (pr.appData.user === this.teacher ? 0 : 2) + (pr.appData.source === "screen" ? 0 : 1);
+    const video = producers.filter((pr) => pr.kind === "video").sort((a, b) => rank(a) - rank(b))[0];
+    return { video, audio: producers.filter((pr) => pr.kind === "audio") };
+  }
+
+  /** Stops the recording, if any (told to the class); its file is finished and stored in the background. */
+  stopRecording(): void {
+    const recording = this.recording;
+    if (!recording) return;
+    this.recording = undefined;
+    this.deps.outbox.toClass(this.tenant, this.classId, "class:recording", this.recordingState());
+    recording.handle.then((h) => h.stop()).catch((err: unknown) => this.deps.onRecordingError?.(err));
+  }
+
   /** Every connection leaves and the media closes (end of class, or its worker died). */
   async disband(): Promise<void> {
+    this.stopRecording();
     for (const [user, p] of this.participants) for (const socketId of [...p.peers.keys()]) await this.leave(user, socketId).catch(() => undefined);
     this.media.close();
   }

@@ -8,7 +8,8 @@ import { AppError, ErrorCode } from "../core/errors";
 import { defaultLogger, type Logger } from "../core/log";
 import { validationError } from "../core/validation";
 import { ClassMedia, type ClassMediaEvents } from "./class-media";
-import { ClassSession } from "./class-session";
+import { ClassSession, type RecordingHandle } from "./class-session";
+import { ClassRecording, type RecordingDeps, type RecordingSources } from "./class-recording";
 import { MediaWorkerPool } from "./worker-pool";
 
 export interface MediaNodeDeps {
@@ -17,6 +18,8 @@ export interface MediaNodeDeps {
   bus: EventBus;
   /** Persists a class's start or end. */
   lifecycle(tenant: string, classId: string, kind: "started" | "ended", at: Date): Promise<void>;
+  /** Recording (class:record): storage, store, recorder limits. Absent: this node refuses to record. */
+  recording?: RecordingDeps & { maxConcurrent: number; onStart?(tenant: string): void };
   /** The node's logger. Default: the process's fallback logger. */
   log?: Logger;
 }
@@ -40,6 +43,7 @@ export class MediaNode {
   private readonly idle = new Map<string, NodeJS.Timeout>();
   private readonly pool: MediaWorkerPool;
   private readonly log: Logger;
+  private activeRecordings = 0;
 
   private constructor(private readonly deps: MediaNodeDeps) {
     this.log = deps.log ?? defaultLogger();
@@ -94,11 +98,31 @@ export class MediaNode {
           outbox,
           attendance: (user, kind) => publishEvents(this.deps.bus, "attendance", [newEvent("class.attendance", tenant, { classId, user, kind })]),
           lifecycle: (kind, at) => this.deps.lifecycle(tenant, classId, kind, at),
+          startRecording: this.deps.recording ? (sources) => this.startRecording(media.mainRouter, sources, tenant, classId) : undefined,
+          onRecordingError: (err) => this.log.error({ err, tenant, classId }, "recording: finishing a recording failed"),
         }),
     );
     this.sessions.set(key, session);
     session.catch(() => this.sessions.delete(key));
     return session;
+  }
+
+  /** A recording of a class on this node, within the node's limit of concurrent recordings. */
+  private async startRecording(router: types.Router, sources: RecordingSources, tenant: string, classId: string): Promise<RecordingHandle> {
+    const deps = this.deps.recording;
+    if (!deps) throw new AppError(ErrorCode.MediaUnavailable, "this media node does not record classes");
+    if (this.activeRecordings >= deps.maxConcurrent) throw new AppError(ErrorCode.Overloaded, "this media node records as many classes as it can; try again later");
+    this.activeRecordings++;
+    try {
+      deps.onStart?.(tenant);
+      const recording = await ClassRecording.start(router, sources, tenant, classId, deps);
+      return {
+        stop: () => recording.stop().finally(() => this.activeRecordings--),
+      };
+    } catch (err) {
+      this.activeRecordings--;
+      throw err;
+    }
   }
 
   private async existing(req: Pick<MediaRequest, "tenant" | "classId">): Promise<ClassSession> {
@@ -183,6 +207,7 @@ export class MediaNode {
     "class:leave": (call) => this.leave(call),
     "peer:gone": (call) => this.leave(call),
     "class:start": async (call) => (await this.open(call)).start(call.caller),
+    "class:record": this.inClass((s, { caller, payload }) => s.record(caller, payload.action)),
     "class:end": async (call) => {
       const s = await this.open(call);
       const ended = await s.end(call.caller);
@@ -247,7 +272,11 @@ export class MediaNode {
 
   async close(): Promise<void> {
     for (const t of this.idle.values()) clearTimeout(t);
-    for (const s of this.sessions.values()) (await s.catch(() => undefined))?.media.close();
+    for (const s of this.sessions.values()) {
+      const session = await s.catch(() => undefined);
+      session?.stopRecording();
+      session?.media.close();
+    }
     this.sessions.clear();
     this.pool.close();
   }

@@ -22,6 +22,7 @@ export const EXPECTED_ROUTES = [
   "get /v1/admin/overview", "get /v1/admin/nodes", "get /v1/admin/dead-letters", "post /v1/admin/dead-letters/replay",
   "get /v1/admin/schools/{tenant}/rooms", "get /v1/admin/schools/{tenant}/rooms/{room}/members", "get /v1/admin/schools/{tenant}/classes",
   "get /v1/admin/schools/{tenant}/classes/{id}/attendance", "get /v1/admin/schools/{tenant}/classes/{id}/attendance.csv",
+  "get /v1/classes/{id}/recordings", "get /v1/classes/{id}/recordings/{rid}/file", "get /v1/recording-settings", "put /v1/recording-settings",
 ].sort();
 
 type Body = Record<string, unknown> & { error?: { code: number } };
@@ -55,7 +56,7 @@ export function runApiContract(mode: string, start: () => Promise<Deployment>): 
       expect(documented).toEqual(EXPECTED_ROUTES);
       for (const route of EXPECTED_ROUTES.filter((r) => r.includes("/v1/") && !r.includes("dev/tokens"))) {
         const [method, path] = route.split(" ") as [string, string];
-        const concrete = path.replace("{room}", "r1").replace("{user}", "u1").replace("{feed}", "f1").replace("{tenant}", A).replace("{id}", randomUUID());
+        const concrete = path.replace("{room}", "r1").replace("{user}", "u1").replace("{feed}", "f1").replace("{tenant}", A).replace("{id}", randomUUID()).replace("{rid}", randomUUID());
         const res = await fetch(`${url}${concrete}`, { method: method.toUpperCase() });
         expect({ route, status: res.status, code: ((await res.json()) as Body).error?.code }).toEqual({ route, status: 401, code: ErrorCode.Unauthorized });
       }

@@ -29,13 +29,16 @@ export interface ServiceEnv {
   SCHEMATHESIS_BIN: string;
   /** Chromium (Debian's `chromium` package) for the browser tests, driven by playwright-core. */
   CHROMIUM_BIN: string;
+  /** ffmpeg and ffprobe (Debian's `ffmpeg` package): class recording and its tests. */
+  FFMPEG_BIN: string;
+  FFPROBE_BIN: string;
   /** Java and cached Kafka jars, for tests that run a broker of their own (to restart it). */
   JAVA_BIN: string;
   KAFKA_LIB_DIR: string;
 }
 
 /** The variables through which a caller hands over services it already runs (the rest are started or built). */
-const GIVEN = ["REDIS_URL", "REDIS_CLUSTER_NODES", "DATABASE_URL", "KAFKA_BROKERS", "NGINX_BIN", "MEDIASOUP_WORKER_BIN", "K6_BIN", "KUSTOMIZE_BIN", "JAEGER_BIN", "SCHEMATHESIS_BIN", "CHROMIUM_BIN"] as const;
+const GIVEN = ["REDIS_URL", "REDIS_CLUSTER_NODES", "DATABASE_URL", "KAFKA_BROKERS", "NGINX_BIN", "MEDIASOUP_WORKER_BIN", "K6_BIN", "KUSTOMIZE_BIN", "JAEGER_BIN", "SCHEMATHESIS_BIN", "CHROMIUM_BIN", "FFMPEG_BIN", "FFPROBE_BIN"] as const;
 
 /** What `env` (usually process.env) already names of the services, for provisionServices: one list for every caller. */
 export function givenServices(env: NodeJS.ProcessEnv): Partial<Record<keyof ServiceEnv, string>> {
@@ -59,6 +62,8 @@ export const requirements = (need: { redis: boolean; postgres: boolean }): Requi
   { what: "mvn", candidates: ["mvn"], aptPackage: "maven" },
   { what: "nginx", candidates: ["/usr/sbin/nginx", "nginx"], aptPackage: "nginx" },
   { what: "chromium", candidates: ["/usr/bin/chromium", "chromium"], aptPackage: "chromium" },
+  { what: "ffmpeg", candidates: ["/usr/bin/ffmpeg", "ffmpeg"], aptPackage: "ffmpeg" },
+  { what: "ffprobe", candidates: ["/usr/bin/ffprobe", "ffprobe"], aptPackage: "ffmpeg" },
 ];
 
 async function timed<T>(name: string, log: (l: string) => void, work: () => Promise<T>): Promise<T> {
@@ -159,6 +164,8 @@ export async function provisionServices(given: Partial<Record<keyof ServiceEnv, 
       JAEGER_BIN: jaeger as string,
       SCHEMATHESIS_BIN: schemathesis as string,
       CHROMIUM_BIN: given.CHROMIUM_BIN ?? (bins.get("chromium") as string),
+      FFMPEG_BIN: given.FFMPEG_BIN ?? (bins.get("ffmpeg") as string),
+      FFPROBE_BIN: given.FFPROBE_BIN ?? (bins.get("ffprobe") as string),
     };
     log(`all services ready in ${((performance.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(env)}`);
     return { env, dir: root, stop };
