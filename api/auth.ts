@@ -4,8 +4,14 @@ import { AppError, ErrorCode } from "../core/errors";
 import { refuseRevoked } from "../core/revocation/revocation-check";
 import type { RevocationStore } from "../core/revocation/revocation-store";
 
+/** The server API key a /v1/server call was made with (api/api-key-auth.ts). */
+export interface ApiKeyIdentity {
+  id: string;
+  scopes: readonly string[];
+}
+
 export interface AuthEnv {
-  Variables: { principal: Principal };
+  Variables: { principal: Principal; apiKey?: ApiKeyIdentity };
 }
 
 /**

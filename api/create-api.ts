@@ -23,6 +23,10 @@ import { registerNotificationDeliveryRoutes } from "./routes/notification-delive
 import { registerRevocationRoutes } from "./routes/revocations";
 import { registerRoomRoutes } from "./routes/rooms";
 import { registerTenantRoutes } from "./routes/tenants";
+import { registerWebhookRoutes } from "./routes/webhooks";
+import { registerApiKeyRoutes } from "./routes/api-keys";
+import { registerServerRoutes } from "./routes/server";
+import { apiKeyAuth } from "./api-key-auth";
 import { bodyLimit } from "hono/body-limit";
 import { AppError, ErrorCode } from "../core/errors";
 import { MAX_REST_BODY_BYTES } from "../core/limits";
@@ -86,10 +90,12 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   if (deps.v1) {
     const v1 = openApiApp<AuthEnv>();
     const auth = bearerAuth(deps.tokens, deps.v1.revocations);
+    const keyAuth = apiKeyAuth(deps.v1.stores.apiKeys);
     const limit = tenantRateLimit(deps.v1);
     v1.use("/v1/*", async (c, next) => {
       if (PUBLIC_V1_PATHS.has(c.req.path)) return next();
-      await auth(c, async () => {
+      // the server API takes API keys only; every other route takes user tokens only
+      await (c.req.path.startsWith("/v1/server/") ? keyAuth : auth)(c, async () => {
         await limit(c, next);
       });
     });
@@ -103,11 +109,15 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     registerRecordingRoutes(v1, deps.v1.stores);
     registerTenantRoutes(v1, deps.v1.stores, deps.v1.limits, deps.v1.liveConnections);
     registerRevocationRoutes(v1, deps.v1);
+    registerWebhookRoutes(v1, { webhooks: deps.v1.stores.webhooks, allowPrivate: deps.v1.webhooksAllowPrivate });
+    registerApiKeyRoutes(v1, deps.v1.stores.apiKeys);
+    registerServerRoutes(v1, deps.v1);
     registerAdminSchoolRoutes(v1, deps.v1);
     registerAdminOpsRoutes(v1, deps.v1);
     app.route("/", v1);
   }
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "apiKey", in: "header", name: "X-Api-Key", description: "A school's server API key ilk_<id>_<secret> (or as Authorization: Bearer)" });
   app.doc31("/v1/openapi.json", {
     openapi: "3.1.0",
     info: { title: "Interlinked API", version: "1", description: "REST API of the Interlinked real-time core. Errors: docs/PROTOCOL.md." },

@@ -18,6 +18,9 @@ import type { NotificationDeliveryStore } from "../db/stores/notification-delive
 import type { RoomStore } from "../db/stores/rooms";
 import type { TenantLimits } from "../db/stores/tenant-limits";
 import type { TenantStore } from "../db/stores/tenants";
+import type { WebhookStore } from "../db/stores/webhooks";
+import type { ApiKeyStore } from "../db/stores/api-keys";
+import type { ServerMessaging } from "../core/server-messaging";
 import type { AuthEnv } from "./auth";
 import type { TenantRateLimiter } from "./rate-limit";
 
@@ -36,6 +39,8 @@ export interface Stores {
   recordings: RecordingStore;
   recordingFiles: RecordingStorage;
   tenants: TenantStore;
+  webhooks: WebhookStore;
+  apiKeys: ApiKeyStore;
 }
 
 /** What the /v1 routes use. */
@@ -51,6 +56,10 @@ export interface V1Deps {
   /** Tenants' effective quota limits, cached (shared with the realtime tier of the process). */
   limits: TenantLimits;
   metrics: Metrics;
+  /** The server API's messaging (realtime/server-messaging.ts); absent where the process cannot publish. */
+  server?: ServerMessaging;
+  /** Whether webhook endpoints may be on loopback / private addresses (WEBHOOKS_ALLOW_PRIVATE). */
+  webhooksAllowPrivate: boolean;
   /** Live figures of the realtime tier (connections now, cluster-wide). */
   liveConnections: (tenant: string) => Promise<number>;
   /** Messages counted in the tenant's current one-second quota window, cluster-wide (what 3002 is decided on). */

@@ -1,5 +1,7 @@
 import type { RedisClient } from "../core/redis-client";
 import type { MediaOptions } from "../core/config";
+import { newEvent, publishEvents } from "../core/contracts/streams";
+import { stableUuid } from "../core/stable-id";
 import type { RecordingOptions } from "../core/recording-config";
 import type { Stores } from "../api/deps";
 import { sweepRecordings } from "../db/recordings/retention";
@@ -50,7 +52,12 @@ export async function startClassTier(
     outbox: namespaceOutbox(nsp),
     bus: services.bus,
     log: services.log,
-    lifecycle: (tenant, classId, kind, at) => services.stores.classes.markLifecycle(tenant, classId, kind, at),
+    lifecycle: async (tenant, classId, kind, at) => {
+      // on the bus for webhooks (`classes` stream); the id follows from the fact, so a repeat is delivered once
+      const event = { ...newEvent(`class.${kind}` as const, tenant, { classId }, stableUuid(`${tenant}:${classId}:${kind}:${at.toISOString()}`)), at: at.toISOString() };
+      await publishEvents(services.bus, "classes", [event]).catch((err: unknown) => services.log.error({ err, tenant, classId, kind }, "class: lifecycle event not published"));
+      await services.stores.classes.markLifecycle(tenant, classId, kind, at);
+    },
     recording: {
       store,
       storage,

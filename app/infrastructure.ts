@@ -22,6 +22,8 @@ import { NotificationDeliveryStore } from "../db/stores/notification-deliveries"
 import { NotificationPreferenceStore } from "../db/stores/notification-preferences";
 import { RoomStore } from "../db/stores/rooms";
 import { TenantStore, defaultQuotas } from "../db/stores/tenants";
+import { WebhookStore } from "../db/stores/webhooks";
+import { ApiKeyStore } from "../db/stores/api-keys";
 import type { Stores } from "../api/deps";
 import { MemoryPresenceStore } from "../realtime/presence/presence-store-memory";
 import { RedisPresenceStore } from "../realtime/presence/presence-store-redis";
@@ -82,6 +84,8 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     recordings: new RecordingStore(database.db),
     recordingFiles: openRecordingStorage(config.recording ?? recordingOptionsFromEnv({}, config.dataDir)),
     tenants: new TenantStore(database.db, { ...defaultQuotas, maxPayloadBytes: config.realtime.maxMessageBytes }),
+    webhooks: new WebhookStore(database.db),
+    apiKeys: new ApiKeyStore(database.db),
   };
   const bus: EventBus = config.kafkaBrokers
     ? new KafkaEventBus({

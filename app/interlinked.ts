@@ -18,8 +18,11 @@ import type { SocketFanout } from "../core/socket-fanout";
 import { LocalSocketFanout } from "../realtime/fanout/socket-fanout-local";
 import { RedisSocketFanout } from "../realtime/fanout/socket-fanout-redis";
 import { TenantQuotas, type QuotaEventData } from "../realtime/quotas";
+import { MessagePublisher } from "../realtime/room-messages";
+import { RealtimeServerMessaging, type LiveSocket } from "../realtime/server-messaging";
 import { collectConsumerLag, startWorkers } from "../workers/start-workers";
 import { startNotificationDelivery } from "../workers/notifications/start-delivery";
+import { startWebhooks } from "../workers/webhooks/start-webhooks";
 import { openInfrastructure } from "./infrastructure";
 import { openNodeReports, openDeadLetters } from "./admin-sources";
 import { startNodeReporter } from "./node-reporter";
@@ -121,6 +124,8 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         metrics,
       });
       closers.push(() => delivery.close());
+      const webhooks = await startWebhooks({ bus, store: stores.webhooks, options: config.webhooks, metrics, log });
+      closers.push(() => webhooks.close());
     }
 
     const nodeReports = openNodeReports(redis?.command, `${config.namespace}:`);
@@ -161,6 +166,18 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
             limiter: new TenantRateLimiter({ redis: redis?.command, keyPrefix: `${config.namespace}:api-rate:` }),
             limits,
             liveConnections: (tenant) => quotas.connectionCount(tenant),
+            webhooksAllowPrivate: config.webhooks.allowPrivate,
+            // the server API publishes through the realtime tier's path (sequence, quotas, history, fan-out)
+            server: new RealtimeServerMessaging({
+              publisher: new MessagePublisher(bus, infra.sequences, infra.history, undefined, log),
+              quotas,
+              presence: infra.presence,
+              fanout,
+              state: infra.state,
+              conversations: stores.conversations,
+              nodeId: config.nodeId,
+              sockets: realtime ? async () => (await realtime.io.fetchSockets()) as LiveSocket[] : undefined,
+            }),
             messagesThisSecond: (tenant) => quotas.messagesThisSecond(tenant),
             nodes: { list: () => nodeReports.list(), silentAfterMs: NODE_TTL_MS },
             deadLetters: deadLetters.letters,

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import type { JSONWebKeySet } from "jose";
 import { join } from "node:path";
-import { authDefaults, isEmbedded, mediaDefaults, notificationDefaults, realtimeDefaults, tracingDefaults, type InterlinkedConfig, type NotificationOptions, type ProcessRole, type TracingOptions } from "./config";
+import { parseRetrySchedule } from "./webhooks/schedule";
+import { authDefaults, isEmbedded, mediaDefaults, notificationDefaults, realtimeDefaults, tracingDefaults, webhookDefaults, type InterlinkedConfig, type NotificationOptions, type ProcessRole, type TracingOptions } from "./config";
 import { LOG_LEVELS, type LogLevel } from "./log";
 import { recordingOptionsFromEnv } from "./recording-config";
 
@@ -182,6 +183,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
     logLevel: logLevelFrom(env.LOG_LEVEL),
     tracing: tracingFrom(env),
     notifications: notificationsFrom(env),
+    webhooks: {
+      allowPrivate: env.WEBHOOKS_ALLOW_PRIVATE === "1",
+      retryScheduleMs: env.WEBHOOKS_RETRY_SCHEDULE ? parseRetrySchedule(env.WEBHOOKS_RETRY_SCHEDULE) : webhookDefaults.retryScheduleMs,
+      timeoutMs: int(env, "WEBHOOKS_TIMEOUT_MS", webhookDefaults.timeoutMs),
+      perEndpointConcurrency: int(env, "WEBHOOKS_ENDPOINT_CONCURRENCY", webhookDefaults.perEndpointConcurrency),
+      perTenantConcurrency: int(env, "WEBHOOKS_TENANT_CONCURRENCY", webhookDefaults.perTenantConcurrency),
+      disableAfterFailures: int(env, "WEBHOOKS_DISABLE_AFTER_FAILURES", webhookDefaults.disableAfterFailures),
+      disableAfterMs: int(env, "WEBHOOKS_DISABLE_AFTER_MS", webhookDefaults.disableAfterMs),
+      pollMs: webhookDefaults.pollMs,
+    },
     media: {
       // MEDIA=1 / 0 forces it; by default a node hosts classes when it knows a worker binary.
       enabled: env.MEDIA ? env.MEDIA === "1" : Boolean(env.MEDIASOUP_WORKER_BIN),

@@ -1,3 +1,4 @@
+import { DEFAULT_RETRY_SCHEDULE_MS } from "./webhooks/schedule";
 import type { AuthOptions } from "./auth";
 import type { LogLevel } from "./log";
 import type { RecordingOptions } from "./recording-config";
@@ -122,6 +123,37 @@ export const tracingDefaults: TracingOptions = {
   exportDelayMs: 5_000,
 };
 
+/** Webhook delivery (workers; defaults in `webhookDefaults`, environment in README "Configuration"). */
+export interface WebhookOptions {
+  /** Allow endpoints on loopback, private and link-local addresses (WEBHOOKS_ALLOW_PRIVATE=1). Default false. */
+  allowPrivate: boolean;
+  /** Delays before each retry, ms (WEBHOOKS_RETRY_SCHEDULE). Default core/webhooks/schedule.ts: ≈ 27.6 h in all. */
+  retryScheduleMs: readonly number[];
+  /** Per-attempt limit, ms (WEBHOOKS_TIMEOUT_MS). Default 10,000. */
+  timeoutMs: number;
+  /** Attempts in flight at once per endpoint (WEBHOOKS_ENDPOINT_CONCURRENCY). Default 8. */
+  perEndpointConcurrency: number;
+  /** Attempts in flight at once per school (WEBHOOKS_TENANT_CONCURRENCY). Default 32. */
+  perTenantConcurrency: number;
+  /** An endpoint is disabled after this many failed attempts in a row … (WEBHOOKS_DISABLE_AFTER_FAILURES). Default 50. */
+  disableAfterFailures: number;
+  /** … spanning at least this long, ms (WEBHOOKS_DISABLE_AFTER_MS). Default 86,400,000 (24 h). */
+  disableAfterMs: number;
+  /** How often the scheduler looks for due retries when nothing wakes it, ms. Default 250. */
+  pollMs: number;
+}
+
+export const webhookDefaults: WebhookOptions = {
+  allowPrivate: false,
+  retryScheduleMs: DEFAULT_RETRY_SCHEDULE_MS,
+  timeoutMs: 10_000,
+  perEndpointConcurrency: 8,
+  perTenantConcurrency: 32,
+  disableAfterFailures: 50,
+  disableAfterMs: 86_400_000,
+  pollMs: 250,
+};
+
 /**
  * Outbound notification delivery (docs/NOTIFICATIONS.md). A channel without its settings is off (the
  * process says so at start): no `smtp` → no email, no `vapid` → no web push.
@@ -199,6 +231,7 @@ export interface InterlinkedConfig {
   auth: AuthOptions;
   realtime: RealtimeOptions;
   media: MediaOptions;
+  webhooks: WebhookOptions;
   /** Recording of live classes; default: local files under `dataDir` (core/recording-config.ts). */
   recording?: RecordingOptions;
   /** Least severe level logged (LOG_LEVEL). Default "info". */

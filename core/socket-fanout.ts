@@ -11,6 +11,8 @@ export interface DisconnectNotice {
  */
 export interface SocketFanout {
   toUsers(tenant: string, users: string[], event: string, payload: unknown): void;
+  /** Sends an event to every socket in a tenant's room (`socketRooms.room`), on every node. */
+  toRoom(tenant: string, room: string, event: string, payload: unknown): void;
   /**
    * Tells every socket of the user, on every node and namespace (`/` and `/class`), `app:disconnect`
    * with `notice`, then disconnects it from the server side (the event is sent before the disconnect on

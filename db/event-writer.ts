@@ -6,6 +6,7 @@ import { byTenant, withTenant } from "./tenant-scope";
 import { insertAttendance, insertQuotaEvents } from "./writers/attendance";
 import { applyReceipts, insertChatMessages } from "./writers/chat";
 import { addRoomMembers, removeRoomMembers } from "./writers/memberships";
+import { markClassesEnded, markClassesStarted } from "./writers/classes";
 import { insertNotifications } from "./writers/notifications";
 import { endSessions, startSessions } from "./writers/presence";
 import { deleteRoomMessages, editRoomMessage, insertRoomMessages } from "./writers/room-messages";
@@ -36,6 +37,8 @@ export const eventWriters: EventWriters = {
   "presence.session.ended": endSessions,
   "notification.created": insertNotifications,
   "class.attendance": insertAttendance,
+  "class.started": markClassesStarted,
+  "class.ended": markClassesEnded,
   "quota.event": insertQuotaEvents,
 };
 
@@ -52,6 +55,8 @@ const writeTargets: { readonly [T in BusEventType]: { operation: "INSERT" | "UPD
   "presence.session.ended": { operation: "UPDATE", table: "presence_sessions" },
   "notification.created": { operation: "INSERT", table: "notifications" },
   "class.attendance": { operation: "INSERT", table: "attendance_events" },
+  "class.started": { operation: "UPDATE", table: "live_classes" },
+  "class.ended": { operation: "UPDATE", table: "live_classes" },
   "quota.event": { operation: "INSERT", table: "quota_events" },
 };
 

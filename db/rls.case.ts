@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "./database";
 import { tenantTables } from "./schema";
-import { withTenant } from "./tenant-scope";
+import { withSystemScope, withTenant } from "./tenant-scope";
 import { insertRoomMessages } from "./writers/room-messages";
 
 const rowsOf = (result: unknown): Array<Record<string, unknown>> =>
@@ -61,6 +61,27 @@ export function runRlsContract(name: string, open: () => Promise<DatabaseHandle>
       await expect(withTenant(handle.db, "rls-a", (tx) => tx.execute(sql`update room_messages set text = 'x' where tenant_id = 'rls-b'`))).resolves.toBeDefined();
       const b = await withTenant(handle.db, "rls-b", async (tx) => rowsOf(await tx.execute(sql`select text from room_messages`)));
       expect(b.map((r) => r.text)).toEqual(["of rls-b"]);
+    });
+
+    it("gives each system scope read-only sight of its one table across tenants, and nothing else", async () => {
+      for (const tenant of ["rls-a", "rls-b"]) {
+        await withTenant(handle.db, tenant, (tx) =>
+          tx.execute(sql`insert into api_keys (tenant_id, id, name, secret_hash, scopes, created_by) values (${tenant}, ${`k-${tenant}-${randomUUID()}`}, 'k', 'h', '[]'::jsonb, 'u')`),
+        );
+      }
+      const seen = await withSystemScope(handle.db, "api-key-lookup", async (tx) => ({
+        keys: rowsOf(await tx.execute(sql`select distinct tenant_id from api_keys where tenant_id like 'rls-%' order by tenant_id`)).map((r) => r.tenant_id),
+        messages: Number(rowsOf(await tx.execute(sql`select count(*) as n from room_messages`))[0]?.n),
+        deliveries: Number(rowsOf(await tx.execute(sql`select count(*) as n from webhook_deliveries`))[0]?.n),
+      }));
+      expect(seen).toEqual({ keys: ["rls-a", "rls-b"], messages: 0, deliveries: 0 });
+      await expect(
+        withSystemScope(handle.db, "api-key-lookup", (tx) => tx.execute(sql`insert into api_keys (tenant_id, id, name, secret_hash, scopes, created_by) values ('rls-a', 'forged', 'k', 'h', '[]'::jsonb, 'u')`)),
+      ).rejects.toThrow();
+      const updated = await withSystemScope(handle.db, "api-key-lookup", async (tx) => rowsOf(await tx.execute(sql`update api_keys set name = 'x' returning id`)));
+      expect(updated).toEqual([]);
+      const scheduler = await withSystemScope(handle.db, "webhook-scheduler", async (tx) => Number(rowsOf(await tx.execute(sql`select count(*) as n from api_keys`))[0]?.n));
+      expect(scheduler).toBe(0);
     });
   });
 }

@@ -282,6 +282,86 @@ export const notificationDeliveries = pgTable(
   ],
 );
 
+/** A school's webhook endpoint (migration 0004): where events of the listed types are POSTed, signed with `secret`. */
+export const webhookEndpoints = pgTable(
+  "webhook_endpoints",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: uuid("id").notNull(),
+    url: text("url").notNull(),
+    events: jsonb("events").$type<string[]>().notNull(),
+    secret: text("secret").notNull(),
+    enabled: boolean("enabled").notNull().default(true),
+    /** Failed attempts in a row (reset by a success); past the threshold the endpoint is disabled. */
+    failureStreak: integer("failure_streak").notNull().default(0),
+    failingSince: ts("failing_since"),
+    disabledReason: text("disabled_reason"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+/**
+ * One event for one endpoint: pending until delivered (2xx) or dead (out of attempts). `id` is the stable
+ * event id (source event id + endpoint), so a replayed source record enqueues nothing new. `seq` orders the
+ * deliveries of one (endpoint, order_key): only the oldest pending one of a key is attempted.
+ */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: text("id").notNull(),
+    seq: bigint("seq", { mode: "number" }).generatedAlwaysAsIdentity(),
+    endpointId: uuid("endpoint_id").notNull(),
+    eventType: text("event_type").notNull(),
+    orderKey: text("order_key").notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    state: text("state", { enum: ["pending", "delivered", "dead"] }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    latencyMs: integer("latency_ms"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    completedAt: ts("completed_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    index("webhook_deliveries_due").on(t.nextAttemptAt).where(sql`${t.state} = 'pending'`),
+    index("webhook_deliveries_key").on(t.tenantId, t.endpointId, t.orderKey, t.seq).where(sql`${t.state} = 'pending'`),
+    index("webhook_deliveries_log").on(t.tenantId, t.endpointId, t.seq),
+  ],
+);
+
+/** Open sessions as the webhook consumer has seen them: a user's first is `presence.online`, their last `presence.offline`. */
+export const webhookSessions = pgTable(
+  "webhook_sessions",
+  {
+    tenantId: text("tenant_id").notNull(),
+    userId: text("user_id").notNull(),
+    sessionId: text("session_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.userId, t.sessionId] })],
+);
+
+/** A school's server API key: only the SHA-256 of its secret is kept. */
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    tenantId: text("tenant_id").notNull(),
+    id: text("id").notNull(),
+    name: text("name").notNull(),
+    secretHash: text("secret_hash").notNull(),
+    scopes: jsonb("scopes").$type<string[]>().notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    rotatedAt: ts("rotated_at"),
+    lastUsedAt: ts("last_used_at"),
+    revokedAt: ts("revoked_at"),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), uniqueIndex("api_keys_id").on(t.id)],
+);
 /**
  * Recordings of live classes (docs/RECORDING.md): one row per recorded part. A start/stop of recording is a
  * `session`; a recorder crash closes the part it was writing ("recovered") and a new part follows.
@@ -317,5 +397,6 @@ export const tenantTables = [
   "tenants", "tenant_quotas", "users", "rooms", "room_members", "room_messages", "conversations", "conversation_members",
   "chat_messages", "presence_sessions", "feeds", "feed_subscriptions", "notifications", "live_classes", "attendance_events", "quota_events",
   "notification_preferences", "push_subscriptions", "notification_deliveries",
+  "webhook_endpoints", "webhook_deliveries", "webhook_sessions", "api_keys",
   "recordings", "recording_settings",
 ] as const;

@@ -23,3 +23,18 @@ export function byTenant<T extends { tenant: string }>(items: T[]): Map<string, 
   }
   return groups;
 }
+
+/** The read-only cross-tenant scopes of system tasks (policies of migration 0004): SELECT only, on one table each. */
+export type SystemScope = "webhook-scheduler" | "api-key-lookup";
+
+/**
+ * Runs `fn` as `interlinked_app` with `app.scope` set and no tenant: row-level security then shows the
+ * rows of every tenant of the one table the scope's policy names (webhook_deliveries, api_keys), read-only,
+ * and nothing of any other table. Used to find which tenant to work for; the work runs in `withTenant`.
+ */
+export function withSystemScope<T>(db: Database, scope: SystemScope, fn: (tx: Database) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('app.scope', ${scope}, true), set_config('role', 'interlinked_app', true)`);
+    return fn(tx as unknown as Database);
+  });
+}

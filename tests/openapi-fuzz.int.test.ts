@@ -25,6 +25,9 @@ import { serviceEnv } from "./support/services";
  * - PUT /v1/notifications/preferences: `timeZone` must be a zone of the runtime's time zone database, and
  *   POST /v1/notifications/push-subscriptions: `endpoint` must parse as a URL (WHATWG); neither is a JSON
  *   schema pattern, so a schema-valid value may be refused with 1001 (400) there.
+ * - POST /v1/webhooks and PATCH /v1/webhooks/{id}: a schema-valid `url` is refused with 1001 (400) when it
+ *   does not parse as an http(s) URL without credentials, or names a private address (WEBHOOKS_ALLOW_PRIVATE
+ *   off): what a URL parser and the address guard decide, which the string's schema cannot state.
  */
 
 const MAX_EXAMPLES = 30;
@@ -46,6 +49,17 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 
 [[operations]]
 include-path = "/v1/notifications/push-subscriptions"
 include-method = "POST"
+checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409, 429]
+
+# a webhook URL is checked by a URL parser and the address guard (400, 1001): see tests/openapi-fuzz.int.test.ts
+[[operations]]
+include-path = "/v1/webhooks"
+include-method = "POST"
+checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409, 429]
+
+[[operations]]
+include-path = "/v1/webhooks/{id}"
+include-method = "PATCH"
 checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403, 404, 409, 429]
 `;
 

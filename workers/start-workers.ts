@@ -8,6 +8,7 @@ import type { SocketFanout } from "../core/socket-fanout";
 import { toNotificationDelivery } from "../core/notification-delivery";
 import type { NotificationPreferenceStore } from "../db/stores/notification-preferences";
 import { persisterGroup, startStreamConsumer } from "./stream-consumer";
+import { WEBHOOK_SOURCE_STREAMS, webhookGroup } from "./webhooks/consumer";
 
 /** Pushes stored notifications in-app to the recipients whose preferences keep in-app on for the feed. */
 async function fanOutInApp(fanout: SocketFanout, events: NotificationCreated[], preferences: NotificationPreferenceStore | undefined, log: Logger | undefined): Promise<void> {
@@ -55,11 +56,14 @@ export async function startWorkers(deps: {
   return subscriptions;
 }
 
-/** Refreshes the consumer-lag gauge of every persisting group (called on each /metrics scrape). */
+/** Refreshes the consumer-lag gauge of every persisting group and webhook group (called on each /metrics scrape). */
 export async function collectConsumerLag(bus: EventBus, metrics: Metrics): Promise<void> {
+  const groups = [
+    ...(Object.keys(streams) as StreamName[]).map((stream) => ({ group: persisterGroup(stream), stream })),
+    ...WEBHOOK_SOURCE_STREAMS.map((stream) => ({ group: webhookGroup(stream), stream })),
+  ];
   await Promise.all(
-    (Object.keys(streams) as StreamName[]).map(async (stream) => {
-      const group = persisterGroup(stream);
+    groups.map(async ({ group, stream }) => {
       const topic = streams[stream].topic;
       const lag = await bus.consumerLag(group, topic).catch(() => undefined);
       if (lag !== undefined) metrics.consumerLag.set({ group, topic }, lag);

@@ -51,6 +51,10 @@ export const attendanceRecorded = eventSchema(
   z.object({ classId: uuid, user: userIdSchema, kind: z.enum(["joined", "left"]) }),
 );
 
+/** A live class's media session started (first participant) or ended (media/class-session.ts). */
+export const classStarted = eventSchema("class.started", z.object({ classId: uuid }));
+export const classEnded = eventSchema("class.ended", z.object({ classId: uuid }));
+
 export const quotaRecorded = eventSchema(
   "quota.event",
   z.object({ kind: z.enum(["warning", "refused"]), quota: storableText().min(1).max(64), used: z.number().int().min(0), limit: z.number().int().min(0) }),
@@ -68,3 +72,5 @@ export type PresenceSessionEnded = z.infer<typeof presenceSessionEnded>;
 export type NotificationCreated = z.infer<typeof notificationCreated>;
 export type AttendanceRecorded = z.infer<typeof attendanceRecorded>;
 export type QuotaRecorded = z.infer<typeof quotaRecorded>;
+export type ClassStarted = z.infer<typeof classStarted>;
+export type ClassEnded = z.infer<typeof classEnded>;

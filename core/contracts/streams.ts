@@ -40,6 +40,11 @@ export const streams = {
     schema: e.attendanceRecorded,
     key: (ev: { tenant: string; data: { classId: string } }) => orderingKeys.class(ev.tenant, ev.data.classId),
   },
+  classes: {
+    topic: "classes",
+    schema: z.discriminatedUnion("type", [e.classStarted, e.classEnded]),
+    key: (ev: { tenant: string; data: { classId: string } }) => orderingKeys.class(ev.tenant, ev.data.classId),
+  },
   quota: {
     topic: "quota",
     schema: e.quotaRecorded,

@@ -108,6 +108,18 @@ export function createMetrics(nodeId: string) {
       help: "1 while this node refuses messages with 5005 because its event loop is behind (OVERLOAD_LAG_MS).",
       registers: [registry],
     }),
+    webhookAttempts: new Counter({
+      name: "interlinked_webhook_attempts_total",
+      help: "Webhook delivery attempts by outcome (delivered, retry, dead, refused_address).",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    webhookAttemptSeconds: new Histogram({
+      name: "interlinked_webhook_attempt_seconds",
+      help: "Time of one webhook delivery attempt, request to response.",
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
     apiRateLimited: new Counter({
       name: "interlinked_api_rate_limited_total",
       help: "REST requests refused by the per-tenant rate limit.",

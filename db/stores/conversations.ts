@@ -63,6 +63,14 @@ export class ConversationStore {
     return { id: row.id, kind: row.kind, title: row.title, members: members.map((m) => m.user), createdBy: row.createdBy, createdAt: row.createdAt.toISOString() };
   }
 
+  /** The conversation, whoever asks (the platform's own calls), else undefined. */
+  get(tenant: string, id: string): Promise<ConversationView | undefined> {
+    return withTenant(this.db, tenant, async (tx) => {
+      const [row] = await tx.select().from(conversations).where(and(eq(conversations.tenantId, tenant), eq(conversations.id, id)));
+      return row ? this.viewOf(tx, row) : undefined;
+    });
+  }
+
   /** The conversation when `user` is a member of it, else undefined. */
   getForMember(tenant: string, id: string, user: string): Promise<ConversationView | undefined> {
     return withTenant(this.db, tenant, async (tx) => {

@@ -17,6 +17,10 @@ export class LocalSocketFanout implements SocketFanout {
     this.io.to(users.map((u) => socketRooms.user(tenant, u))).emit(event, payload);
   }
 
+  toRoom(tenant: string, room: string, event: string, payload: unknown): void {
+    this.io?.to(socketRooms.room(tenant, room)).emit(event, payload);
+  }
+
   disconnectUser(tenant: string, user: string, notice: DisconnectNotice): void {
     if (!this.io) return;
     const room = socketRooms.user(tenant, user);

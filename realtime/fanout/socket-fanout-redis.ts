@@ -26,6 +26,12 @@ export class RedisSocketFanout implements SocketFanout {
     else this.emitter?.to(rooms).emit(event, payload);
   }
 
+  toRoom(tenant: string, room: string, event: string, payload: unknown): void {
+    const rooms = [socketRooms.room(tenant, room)];
+    if (this.sharded) this.sharded.emit("/", rooms, event, payload);
+    else this.emitter?.to(rooms).emit(event, payload);
+  }
+
   /** Both messages go out on one Redis connection (and channel), so every node reads the event before the disconnect request. */
   disconnectUser(tenant: string, user: string, notice: DisconnectNotice): void {
     const room = socketRooms.user(tenant, user);

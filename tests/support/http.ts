@@ -24,6 +24,7 @@ export async function apiAs(url: string, tenant: string, user: string, role: Rol
     get: <T = Record<string, unknown>>(path: string) => call<T>("GET", path),
     post: <T = Record<string, unknown>>(path: string, body: unknown) => call<T>("POST", path, body),
     put: <T = Record<string, unknown>>(path: string, body?: unknown) => call<T>("PUT", path, body),
+    patch: <T = Record<string, unknown>>(path: string, body: unknown) => call<T>("PATCH", path, body),
     del: <T = Record<string, unknown>>(path: string) => call<T>("DELETE", path),
   };
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TokenService, type Role } from "../../core/auth";
-import { authDefaults, mediaDefaults, realtimeDefaults, tracingDefaults, type InterlinkedConfig, type ProcessRole } from "../../core/config";
+import { authDefaults, mediaDefaults, realtimeDefaults, tracingDefaults, webhookDefaults, type InterlinkedConfig, type ProcessRole } from "../../core/config";
 import { logLevelFrom } from "../../core/config-env";
 import { publishEvents, type StreamEvent, type StreamName } from "../../core/contracts/streams";
 import { KafkaEventBus } from "../../core/bus/event-bus-kafka";
@@ -51,6 +51,8 @@ export function testConfig(overrides: Partial<InterlinkedConfig> & { roles?: Rea
     media: { ...mediaDefaults },
     logLevel: logLevelFrom(process.env.LOG_LEVEL),
     tracing: { ...tracingDefaults },
+    // tests deliver webhooks to receivers on loopback
+    webhooks: { ...webhookDefaults, allowPrivate: true },
     ...overrides,
   };
 }
