@@ -1,4 +1,7 @@
 /** The REST API on the page's own origin, as one signed-in caller. */
+import { request } from "../shared/rest";
+
+export { ApiError, devToken, type AttendanceRow, type LiveClass } from "../shared/rest";
 
 export interface QuotaUse {
   used: number;
@@ -17,23 +20,6 @@ export interface Room {
   private: boolean;
   createdBy: string;
   createdAt: string;
-}
-export interface LiveClass {
-  id: string;
-  title: string;
-  teacher: string;
-  room: string;
-  scheduledAt: string;
-  startedAt: string | null;
-  endedAt: string | null;
-}
-export interface AttendanceRow {
-  user: string;
-  firstJoin: string;
-  lastLeave: string | null;
-  secondsPresent: number;
-  reconnects: number;
-  present: boolean;
 }
 export interface NodeStatus {
   node: string;
@@ -61,17 +47,6 @@ export type QuotaKey = (typeof QUOTA_KEYS)[number];
 export type Quotas = Record<QuotaKey, number>;
 export type Overrides = Partial<Record<QuotaKey, number | null>>;
 
-/** A failed call: the API's numbered error. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: number,
-    message: string,
-  ) {
-    super(`${message} (${code})`);
-  }
-}
-
 /** Who a token says it is (read from its payload for the page; the server checks the signature). */
 export interface Caller {
   user: string;
@@ -91,27 +66,11 @@ export function callerOf(token: string): Caller | undefined {
   }
 }
 
-async function failure(res: Response): Promise<ApiError> {
-  const body = (await res.json().catch(() => ({}))) as { error?: { code?: number; message?: string } };
-  return new ApiError(res.status, body.error?.code ?? 0, body.error?.message ?? res.statusText);
-}
-
-/** POST /v1/dev/tokens (embedded mode only). */
-export async function devToken(tenant: string, user: string, role: string): Promise<string> {
-  const res = await fetch("/v1/dev/tokens", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ tenant, user, role }) });
-  if (!res.ok) throw await failure(res);
-  return ((await res.json()) as { token: string }).token;
-}
-
 export class AdminApi {
   constructor(private readonly token: string) {}
 
-  private async call(method: string, path: string, body?: unknown): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
-    if (body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    if (!res.ok) throw await failure(res);
-    return res;
+  private call(method: string, path: string, body?: unknown): Promise<Response> {
+    return request(method, path, this.token, body);
   }
 
   async get<T>(path: string): Promise<T> {
