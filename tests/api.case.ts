@@ -25,6 +25,11 @@ export const EXPECTED_ROUTES = [
   "get /v1/admin/schools/{tenant}/rooms", "get /v1/admin/schools/{tenant}/rooms/{room}/members", "get /v1/admin/schools/{tenant}/classes",
   "get /v1/admin/schools/{tenant}/classes/{id}/attendance", "get /v1/admin/schools/{tenant}/classes/{id}/attendance.csv",
   "get /v1/classes/{id}/recordings", "get /v1/classes/{id}/recordings/{rid}/file", "get /v1/recording-settings", "put /v1/recording-settings",
+  "get /v1/webhooks", "post /v1/webhooks", "get /v1/webhooks/{id}", "patch /v1/webhooks/{id}", "delete /v1/webhooks/{id}",
+  "get /v1/webhooks/{id}/deliveries", "post /v1/webhooks/{id}/deliveries/{deliveryId}/redeliver",
+  "get /v1/api-keys", "post /v1/api-keys", "delete /v1/api-keys/{id}", "post /v1/api-keys/{id}/rotate",
+  "post /v1/server/rooms/{room}/messages", "post /v1/server/conversations/{id}/messages", "post /v1/server/notifications",
+  "post /v1/server/users/{user}/disconnect", "get /v1/server/rooms/{room}/presence", "get /v1/server/connections",
 ].sort();
 
 type Body = Record<string, unknown> & { error?: { code: number } };
@@ -58,7 +63,7 @@ export function runApiContract(mode: string, start: () => Promise<Deployment>): 
       expect(documented).toEqual(EXPECTED_ROUTES);
       for (const route of EXPECTED_ROUTES.filter((r) => r.includes("/v1/") && !r.includes("dev/tokens"))) {
         const [method, path] = route.split(" ") as [string, string];
-        const concrete = path.replace("{room}", "r1").replace("{user}", "u1").replace("{feed}", "f1").replace("{tenant}", A).replace("{id}", randomUUID()).replace("{rid}", randomUUID());
+        const concrete = path.replace("{room}", "r1").replace("{user}", "u1").replace("{feed}", "f1").replace("{tenant}", A).replace("{id}", randomUUID()).replace("{rid}", randomUUID()).replace("{deliveryId}", randomUUID());
         const res = await fetch(`${url}${concrete}`, { method: method.toUpperCase() });
         expect({ route, status: res.status, code: ((await res.json()) as Body).error?.code }).toEqual({ route, status: 401, code: ErrorCode.Unauthorized });
       }
