@@ -67,7 +67,7 @@ describe("realtime on a Redis Cluster: a primary killed with SIGKILL", () => {
 
   it("shares rooms, presence and the connection quota across nodes", async () => {
     const tenant = freshTenant("rc");
-    const res = await (await apiAs(url(0), "platform", "root", "super_admin")).put(`/v1/tenants/${tenant}/quotas`, { maxConnections: 3 });
+    const res = await (await apiAs(url(0), "platform", "root", "super_admin")).put(`/v1/tenants/${tenant}/quotas`, { maxConnections: 3, overflowGraceSeconds: 0 }); // exact quota: no overflow grace
     expect(res.status).toBe(200);
     const alice = await connect(0, tenant, "alice");
     const bob = await connect(1, tenant, "bob");
