@@ -163,7 +163,9 @@ describe("server API on two realtime nodes (Redis, Kafka, PostgreSQL, worker)", 
       expect((await withKey<{ error: { code: number } }>(url, created.key, "GET", "/v1/server/rooms/r/presence")).body.error.code).toBe(2001);
       expect((await withKey(url, rotated.body.key, "GET", "/v1/server/rooms/r/presence")).status).toBe(200);
     }
-    expect((await adminA.get<{ keys: Array<{ id: string; lastUsedAt: string | null }> }>("/v1/api-keys")).body.keys.find((k) => k.id === created.id)?.lastUsedAt).not.toBeNull();
+    // last use is recorded after the answer (at most every 30 s per node): it shows up shortly after
+    const lastUsed = async () => (await adminA.get<{ keys: Array<{ id: string; lastUsedAt: string | null }> }>("/v1/api-keys")).body.keys.find((k) => k.id === created.id)?.lastUsedAt;
+    expect(await eventually(lastUsed, (at) => typeof at === "string", 5_000)).toEqual(expect.any(String));
     expect((await adminA.del(`/v1/api-keys/${created.id}`)).status).toBe(204);
     for (const url of urls) expect((await withKey(url, rotated.body.key, "GET", "/v1/server/rooms/r/presence")).status).toBe(401);
 
