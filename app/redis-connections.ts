@@ -47,14 +47,21 @@ export function clusterSeed(entry: string): { host: string; port: number; userna
   };
 }
 
-/** A cluster client on the seed nodes (`sharded`: one subscriber per primary, for SSUBSCRIBE). */
-export function clusterClient(seeds: string[], options: { sharded?: boolean } = {}): Cluster {
+/**
+ * A cluster client on the seed nodes (`sharded`: one subscriber per primary, for SSUBSCRIBE; `natMap`:
+ * announced `host:port` → reachable `host:port`).
+ */
+export function clusterClient(seeds: string[], options: { sharded?: boolean; natMap?: Record<string, string> } = {}): Cluster {
   const parsed = seeds.map(clusterSeed);
   const auth = parsed.find((s) => s.password !== undefined);
+  const natMap = options.natMap
+    ? Object.fromEntries(Object.entries(options.natMap).map(([from, to]) => [from, { host: to.slice(0, to.lastIndexOf(":")), port: Number(to.slice(to.lastIndexOf(":") + 1)) }]))
+    : undefined;
   return new Cluster(
     parsed.map(({ host, port }) => ({ host, port })),
     {
       ...clusterOptions,
+      ...(natMap ? { natMap } : {}),
       shardedSubscribers: options.sharded === true,
       redisOptions: { ...nodeOptions, ...(auth ? { username: auth.username, password: auth.password } : {}) },
     },
@@ -66,13 +73,13 @@ export function clusterClient(seeds: string[], options: { sharded?: boolean } = 
  * Socket.IO adapter), REDIS_CLUSTER_NODES → three Redis Cluster clients (the subscriber with one
  * connection per primary for sharded pub/sub). No Redis configured → undefined (in-process state).
  */
-export function openRedisConnections(config: Pick<InterlinkedConfig, "redisUrl" | "redisClusterNodes" | "namespace">, log: Logger): RedisConnections | undefined {
+export function openRedisConnections(config: Pick<InterlinkedConfig, "redisUrl" | "redisClusterNodes" | "redisClusterNatMap" | "namespace">, log: Logger): RedisConnections | undefined {
   if (!hasRedis(config)) return undefined;
   if (config.redisUrl && config.redisClusterNodes?.length) throw new Error("set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both");
   const cluster = config.redisClusterNodes ?? [];
   if (cluster.length > 0 && /[{}]/.test(config.namespace)) throw new Error("NAMESPACE may not contain braces on a Redis Cluster (they would change the keys' hash slots)");
   const open = (sharded: boolean): RedisClient => {
-    const client: RedisClient = cluster.length > 0 ? clusterClient(cluster, { sharded }) : new Redis(config.redisUrl as string, nodeOptions);
+    const client: RedisClient = cluster.length > 0 ? clusterClient(cluster, { sharded, natMap: config.redisClusterNatMap }) : new Redis(config.redisUrl as string, nodeOptions);
     client.on("error", (err: unknown) => log.error({ err }, "redis: connection error"));
     return client;
   };

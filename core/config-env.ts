@@ -128,12 +128,24 @@ export function notificationsFrom(env: NodeJS.ProcessEnv): NotificationOptions {
   };
 }
 
+/** REDIS_CLUSTER_NAT_MAP: `announced=reachable` pairs of `host:port`, comma-separated. */
+function natMapFromEnv(value: string): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const pair of value.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
+    const [from, to, ...rest] = pair.split("=");
+    if (!from || !to || rest.length > 0 || !/:\d+$/.test(from) || !/:\d+$/.test(to)) throw new Error(`REDIS_CLUSTER_NAT_MAP: "${pair}" is not host:port=host:port`);
+    map[from] = to;
+  }
+  return map;
+}
+
 /** Reads the process environment (entry points only). Table of variables: README "Configuration". */
 export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
   const urls = {
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     redisClusterNodes: env.REDIS_CLUSTER_NODES ? env.REDIS_CLUSTER_NODES.split(",").map((n) => n.trim()).filter((n) => n !== "") : undefined,
+    redisClusterNatMap: env.REDIS_CLUSTER_NAT_MAP ? natMapFromEnv(env.REDIS_CLUSTER_NAT_MAP) : undefined,
     kafkaBrokers: env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(",").map((b) => b.trim()) : undefined,
   };
   if (urls.redisUrl && urls.redisClusterNodes) throw new Error("set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both");

@@ -212,6 +212,11 @@ export interface InterlinkedConfig {
    * entries, comma-separated); the rest of the cluster is discovered. Excludes `redisUrl`.
    */
   redisClusterNodes?: string[];
+  /**
+   * Redis Cluster node addresses as the cluster announces them → as this process reaches them
+   * (REDIS_CLUSTER_NAT_MAP: `host:port=host:port` pairs, comma-separated), for nodes behind NAT or a proxy.
+   */
+  redisClusterNatMap?: Record<string, string>;
   kafkaBrokers?: string[];
   /** Replication factor of the Kafka topics this process creates (KAFKA_REPLICATION_FACTOR). Default 1. */
   kafkaReplicationFactor?: number;

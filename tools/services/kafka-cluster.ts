@@ -22,6 +22,8 @@ export interface KafkaClusterInstance {
   members: KafkaClusterMember[];
   /** kill -9 of a broker; the others elect new partition leaders from the in-sync replicas. */
   kill(nodeId: number): Promise<void>;
+  /** Starts a killed broker again on its data: it rejoins and catches up its replicas. */
+  restart(nodeId: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,16 @@ export async function startKafkaCluster(java: string, lib: string, dir: string, 
   const stop = async (): Promise<void> => {
     await Promise.allSettled(members.map((m) => m.proc.stop(10_000)));
   };
+  const spawnBroker = (nodeId: number): ServiceProcess => {
+    const nodeDir = join(dir, `broker-${nodeId}`);
+    return spawnService({
+      name: `kafka-${nodeId}`,
+      command: java,
+      args: ["-Xms128m", "-Xmx256m", "-XX:+UseG1GC", "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${log4j}`, "-cp", classpath, "kafka.Kafka", join(nodeDir, "server.properties")],
+      logFile: join(logDir, `kafka-${nodeId}.log`),
+      cwd: nodeDir,
+    });
+  };
   try {
     for (const node of nodes) {
       const nodeDir = join(dir, `broker-${node.nodeId}`);
@@ -91,13 +103,7 @@ export async function startKafkaCluster(java: string, lib: string, dir: string, 
         ].join("\n"),
       );
       await run(java, ["-Xmx256m", "-cp", classpath, `-Dlog4j.configuration=file:${log4j}`, "kafka.tools.StorageTool", "format", `--cluster-id=${clusterId}`, "-c", props], { maxBuffer: 16 << 20 });
-      const proc = spawnService({
-        name: `kafka-${node.nodeId}`,
-        command: java,
-        args: ["-Xms128m", "-Xmx256m", "-XX:+UseG1GC", "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${log4j}`, "-cp", classpath, "kafka.Kafka", props],
-        logFile: join(logDir, `kafka-${node.nodeId}.log`),
-        cwd: nodeDir,
-      });
+      const proc = spawnBroker(node.nodeId);
       members.push({ nodeId: node.nodeId, address: `127.0.0.1:${node.port}`, proc });
     }
     const addresses = members.map((m) => m.address);
@@ -114,6 +120,12 @@ export async function startKafkaCluster(java: string, lib: string, dir: string, 
       if (!member) throw new Error(`no broker ${nodeId}`);
       member.proc.child.kill("SIGKILL");
       await member.proc.stop(1_000);
+    },
+    async restart(nodeId) {
+      const member = members.find((m) => m.nodeId === nodeId);
+      if (!member) throw new Error(`no broker ${nodeId}`);
+      member.proc = spawnBroker(nodeId);
+      await waitUntil(`kafka broker ${nodeId}`, () => clusterAnswers(members.map((m) => m.address), members.length), { timeoutMs: 120_000, proc: member.proc });
     },
     stop,
   };

@@ -39,11 +39,23 @@ export async function startPostgres(postgresBin: string, dir: string, logDir: st
     cwd: dir,
   });
   const port = await freePort();
-  const proc = spawnService({
+  const proc = await spawnPostgres(postgresBin, dir, logDir, port);
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  await waitUntil("postgres", () => postgresAnswers(url), { timeoutMs: 20_000, proc });
+  return { url, proc };
+}
+
+/**
+ * Starts the server of an initialised `dir` (startPostgres) on `port`: the first start, or a restart
+ * after it was stopped (the same data, the same URL).
+ */
+export async function spawnPostgres(postgresBin: string, dir: string, logDir: string, port: number): Promise<ServiceProcess> {
+  const user = await serverUser();
+  return spawnService({
     name: "postgres",
     command: postgresBin,
     args: [
-      "-D", data, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${dir}`,
+      "-D", join(dir, "pgdata"), "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${dir}`,
       "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300",
     ],
     logFile: `${logDir}/postgres.log`,
@@ -51,9 +63,6 @@ export async function startPostgres(postgresBin: string, dir: string, logDir: st
     uid: user?.uid,
     gid: user?.gid,
   });
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  await waitUntil("postgres", () => postgresAnswers(url), { timeoutMs: 20_000, proc });
-  return { url, proc };
 }
 
 /** Creates an empty database named `<prefix>_<random>` on the server of `baseUrl`; returns its URL. */

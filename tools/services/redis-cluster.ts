@@ -21,6 +21,8 @@ export interface RedisClusterInstance {
   primaries(): Promise<string[]>;
   /** kill -9 of the node on `port`; its replica takes over after cluster-node-timeout. */
   kill(port: number): Promise<void>;
+  /** Starts the (killed) node on `port` again with its nodes.conf: it rejoins, as a replica of whoever took its slots. */
+  restart(port: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -75,24 +77,26 @@ export async function startRedisCluster(
   const stop = async (): Promise<void> => {
     await Promise.allSettled(members.map((m) => m.proc.stop()));
   };
+  const spawnNode = (port: number, nodeDir: string): ServiceProcess =>
+    spawnService({
+      name: `${name}-${port}`,
+      command: redisServer,
+      args: [
+        "--port", String(port), "--bind", "127.0.0.1", "--protected-mode", "no", "--dir", nodeDir,
+        "--save", "", "--appendonly", "no",
+        "--cluster-enabled", "yes", "--cluster-config-file", join(nodeDir, "nodes.conf"),
+        "--cluster-node-timeout", String(options.nodeTimeoutMs ?? 1_000),
+        // a primary without its replica keeps serving its slots; others' slots stay served when one shard is down
+        "--cluster-require-full-coverage", "no",
+      ],
+      logFile: join(logDir, `${name}-${port}.log`),
+    });
   try {
     for (let i = 0; i < count; i++) {
       const port = await freePort();
       const nodeDir = join(dir, String(port));
       mkdirSync(nodeDir, { recursive: true });
-      const proc = spawnService({
-        name: `${name}-${port}`,
-        command: redisServer,
-        args: [
-          "--port", String(port), "--bind", "127.0.0.1", "--protected-mode", "no", "--dir", nodeDir,
-          "--save", "", "--appendonly", "no",
-          "--cluster-enabled", "yes", "--cluster-config-file", join(nodeDir, "nodes.conf"),
-          "--cluster-node-timeout", String(options.nodeTimeoutMs ?? 1_000),
-          // a primary without its replica keeps serving its slots; others' slots stay served when one shard is down
-          "--cluster-require-full-coverage", "no",
-        ],
-        logFile: join(logDir, `${name}-${port}.log`),
-      });
+      const proc = spawnNode(port, nodeDir);
       members.push({ port, proc });
     }
     await Promise.all(members.map((m) => waitUntil(`${name} node ${m.port}`, async () => (await ask(m.port, "PING")) === "PONG", { timeoutMs: 10_000, proc: m.proc })));
@@ -121,6 +125,12 @@ export async function startRedisCluster(
       if (!member) throw new Error(`no cluster node on port ${port}`);
       member.proc.child.kill("SIGKILL");
       await member.proc.stop(1_000);
+    },
+    async restart(port) {
+      const member = members.find((m) => m.port === port);
+      if (!member) throw new Error(`no cluster node on port ${port}`);
+      member.proc = spawnNode(port, join(dir, String(port)));
+      await waitUntil(`${name} node ${port}`, async () => (await ask(port, "PING")) === "PONG", { timeoutMs: 10_000, proc: member.proc });
     },
     stop,
   };

@@ -1,0 +1,327 @@
+/**
+ * A chaos client process (forked by driver.ts, driven over IPC, protocol.ts): `count` SDK clients
+ * (sdk/src, the real reconnect / rejoin-with-`since` / keyed-resend code) each in one room and one
+ * conversation, sending keyed messages at the planned rate (one in flight per client, so a sender's
+ * acked seqs are in its send order), plus per-phase ghost clients that never reconnect and one watcher
+ * sampling presence. It records every ack, every refusal code seen on the wire, who dropped after the
+ * fault, when each was back with every stream rejoined, and whether the server vouched `recovered`.
+ */
+import { TokenService } from "../../core/auth";
+import { authDefaults } from "../../core/config";
+import { createClient, type InterlinkedClient } from "../../sdk/src/index";
+import type { AckedMessage, ClientPlan, FromClient, PhaseReport, ToClient } from "./protocol";
+
+interface Sim {
+  user: string;
+  room: string;
+  conv: string;
+  client: InterlinkedClient;
+  connected: boolean;
+  connectedAt: number;
+  busy: boolean;
+  /** Streams still to rejoin after the current reconnect. */
+  pending: Set<string>;
+  droppedAfterFault: boolean;
+  backAt: number;
+  lastMessageAt: number;
+  maxGapMs: number;
+}
+
+interface Ghost {
+  user: string;
+  client: InterlinkedClient;
+  droppedAt: number;
+  connected: boolean;
+}
+
+const send = (m: FromClient): void => void process.send?.(m);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const bump = (counts: Record<string, number>, key: string): void => void (counts[key] = (counts[key] ?? 0) + 1);
+const codeOf = (err: unknown): string => String((err as { code?: unknown }).code ?? "unknown");
+
+let plan: ClientPlan;
+let tokens: TokenService;
+const sims: Sim[] = [];
+let ghosts: Ghost[] = [];
+let watcher: InterlinkedClient | undefined;
+let phase = "start";
+let phaseStart = 0;
+let sending = false;
+let sent = 0;
+let inflight = 0;
+let cursor = 0;
+let counter = 0;
+let faultAt = 0;
+let healedAt = 0;
+let acked: AckedMessage[] = [];
+let failed: Record<string, number> = {};
+let refusedDuringFault: Record<string, number> = {};
+let refusedTotal: Record<string, number> = {};
+let recovered = 0;
+let notRecovered = 0;
+let presenceWrongLastAt = 0;
+let presenceWrongSamples = 0;
+let presenceSamples = 0;
+
+const token = (user: string): Promise<string> => tokens.sign({ tenant: plan.tenant, user, role: "student" });
+
+function open(user: string): InterlinkedClient {
+  return createClient({ url: plan.url, getToken: () => token(user), transports: ["websocket"], minDelayMs: 100, maxDelayMs: 2_000, connectTimeoutMs: 10_000, requestTimeoutMs: 15_000 });
+}
+
+/** Counts refusal acks (`3<id>[{"error":{"code":…}}]`) on the socket's engine, SDK retries included. */
+function watchRefusals(client: InterlinkedClient): void {
+  const engine = client.socket?.io.engine;
+  engine?.on("packet", (p: { type: string; data?: unknown }) => {
+    if (p.type !== "message" || typeof p.data !== "string" || p.data[0] !== "3") return;
+    const code = /"error":\{"code":(\d+)/.exec(p.data)?.[1];
+    if (!code) return;
+    bump(refusedTotal, code);
+    if (faultAt > 0 && (healedAt === 0 || Date.now() <= healedAt + 1_000)) bump(refusedDuringFault, code);
+  });
+}
+
+function settleBack(sim: Sim): void {
+  if (sim.connected && sim.pending.size === 0 && sim.droppedAfterFault && sim.backAt === 0) sim.backAt = Date.now();
+}
+
+async function startSim(i: number): Promise<Sim | undefined> {
+  const n = plan.first + i;
+  const group = Math.floor(n / plan.roomSize);
+  const sim: Sim = {
+    user: `u${n}`,
+    room: `room-${group}`,
+    conv: plan.conversations[group % plan.conversations.length] as string,
+    client: open(`u${n}`),
+    connected: false,
+    connectedAt: 0,
+    busy: false,
+    pending: new Set(),
+    droppedAfterFault: false,
+    backAt: 0,
+    lastMessageAt: 0,
+    maxGapMs: 0,
+  };
+  const c = sim.client;
+  c.on("connected", ({ reconnect }) => {
+    sim.connected = true;
+    sim.connectedAt = Date.now();
+    watchRefusals(c);
+    if (reconnect) {
+      sim.pending = new Set([sim.room, sim.conv]);
+      // a drain may move the client before its old connection reports a drop
+      if (faultAt > 0 && !sim.droppedAfterFault) {
+        sim.droppedAfterFault = true;
+        sim.backAt = 0;
+      }
+    }
+    settleBack(sim);
+  });
+  c.on("disconnected", () => {
+    sim.connected = false;
+    if (faultAt > 0 && !sim.droppedAfterFault) {
+      sim.droppedAfterFault = true;
+      sim.backAt = 0;
+    }
+  });
+  const rejoined = (stream: string, info: { recovered: boolean; reason: string }): void => {
+    if (info.reason !== "reconnect") return;
+    sim.pending.delete(stream);
+    if (faultAt > 0) {
+      if (info.recovered) recovered++;
+      else notRecovered++;
+    }
+    settleBack(sim);
+  };
+  c.on("rejoined", (info) => rejoined(info.room, info));
+  c.on("room:message", () => {
+    const now = Date.now();
+    if (faultAt > 0) sim.maxGapMs = Math.max(sim.maxGapMs, now - Math.max(sim.lastMessageAt, faultAt));
+    sim.lastMessageAt = now;
+  });
+  c.on("synced", (info) => rejoined(info.conversationId, info));
+  try {
+    await c.ready(30_000);
+    await c.rooms.join(sim.room);
+    await c.chat.sync(sim.conv, 0);
+    return sim;
+  } catch (err) {
+    send({ type: "log", line: `${sim.user} did not start: ${String(err)}` });
+    c.close();
+    return undefined;
+  }
+}
+
+async function start(): Promise<void> {
+  const started = Date.now();
+  let next = 0;
+  let failedStarts = 0;
+  const worker = async (): Promise<void> => {
+    while (next < plan.count) {
+      const sim = await startSim(next++);
+      if (sim) sims.push(sim);
+      else failedStarts++;
+    }
+  };
+  await Promise.all(Array.from({ length: 25 }, worker));
+  watcher = open(`watch-${plan.index}`);
+  await watcher.ready(30_000);
+  setInterval(tick, 50).unref();
+  setInterval(() => void samplePresence(), 500).unref();
+  send({ type: "started", connected: sims.length, failed: failedStarts, ms: Date.now() - started });
+}
+
+/** Sends what is due at the planned rate, from idle connected clients in turn. */
+function tick(): void {
+  if (!sending || sims.length === 0) return;
+  const due = Math.floor((plan.rate * (Date.now() - phaseStart)) / 1000) - sent;
+  for (let k = 0; k < due; k++) {
+    let sim: Sim | undefined;
+    for (let tries = 0; tries < sims.length && !sim; tries++) {
+      const s = sims[cursor++ % sims.length] as Sim;
+      if (!s.busy && s.connected) sim = s;
+    }
+    if (!sim) return;
+    sent++;
+    void sendOne(sim);
+  }
+}
+
+async function sendOne(sim: Sim): Promise<void> {
+  sim.busy = true;
+  inflight++;
+  const chat = Math.random() < plan.chatShare;
+  const text = `${sim.user}:${phase}:${++counter}`;
+  try {
+    const ack = chat ? await sim.client.chat.send(sim.conv, text) : await sim.client.rooms.send(sim.room, text);
+    acked.push({ k: chat ? "c" : "r", s: chat ? sim.conv : sim.room, q: ack.seq, i: ack.id, t: text });
+  } catch (err) {
+    const code = codeOf(err);
+    if (!failed[code]) send({ type: "log", line: `${sim.user}: ${chat ? "chat:send" : "room:message"} failed for good: ${String(err)}` });
+    bump(failed, code);
+  } finally {
+    sim.busy = false;
+    inflight--;
+  }
+}
+
+/**
+ * After the fault: a dropped ghost must read offline and a user connected (for over a second, so its
+ * presence had time to be written) must read online; a sample that says otherwise is wrong.
+ */
+async function samplePresence(): Promise<void> {
+  if (faultAt === 0 || !watcher || watcher.state !== "connected") return;
+  const now = Date.now();
+  const live = sims.filter((s) => s.connected && now - s.connectedAt > 1_000).slice(0, 200);
+  const users = [...ghosts.map((g) => g.user), ...live.map((s) => s.user)].slice(0, 500);
+  if (users.length === 0) return;
+  try {
+    const statuses = await watcher.presence.query(users);
+    presenceSamples++;
+    const ghostWrong = ghosts.some((g) => (g.droppedAt > 0 ? statuses[g.user] !== "offline" : g.connected && statuses[g.user] === "offline"));
+    const liveWrong = live.some((s) => s.connected && statuses[s.user] === "offline");
+    if ((ghostWrong || liveWrong) && presenceWrongSamples === 0) {
+      const g = ghosts.filter((x) => (x.droppedAt > 0 ? statuses[x.user] !== "offline" : x.connected && statuses[x.user] === "offline")).map((x) => `${x.user}=${statuses[x.user]}${x.droppedAt > 0 ? " (dropped)" : ""}`);
+      const l = live.filter((x) => statuses[x.user] === "offline").map((x) => x.user);
+      send({ type: "log", line: `presence wrong ${now - faultAt} ms after the fault: ghosts [${g.join(", ")}] live offline [${l.slice(0, 5).join(", ")}${l.length > 5 ? ", …" : ""}]` });
+    }
+    if (ghostWrong || liveWrong) {
+      presenceWrongSamples++;
+      presenceWrongLastAt = now;
+    }
+  } catch {
+    // the watcher's own node may be the one that went away: no sample
+  }
+}
+
+async function newPhase(name: string): Promise<void> {
+  for (const g of ghosts) g.client.close();
+  phase = name;
+  faultAt = 0;
+  healedAt = 0;
+  acked = [];
+  failed = {};
+  refusedDuringFault = {};
+  refusedTotal = {};
+  recovered = 0;
+  notRecovered = 0;
+  presenceWrongLastAt = 0;
+  presenceWrongSamples = 0;
+  presenceSamples = 0;
+  for (const s of sims) {
+    s.droppedAfterFault = false;
+    s.backAt = 0;
+    s.maxGapMs = 0;
+  }
+  ghosts = await Promise.all(
+    Array.from({ length: plan.ghosts }, async (_, i) => {
+      const user = `ghost-${plan.index}-${name}-${i}`;
+      const ghost: Ghost = { user, client: open(user), droppedAt: 0, connected: false };
+      ghost.client.on("connected", () => void (ghost.connected = true));
+      ghost.client.on("disconnected", () => {
+        ghost.connected = false;
+        if (ghost.droppedAt === 0) ghost.droppedAt = Date.now();
+        ghost.client.close();
+      });
+      await ghost.client.ready(30_000).catch(() => undefined);
+      return ghost;
+    }),
+  );
+  sent = 0;
+  phaseStart = Date.now();
+  sending = true;
+}
+
+async function report(settleMs: number): Promise<PhaseReport> {
+  sending = false;
+  const stoppedAt = Date.now();
+  const gaps = sims.map((s) => (faultAt > 0 ? Math.max(s.maxGapMs, stoppedAt - Math.max(s.lastMessageAt, faultAt)) : 0));
+  const deadline = Date.now() + settleMs;
+  while (inflight > 0 && Date.now() < deadline) await sleep(100);
+  const dropped = sims.filter((s) => s.droppedAfterFault);
+  return {
+    sent,
+    acked,
+    failed: inflight > 0 ? { ...failed, "still in flight": inflight } : failed,
+    refusedDuringFault,
+    refusedTotal,
+    disconnected: dropped.length,
+    back: dropped.filter((s) => s.backAt > 0).length,
+    lastBackAt: Math.max(0, ...dropped.map((s) => s.backAt)),
+    recovered,
+    notRecovered,
+    presenceWrongLastAt,
+    presenceWrongSamples,
+    presenceSamples,
+    ghostsDropped: ghosts.filter((g) => g.droppedAt > 0).length,
+    connected: sims.filter((s) => s.connected).length,
+    maxStreamGapMs: Math.max(0, ...gaps),
+    streamGapsOver10s: gaps.filter((g) => g > 10_000).length,
+  };
+}
+
+process.on("message", (m: ToClient) => {
+  const run = async (): Promise<void> => {
+    if (m.cmd === "start") {
+      plan = m.plan;
+      tokens = new TokenService({ ...authDefaults, secret: plan.secret });
+      await start();
+    } else if (m.cmd === "phase") await newPhase(m.name);
+    else if (m.cmd === "fault") faultAt = m.at;
+    else if (m.cmd === "healed") healedAt = m.at;
+    else if (m.cmd === "report") send({ type: "report", report: await report(m.settleMs) });
+    else if (m.cmd === "status") {
+      const dropped = sims.filter((s) => s.droppedAfterFault);
+      send({ type: "status", disconnected: dropped.length, back: dropped.filter((s) => s.backAt > 0).length });
+    }
+    else {
+      for (const s of sims) s.client.close();
+      for (const g of ghosts) g.client.close();
+      watcher?.close();
+      setTimeout(() => process.exit(0), 200);
+    }
+  };
+  run().catch((err: unknown) => send({ type: "log", line: `client process ${plan?.index ?? "?"}: ${String(err)}` }));
+});
+process.on("disconnect", () => process.exit(0));
+send({ type: "ready" });

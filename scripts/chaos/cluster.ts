@@ -1,0 +1,223 @@
+/**
+ * The chaos command's deployment on one machine: a Redis Cluster (3 primaries + 3 replicas), 3 Kafka
+ * brokers in KRaft (replication factor 3, min.insync.replicas 2), its own PostgreSQL (so it can stop
+ * it), a worker process, N realtime + API node processes (production bundle, STICKY_ROUTE n0…) and
+ * nginx in front with the production config. Each part can be given instead (`env`: REDIS_URL,
+ * KAFKA_BROKERS, DATABASE_URL of services.env) for small runs; the faults that need to own a part say so.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDatabase } from "../../db/database";
+import { TenantStore } from "../../db/stores/tenants";
+import { nginxDefaults, renderNginxConfig } from "../../nginx/render-config";
+import { spawnInterlinked, waitReady, type ChildInterlinked } from "../../tools/services/interlinked-child";
+import { startKafkaCluster, type KafkaClusterInstance } from "../../tools/services/kafka-cluster";
+import { ensureKafkaJars } from "../../tools/services/kafka";
+import { startNginx } from "../../tools/services/nginx";
+import { ensureCommands } from "../../tools/services/packages";
+import { createScratchDatabase, postgresAnswers, spawnPostgres, startPostgres } from "../../tools/services/postgres";
+import { freePort, waitUntil, type ServiceProcess } from "../../tools/services/process";
+import { ensureBuilt } from "../../tools/services/production-build";
+import { requirements } from "../../tools/services/provision";
+import { startRedisCluster, type RedisClusterInstance } from "../../tools/services/redis-cluster";
+import { startTcpProxy, type TcpProxy } from "./tcp-proxy";
+
+export type PartSource = "own" | "env";
+
+export interface ClusterOptions {
+  nodes: number;
+  workers: number;
+  redis: PartSource;
+  kafka: PartSource;
+  postgres: PartSource;
+  /** Sockets nginx is sized for. */
+  sockets: number;
+  /** The tenant the clients use: its quotas are raised so that the run measures faults, not quotas. */
+  tenant: string;
+  log(line: string): void;
+}
+
+export interface RealtimeNode {
+  id: string;
+  route: string;
+  port: number;
+  url: string;
+  proc: ChildInterlinked;
+  /** Redis proxies between this node and Redis (the partition fault cuts them). */
+  redisProxies: TcpProxy[];
+}
+
+export interface OwnedPostgres {
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export interface ChaosCluster {
+  url: string;
+  secret: string;
+  databaseUrl: string;
+  nodes: RealtimeNode[];
+  redisCluster?: RedisClusterInstance;
+  kafkaCluster?: KafkaClusterInstance;
+  postgres?: OwnedPostgres;
+  /** kill -9 (`SIGKILL`) or drain (`SIGTERM`) of node `i`; resolves when it exited. */
+  stopNode(i: number, signal: NodeJS.Signals): Promise<void>;
+  /** Starts node `i` again on its port and waits for readiness. */
+  restartNode(i: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts everything; on failure stops what started and rethrows. */
+export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster> {
+  const log = o.log;
+  ensureBuilt();
+  const root = mkdtempSync(join(tmpdir(), "interlinked-chaos-"));
+  const logDir = join(root, "logs");
+  mkdirSync(logDir);
+  const stops: Array<() => Promise<unknown>> = [];
+  const nodes: RealtimeNode[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled(nodes.map((n) => n.proc.stop("SIGKILL")));
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+    for (const n of nodes) for (const p of n.redisProxies) p.close();
+    rmSync(root, { recursive: true, force: true });
+  };
+  try {
+    const bins = await ensureCommands(requirements({ redis: o.redis === "own", postgres: o.postgres === "own" }), log);
+    const env = (name: string): string => {
+      const v = process.env[name];
+      if (!v) throw new Error(`${name} must be set when a part is taken from the environment (source services.env)`);
+      return v;
+    };
+    const dir = (name: string): string => {
+      const d = join(root, name);
+      mkdirSync(d, { recursive: true });
+      return d;
+    };
+    const [redisCluster, kafkaCluster, postgres] = await Promise.all([
+      o.redis === "own" ? startRedisCluster(bins.get("redis-server") as string, dir("redis"), logDir) : undefined,
+      o.kafka === "own"
+        ? ensureKafkaJars(bins.get("mvn") as string, log).then((lib) => startKafkaCluster(bins.get("java") as string, lib, dir("kafka"), logDir))
+        : undefined,
+      o.postgres === "own" ? startOwnPostgres(bins.get("postgres") as string, dir("postgres"), logDir) : undefined,
+    ]);
+    if (redisCluster) stops.push(() => redisCluster.stop());
+    if (kafkaCluster) stops.push(() => kafkaCluster.stop());
+    if (postgres) stops.push(() => postgres.stop());
+    log(`services: redis ${redisCluster ? `cluster ${redisCluster.nodes}` : "from env"}, kafka ${kafkaCluster ? kafkaCluster.brokers : "from env"}, postgres ${postgres ? postgres.url : "from env"}`);
+
+    const databaseUrl = await createScratchDatabase(postgres?.url ?? env("DATABASE_URL"), "chaos");
+    const db = await openDatabase({ url: databaseUrl });
+    await db.migrate();
+    const big = 1_000_000;
+    await new TenantStore(db.db).setOverrides(o.tenant, { maxConnections: big, maxMessagesPerSecond: big, apiRequestsPerMinute: big, maxBroadcastRecipients: big });
+    await db.close();
+
+    const secret = randomBytes(32).toString("hex");
+    const redisSeeds = redisCluster ? redisCluster.members.map((m) => m.port) : [Number(new URL(env("REDIS_URL")).port)];
+    const base: Record<string, string> = {
+      DATABASE_URL: databaseUrl,
+      KAFKA_BROKERS: kafkaCluster?.brokers ?? env("KAFKA_BROKERS"),
+      ...(kafkaCluster ? { KAFKA_REPLICATION_FACTOR: "3", KAFKA_MIN_INSYNC_REPLICAS: "2" } : {}),
+      NAMESPACE: `chaos${randomBytes(3).toString("hex")}`,
+      AUTH_SECRET: secret,
+      HOST: "127.0.0.1",
+      REALTIME_ENGINE: "ws",
+      LOG_LEVEL: "warn",
+      MEDIA: "0",
+    };
+    /** A node's Redis: through proxies it owns (one per Redis node, the partition fault cuts them), mapped back for cluster redirects. */
+    const redisEnvOf = async (proxies: TcpProxy[]): Promise<Record<string, string>> => {
+      for (const port of redisSeeds) proxies.push(await startTcpProxy(port));
+      if (!redisCluster) return { REDIS_URL: `redis://127.0.0.1:${proxies[0]?.port}` };
+      return {
+        REDIS_CLUSTER_NODES: proxies.map((p) => `127.0.0.1:${p.port}`).join(","),
+        REDIS_CLUSTER_NAT_MAP: redisSeeds.map((port, i) => `127.0.0.1:${port}=127.0.0.1:${proxies[i]?.port}`).join(","),
+      };
+    };
+    const spawnNode = (extra: Record<string, string>): ChildInterlinked => spawnInterlinked({ ...base, ...extra });
+    const workerProxies: TcpProxy[] = [];
+    const workerEnv = await redisEnvOf(workerProxies);
+    for (let w = 0; w < o.workers; w++) {
+      const port = await freePort();
+      const proc = spawnNode({ ...workerEnv, ROLES: "workers", NODE_ID: `worker-${w}`, PORT: String(port) });
+      stops.push(() => proc.stop("SIGTERM"));
+      await waitReady(`http://127.0.0.1:${port}`, 60_000).catch((err: unknown) => {
+        throw new Error(`worker-${w} did not start: ${proc.output().slice(-1500)}`, { cause: err });
+      });
+    }
+    const envOfNode = new Map<number, Record<string, string>>();
+    await Promise.all(
+      Array.from({ length: o.nodes }, async (_, i) => {
+        const port = await freePort();
+        const redisProxies: TcpProxy[] = [];
+        const extra = { ...(await redisEnvOf(redisProxies)), ROLES: "realtime,api", NODE_ID: `realtime-${i}`, STICKY_ROUTE: `n${i}`, PORT: String(port) };
+        envOfNode.set(i, extra);
+        const node: RealtimeNode = { id: `realtime-${i}`, route: `n${i}`, port, url: `http://127.0.0.1:${port}`, proc: spawnNode(extra), redisProxies };
+        nodes[i] = node;
+        await waitReady(node.url, 60_000).catch((err: unknown) => {
+          throw new Error(`${node.id} did not start: ${node.proc.output().slice(-1500)}`, { cause: err });
+        });
+      }),
+    );
+    const nginxPort = await freePort();
+    const nginxDir = dir("nginx");
+    const nginx = await startNginx({
+      bin: process.env.NGINX_BIN || (bins.get("nginx") as string),
+      dir: nginxDir,
+      port: nginxPort,
+      config: renderNginxConfig({ ...nginxDefaults, sockets: o.sockets, listen: `127.0.0.1:${nginxPort}`, nodes: nodes.map((n) => ({ route: n.route, address: `127.0.0.1:${n.port}` })), runDir: nginxDir }),
+    });
+    stops.push(() => nginx.stop());
+    const url = `http://127.0.0.1:${nginxPort}`;
+    log(`serving at ${url}: nginx → ${o.nodes} realtime node(s), ${o.workers} worker(s)`);
+    return {
+      url,
+      secret,
+      databaseUrl,
+      nodes,
+      redisCluster,
+      kafkaCluster,
+      postgres,
+      async stopNode(i, signal) {
+        const node = nodes[i] as RealtimeNode;
+        await node.proc.stop(signal);
+      },
+      async restartNode(i) {
+        const node = nodes[i] as RealtimeNode;
+        node.proc = spawnNode(envOfNode.get(i) as Record<string, string>);
+        await waitReady(node.url, 60_000).catch((err: unknown) => {
+          throw new Error(`${node.id} did not restart: ${node.proc.output().slice(-1500)}`, { cause: err });
+        });
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** initdb + postgres, stoppable (fast shutdown) and startable again on the same port and data. */
+async function startOwnPostgres(bin: string, dir: string, logDir: string): Promise<OwnedPostgres> {
+  const first = await startPostgres(bin, dir, logDir);
+  let proc: ServiceProcess | undefined = first.proc;
+  const port = Number(new URL(first.url).port);
+  return {
+    url: first.url,
+    async stop() {
+      if (!proc) return;
+      proc.child.kill("SIGINT"); // fast shutdown: open connections are cut
+      await proc.stop(10_000);
+      proc = undefined;
+    },
+    async start() {
+      if (proc) return;
+      proc = await spawnPostgres(bin, dir, logDir, port);
+      await waitUntil("postgres (restarted)", () => postgresAnswers(first.url), { timeoutMs: 30_000, proc });
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * The invariants the chaos command checks after each fault, against PostgreSQL (read as its superuser,
+ * so row-level security does not hide rows): every acked message stored exactly once with the seq its
+ * ack gave, each sender's acked seqs rising in send order per stream, and each stream's seqs contiguous.
+ */
+import pg from "pg";
+import type { AckedMessage } from "./protocol";
+
+export interface InvariantResult {
+  acked: number;
+  /** Acked messages not in PostgreSQL after the catch-up wait. */
+  ackedLost: number;
+  /** Texts of this phase stored more than once (extra rows). */
+  duplicates: number;
+  /** Stored rows whose seq differs from the acked one. */
+  seqMismatch: number;
+  /** A sender's acked seqs that went backwards in one stream. */
+  orderViolations: number;
+  /** Missing seqs below each stream's highest stored one (all phases so far). */
+  seqHoles: number;
+  /** How long until every acked message was stored (from the end of traffic), ms; -1 if never within the wait. */
+  catchUpMs: number;
+}
+
+const TABLE = { r: { table: "room_messages", stream: "room" }, c: { table: "chat_messages", stream: "conversation_id::text" } } as const;
+
+async function storedIds(client: pg.Client, tenant: string, kind: "r" | "c", ids: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (let i = 0; i < ids.length; i += 5_000) {
+    const res = await client.query<{ id: string; seq: string }>(`select id, seq from ${TABLE[kind].table} where tenant_id = $1 and id = any($2::uuid[])`, [tenant, ids.slice(i, i + 5_000)]);
+    for (const row of res.rows) out.set(row.id, Number(row.seq));
+  }
+  return out;
+}
+
+/** Waits (up to `catchUpMs`) for the acked messages to be stored, then checks every invariant. */
+export async function checkInvariants(databaseUrl: string, tenant: string, phase: string, acked: AckedMessage[], catchUpMs: number): Promise<InvariantResult> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const started = Date.now();
+    const byKind = { r: acked.filter((a) => a.k === "r"), c: acked.filter((a) => a.k === "c") };
+    let stored = new Map<string, number>();
+    let catchUp = -1;
+    for (;;) {
+      stored = new Map([...(await storedIds(client, tenant, "r", byKind.r.map((a) => a.i))), ...(await storedIds(client, tenant, "c", byKind.c.map((a) => a.i)))]);
+      if (stored.size >= acked.length) {
+        catchUp = Date.now() - started;
+        break;
+      }
+      if (Date.now() - started > catchUpMs) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const lost = acked.filter((a) => !stored.has(a.i)).length;
+    const seqMismatch = acked.filter((a) => stored.has(a.i) && stored.get(a.i) !== a.q).length;
+    let duplicates = 0;
+    for (const kind of ["r", "c"] as const) {
+      const res = await client.query<{ extra: string }>(
+        `select coalesce(sum(n - 1), 0) as extra from (select count(*) as n from ${TABLE[kind].table} where tenant_id = $1 and text like $2 group by text having count(*) > 1) d`,
+        [tenant, `%:${phase}:%`],
+      );
+      duplicates += Number(res.rows[0]?.extra ?? 0);
+    }
+    let seqHoles = 0;
+    for (const kind of ["r", "c"] as const) {
+      const res = await client.query<{ holes: string }>(
+        `select coalesce(sum(m - n), 0) as holes from (select max(seq) as m, count(distinct seq) as n from ${TABLE[kind].table} where tenant_id = $1 group by ${TABLE[kind].stream}) s`,
+        [tenant],
+      );
+      seqHoles += Number(res.rows[0]?.holes ?? 0);
+    }
+    // the text is `<user>:<phase>:<counter>`: a sender's messages in send order
+    const bySender = new Map<string, AckedMessage[]>();
+    for (const a of acked) {
+      const key = `${a.s}|${a.t.split(":")[0]}`;
+      const list = bySender.get(key) ?? [];
+      list.push(a);
+      bySender.set(key, list);
+    }
+    let orderViolations = 0;
+    for (const list of bySender.values()) {
+      list.sort((x, y) => Number(x.t.split(":")[2]) - Number(y.t.split(":")[2]));
+      for (let i = 1; i < list.length; i++) if ((list[i] as AckedMessage).q <= (list[i - 1] as AckedMessage).q) orderViolations++;
+    }
+    return { acked: acked.length, ackedLost: lost, duplicates, seqMismatch, orderViolations, seqHoles, catchUpMs: catchUp };
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Cross-node probes of the chaos command: a sender on one realtime node and a receiver on another, in
+ * one room (the longest silence at the receiver after the fault is how long cross-node delivery was
+ * down), and a readiness poller of every node (when GET /health/ready stopped and resumed answering 200).
+ */
+import { TokenService } from "../../core/auth";
+import { authDefaults } from "../../core/config";
+import { createClient, type InterlinkedClient } from "../../sdk/src/index";
+
+export interface CrossNodeProbe {
+  /** Longest gap between the receiver's deliveries from `since` to now, ms. */
+  longestGapSince(since: number): number;
+  close(): void;
+}
+
+export async function startCrossNodeProbe(o: { sendUrl: string; receiveUrl: string; secret: string; tenant: string }): Promise<CrossNodeProbe> {
+  const tokens = new TokenService({ ...authDefaults, secret: o.secret });
+  const open = (url: string, user: string): InterlinkedClient =>
+    createClient({ url, getToken: () => tokens.sign({ tenant: o.tenant, user, role: "student" }), transports: ["websocket"], minDelayMs: 100, maxDelayMs: 1_000 });
+  const sender = open(o.sendUrl, "probe-sender");
+  const receiver = open(o.receiveUrl, "probe-receiver");
+  const arrivals: number[] = [];
+  receiver.on("room:message", (m) => void (m.user === "probe-sender" && arrivals.push(Date.now())));
+  await Promise.all([sender.ready(30_000), receiver.ready(30_000)]);
+  await receiver.rooms.join("probe");
+  await sender.rooms.join("probe");
+  let n = 0;
+  const timer = setInterval(() => void sender.rooms.send("probe", `probe:${++n}`).catch(() => undefined), 200);
+  return {
+    longestGapSince(since) {
+      let last = since;
+      let longest = 0;
+      for (const t of arrivals) {
+        if (t < since) continue;
+        longest = Math.max(longest, t - last);
+        last = t;
+      }
+      return Math.max(longest, Date.now() - last);
+    },
+    close() {
+      clearInterval(timer);
+      sender.close();
+      receiver.close();
+    },
+  };
+}
+
+export interface ReadinessWindow {
+  /** First time after `since` the node's readiness was not 200 (0: never). */
+  firstNotReadyAt: number;
+  /** First time after that it was 200 again (0: never). */
+  readyAgainAt: number;
+  /** Status codes (or "down") seen after `since`. */
+  statuses: Record<string, number>;
+}
+
+export interface ReadinessPoller {
+  window(node: number, since: number): ReadinessWindow;
+  stop(): void;
+}
+
+export function pollReadiness(urls: string[], everyMs = 500): ReadinessPoller {
+  const samples: Array<Array<{ at: number; status: string }>> = urls.map(() => []);
+  const timer = setInterval(() => {
+    urls.forEach((url, i) => {
+      const at = Date.now();
+      fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(everyMs * 2) })
+        .then((r) => String(r.status))
+        .catch(() => "down")
+        .then((status) => samples[i]?.push({ at, status }));
+    });
+  }, everyMs);
+  return {
+    window(node, since) {
+      const list = (samples[node] ?? []).filter((s) => s.at >= since).sort((a, b) => a.at - b.at);
+      const statuses: Record<string, number> = {};
+      for (const s of list) statuses[s.status] = (statuses[s.status] ?? 0) + 1;
+      const bad = list.find((s) => s.status !== "200");
+      const again = bad ? list.find((s) => s.at > bad.at && s.status === "200") : undefined;
+      return { firstNotReadyAt: bad?.at ?? 0, readyAgainAt: again?.at ?? 0, statuses };
+    },
+    stop: () => clearInterval(timer),
+  };
+}

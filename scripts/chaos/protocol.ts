@@ -1,0 +1,86 @@
+/**
+ * The chaos command's IPC between the coordinator (driver.ts) and its client processes
+ * (client-process.ts). Times are epoch milliseconds (all processes share the machine's clock).
+ */
+
+/** Which clients one process runs: users `u<first>`…`u<first+count-1>` of tenant `tenant`. */
+export interface ClientPlan {
+  url: string;
+  secret: string;
+  tenant: string;
+  first: number;
+  count: number;
+  /** Users per room and per conversation: user i is in `room-<i/roomSize>` and conversation `conversations[i/roomSize]`. */
+  roomSize: number;
+  conversations: string[];
+  /** Keyed messages this process sends per second (spread over its clients, one in flight per client). */
+  rate: number;
+  /** Share of those sent as chat:send (the rest room:message). */
+  chatShare: number;
+  /** Clients that never reconnect (their presence must go offline when their node goes away), per phase. */
+  ghosts: number;
+  /** Index of this process (names ghosts). */
+  index: number;
+}
+
+/** One acknowledged message: kind (room or chat), stream (room or conversation id), seq, id, text (unique). */
+export interface AckedMessage {
+  k: "r" | "c";
+  s: string;
+  q: number;
+  i: string;
+  t: string;
+}
+
+export type ToClient =
+  | { cmd: "start"; plan: ClientPlan }
+  /** Starts a phase: new ghosts, counters reset, traffic on. */
+  | { cmd: "phase"; name: string }
+  /** The fault was injected at `at` (measure reconnects and presence from here). */
+  | { cmd: "fault"; at: number }
+  /** The fault was healed at `at` (refusals are counted between fault and heal). */
+  | { cmd: "healed"; at: number }
+  /** Stop sending, let in-flight sends settle, report. */
+  | { cmd: "report"; settleMs: number }
+  /** How many dropped after the fault and how many of them are back (mid-phase). */
+  | { cmd: "status" }
+  | { cmd: "stop" };
+
+/** What one process saw in a phase. */
+export interface PhaseReport {
+  sent: number;
+  acked: AckedMessage[];
+  /** Sends that failed for good, by code. */
+  failed: Record<string, number>;
+  /** Refusal acks (`{ error: { code } }`) seen on the wire between fault and heal, by code (SDK retries included). */
+  refusedDuringFault: Record<string, number>;
+  refusedTotal: Record<string, number>;
+  /** Clients whose connection dropped after the fault. */
+  disconnected: number;
+  /** Of those, how many are connected again with every stream rejoined/synced. */
+  back: number;
+  /** Latest time one of them was back (0 when none dropped). */
+  lastBackAt: number;
+  /** Rejoins/syncs after the fault with recovered true / false. */
+  recovered: number;
+  notRecovered: number;
+  /** Presence samples after the fault that were wrong (a closed ghost online, a connected user offline): last such sample time. */
+  presenceWrongLastAt: number;
+  presenceWrongSamples: number;
+  presenceSamples: number;
+  /** Ghost clients whose connection dropped (their presence must go offline). */
+  ghostsDropped: number;
+  /** Clients connected now. */
+  connected: number;
+  /** Longest time after the fault one client received no message of its room (to the end of traffic), ms. */
+  maxStreamGapMs: number;
+  /** Clients with such a gap over 10 s. */
+  streamGapsOver10s: number;
+}
+
+export type FromClient =
+  | { type: "ready" }
+  | { type: "started"; connected: number; failed: number; ms: number }
+  | { type: "report"; report: PhaseReport }
+  | { type: "status"; disconnected: number; back: number }
+  | { type: "log"; line: string };

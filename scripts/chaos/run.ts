@@ -1,0 +1,226 @@
+/**
+ * The chaos run: starts the cluster and the clients, then for each selected fault runs one phase —
+ * traffic, the fault (held, then healed), traffic to the phase's end, in-flight sends settled — and
+ * checks the invariants against PostgreSQL. Returns one result per fault (report.ts prints them).
+ */
+import { cpus, loadavg, totalmem } from "node:os";
+import { TokenService } from "../../core/auth";
+import { authDefaults } from "../../core/config";
+import { startChaosCluster, type ChaosCluster, type PartSource } from "./cluster";
+import { startClients, type ClientDriver } from "./driver";
+import { faultsByName, type Fault, type FaultName } from "./faults";
+import { checkInvariants, type InvariantResult } from "./invariants";
+import { pollReadiness, startCrossNodeProbe, type CrossNodeProbe, type ReadinessPoller, type ReadinessWindow } from "./probes";
+
+export interface ChaosOptions {
+  clients: number;
+  processes: number;
+  /** Keyed messages per second over all clients. */
+  rate: number;
+  roomSize: number;
+  chatShare: number;
+  ghostsPerProcess: number;
+  /** Traffic per phase, ms (made longer where a fault is held longer). */
+  durationMs: number;
+  faults: FaultName[];
+  nodes: number;
+  workers: number;
+  redis: PartSource;
+  kafka: PartSource;
+  postgres: PartSource;
+  postgresDownMs: number;
+  partitionMs: number;
+  /** How long the check waits for acked messages to reach PostgreSQL, ms. */
+  catchUpMs: number;
+  log(line: string): void;
+}
+
+export interface FaultResult {
+  fault: FaultName;
+  summary: string;
+  skipped?: string;
+  error?: string;
+  detail?: string;
+  phaseMs?: number;
+  sent?: number;
+  /** Acked messages per second over the phase. */
+  ackedPerSecond?: number;
+  /** Clients whose connection dropped after the fault, and how many were back with every stream rejoined. */
+  clientsDropped?: number;
+  clientsBack?: number;
+  /** From the fault to the last dropped client back and rejoined, ms (null: not all back). */
+  reconnect100Ms?: number | null;
+  recovered?: number;
+  notRecovered?: number;
+  invariants?: InvariantResult;
+  /** From the fault to the last wrong presence sample, ms (0: never wrong). */
+  presenceWrongMs?: number;
+  presenceWrongSamples?: string;
+  ghostsDropped?: number;
+  /** Refusal acks seen on the wire from the fault to 1 s after the heal, by code (SDK retries included). */
+  refusedDuringFault?: Record<string, number>;
+  /** Sends that failed for good (after the SDK's retries), by code. */
+  failedSends?: Record<string, number>;
+  /** Longest silence of the cross-node probe after the fault, ms. */
+  crossNodeGapMs?: number;
+  maxStreamGapMs?: number;
+  streamGapsOver10s?: number;
+  /** The target node's readiness after the fault. */
+  targetReadiness?: { notReadyAfterMs: number | null; readyAgainAfterMs: number | null; statuses: Record<string, number> };
+  loadAverage?: string;
+}
+
+export interface ChaosSummary {
+  startedAt: string;
+  machine: string;
+  options: Omit<ChaosOptions, "log">;
+  clientsConnected: number;
+  results: FaultResult[];
+}
+
+const TENANT = "chaos-school";
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const machine = (): string => `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version} (shared with other work)`;
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(" ");
+
+/** One direct (not through nginx) group conversation per room's users, created over REST on node 0. */
+async function createConversations(cluster: ChaosCluster, clients: number, roomSize: number): Promise<string[]> {
+  const tokens = new TokenService({ ...authDefaults, secret: cluster.secret });
+  const groups = Math.ceil(clients / roomSize);
+  const ids: string[] = new Array<string>(groups);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < groups) {
+      const g = next++;
+      const users = Array.from({ length: Math.min(roomSize, clients - g * roomSize) }, (_, i) => `u${g * roomSize + i}`);
+      const token = await tokens.sign({ tenant: TENANT, user: users[0] as string, role: "teacher" });
+      const res = await fetch(`${(cluster.nodes[0] as { url: string }).url}/v1/conversations`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ kind: "group", title: `group ${g}`, members: users.slice(1).length > 0 ? users.slice(1) : users }),
+      });
+      if (res.status !== 201 && res.status !== 200) throw new Error(`POST /v1/conversations: ${res.status} ${await res.text()}`);
+      ids[g] = ((await res.json()) as { id: string }).id;
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return ids;
+}
+
+function readinessOf(w: ReadinessWindow, t0: number): FaultResult["targetReadiness"] {
+  return { notReadyAfterMs: w.firstNotReadyAt ? w.firstNotReadyAt - t0 : null, readyAgainAfterMs: w.readyAgainAt ? w.readyAgainAt - t0 : null, statuses: w.statuses };
+}
+
+/** Traffic before the fault, and the whole phase: long enough to hold the fault and watch the recovery. */
+function phaseLength(o: ChaosOptions, fault: Fault): { warmupMs: number; phaseMs: number } {
+  const warmupMs = Math.min(10_000, Math.round(o.durationMs / 4));
+  return { warmupMs, phaseMs: Math.max(o.durationMs, warmupMs + fault.holdMs + 25_000) };
+}
+
+async function runPhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster, driver: ClientDriver, readiness: ReadinessPoller, target: number): Promise<FaultResult> {
+  o.log(`--- ${fault.name}: ${fault.summary} (phase ${Math.round(phaseLength(o, fault).phaseMs / 1000)} s, load ${load()})`);
+  await driver.phase(fault.name);
+  // the probes send and receive on the two nodes the fault does not target
+  const n = cluster.nodes.length;
+  const urlOf = (i: number): string => (cluster.nodes[i % n] as { url: string }).url;
+  const probe = await startCrossNodeProbe({ sendUrl: urlOf(target + 1), receiveUrl: urlOf(n > 2 ? target + 2 : target + 1), secret: cluster.secret, tenant: TENANT });
+  try {
+    return await measurePhase(o, fault, cluster, driver, readiness, target, probe);
+  } finally {
+    probe.close();
+  }
+}
+
+async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster, driver: ClientDriver, readiness: ReadinessPoller, target: number, probe: CrossNodeProbe): Promise<FaultResult> {
+  const { warmupMs, phaseMs } = phaseLength(o, fault);
+  const phaseStart = Date.now();
+  await sleep(warmupMs);
+  const t0 = Date.now();
+  driver.fault(t0);
+  const clientsBack = async (timeoutMs: number): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const s = await driver.status();
+      if (Date.now() - t0 > 3_000 && s.back >= s.disconnected) return;
+      await sleep(500);
+    }
+  };
+  const run = await fault.inject({ cluster, target, log: o.log, clientsBack });
+  driver.healed(run.healedAt);
+  o.log(`${fault.name}: healed ${run.healedAt - t0} ms after the fault`);
+  await clientsBack(30_000);
+  await sleep(Math.max(0, phaseStart + phaseMs - Date.now()));
+  const crossNodeGapMs = probe.longestGapSince(t0);
+  const report = await driver.report(65_000);
+  const elapsed = Date.now() - phaseStart;
+  o.log(`${fault.name}: ${report.acked.length} acked of ${report.sent} sent; checking PostgreSQL`);
+  const invariants = await checkInvariants(cluster.databaseUrl, TENANT, fault.name, report.acked, o.catchUpMs);
+  return {
+    fault: fault.name,
+    summary: fault.summary,
+    detail: run.detail,
+    phaseMs: elapsed,
+    sent: report.sent,
+    ackedPerSecond: Math.round(report.acked.length / (phaseMs / 1000)),
+    clientsDropped: report.disconnected,
+    clientsBack: report.back,
+    reconnect100Ms: report.disconnected === 0 ? 0 : report.back === report.disconnected ? report.lastBackAt - t0 : null,
+    recovered: report.recovered,
+    notRecovered: report.notRecovered,
+    invariants,
+    presenceWrongMs: report.presenceWrongLastAt > 0 ? report.presenceWrongLastAt - t0 : 0,
+    presenceWrongSamples: `${report.presenceWrongSamples}/${report.presenceSamples}`,
+    ghostsDropped: report.ghostsDropped,
+    refusedDuringFault: report.refusedDuringFault,
+    failedSends: report.failed,
+    crossNodeGapMs,
+    maxStreamGapMs: report.maxStreamGapMs,
+    streamGapsOver10s: report.streamGapsOver10s,
+    targetReadiness: readinessOf(readiness.window(target, t0), t0),
+    loadAverage: load(),
+  };
+}
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
+  const startedAt = new Date().toISOString();
+  const cluster = await startChaosCluster({ nodes: o.nodes, workers: o.workers, redis: o.redis, kafka: o.kafka, postgres: o.postgres, sockets: Math.max(2_000, Math.ceil(o.clients * 1.3)), tenant: TENANT, log: o.log });
+  let driver: ClientDriver | undefined;
+  const readiness = pollReadiness(cluster.nodes.map((n) => n.url));
+  const results: FaultResult[] = [];
+  try {
+    const conversations = await createConversations(cluster, o.clients, o.roomSize);
+    o.log(`${conversations.length} conversations created; starting ${o.clients} clients in ${o.processes} processes`);
+    driver = await startClients({
+      processes: o.processes,
+      clients: o.clients,
+      rate: o.rate,
+      plan: { url: cluster.url, secret: cluster.secret, tenant: TENANT, roomSize: o.roomSize, conversations, chatShare: o.chatShare, ghosts: o.ghostsPerProcess },
+      log: o.log,
+    });
+    // node faults take the nodes in turn (1, 2, 0, …): a node restarted after a fault holds few clients
+    let nodeFaults = 0;
+    const faults = faultsByName(o);
+    for (const name of o.faults) {
+      const fault = faults[name];
+      const why = fault.unavailable(cluster);
+      if (why) {
+        o.log(`--- ${name}: skipped (${why})`);
+        results.push({ fault: name, summary: fault.summary, skipped: why });
+        continue;
+      }
+      try {
+        const target = fault.hitsNode ? (1 + nodeFaults++) % cluster.nodes.length : 1;
+        results.push(await runPhase(o, fault, cluster, driver, readiness, target));
+      } catch (err) {
+        o.log(`--- ${name}: failed: ${err instanceof Error ? err.stack : String(err)}`);
+        results.push({ fault: name, summary: fault.summary, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    const { log: _log, ...options } = o;
+    return { startedAt, machine: machine(), options, clientsConnected: driver.started, results };
+  } finally {
+    readiness.stop();
+    await driver?.stop().catch(() => undefined);
+    await cluster.stop();
+  }
+}
