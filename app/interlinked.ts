@@ -13,6 +13,7 @@ import { TenantLimits } from "../db/stores/tenant-limits";
 import { startClassTier, type ClassTier } from "./class-tier";
 import { createRealtimeNode, type RealtimeNode } from "../realtime/create-realtime-node";
 import { drainRealtime } from "../realtime/drain";
+import { isolateRealtime, rejoinRealtime } from "../realtime/isolation";
 import { applyStickyRoute } from "../realtime/sticky-route";
 import type { SocketFanout } from "../core/socket-fanout";
 import { LocalSocketFanout } from "../realtime/fanout/socket-fanout-local";
@@ -192,6 +193,23 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         ? await serveOnUws(handler, config.host, config.port, realtime?.io, config.realtime.fanoutBatchMs)
         : await serveOnNodeHttp(handler, config.host, config.port, realtime?.io);
     if (realtime && config.realtime.stickyRoute) applyStickyRoute(realtime.io, config.realtime.stickyRoute);
+    if (realtime && redis) {
+      // cut off from Redis: stop serving (no listener, readiness 503, sockets moved) until a beat gets through
+      const node = realtime;
+      infra.health.liveness = async () => !node.liveness.isolated;
+      node.liveness.onChange((isolated) => {
+        if (draining) return;
+        if (isolated) {
+          http.stopListening();
+          const closed = isolateRealtime(node.io);
+          log.error({ closed }, "realtime: liveness beat has not reached Redis: node isolated, not serving, sockets moved off");
+        } else {
+          rejoinRealtime(node.io);
+          http.resumeListening();
+          log.warn("realtime: liveness beat reaches Redis again: serving");
+        }
+      });
+    }
     closers.push(async () => {
       if (realtime) await realtime.close();
       await http.close();

@@ -6,7 +6,7 @@ import { applyKick } from "./handlers/moderation";
 import { connectionQuotaMiddleware, onConnection } from "./lifecycle";
 import { LoadGuard } from "./load-guard";
 import { maintenanceDuty } from "./maintenance";
-import { NodeHeartbeat } from "./node-liveness";
+import { LivenessWatch, NodeHeartbeat } from "./node-liveness";
 import { MessagePublisher } from "./room-messages";
 import { RoomLookup } from "./room-lookup";
 import { BacklogLoader } from "./backlog-loader";
@@ -21,6 +21,8 @@ export interface RealtimeNode {
   io: RealtimeServer;
   /** The node's heartbeat (node-liveness.ts): other parts of the process add their periodic duties to it. */
   heartbeat: NodeHeartbeat;
+  /** Whether the node's liveness beat still reaches the shared state (isolated: it must stop serving). */
+  liveness: LivenessWatch;
   close(): Promise<void>;
 }
 
@@ -74,13 +76,17 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: Adapter
   io.on("connection", (socket) => onConnection(io, services, shared, socket));
   io.on("kick", (info) => void applyKick(io, info, services).catch((err: unknown) => services.log.error({ err, tenant: info.tenant, user: info.user }, "realtime: kick failed")));
   const heartbeat = new NodeHeartbeat((duty, err) => services.log.error({ err, duty }, "realtime: heartbeat duty failed"));
-  heartbeat.add("maintenance", maintenanceDuty(io, services));
+  const liveness = new LivenessWatch();
+  heartbeat.add("maintenance", maintenanceDuty(io, services, () => liveness.ok()));
   heartbeat.start();
+  liveness.start();
   return {
     io,
     heartbeat,
+    liveness,
     close: async () => {
       heartbeat.stop();
+      liveness.stop();
       guard.stop();
       const sockets = [...io.of("/").sockets.values()];
       io.local.disconnectSockets(true); // this node's only: `io.disconnectSockets` would reach every node through the adapter

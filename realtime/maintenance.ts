@@ -12,13 +12,14 @@ const roomPrefix = (tenant: string): string => socketRooms.room(tenant, "");
 /**
  * The realtime node's duty on each heartbeat (realtime/node-liveness.ts): heartbeat (re-registering its
  * sessions if it had been reaped), renewing its sockets' connection leases (every LEASE_RENEW_BEATS beats,
- * of every namespace), reaping dead nodes (and announcing who went offline and left which room), and disconnecting slow
+ * of every namespace; `beatOk` after the heartbeat reached the store), reaping dead nodes (and announcing who went offline and left which room), and disconnecting slow
  * consumers with 5003.
  */
-export function maintenanceDuty(io: RealtimeServer, services: RealtimeServices): HeartbeatDuty {
+export function maintenanceDuty(io: RealtimeServer, services: RealtimeServices, beatOk: () => void = () => undefined): HeartbeatDuty {
   return async (beat) => {
     const sockets = [...io.of("/").sockets.values()];
     const { wasMissing } = await services.presence.heartbeat(services.nodeId);
+    beatOk();
     if (wasMissing) {
       for (const s of sockets) {
         await services.presence.connect(s.data.session, services.nodeId);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NodeHeartbeat } from "./node-liveness";
+import { ISOLATED_AFTER_MS, LivenessWatch, NODE_TTL_MS, NodeHeartbeat } from "./node-liveness";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -41,5 +41,31 @@ describe("NodeHeartbeat", () => {
     await sleep(60);
     hb.stop();
     expect(runs).toBeLessThanOrEqual(after + 1);
+  });
+});
+
+describe("LivenessWatch", () => {
+  it("isolates the node once no beat got through for ISOLATED_AFTER_MS (before the others reap it), and ends it at the next good beat", () => {
+    let now = 1_000;
+    const changes: boolean[] = [];
+    const watch = new LivenessWatch(ISOLATED_AFTER_MS, () => now);
+    watch.onChange((isolated) => changes.push(isolated));
+    expect(ISOLATED_AFTER_MS).toBeLessThan(NODE_TTL_MS);
+    now += ISOLATED_AFTER_MS;
+    watch.check();
+    expect(watch.isolated).toBe(false);
+    now += 1;
+    watch.check();
+    watch.check();
+    expect(watch.isolated).toBe(true);
+    expect(changes).toEqual([true]);
+    now += 30_000;
+    watch.ok();
+    watch.ok();
+    expect(watch.isolated).toBe(false);
+    expect(changes).toEqual([true, false]);
+    now += 1_000;
+    watch.check();
+    expect(changes).toEqual([true, false]);
   });
 });

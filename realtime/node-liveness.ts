@@ -12,6 +12,66 @@ export const NODE_TTL_MS = 3 * HEARTBEAT_MS;
 export const LEASE_RENEW_BEATS = 2;
 export const LEASE_TTL_MS = 10_000;
 
+/**
+ * A realtime node whose liveness beat has not succeeded for this long is about to be taken for dead by
+ * the others (NODE_TTL_MS, minus one beat of margin): it stops serving (LivenessWatch) rather than keep
+ * sockets whose presence the others reap and whose rooms no longer reach it.
+ */
+export const ISOLATED_AFTER_MS = NODE_TTL_MS - HEARTBEAT_MS;
+
+/**
+ * Watches the node's own liveness beat: `ok()` after each beat that reached the shared state. When none
+ * did for `afterMs` the node is isolated (`onChange(true)`, checked every `checkMs` on a timer of its own,
+ * so a beat hanging on an unreachable Redis does not delay it); the next successful beat ends it
+ * (`onChange(false)`).
+ */
+export class LivenessWatch {
+  private lastOkAt: number;
+  private isolatedNow = false;
+  private timer: NodeJS.Timeout | undefined;
+  private listener: (isolated: boolean) => void = () => undefined;
+
+  constructor(
+    private readonly afterMs = ISOLATED_AFTER_MS,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.lastOkAt = now();
+  }
+
+  get isolated(): boolean {
+    return this.isolatedNow;
+  }
+
+  /** The one listener of isolation changes (the composition root stops and resumes serving). */
+  onChange(listener: (isolated: boolean) => void): void {
+    this.listener = listener;
+  }
+
+  ok(): void {
+    this.lastOkAt = this.now();
+    if (!this.isolatedNow) return;
+    this.isolatedNow = false;
+    this.listener(false);
+  }
+
+  check(): void {
+    if (this.isolatedNow || this.now() - this.lastOkAt <= this.afterMs) return;
+    this.isolatedNow = true;
+    this.listener(true);
+  }
+
+  start(checkMs = 500): void {
+    this.lastOkAt = this.now();
+    this.timer ??= setInterval(() => this.check(), checkMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
 /** One periodic duty of the node; `beat` counts from 0. */
 export type HeartbeatDuty = (beat: number) => Promise<void>;
 

@@ -16,10 +16,22 @@ function engineOf(io: RealtimeServer): EngineInternals | undefined {
   return io.engine as unknown as EngineInternals | undefined;
 }
 
+const allowedBefore = new WeakMap<EngineInternals, AllowRequest | undefined>();
+
 /** Refuses every new Engine.IO handshake with `reason` (engine `opts.allowRequest`). No-op before attach. */
 export function refuseHandshakes(io: RealtimeServer, reason: string): void {
   const engine = engineOf(io);
-  if (engine) engine.opts.allowRequest = (_req, cb) => cb(reason, false);
+  if (!engine) return;
+  if (!allowedBefore.has(engine)) allowedBefore.set(engine, engine.opts.allowRequest);
+  engine.opts.allowRequest = (_req, cb) => cb(reason, false);
+}
+
+/** Undoes refuseHandshakes: new handshakes are admitted as before it. */
+export function allowHandshakes(io: RealtimeServer): void {
+  const engine = engineOf(io);
+  if (!engine || !allowedBefore.has(engine)) return;
+  engine.opts.allowRequest = allowedBefore.get(engine);
+  allowedBefore.delete(engine);
 }
 
 /** Prefixes every session id the engine issues from now on with `prefix` (engine `generateId`). */

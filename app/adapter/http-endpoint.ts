@@ -3,6 +3,8 @@ export interface HttpEndpoint {
   port: number;
   /** Stops accepting new connections; open ones (sockets, keep-alive) go on until `close`. */
   stopListening(): void;
+  /** Accepts new connections again on the same port (after stopListening). */
+  resumeListening(): void;
   close(): Promise<void>;
 }
 

@@ -13,11 +13,17 @@ export async function serveOnNodeHttp(fetch: FetchHandler, host: string, port: n
   });
   if (io) attachSocketIo(io, server);
   let listening = true;
+  const boundPort = (server.address() as AddressInfo).port;
   return {
-    port: (server.address() as AddressInfo).port,
+    port: boundPort,
     stopListening: () => {
       if (listening) server.close();
       listening = false;
+    },
+    resumeListening: () => {
+      if (listening) return;
+      server.listen(boundPort, host);
+      listening = true;
     },
     close: async () => {
       server.closeAllConnections();

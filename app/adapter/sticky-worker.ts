@@ -16,5 +16,5 @@ export async function serveAsStickyWorker(fetch: FetchHandler, port: number, io?
   attachSocketIo(io, server);
   setupWorker(io as unknown as SocketIoServer);
   // The sticky primary owns the listening socket; a draining worker refuses handshakes (realtime/drain.ts).
-  return { port, stopListening: () => undefined, close: async () => void server.close() };
+  return { port, stopListening: () => undefined, resumeListening: () => undefined, close: async () => void server.close() };
 }

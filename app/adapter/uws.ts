@@ -55,17 +55,25 @@ export async function serveOnUws(fetch: FetchHandler, host: string, port: number
     useUwsPublish(io, native, fanoutBatchMs);
   }
   app.any("/*", fetchRoute(fetch));
-  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
-    app.listen(host, port, (token) => (token ? resolve(token) : reject(new Error(`uWebSockets.js could not listen on ${host}:${port}`))));
-  });
+  const listen = (on: number): Promise<uWS.us_listen_socket> =>
+    new Promise<uWS.us_listen_socket>((resolve, reject) => {
+      app.listen(host, on, (token) => (token ? resolve(token) : reject(new Error(`uWebSockets.js could not listen on ${host}:${on}`))));
+    });
+  let listenSocket = await listen(port);
+  const boundPort = uWS.us_socket_local_port(listenSocket);
   let listening = true;
   const stopListening = (): void => {
     if (listening) uWS.us_listen_socket_close(listenSocket);
     listening = false;
   };
   return {
-    port: uWS.us_socket_local_port(listenSocket),
+    port: boundPort,
     stopListening,
+    resumeListening: () => {
+      if (listening) return;
+      listening = true;
+      void listen(boundPort).then((token) => (listenSocket = token));
+    },
     close: async () => stopListening(),
   };
 }

@@ -6,7 +6,7 @@
  * KAFKA_BROKERS, DATABASE_URL of services.env) for small runs; the faults that need to own a part say so.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "../../db/database";
@@ -75,6 +75,7 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
   const log = o.log;
   ensureBuilt();
   const root = mkdtempSync(join(tmpdir(), "interlinked-chaos-"));
+  chmodSync(root, 0o755); // the postgres user must reach its data dir below it
   const logDir = join(root, "logs");
   mkdirSync(logDir);
   const stops: Array<() => Promise<unknown>> = [];
@@ -97,16 +98,20 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
       mkdirSync(d, { recursive: true });
       return d;
     };
-    const [redisCluster, kafkaCluster, postgres] = await Promise.all([
+    const started = await Promise.allSettled([
       o.redis === "own" ? startRedisCluster(bins.get("redis-server") as string, dir("redis"), logDir) : undefined,
       o.kafka === "own"
         ? ensureKafkaJars(bins.get("mvn") as string, log).then((lib) => startKafkaCluster(bins.get("java") as string, lib, dir("kafka"), logDir))
         : undefined,
       o.postgres === "own" ? startOwnPostgres(bins.get("postgres") as string, dir("postgres"), logDir) : undefined,
-    ]);
+    ] as const);
+    const value = <T>(r: PromiseSettledResult<T>): T | undefined => (r.status === "fulfilled" ? r.value : undefined);
+    const [redisCluster, kafkaCluster, postgres] = [value(started[0]), value(started[1]), value(started[2])];
     if (redisCluster) stops.push(() => redisCluster.stop());
     if (kafkaCluster) stops.push(() => kafkaCluster.stop());
     if (postgres) stops.push(() => postgres.stop());
+    const failed = started.flatMap((r) => (r.status === "rejected" ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+    if (failed.length > 0) throw new Error(`services did not start (logs in ${logDir}):\n  ${failed.join("\n  ")}`);
     log(`services: redis ${redisCluster ? `cluster ${redisCluster.nodes}` : "from env"}, kafka ${kafkaCluster ? kafkaCluster.brokers : "from env"}, postgres ${postgres ? postgres.url : "from env"}`);
 
     const databaseUrl = await createScratchDatabase(postgres?.url ?? env("DATABASE_URL"), "chaos");
