@@ -44,6 +44,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 5_000, options: "-c TimeZone=UTC" });
     const log = options.log ?? defaultLogger();
     pool.on("error", (err) => log.error({ err }, "db: idle client error"));
+    // A client checked out when the server goes away (restart, failover) emits `error` between queries;
+    // unhandled, that would end the process. Its query rejects (and the pool discards it) either way.
+    pool.on("connect", (client) => void client.on("error", (err) => log.error({ err }, "db: connection lost")));
     const db = drizzlePg({ client: pool, schema });
     return {
       kind: "postgres",

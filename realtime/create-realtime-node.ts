@@ -53,6 +53,16 @@ function redisAdapter(adapter: AdapterConnections) {
     : createAdapter(adapter.pub, adapter.sub, { key: adapter.key });
 }
 
+/** Whether no Redis node answers a PING within a second (every node of a cluster asked; no Redis: never cut off). */
+async function redisCutOff(redis: RedisClient | undefined): Promise<boolean> {
+  if (!redis) return false;
+  const clients = "nodes" in redis ? redis.nodes("all") : [redis];
+  const answers = await Promise.all(
+    clients.map((c) => Promise.race([c.ping().then((r) => r === "PONG", () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 1_000).unref())])),
+  );
+  return !answers.includes(true);
+}
+
 export function createRealtimeNode(services: RealtimeServices, adapter?: AdapterConnections): RealtimeNode {
   const { options } = services;
   const io: RealtimeServer = new Server({
@@ -76,7 +86,7 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: Adapter
   io.on("connection", (socket) => onConnection(io, services, shared, socket));
   io.on("kick", (info) => void applyKick(io, info, services).catch((err: unknown) => services.log.error({ err, tenant: info.tenant, user: info.user }, "realtime: kick failed")));
   const heartbeat = new NodeHeartbeat((duty, err) => services.log.error({ err, duty }, "realtime: heartbeat duty failed"));
-  const liveness = new LivenessWatch();
+  const liveness = new LivenessWatch(() => redisCutOff(adapter?.pub));
   heartbeat.add("maintenance", maintenanceDuty(io, services, () => liveness.ok()));
   heartbeat.start();
   liveness.start();

@@ -21,17 +21,20 @@ export const ISOLATED_AFTER_MS = NODE_TTL_MS - HEARTBEAT_MS;
 
 /**
  * Watches the node's own liveness beat: `ok()` after each beat that reached the shared state. When none
- * did for `afterMs` the node is isolated (`onChange(true)`, checked every `checkMs` on a timer of its own,
- * so a beat hanging on an unreachable Redis does not delay it); the next successful beat ends it
- * (`onChange(false)`).
+ * did for `afterMs` (checked every `checkMs` on a timer of its own, so a beat hanging on an unreachable
+ * Redis does not delay it) and `cutOff()` confirms that no Redis node answers at all — a failover of one
+ * primary, which stalls the beat too, is not a partition — the node is isolated (`onChange(true)`); the
+ * next successful beat ends it (`onChange(false)`).
  */
 export class LivenessWatch {
   private lastOkAt: number;
   private isolatedNow = false;
+  private confirming = false;
   private timer: NodeJS.Timeout | undefined;
   private listener: (isolated: boolean) => void = () => undefined;
 
   constructor(
+    private readonly cutOff: () => Promise<boolean> = async () => true,
     private readonly afterMs = ISOLATED_AFTER_MS,
     private readonly now: () => number = Date.now,
   ) {
@@ -54,21 +57,34 @@ export class LivenessWatch {
     this.listener(false);
   }
 
-  check(): void {
-    if (this.isolatedNow || this.now() - this.lastOkAt <= this.afterMs) return;
-    this.isolatedNow = true;
-    this.listener(true);
+  /** Resolves once the check (and its confirmation, if the beat is overdue) is done. */
+  async check(): Promise<void> {
+    if (this.isolatedNow || this.confirming || !this.overdue()) return;
+    this.confirming = true;
+    try {
+      const cut = await this.cutOff().catch(() => true);
+      if (cut && this.overdue() && !this.isolatedNow) {
+        this.isolatedNow = true;
+        this.listener(true);
+      }
+    } finally {
+      this.confirming = false;
+    }
   }
 
   start(checkMs = 500): void {
     this.lastOkAt = this.now();
-    this.timer ??= setInterval(() => this.check(), checkMs);
+    this.timer ??= setInterval(() => void this.check(), checkMs);
     this.timer.unref();
   }
 
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  private overdue(): boolean {
+    return this.now() - this.lastOkAt > this.afterMs;
   }
 }
 

@@ -79,8 +79,10 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
   const logDir = join(root, "logs");
   mkdirSync(logDir);
   const stops: Array<() => Promise<unknown>> = [];
+  let stopping = false;
   const nodes: RealtimeNode[] = [];
   const stop = async (): Promise<void> => {
+    stopping = true;
     await Promise.allSettled(nodes.map((n) => n.proc.stop("SIGKILL")));
     for (const s of stops.reverse()) await s().catch(() => undefined);
     for (const n of nodes) for (const p of n.redisProxies) p.close();
@@ -143,7 +145,14 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
         REDIS_CLUSTER_NAT_MAP: redisSeeds.map((port, i) => `127.0.0.1:${port}=127.0.0.1:${proxies[i]?.port}`).join(","),
       };
     };
-    const spawnNode = (extra: Record<string, string>): ChildInterlinked => spawnInterlinked({ ...base, ...extra });
+    const expectedExit = new Set<ChildInterlinked>();
+    const spawnNode = (extra: Record<string, string>): ChildInterlinked => {
+      const proc = spawnInterlinked({ ...base, ...extra });
+      proc.child.once("exit", (code, signal) => {
+        if (!expectedExit.has(proc) && !stopping) log(`${extra.NODE_ID} exited on its own (code ${String(code)}, signal ${String(signal)}): ${proc.output().slice(-2000)}`);
+      });
+      return proc;
+    };
     const workerProxies: TcpProxy[] = [];
     const workerEnv = await redisEnvOf(workerProxies);
     for (let w = 0; w < o.workers; w++) {
@@ -189,6 +198,7 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
       postgres,
       async stopNode(i, signal) {
         const node = nodes[i] as RealtimeNode;
+        expectedExit.add(node.proc);
         await node.proc.stop(signal);
       },
       async restartNode(i) {
