@@ -211,12 +211,14 @@ async function sendOne(sim: Sim): Promise<void> {
  */
 async function samplePresence(): Promise<void> {
   if (faultAt === 0 || !watcher || watcher.state !== "connected") return;
+  const inPhase = phase;
   const now = Date.now();
   const live = sims.filter((s) => s.connected && now - s.connectedAt > 1_000).slice(0, 200);
   const users = [...ghosts.map((g) => g.user), ...live.map((s) => s.user)].slice(0, 500);
   if (users.length === 0) return;
   try {
     const statuses = await watcher.presence.query(users);
+    if (phase !== inPhase || faultAt === 0) return; // a sample of the previous phase
     presenceSamples++;
     const ghostWrong = ghosts.some((g) => (g.droppedAt > 0 ? statuses[g.user] !== "offline" : g.connected && statuses[g.user] === "offline"));
     const liveWrong = live.some((s) => s.connected && statuses[s.user] === "offline");

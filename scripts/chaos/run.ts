@@ -123,15 +123,18 @@ async function runPhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster, dr
   // the probes send and receive on the two nodes the fault does not target
   const n = cluster.nodes.length;
   const urlOf = (i: number): string => (cluster.nodes[i % n] as { url: string }).url;
-  const probe = await startCrossNodeProbe({ sendUrl: urlOf(target + 1), receiveUrl: urlOf(n > 2 ? target + 2 : target + 1), secret: cluster.secret, tenant: TENANT });
+  const probe = await startCrossNodeProbe({ sendUrl: urlOf(target + 1), receiveUrl: urlOf(n > 2 ? target + 2 : target + 1), secret: cluster.secret, tenant: TENANT }).catch((err: unknown) => {
+    o.log(`${fault.name}: cross-node probe did not start (${String(err)}); no cross-node figure`);
+    return undefined;
+  });
   try {
     return await measurePhase(o, fault, cluster, driver, readiness, target, probe);
   } finally {
-    probe.close();
+    probe?.close();
   }
 }
 
-async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster, driver: ClientDriver, readiness: ReadinessPoller, target: number, probe: CrossNodeProbe): Promise<FaultResult> {
+async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster, driver: ClientDriver, readiness: ReadinessPoller, target: number, probe: CrossNodeProbe | undefined): Promise<FaultResult> {
   const { warmupMs, phaseMs } = phaseLength(o, fault);
   const phaseStart = Date.now();
   await sleep(warmupMs);
@@ -150,8 +153,9 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
   o.log(`${fault.name}: healed ${run.healedAt - t0} ms after the fault`);
   await clientsBack(30_000);
   await sleep(Math.max(0, phaseStart + phaseMs - Date.now()));
-  const crossNodeGapMs = probe.longestGapSince(t0);
-  const report = await driver.report(65_000);
+  const crossNodeGapMs = probe?.longestGapSince(t0);
+  // sends still unacked 20 s after traffic stopped are reported as in flight (the SDK keeps them 60 s)
+  const report = await driver.report(20_000);
   const elapsed = Date.now() - phaseStart;
   o.log(`${fault.name}: ${report.acked.length} acked of ${report.sent} sent; checking PostgreSQL`);
   const invariants = await checkInvariants(cluster.databaseUrl, TENANT, fault.name, report.acked, o.catchUpMs);
