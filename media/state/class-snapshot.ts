@@ -32,8 +32,8 @@ export interface ClassSnapshot {
   mutes: SnapshotMute[];
   /** The class's start (ISO), or null before class:start. */
   startedAt: string | null;
-  /** The recording in progress (started at, ISO), or null. */
-  recording: { startedAt: string } | null;
+  /** The recording in progress (started at, ISO; its RecordingStore session when known), or null. */
+  recording: { startedAt: string; sessionId?: string } | null;
 }
 
 /** An empty snapshot (a class nobody has joined). */
