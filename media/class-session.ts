@@ -296,8 +296,10 @@ export class ClassSession {
     this.media.removePeer(socketId);
     this.deps.outbox.detach(socketId, this.tenant, this.classId);
     if (p.peers.size === 0) {
+      const hadHand = this.hands.some((h) => h.user === user);
       this.hands = this.hands.filter((h) => h.user !== user);
       this.deps.outbox.toClass(this.tenant, this.classId, "class:participant", { classId: this.classId, user, role: p.role, action: "left" });
+      if (hadHand) this.pushHands();
     }
     await this.deps.attendance(user, "left");
     await this.persist();
