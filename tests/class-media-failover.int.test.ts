@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClassPushes, HandView } from "../core/class-signaling";
@@ -17,12 +20,16 @@ import { serviceEnv } from "./support/services";
 // media again, and the hand queue and a removal survived; attendance neither doubles nor closes.
 let deployment: Awaited<ReturnType<typeof startProcessDeployment>>;
 let redis: Redis;
+let dataDir: string;
 const url = (i: number): string => (deployment.processes[i] ?? expect.fail(`no node ${i}`)).url;
 const nodeId = (i: number): string => `${deployment.namespace}-node-${i}`;
 
 beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "class-failover-"));
   deployment = await startProcessDeployment(2, {
     engine: "ws",
+    // recordings' files in one directory for both nodes (a shared volume)
+    env: { DATA_DIR: dataDir, FFMPEG_BIN: serviceEnv("FFMPEG_BIN"), FFPROBE_BIN: serviceEnv("FFPROBE_BIN") },
     perNode: (i) => ({
       MEDIA: "1",
       MEDIASOUP_WORKER_BIN: serviceEnv("MEDIASOUP_WORKER_BIN"),
@@ -37,7 +44,15 @@ beforeAll(async () => {
 afterAll(async () => {
   redis?.disconnect();
   await deployment?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
+
+interface RecordingRow {
+  id: string;
+  sessionId: string;
+  status: string;
+  bytes: number | null;
+}
 
 /** A class placed on media node 0 (placement follows the class key's hash: schedule until one lands there). */
 async function classOnNode0(api: ApiClient, tenant: string): Promise<string> {
@@ -91,6 +106,11 @@ describe("a live class when its media node is killed", () => {
         return Object.fromEntries(res.body.participants.map((p) => [p.user, { present: p.present, reconnects: p.reconnects }]));
       };
       await eventually(present, (p) => p["teacher-1"]?.present === true && p.s1?.present === true && p.s2?.present === true && p.s3?.present === false, 15_000);
+      // a recording in progress when the node dies
+      const recordings = async (): Promise<RecordingRow[]> => (await teacherApi.get<{ recordings: RecordingRow[] }>(`/v1/classes/${classId}/recordings`)).body.recordings;
+      await teacher.ok("class:record", { action: "start" });
+      const [before] = await eventually(recordings, (rows) => rows.length === 1, 10_000);
+      const recordingPushes = teacher.pushed("class:recording").length;
 
       const killedAt = performance.now();
       await deployment.processes[0]!.child.stop("SIGKILL");
@@ -123,6 +143,19 @@ describe("a live class when its media node is killed", () => {
       // s1's hand is still there for the teacher to act on
       const promoted = await teacher.ok<{ role: string }>("participant:promote", { user: "s1" });
       expect(promoted.role).toBe("speaker");
+
+      // the recording resumed on node 1 as a new recording session; the lost node's part is not left "recording"
+      await eventually(async () => teacher.pushed("class:recording").slice(recordingPushes), (p) => p.some((x) => x.recording), 15_000);
+      const resumed = await eventually(recordings, (rows) => rows.length === 2 && rows.some((r) => r.status === "recording"), 10_000);
+      expect(resumed.find((r) => r.id === before!.id)?.status).toBe("failed");
+      const part2 = resumed.find((r) => r.id !== before!.id)!;
+      expect(part2.sessionId).not.toBe(before!.sessionId);
+      await new Promise((r) => setTimeout(r, 1_500));
+      await teacher.ok("class:record", { action: "stop" });
+      const stored = await eventually(recordings, (rows) => rows.every((r) => r.status !== "recording"), 20_000);
+      expect(stored.find((r) => r.id === part2.id)).toMatchObject({ status: "complete" });
+      expect(stored.find((r) => r.id === part2.id)?.bytes).toBeGreaterThan(1_000);
+      console.log(`[class failover] recording: lost node's part ${before!.status} → failed, resumed part ${part2.id.slice(0, 8)} stored complete`);
 
       // attendance across the move: still present, no extra join counted, the removed one still gone
       const after = await eventually(present, (p) => p["teacher-1"]?.present === true && p.s1?.present === true && p.s2?.present === true, 15_000);
