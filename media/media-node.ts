@@ -149,7 +149,8 @@ export class MediaNode {
       });
     }, CARRIED_GRACE_MS).unref();
     const store = this.deps.recording?.store;
-    if (!interruptedSession || !store) return;
+    // a recording of this node (its worker died) is finished and stored by this node
+    if (!interruptedSession || !store || this.localRecordings.has(interruptedSession)) return;
     // the part(s) the lost node was writing: their file was on that node, so they end as failed here
     void store
       .list(tenant, classId)
@@ -175,6 +176,8 @@ export class MediaNode {
   }
 
   private readonly resuming = new WeakSet<ClassSession>();
+  /** Recording sessions running (or being stored) on this node. */
+  private readonly localRecordings = new Set<string>();
 
   /** A recording of a class on this node, within the node's limit of concurrent recordings. */
   private async startRecording(router: types.Router, sources: RecordingSources, tenant: string, classId: string): Promise<RecordingHandle> {
@@ -185,9 +188,14 @@ export class MediaNode {
     try {
       deps.onStart?.(tenant);
       const recording = await ClassRecording.start(router, sources, tenant, classId, deps);
+      this.localRecordings.add(recording.sessionId);
       return {
         sessionId: recording.sessionId,
-        stop: () => recording.stop().finally(() => this.activeRecordings--),
+        stop: () =>
+          recording.stop().finally(() => {
+            this.activeRecordings--;
+            this.localRecordings.delete(recording.sessionId);
+          }),
       };
     } catch (err) {
       this.activeRecordings--;
