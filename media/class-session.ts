@@ -5,6 +5,7 @@ import {
   type Caller,
   type ClassAcks,
   type ClassJoined,
+  type ClassWaiting,
   type ClassOutbox,
   type ClassPayload,
   type ClassRole,
@@ -13,6 +14,7 @@ import {
   type RecordingState,
 } from "../core/class-signaling";
 import { AppError, ErrorCode } from "../core/errors";
+import { admissionOf, decide, dropSocket, emptyAdmission, enqueue, positionOf, waitingList, type AdmissionState } from "./class-admission";
 import type { ClassMedia } from "./class-media";
 import type { RecordingSources } from "./class-recording";
 
@@ -52,6 +54,8 @@ export class ClassSession {
   private startedAt: string | null;
   private ended = false;
   private recording: { startedAt: string; handle: Promise<RecordingHandle> } | undefined;
+  /** The waiting room (media/class-admission.ts): plain JSON, replaced on each change. */
+  private admission: AdmissionState = emptyAdmission();
 
   constructor(
     readonly tenant: string,
@@ -96,9 +100,19 @@ export class ClassSession {
     this.deps.outbox.toClass(this.tenant, this.classId, "class:participant", { classId: this.classId, user, role, action: "updated" });
   }
 
-  async join(caller: Caller, rtpCapabilities: types.RtpCapabilities): Promise<ClassJoined> {
+  /**
+   * `class:join`. Teachers and staff join directly; a student joins when on the roster (`onRoster`), already
+   * in the class this session, or admitted; a student denied earlier is refused (4010); anyone else waits in
+   * the waiting room (ClassWaiting answer, the class's teachers get `class:waiting`) without media or pushes.
+   */
+  async join(caller: Caller, rtpCapabilities: types.RtpCapabilities, onRoster = true): Promise<ClassJoined | ClassWaiting> {
     if (this.ended) throw new AppError(ErrorCode.ClassEnded, "the class has ended");
     if (this.removed.has(caller.user)) throw new AppError(ErrorCode.RemovedFromClass, "a teacher removed you from this class");
+    const direct = caller.user === this.teacher || caller.staff || this.participants.has(caller.user);
+    const verdict = direct ? "join" : admissionOf(this.admission, caller.user, onRoster);
+    if (verdict === "denied") throw new AppError(ErrorCode.AdmissionDenied, "a teacher declined your request to join this class");
+    if (verdict === "wait") return this.knock(caller);
+    this.admission = dropSocket(this.admission, caller.socketId).state;
     const role = this.roleOf(caller.user) ?? (caller.user === this.teacher ? "host" : caller.staff ? "cohost" : "student");
     const p = this.participants.get(caller.user) ?? { role, peers: new Map<string, string | undefined>() };
     this.participants.set(caller.user, p);
@@ -117,7 +131,36 @@ export class ClassSession {
       hands: this.hands,
       producers: this.media.producerList().map((pr) => this.producerView(pr)),
       recordingStartedAt: this.recording?.startedAt ?? null,
+      activeSpeaker: this.media.activeSpeaker ?? null,
+      ...(MODERATING_ROLES.has(role) ? { waiting: waitingList(this.admission) } : {}),
     };
+  }
+
+  /** The caller waits to be admitted: queued, and the class's teachers are told. */
+  private knock(caller: Caller): ClassWaiting {
+    this.admission = enqueue(this.admission, { user: caller.user, socketId: caller.socketId, node: caller.node, since: new Date().toISOString() });
+    this.pushWaiting();
+    return { classId: this.classId, waiting: true, position: positionOf(this.admission, caller.user) };
+  }
+
+  /** Tells every connection of the class's teachers (host, cohosts) who is waiting. */
+  private pushWaiting(): void {
+    const payload = { classId: this.classId, waiting: waitingList(this.admission) };
+    for (const p of this.participants.values()) if (MODERATING_ROLES.has(p.role)) for (const socketId of p.peers.keys()) this.deps.outbox.toPeer(socketId, "class:waiting", payload);
+  }
+
+  /**
+   * `class:admit` (host or cohost): admit or deny a user of the waiting room. Each of their waiting
+   * connections is told (`class:admitted`: join again, which now succeeds; `class:denied`: later joins answer 4010).
+   */
+  admit(caller: Caller, user: string, action: "admit" | "deny"): ClassAcks["class:admit"] {
+    this.require(caller, MODERATING_ROLES);
+    const { state, told } = decide(this.admission, user, action);
+    this.admission = state;
+    const event = action === "admit" ? "class:admitted" : "class:denied";
+    for (const w of told) this.deps.outbox.toPeer(w.socketId, event, { classId: this.classId, by: caller.user });
+    this.pushWaiting();
+    return { user, action, waiting: waitingList(this.admission) };
   }
 
   private producerView(pr: types.Producer): ProducerView {
@@ -127,6 +170,11 @@ export class ClassSession {
 
   /** A connection leaves (request, disconnect or removal); true when it was in the class. */
   async leave(user: string, socketId: string): Promise<boolean> {
+    const dropped = dropSocket(this.admission, socketId);
+    if (dropped.removed) {
+      this.admission = dropped.state;
+      this.pushWaiting();
+    }
     const p = this.participants.get(user);
     if (!p?.peers.delete(socketId)) return false;
     this.media.removePeer(socketId);
