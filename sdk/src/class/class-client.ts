@@ -425,12 +425,22 @@ export class ClassClient extends Emitter<ClassClientEvents> {
    * publishing a source again replaces the previous producer. Needs a publishing role (host, cohost,
    * speaker: else 2005) and a started class (else 4004). The track is not stopped by the client.
    */
-  async publish(source: MediaSource, track: MediaStreamTrack): Promise<LocalMedia> {
+  /**
+   * Publishes `track` as `source`. `options.codec`: a mimeType the class's router offers (e.g. "video/H264"),
+   * sent instead of the default (VP8 for video); an Error when this device cannot send it.
+   */
+  async publish(source: MediaSource, track: MediaStreamTrack, options: { codec?: string } = {}): Promise<LocalMedia> {
     if (this.producers.has(source)) await this.unpublish(source);
     const transport = await this.send();
+    const wanted = options.codec?.toLowerCase();
+    const codec = wanted ? this.device?.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === wanted) : undefined;
+    if (wanted && !codec) throw new Error(`this device cannot send ${options.codec} to the class`);
+    // temporal scalability modes are VP8/VP9's; other codecs get the same layers without them
+    const simulcast = CAMERA_SIMULCAST.map((e) => (codec && !/vp[89]$/i.test(codec.mimeType) ? { ...e, scalabilityMode: undefined } : { ...e }));
     const producer = await transport.produce({
       track,
-      encodings: source === "camera" ? CAMERA_SIMULCAST.map((e) => ({ ...e })) : undefined,
+      encodings: source === "camera" ? simulcast : undefined,
+      ...(codec ? { codec } : {}),
       codecOptions: source === "camera" ? CAMERA_CODEC_OPTIONS : undefined,
       stopTracks: false,
       appData: { source },
