@@ -168,7 +168,7 @@ export interface ClassJoined {
   /** Who is speaking now (null: nobody yet); absent from media nodes of an older version. */
   activeSpeaker?: ActiveSpeakerView | null;
   /** For the class's teachers (host, cohost): who waits to be admitted. */
-  waiting?: WaitingView[];
+  waitingRoom?: WaitingView[];
 }
 
 /** Whether a class is being recorded (the answer to `class:record`, and the `class:recording` push). */
@@ -207,6 +207,16 @@ export interface ClassAcks {
   "participant:remove": { user: string };
 }
 
+/**
+ * Why `class:rejoin` asks a client to rebuild its transports and join again (docs/PROTOCOL.md):
+ * - `media-worker-failed`: the class's mediasoup worker died; the class reopens on the same media node;
+ * - `media-node-lost`: the media node hosting the class stopped serving (killed, cut off); the class moves
+ *   to another media node, with its roles, hands and removals;
+ * - `media-node-superseded`: the class was taken over by another media node while this one still served
+ *   it (it had been thought dead); join again to reach the new one.
+ */
+export type RejoinReason = "media-worker-failed" | "media-node-lost" | "media-node-superseded";
+
 /** Server → client pushes on `/class`. */
 export interface ClassPushes {
   "class:participant": { classId: string; user: string; role: ClassRole; action: "joined" | "left" | "updated" };
@@ -222,7 +232,7 @@ export interface ClassPushes {
   "class:admitted": { classId: string; by: string };
   /** To a waiting connection: a teacher denied its user; class:join answers 4010 from now on. */
   "class:denied": { classId: string; by: string };
-  "class:rejoin": { classId: string; reason: string };
+  "class:rejoin": { classId: string; reason: RejoinReason };
   "media:newConsumer": { classId: string; consumer: ConsumerView };
   "media:consumerClosed": { classId: string; consumerId: string };
   "media:consumerPaused": { classId: string; consumerId: string; paused: boolean };

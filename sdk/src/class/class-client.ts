@@ -80,7 +80,7 @@ type Pushes = { [E in keyof ClassPushes]: (payload: ClassPushes[E]) => void };
  * loads a mediasoup-client Device with the class router's capabilities, joins, opens a receive
  * transport at once (consumers the server announces are set up and resumed in order, buffered until the
  * transport exists) and a send transport on the first publish. Camera video is sent as three simulcast
- * layers. On `class:rejoin` (the class's media worker failed) or a reconnect of the socket, it rebuilds
+ * layers. On `class:rejoin` (the class's media worker failed, or the class moved to another media node) or a reconnect of the socket, it rebuilds
  * the Device and both transports, joins again and re-publishes its tracks; `rejoined` tells when done.
  * Not for concurrent use across classes: one client per class and socket.
  */
@@ -262,7 +262,7 @@ export class ClassClient extends Emitter<ClassClientEvents> {
   private async admitted(ask: () => Promise<ClassJoined | ClassWaiting>): Promise<ClassJoined> {
     for (;;) {
       const answer = await ask();
-      if (!("waiting" in answer && answer.waiting === true)) {
+      if (!("waiting" in answer)) {
         this.waiting = false;
         return answer;
       }
@@ -315,7 +315,7 @@ export class ClassClient extends Emitter<ClassClientEvents> {
     );
     if (generation !== this.generation) return joined;
     this.activeSpeaker = joined.activeSpeaker ?? null;
-    this.waitingRoom = joined.waiting ?? [];
+    this.waitingRoom = joined.waitingRoom ?? [];
     this.joinedOnce = true;
     this.role = joined.role;
     this.started = joined.started;
@@ -329,7 +329,7 @@ export class ClassClient extends Emitter<ClassClientEvents> {
     this.emit("participants", [...this.participants.values()]);
     this.emit("hands", this.hands);
     this.emit("role", this.role);
-    if (joined.waiting) this.emit("waitingRoom", this.waitingRoom);
+    if (joined.waitingRoom) this.emit("waitingRoom", this.waitingRoom);
     return joined;
   }
 
