@@ -18,7 +18,7 @@ let base: string;
 
 beforeAll(async () => {
   deployment = await startEmbeddedDeployment({
-    media: { ...mediaDefaults, enabled: true, workers: 1, workerBin: serviceEnv("MEDIASOUP_WORKER_BIN"), listenIp: "127.0.0.1", rtcMinPort: 45_400, rtcMaxPort: 45_699 },
+    media: { ...mediaDefaults, enabled: true, workers: 1, workerBin: serviceEnv("MEDIASOUP_WORKER_BIN"), listenIp: "127.0.0.1", rtcMinPort: 48_600, rtcMaxPort: 48_899 },
   });
   base = (deployment.nodes[0] ?? expect.fail("no node")).url;
   browser = await launchChromium();

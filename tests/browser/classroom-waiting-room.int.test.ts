@@ -15,7 +15,7 @@ let base: string;
 
 beforeAll(async () => {
   deployment = await startEmbeddedDeployment({
-    media: { ...mediaDefaults, enabled: true, workers: 1, workerBin: serviceEnv("MEDIASOUP_WORKER_BIN"), listenIp: "127.0.0.1", rtcMinPort: 45_700, rtcMaxPort: 45_999 },
+    media: { ...mediaDefaults, enabled: true, workers: 1, workerBin: serviceEnv("MEDIASOUP_WORKER_BIN"), listenIp: "127.0.0.1", rtcMinPort: 48_900, rtcMaxPort: 49_199 },
   });
   base = (deployment.nodes[0] ?? expect.fail("no node")).url;
   browser = await launchChromium();
