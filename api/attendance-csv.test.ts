@@ -27,4 +27,12 @@ describe("attendance CSV", () => {
   it("is only the header for a class nobody joined", () => {
     expect(attendanceCsv([])).toBe("user,firstJoin,lastLeave,secondsPresent,reconnects,present\r\n");
   });
+
+  it("adds a status column for a class with a roster, an absent member with empty times", () => {
+    const csv = attendanceCsv([
+      { user: "amy", firstJoin: null, lastLeave: null, secondsPresent: 0, reconnects: 0, present: false, status: "absent" },
+      { user: "gus", firstJoin: "2026-11-29T10:00:00.000Z", lastLeave: null, secondsPresent: 5, reconnects: 0, present: true, status: "guest" },
+    ]);
+    expect(csv).toBe("user,firstJoin,lastLeave,secondsPresent,reconnects,present,status\r\n" + "amy,,,0,0,false,absent\r\n" + "gus,2026-11-29T10:00:00.000Z,,5,0,true,guest\r\n");
+  });
 });

@@ -10,10 +10,14 @@ function field(value: string | number | boolean | null): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** An attendance report as CSV: a header line, then one line per participant, CRLF line ends (RFC 4180). */
+/**
+ * An attendance report as CSV: a header line, then one line per participant, CRLF line ends (RFC 4180).
+ * A class with a roster (rows with a `status`) has a seventh column, `status` (member, absent, guest).
+ */
 export function attendanceCsv(rows: readonly AttendanceRow[]): string {
-  const lines = [ATTENDANCE_CSV_COLUMNS.join(",")];
-  for (const row of rows) lines.push(ATTENDANCE_CSV_COLUMNS.map((c) => field(row[c])).join(","));
+  const columns: ReadonlyArray<keyof AttendanceRow> = rows.some((r) => r.status) ? [...ATTENDANCE_CSV_COLUMNS, "status"] : ATTENDANCE_CSV_COLUMNS;
+  const lines = [columns.join(",")];
+  for (const row of rows) lines.push(columns.map((c) => field(row[c] ?? null)).join(","));
   return lines.join("\r\n") + "\r\n";
 }
 

@@ -82,6 +82,8 @@ export const classInbound = {
   "participant:promote": z.object({ classId, user: userIdSchema }).strict(),
   "participant:demote": z.object({ classId, user: userIdSchema }).strict(),
   "participant:remove": z.object({ classId, user: userIdSchema }).strict(),
+  /** A teacher's answer to a student in the waiting room (docs/CLASSES.md). */
+  "class:admit": z.object({ classId, user: userIdSchema, action: z.enum(["admit", "deny"]) }).strict(),
 } as const;
 
 export type ClassEvent = keyof typeof classInbound;
@@ -130,6 +132,30 @@ export interface ConsumerView {
   producerPaused: boolean;
 }
 
+/** A user in the class's waiting room, as teachers see it. */
+export interface WaitingView {
+  user: string;
+  since: string;
+}
+
+/** Who is speaking now (the class's active-speaker observer), for a late joiner. */
+export interface ActiveSpeakerView {
+  user: string;
+  producerId: string;
+}
+
+/**
+ * The `class:join` answer for a student off the class's roster: they wait until a teacher admits them
+ * (`class:admitted` push: send class:join again) or denies them (`class:denied` push). Meanwhile the
+ * connection receives no media and no class pushes.
+ */
+export interface ClassWaiting {
+  classId: string;
+  waiting: true;
+  /** 1-based place in the waiting room. */
+  position: number;
+}
+
 export interface ClassJoined {
   classId: string;
   role: ClassRole;
@@ -139,6 +165,10 @@ export interface ClassJoined {
   producers: ProducerView[];
   /** When the class is being recorded: since when (the visible recording indicator); absent or null otherwise. */
   recordingStartedAt?: string | null;
+  /** Who is speaking now (null: nobody yet); absent from media nodes of an older version. */
+  activeSpeaker?: ActiveSpeakerView | null;
+  /** For the class's teachers (host, cohost): who waits to be admitted. */
+  waitingRoom?: WaitingView[];
 }
 
 /** Whether a class is being recorded (the answer to `class:record`, and the `class:recording` push). */
@@ -153,7 +183,8 @@ export type ClassAck<T> = T | { error: ErrorBody };
 
 export interface ClassAcks {
   "class:capabilities": { rtpCapabilities: Record<string, unknown> };
-  "class:join": ClassJoined;
+  "class:join": ClassJoined | ClassWaiting;
+  "class:admit": { user: string; action: "admit" | "deny"; waiting: WaitingView[] };
   "class:leave": { classId: string };
   "class:start": { classId: string; startedAt: string };
   "class:end": { classId: string; endedAt: string };
@@ -195,6 +226,12 @@ export interface ClassPushes {
   /** Recording started or stopped: every participant shows (or hides) the recording indicator. */
   "class:recording": RecordingState;
   "class:removed": { classId: string; by: string };
+  /** To the class's teachers: the waiting room changed (someone knocked, left, was admitted or denied). */
+  "class:waiting": { classId: string; waiting: WaitingView[] };
+  /** To a waiting connection: a teacher admitted its user; send class:join again. */
+  "class:admitted": { classId: string; by: string };
+  /** To a waiting connection: a teacher denied its user; class:join answers 4010 from now on. */
+  "class:denied": { classId: string; by: string };
   "class:rejoin": { classId: string; reason: RejoinReason };
   "media:newConsumer": { classId: string; consumer: ConsumerView };
   "media:consumerClosed": { classId: string; consumerId: string };
@@ -240,7 +277,16 @@ export interface MediaRequest {
   classId: string;
   caller: Caller;
   /** The class as stored (sent with class:capabilities and class:join, which may open the session). */
-  klass?: { teacher: string; startedAt: string | null; endedAt: string | null };
+  klass?: {
+    teacher: string;
+    startedAt: string | null;
+    endedAt: string | null;
+    /**
+     * class:join only: whether the class's roster lists the caller (always true for an open class).
+     * Absent (a realtime node of an older version): treated as on the roster.
+     */
+    onRoster?: boolean;
+  };
   payload: Record<string, unknown>;
 }
 

@@ -43,6 +43,8 @@ export const ErrorCode = {
   ClassEnded: 4005,
   NotInClass: 4006,
   RemovedFromClass: 4007,
+  /** A teacher denied the caller's request to join the class (waiting room). */
+  AdmissionDenied: 4010,
 
   Internal: 5000,
   Unavailable: 5001,

@@ -83,5 +83,17 @@ export function runRlsContract(name: string, open: () => Promise<DatabaseHandle>
       const scheduler = await withSystemScope(handle.db, "webhook-scheduler", async (tx) => Number(rowsOf(await tx.execute(sql`select count(*) as n from api_keys`))[0]?.n));
       expect(scheduler).toBe(0);
     });
+    it("keeps class rosters per school: another school's roster is invisible and cannot be overwritten", async () => {
+      const classId = randomUUID();
+      for (const tenant of ["rls-a", "rls-b"]) {
+        await withTenant(handle.db, tenant, (tx) => tx.execute(sql`insert into class_rosters (tenant_id, class_id, mode, users, updated_by) values (${tenant}, ${classId}, 'list', ${JSON.stringify([`of-${tenant}`])}::jsonb, 'u')`));
+      }
+      const seen = await withTenant(handle.db, "rls-a", async (tx) => rowsOf(await tx.execute(sql`select tenant_id, users from class_rosters where class_id = ${classId}`)));
+      expect(seen.map((r) => r.tenant_id)).toEqual(["rls-a"]);
+      await withTenant(handle.db, "rls-a", (tx) => tx.execute(sql`update class_rosters set mode = 'school' where tenant_id = 'rls-b'`));
+      const b = await withTenant(handle.db, "rls-b", async (tx) => rowsOf(await tx.execute(sql`select mode from class_rosters where class_id = ${classId}`)));
+      expect(b.map((r) => r.mode)).toEqual(["list"]);
+      await expect(withTenant(handle.db, "rls-a", (tx) => tx.execute(sql`insert into class_rosters (tenant_id, class_id, mode, updated_by) values ('rls-b', ${randomUUID()}, 'school', 'u')`))).rejects.toThrow();
+    });
   });
 }

@@ -201,6 +201,24 @@ export const liveClasses = pgTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
 );
 
+/**
+ * A class's roster (docs/CLASSES.md): who joins directly. No row: open to the school. `room`: the members of
+ * that room (room_members) at join time; `list`: `users`. Everyone else waits in the waiting room.
+ */
+export const classRosters = pgTable(
+  "class_rosters",
+  {
+    tenantId: text("tenant_id").notNull(),
+    classId: uuid("class_id").notNull(),
+    mode: text("mode", { enum: ["school", "room", "list"] }).notNull(),
+    room: text("room"),
+    users: jsonb("users").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    updatedBy: text("updated_by").notNull(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.classId] })],
+);
+
 export const attendanceEvents = pgTable(
   "attendance_events",
   {
@@ -398,5 +416,5 @@ export const tenantTables = [
   "chat_messages", "presence_sessions", "feeds", "feed_subscriptions", "notifications", "live_classes", "attendance_events", "quota_events",
   "notification_preferences", "push_subscriptions", "notification_deliveries",
   "webhook_endpoints", "webhook_deliveries", "webhook_sessions", "api_keys",
-  "recordings", "recording_settings",
+  "recordings", "recording_settings", "class_rosters",
 ] as const;

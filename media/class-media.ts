@@ -50,6 +50,8 @@ export class ClassMedia {
   private readonly peers = new Map<string, Peer>();
   private readonly producers = new Map<string, types.Producer<ProducerData>>();
   private speakerObserver: types.ActiveSpeakerObserver | undefined;
+  /** The last dominant speaker the observer named, while its producer lives (late joiners are told). */
+  activeSpeaker: { user: string; producerId: string } | undefined;
 
   private constructor(
     private readonly pool: MediaWorkerPool,
@@ -64,7 +66,9 @@ export class ClassMedia {
     media.speakerObserver = await router.createActiveSpeakerObserver({ interval: 300 });
     media.speakerObserver.on("dominantspeaker", ({ producer }) => {
       const data = producer.appData as Partial<ProducerData>;
-      if (data.user) events.activeSpeaker(producer.id, data.user);
+      if (!data.user) return;
+      media.activeSpeaker = { user: data.user, producerId: producer.id };
+      events.activeSpeaker(producer.id, data.user);
     });
     return media;
   }
@@ -169,7 +173,10 @@ export class ClassMedia {
         throw mediaError(err);
       });
     this.producers.set(producer.id, producer);
-    producer.observer.once("close", () => this.producers.delete(producer.id));
+    producer.observer.once("close", () => {
+      this.producers.delete(producer.id);
+      if (this.activeSpeaker?.producerId === producer.id) this.activeSpeaker = undefined;
+    });
     producer.on("score", (scores) => this.events.score(peer, "producer", producer.id, scores[0]?.score ?? 0));
     if (producer.kind === "audio") await this.speakerObserver?.addProducer({ producerId: producer.id }).catch(() => undefined);
     for (const r of this.routers.slice(1)) await this.pipe(producer, r);

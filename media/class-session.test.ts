@@ -1,6 +1,6 @@
 import type { types } from "mediasoup";
 import { describe, expect, it } from "vitest";
-import type { Caller, ClassOutbox } from "../core/class-signaling";
+import type { Caller, ClassJoined, ClassOutbox, ClassWaiting } from "../core/class-signaling";
 import { ErrorCode } from "../core/errors";
 import type { ClassMedia } from "./class-media";
 import { ClassSession, type ClassSessionDeps } from "./class-session";
@@ -64,6 +64,11 @@ async function open(store: MemoryClassStateStore, extra: Partial<ClassSessionDep
 const who = (user: string, socketId: string, staff = false): Caller => ({ user, staff, socketId, node: "rt-1" });
 const t = who("t", "sock-t", true);
 const [s1, s2, s3] = [who("s1", "sock-1"), who("s2", "sock-2"), who("s3", "sock-3")];
+/** A join answer that is a real join (not the waiting room's). */
+const joinedOf = (answer: ClassJoined | ClassWaiting): ClassJoined => {
+  if ("waiting" in answer) throw new Error("expected a join, got the waiting room");
+  return answer;
+};
 
 describe("ClassSession state that survives its media node", () => {
   it("saves every change; a session opened from the stored state has the roles, hand queue, removals and start", async () => {
@@ -81,12 +86,12 @@ describe("ClassSession state that survives its media node", () => {
 
     const moved = await open(store);
     expect(moved.session.snapshot()).toEqual(expected);
-    const back = await moved.session.join(s1, caps);
+    const back = joinedOf(await moved.session.join(s1, caps));
     expect(back.role).toBe("speaker");
     expect(back.started).toBe(true);
     expect(back.hands).toEqual(expected.hands);
     await expect(moved.session.join(who("s3", "sock-3b"), caps)).rejects.toMatchObject({ code: ErrorCode.RemovedFromClass });
-    expect((await moved.session.join(t, caps)).role).toBe("host");
+    expect(joinedOf(await moved.session.join(t, caps)).role).toBe("host");
   });
 
   it("keeps attendance across the move: the same socket joining again is not a new join; one that never comes back leaves once", async () => {
@@ -171,5 +176,23 @@ describe("class snapshots", () => {
     expect(restoreSnapshot(older)).toEqual({ ...emptySnapshot(), participants: { t: { role: "host", peers: {} } } });
     const newer = { ...emptySnapshot(), waiting: ["x"] } as Partial<ClassSnapshot>;
     expect(restoreSnapshot(newer)).toEqual(emptySnapshot());
+  });
+
+  it("keeps the waiting room across a move: who waits, who was admitted (joins directly), who was denied (4010)", async () => {
+    const store = new MemoryClassStateStore();
+    const first = await open(store);
+    await first.session.join(t, caps);
+    const [guest, denied, waiter] = [who("g", "sock-g"), who("d", "sock-d"), who("w", "sock-w")];
+    for (const c of [guest, denied, waiter]) expect(await first.session.join(c, caps, false)).toMatchObject({ waiting: true });
+    expect((await first.session.admit(t, "g", "admit")).waiting.map((w) => w.user)).toEqual(["d", "w"]);
+    await first.session.admit(t, "d", "deny");
+    expect(first.session.snapshot().admission).toEqual({ waiting: [expect.objectContaining({ user: "w", socketId: "sock-w" })], admitted: ["g"], denied: ["d"] });
+
+    const moved = await open(store);
+    expect(joinedOf(await moved.session.join(who("g", "sock-g2"), caps, false)).role).toBe("student");
+    await expect(moved.session.join(who("d", "sock-d2"), caps, false)).rejects.toMatchObject({ code: ErrorCode.AdmissionDenied });
+    expect(joinedOf(await moved.session.join(t, caps)).waitingRoom?.map((w) => w.user)).toEqual(["w"]);
+    await moved.session.admit(t, "w", "admit");
+    expect(joinedOf(await moved.session.join(waiter, caps, false)).role).toBe("student");
   });
 });

@@ -5,6 +5,7 @@ import {
   type Caller,
   type ClassAcks,
   type ClassJoined,
+  type ClassWaiting,
   type ClassOutbox,
   type ClassPayload,
   type ClassRole,
@@ -13,6 +14,7 @@ import {
   type RecordingState,
 } from "../core/class-signaling";
 import { AppError, ErrorCode } from "../core/errors";
+import { admissionOf, decide, dropSocket, emptyAdmission, enqueue, positionOf, waitingList, type AdmissionState } from "./class-admission";
 import type { ClassMedia } from "./class-media";
 import type { RecordingSources } from "./class-recording";
 import type { ClassSnapshot, SnapshotMute } from "./state/class-snapshot";
@@ -82,6 +84,8 @@ export class ClassSession {
   private retired = false;
   private saving: Promise<void> = Promise.resolve();
   private pendingSave: Promise<void> | undefined;
+  /** The waiting room (media/class-admission.ts): plain JSON, replaced on each change, saved in the snapshot. */
+  private admission: AdmissionState = emptyAdmission();
 
   constructor(
     readonly tenant: string,
@@ -109,6 +113,7 @@ export class ClassSession {
     for (const user of snap.removed) this.removed.add(user);
     this.carriedMutes = [...snap.mutes];
     if (snap.recording) this.interrupted = { ...snap.recording };
+    this.admission = snap.admission;
   }
 
   /** The class's state as a plain object (what `deps.saveState` stores). */
@@ -128,6 +133,7 @@ export class ClassSession {
       mutes: [...live, ...this.carriedMutes],
       startedAt: this.startedAt,
       recording: recording ? { startedAt: recording.startedAt, ...(recording.sessionId ? { sessionId: recording.sessionId } : {}) } : null,
+      admission: this.admission,
     };
   }
 
@@ -257,9 +263,19 @@ export class ClassSession {
     this.deps.outbox.toClass(this.tenant, this.classId, "class:participant", { classId: this.classId, user, role, action: "updated" });
   }
 
-  async join(caller: Caller, rtpCapabilities: types.RtpCapabilities): Promise<ClassJoined> {
+  /**
+   * `class:join`. Teachers and staff join directly; a student joins when on the roster (`onRoster`), already
+   * in the class this session, or admitted; a student denied earlier is refused (4010); anyone else waits in
+   * the waiting room (ClassWaiting answer, the class's teachers get `class:waiting`) without media or pushes.
+   */
+  async join(caller: Caller, rtpCapabilities: types.RtpCapabilities, onRoster = true): Promise<ClassJoined | ClassWaiting> {
     if (this.ended) throw new AppError(ErrorCode.ClassEnded, "the class has ended");
     if (this.removed.has(caller.user)) throw new AppError(ErrorCode.RemovedFromClass, "a teacher removed you from this class");
+    const direct = caller.user === this.teacher || caller.staff || this.participants.has(caller.user);
+    const verdict = direct ? "join" : admissionOf(this.admission, caller.user, onRoster);
+    if (verdict === "denied") throw new AppError(ErrorCode.AdmissionDenied, "a teacher declined your request to join this class");
+    if (verdict === "wait") return this.knock(caller);
+    this.admission = dropSocket(this.admission, caller.socketId).state;
     const role = this.roleOf(caller.user) ?? (caller.user === this.teacher ? "host" : caller.staff ? "cohost" : "student");
     const p = this.participants.get(caller.user) ?? { role, peers: new Map<string, string | undefined>() };
     this.participants.set(caller.user, p);
@@ -280,7 +296,38 @@ export class ClassSession {
       hands: this.hands,
       producers: this.media.producerList().map((pr) => this.producerView(pr)),
       recordingStartedAt: this.recording?.startedAt ?? this.interrupted?.startedAt ?? null,
+      activeSpeaker: this.media.activeSpeaker ?? null,
+      ...(MODERATING_ROLES.has(role) ? { waitingRoom: waitingList(this.admission) } : {}),
     };
+  }
+
+  /** The caller waits to be admitted: queued (and saved), and the class's teachers are told. */
+  private async knock(caller: Caller): Promise<ClassWaiting> {
+    this.admission = enqueue(this.admission, { user: caller.user, socketId: caller.socketId, node: caller.node, since: new Date().toISOString() });
+    this.pushWaiting();
+    await this.persist();
+    return { classId: this.classId, waiting: true, position: positionOf(this.admission, caller.user) };
+  }
+
+  /** Tells every connection of the class's teachers (host, cohosts) who is waiting. */
+  private pushWaiting(): void {
+    const payload = { classId: this.classId, waiting: waitingList(this.admission) };
+    for (const p of this.participants.values()) if (MODERATING_ROLES.has(p.role)) for (const socketId of p.peers.keys()) this.deps.outbox.toPeer(socketId, "class:waiting", payload);
+  }
+
+  /**
+   * `class:admit` (host or cohost): admit or deny a user of the waiting room. Each of their waiting
+   * connections is told (`class:admitted`: join again, which now succeeds; `class:denied`: later joins answer 4010).
+   */
+  async admit(caller: Caller, user: string, action: "admit" | "deny"): Promise<ClassAcks["class:admit"]> {
+    this.require(caller, MODERATING_ROLES);
+    const { state, told } = decide(this.admission, user, action);
+    this.admission = state;
+    const event = action === "admit" ? "class:admitted" : "class:denied";
+    for (const w of told) this.deps.outbox.toPeer(w.socketId, event, { classId: this.classId, by: caller.user });
+    this.pushWaiting();
+    await this.persist();
+    return { user, action, waiting: waitingList(this.admission) };
   }
 
   private producerView(pr: types.Producer): ProducerView {
@@ -290,6 +337,12 @@ export class ClassSession {
 
   /** A connection leaves (request, disconnect or removal); true when it was in the class. */
   async leave(user: string, socketId: string): Promise<boolean> {
+    const dropped = dropSocket(this.admission, socketId);
+    if (dropped.removed) {
+      this.admission = dropped.state;
+      this.pushWaiting();
+      await this.persist();
+    }
     const p = this.participants.get(user);
     if (!p?.peers.delete(socketId)) return false;
     this.carried.delete(socketId);

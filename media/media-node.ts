@@ -280,7 +280,7 @@ export class MediaNode {
       const key = this.key(call.tenant, call.classId);
       clearTimeout(this.idle.get(key));
       this.idle.delete(key);
-      return session.join(call.caller, asRtpCapabilities(call.payload.rtpCapabilities));
+      return session.join(call.caller, asRtpCapabilities(call.payload.rtpCapabilities), call.klass?.onRoster ?? true);
     },
     "class:leave": (call) => this.leave(call),
     "peer:gone": (call) => this.leave(call),
@@ -329,6 +329,7 @@ export class MediaNode {
     "hand:acknowledge": this.inClass(async (s, { caller, payload }) => ({ hands: await s.acknowledgeHand(caller, payload.user) })),
     "participant:promote": this.inClass((s, { caller, payload }) => s.promote(caller, payload.user)),
     "participant:demote": this.inClass((s, { caller, payload }) => s.demote(caller, payload.user)),
+    "class:admit": this.inClass((s, { caller, payload }) => s.admit(caller, payload.user, payload.action)),
     "participant:remove": this.inClass(async (s, { caller, payload }) => {
       await s.remove(caller, payload.user);
       return { user: payload.user };

@@ -20,7 +20,7 @@ export const EXPECTED_ROUTES = [
   "post /v1/classes", "get /v1/classes", "get /v1/classes/{id}", "get /v1/classes/{id}/attendance",
   "get /v1/tenants/{tenant}/usage", "get /v1/tenants/{tenant}/quotas", "put /v1/tenants/{tenant}/quotas",
   "post /v1/tenants/{tenant}/users/{user}/revoke",
-  "get /v1/classes/{id}/attendance.csv",
+  "get /v1/classes/{id}/attendance.csv", "get /v1/classes/{id}/roster", "put /v1/classes/{id}/roster",
   "get /v1/admin/overview", "get /v1/admin/nodes", "get /v1/admin/dead-letters", "post /v1/admin/dead-letters/replay",
   "get /v1/admin/schools/{tenant}/rooms", "get /v1/admin/schools/{tenant}/rooms/{room}/members", "get /v1/admin/schools/{tenant}/classes",
   "get /v1/admin/schools/{tenant}/classes/{id}/attendance", "get /v1/admin/schools/{tenant}/classes/{id}/attendance.csv",
@@ -214,6 +214,49 @@ export function runApiContract(mode: string, start: () => Promise<Deployment>): 
       expect((await other.get(`/v1/classes/${id}/attendance`)).status).toBe(403);
       expect((await kid.get(`/v1/classes/${id}/attendance`)).status).toBe(403);
       expect((await admin.get(`/v1/classes/${id}/attendance`)).status).toBe(200);
+    });
+
+    it("class rosters: staff read and replace them (numbered errors, another school 404), attendance marks absent and guests", async () => {
+      const teacher = await as(A, "ros-t", "teacher");
+      const kid = await as(A, "ros-kid");
+      const at = new Date(Date.now() + 3_600_000).toISOString();
+      const id = (await teacher.post<{ id: string }>("/v1/classes", { title: "Rostered", room: "ros-r", scheduledAt: at })).body.id;
+      expect(await teacher.get(`/v1/classes/${id}/roster`)).toMatchObject({ status: 200, body: { classId: id, mode: "school", updatedBy: null } });
+      expect(await teacher.put(`/v1/classes/${id}/roster`, { mode: "list", users: ["zed", "amy", "amy"] })).toMatchObject({ status: 200, body: { mode: "list", users: ["amy", "zed"], updatedBy: "ros-t" } });
+      expect(await teacher.get(`/v1/classes/${id}/roster`)).toMatchObject({ status: 200, body: { mode: "list", users: ["amy", "zed"] } });
+      // bad input: numbered errors
+      expect(code(await teacher.put(`/v1/classes/${id}/roster`, { mode: "everyone" }))).toBe(ErrorCode.InvalidPayload);
+      expect(code(await teacher.put(`/v1/classes/${id}/roster`, { mode: "list", users: ["bad user!"] }))).toBe(ErrorCode.InvalidPayload);
+      expect(code(await teacher.put(`/v1/classes/${id}/roster`, { mode: "list", users: [], extra: 1 }))).toBe(ErrorCode.InvalidPayload);
+      expect(code(await teacher.put(`/v1/classes/${id}/roster`, { mode: "room", room: "no-such-room" }))).toBe(ErrorCode.NotFound);
+      expect(code(await teacher.put(`/v1/classes/${randomUUID()}/roster`, { mode: "school" }))).toBe(ErrorCode.NotFound);
+      // students may not read or change it
+      expect(code(await kid.get(`/v1/classes/${id}/roster`))).toBe(ErrorCode.Forbidden);
+      expect(code(await kid.put(`/v1/classes/${id}/roster`, { mode: "school" }))).toBe(ErrorCode.Forbidden);
+      // tenant isolation: a teacher of another school sees no such class
+      const otherSchool = await as(B, "ros-t", "teacher");
+      expect((await otherSchool.get(`/v1/classes/${id}/roster`)).status).toBe(404);
+      expect((await otherSchool.put(`/v1/classes/${id}/roster`, { mode: "school" })).status).toBe(404);
+      expect(await teacher.get(`/v1/classes/${id}/roster`)).toMatchObject({ body: { mode: "list", users: ["amy", "zed"] } });
+      // a room roster: the room's members
+      expect((await teacher.post("/v1/rooms", { room: "ros-room", title: "Roster room", private: true })).status).toBe(201);
+      expect((await teacher.put("/v1/rooms/ros-room/members/amy")).status).toBe(204);
+      expect(await teacher.put(`/v1/classes/${id}/roster`, { mode: "room", room: "ros-room" })).toMatchObject({ status: 200, body: { mode: "room", room: "ros-room" } });
+      // attendance: amy and ros-t (room members) never joined → absent; a joined outsider → guest; the teacher → member
+      const ev = (user: string, kind: "joined" | "left") => newEvent("class.attendance", A, { classId: id, user, kind });
+      await publish("attendance", [ev("ros-t", "joined"), ev("outsider", "joined")]);
+      type Report = { participants: Array<{ user: string; status?: string; firstJoin: string | null }> };
+      const report = await eventually(() => teacher.get<Report>(`/v1/classes/${id}/attendance`), (r) => r.body.participants?.length === 3);
+      expect(report.body.participants.map((p) => [p.user, p.status])).toEqual([
+        ["amy", "absent"],
+        ["outsider", "guest"],
+        ["ros-t", "member"],
+      ]);
+      expect(report.body.participants[0]?.firstJoin).toBeNull();
+      const csv = await fetch(`${url}/v1/classes/${id}/attendance.csv`, { headers: { authorization: `Bearer ${teacher.token}` } });
+      const lines = (await csv.text()).trim().split("\r\n");
+      expect(lines[0]).toBe("user,firstJoin,lastLeave,secondsPresent,reconnects,present,status");
+      expect(lines[1]).toBe("amy,,,0,0,false,absent");
     });
 
     it("tenants: school_admin reads its own usage and quotas, super_admin overrides any", async () => {

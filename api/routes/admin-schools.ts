@@ -29,11 +29,12 @@ const classSchema = z.object({
 });
 const attendanceRowSchema = z.object({
   user: z.string(),
-  firstJoin: z.string(),
+  firstJoin: z.string().nullable(),
   lastLeave: z.string().nullable(),
   secondsPresent: z.number().int(),
   reconnects: z.number().int(),
   present: z.boolean(),
+  status: z.enum(["member", "absent", "guest"]).optional(),
 });
 
 function use(used: number, limit: number): z.infer<typeof useSchema> {

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AppError, ErrorCode } from "../../core/errors";
-import { roomNameSchema } from "../../core/tenancy";
+import { roomNameSchema, userIdSchema } from "../../core/tenancy";
+import { MAX_ROSTER_USERS } from "../../db/stores/class-rosters";
 import { ADMINS, STAFF, requireRole } from "../../core/roles";
 import type { Stores, V1App } from "../deps";
 import { bearerSecurity, errors, guard, json, pageLimit } from "../openapi";
@@ -19,8 +20,34 @@ const classSchema = z
   })
   .openapi("LiveClass");
 const attendanceSchema = z
-  .object({ user: z.string(), firstJoin: z.string(), lastLeave: z.string().nullable(), secondsPresent: z.number().int(), reconnects: z.number().int(), present: z.boolean() })
+  .object({
+    user: z.string(),
+    firstJoin: z.string().nullable(),
+    lastLeave: z.string().nullable(),
+    secondsPresent: z.number().int(),
+    reconnects: z.number().int(),
+    present: z.boolean(),
+    status: z.enum(["member", "absent", "guest"]).optional(),
+  })
   .openapi("AttendanceRow");
+/** The body of PUT /v1/classes/{id}/roster (docs/CLASSES.md "Roster modes"). */
+const rosterInput = z
+  .discriminatedUnion("mode", [
+    z.object({ mode: z.literal("school") }).strict(),
+    z.object({ mode: z.literal("room"), room: roomNameSchema }).strict(),
+    z.object({ mode: z.literal("list"), users: z.array(userIdSchema).max(MAX_ROSTER_USERS) }).strict(),
+  ])
+  .openapi("RosterInput");
+const rosterSchema = z
+  .object({
+    classId: z.string(),
+    mode: z.enum(["school", "room", "list"]),
+    room: z.string().optional(),
+    users: z.array(z.string()).optional(),
+    updatedBy: z.string().nullable(),
+    updatedAt: z.string().nullable(),
+  })
+  .openapi("ClassRoster");
 const idParam = z.object({ id: z.string().uuid() });
 
 export function registerClassRoutes(app: V1App, stores: Stores): void {
@@ -117,6 +144,42 @@ export function registerClassRoutes(app: V1App, stores: Stores): void {
       if (found.teacher !== p.user) requireRole(p, ADMINS);
       const csv = attendanceCsv(await stores.classes.attendance(p.tenant, id));
       return c.body(csv, 200, { "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": attendanceFilename(id) });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/classes/{id}/roster",
+      tags: ["classes"],
+      summary: "The class's roster: school (everyone joins directly, the default), room (its members) or list (staff)",
+      security: bearerSecurity,
+      middleware: guard({ roles: STAFF }),
+      request: { params: idParam },
+      responses: { 200: json(rosterSchema, "The roster"), ...errors(400, 401, 403, 404, 429) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      const roster = await stores.classes.rosters.get(p.tenant, c.req.valid("param").id);
+      if (!roster) throw new AppError(ErrorCode.NotFound, "no such class");
+      return c.json(roster, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/v1/classes/{id}/roster",
+      tags: ["classes"],
+      summary: "Replace the class's roster (staff); students off it wait in the waiting room on class:join",
+      security: bearerSecurity,
+      middleware: guard({ roles: STAFF, body: true }),
+      request: { params: idParam, body: { required: true, content: { "application/json": { schema: rosterInput } } } },
+      responses: { 200: json(rosterSchema, "The roster as stored"), ...errors(400, 401, 403, 404, 413, 429) },
+    }),
+    async (c) => {
+      const p = c.get("principal");
+      return c.json(await stores.classes.rosters.set(p.tenant, c.req.valid("param").id, c.req.valid("json"), p.user), 200);
     },
   );
 }

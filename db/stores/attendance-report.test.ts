@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { attendanceReport } from "./attendance-report";
+import { attendanceReport, withRoster } from "./attendance-report";
 
 const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 9, 0, s));
 
@@ -36,5 +36,24 @@ describe("attendanceReport", () => {
       t(60),
     );
     expect(rows).toEqual([{ user: "dan", firstJoin: t(10).toISOString(), lastLeave: t(30).toISOString(), secondsPresent: 20, reconnects: 1, present: false }]);
+  });
+
+  it("withRoster: members who joined, guests off the roster, absent members who never joined, sorted", () => {
+    const rows = attendanceReport(
+      [
+        { user: "tea", kind: "joined", at: t(0) },
+        { user: "ann", kind: "joined", at: t(1) },
+        { user: "zoe", kind: "joined", at: t(2) },
+      ],
+      t(10),
+    );
+    const marked = withRoster(rows, ["ann", "bob"], "tea");
+    expect(marked.map((r) => [r.user, r.status, r.firstJoin === null])).toEqual([
+      ["ann", "member", false],
+      ["bob", "absent", true],
+      ["tea", "member", false],
+      ["zoe", "guest", false],
+    ]);
+    expect(marked.find((r) => r.user === "bob")).toMatchObject({ secondsPresent: 0, present: false, reconnects: 0 });
   });
 });

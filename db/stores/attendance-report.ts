@@ -1,12 +1,33 @@
 export interface AttendanceRow {
   user: string;
-  firstJoin: string;
+  /** First join; null for a roster member who never joined (status "absent"). */
+  firstJoin: string | null;
   lastLeave: string | null;
   /** Seconds present, counting an open session up to `now`. */
   secondsPresent: number;
   /** Joins after the first one. */
   reconnects: number;
   present: boolean;
+  /**
+   * Only for a class with a roster (mode room or list; docs/CLASSES.md): "member" (on the roster, or the
+   * class's teacher, and joined), "absent" (on the roster, never joined), "guest" (joined, off the roster:
+   * admitted from the waiting room, or staff).
+   */
+  status?: "member" | "absent" | "guest";
+}
+
+/**
+ * Marks each row against the class's roster (`expected`: its users) and adds a row per roster member who
+ * never joined, sorted by user like the report.
+ */
+export function withRoster(rows: readonly AttendanceRow[], expected: readonly string[], teacher: string): AttendanceRow[] {
+  const onRoster = new Set(expected);
+  const seen = new Set(rows.map((r) => r.user));
+  const marked: AttendanceRow[] = rows.map((r) => ({ ...r, status: onRoster.has(r.user) || r.user === teacher ? "member" : "guest" }));
+  const absent: AttendanceRow[] = [...onRoster]
+    .filter((u) => !seen.has(u))
+    .map((user) => ({ user, firstJoin: null, lastLeave: null, secondsPresent: 0, reconnects: 0, present: false, status: "absent" }));
+  return [...marked, ...absent].sort((x, y) => x.user.localeCompare(y.user));
 }
 
 /**

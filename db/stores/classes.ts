@@ -3,7 +3,8 @@ import { and, asc, eq, gt, isNull } from "drizzle-orm";
 import type { Database } from "../database";
 import { attendanceEvents, liveClasses } from "../schema";
 import { withTenant } from "../tenant-scope";
-import { attendanceReport, type AttendanceRow } from "./attendance-report";
+import { attendanceReport, withRoster, type AttendanceRow } from "./attendance-report";
+import { ClassRosterStore } from "./class-rosters";
 
 export interface ClassView {
   id: string;
@@ -27,7 +28,12 @@ const view = (r: typeof liveClasses.$inferSelect): ClassView => ({
 
 /** Live classes (created and scheduled through the API) and their attendance. */
 export class ClassStore {
-  constructor(private readonly db: Database) {}
+  /** The classes' rosters (who joins directly; the rest waits to be admitted). */
+  readonly rosters: ClassRosterStore;
+
+  constructor(private readonly db: Database) {
+    this.rosters = new ClassRosterStore(db);
+  }
 
   create(tenant: string, input: { title: string; teacher: string; room: string; scheduledAt: Date }): Promise<ClassView> {
     return withTenant(this.db, tenant, async (tx) => {
@@ -68,7 +74,19 @@ export class ClassStore {
     });
   }
 
-  attendance(tenant: string, classId: string, now: Date = new Date()): Promise<AttendanceRow[]> {
+  /**
+   * One row per participant; for a class with a roster (room or list), every row has a `status` and each
+   * roster member who never joined has an "absent" row (attendance-report.ts `withRoster`).
+   */
+  async attendance(tenant: string, classId: string, now: Date = new Date()): Promise<AttendanceRow[]> {
+    const rows = await this.joinsAndLeaves(tenant, classId, now);
+    const expected = await this.rosters.members(tenant, classId);
+    if (!expected) return rows;
+    const klass = await this.get(tenant, classId);
+    return withRoster(rows, expected, klass?.teacher ?? "");
+  }
+
+  private joinsAndLeaves(tenant: string, classId: string, now: Date): Promise<AttendanceRow[]> {
     return withTenant(this.db, tenant, async (tx) => {
       const events = await tx
         .select()

@@ -1,4 +1,5 @@
 import type { ClassRole, HandView, MediaSource } from "../../core/class-signaling";
+import { emptyAdmission, type AdmissionState } from "../class-admission";
 
 /** A participant as stored: role, and the connections whose attendance is open (socket id → realtime node). */
 export interface SnapshotParticipant {
@@ -34,11 +35,13 @@ export interface ClassSnapshot {
   startedAt: string | null;
   /** The recording in progress (started at, ISO; its RecordingStore session when known), or null. */
   recording: { startedAt: string; sessionId?: string } | null;
+  /** The waiting room: who waits (by connection), who was admitted or denied (media/class-admission.ts). */
+  admission: AdmissionState;
 }
 
 /** An empty snapshot (a class nobody has joined). */
 export function emptySnapshot(): ClassSnapshot {
-  return { v: 1, participants: {}, hands: [], removed: [], mutes: [], startedAt: null, recording: null };
+  return { v: 1, participants: {}, hands: [], removed: [], mutes: [], startedAt: null, recording: null, admission: emptyAdmission() };
 }
 
 /** Reads a stored snapshot: unknown fields are dropped, missing ones take their empty value. */
@@ -52,5 +55,6 @@ export function restoreSnapshot(stored: Partial<ClassSnapshot>): ClassSnapshot {
     mutes: stored.mutes ?? base.mutes,
     startedAt: stored.startedAt ?? base.startedAt,
     recording: stored.recording ?? base.recording,
+    admission: stored.admission ?? base.admission,
   };
 }

@@ -49,6 +49,9 @@ export function registerClassNamespace(io: RealtimeServer, services: RealtimeSer
   return nsp as unknown as Namespace;
 }
 
+/** Whether a class:join answer says the caller waits to be admitted (core/class-signaling.ts ClassWaiting). */
+const isWaiting = (result: unknown): boolean => typeof result === "object" && result !== null && (result as { waiting?: unknown }).waiting === true;
+
 function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps: ClassSignalingDeps, outbox: ClassOutbox): void {
   const { tenant, user } = socket.data.principal;
   const rate = new SocketRate(services.options.perSocketEventsPerSecond);
@@ -91,17 +94,24 @@ function onClassSocket(socket: RealtimeSocket, services: RealtimeServices, deps:
       if (!found) throw new AppError(ErrorCode.NotFound, "no such class");
       if (found.endedAt) throw new AppError(ErrorCode.ClassEnded, "the class has ended");
       request.klass = { teacher: found.teacher, startedAt: found.startedAt, endedAt: found.endedAt };
+      // The roster decides who joins directly; the media node makes the others wait (docs/CLASSES.md).
+      if (op === "class:join") request.klass.onRoster = request.caller.staff || (await services.stores.classes.rosters.admits(tenant, classId, user));
     }
     const key = orderingKeys.class(tenant, classId);
     const node = joined.get(classId) ?? (await deps.directory.locate(key));
     const room = socketRooms.class(tenant, classId);
-    if (op === "class:join") await socket.join(room);
+    // A caller off the roster may be made to wait: it enters the class's room only once the media node lets it in,
+    // so a waiting (or denied) connection never receives the class's pushes.
+    const early = op === "class:join" && request.klass?.onRoster === true;
+    if (early) await socket.join(room);
     try {
       const result = await deps.rpc.call(node, request, deps.timeoutMs);
       if (op === "class:join") {
+        // a waiting connection is remembered too: its disconnect must take it out of the waiting room
         if (joined.get(classId) !== node) watchClass(classId, node);
         joined.set(classId, node);
         moved.delete(classId);
+        if (!early && !isWaiting(result)) await socket.join(room);
       }
       if (op === "class:leave") {
         joined.delete(classId);

@@ -53,6 +53,25 @@ export class ClassParticipant {
     return joined;
   }
 
+  /** capabilities → class:join, without a receive transport: the raw answer (a ClassWaiting off the roster). */
+  async knock(): Promise<Ack> {
+    const { rtpCapabilities } = await this.ok<{ rtpCapabilities: Record<string, unknown> }>("class:capabilities");
+    return this.request("class:join", { rtpCapabilities: { codecs: rtpCapabilities.codecs, headerExtensions: rtpCapabilities.headerExtensions } });
+  }
+
+  /** Resolves with the first push of `event` (already received, or the next one). */
+  async nextPush<E extends keyof ClassPushes>(event: E, timeoutMs = 10_000): Promise<ClassPushes[E]> {
+    const seen = this.pushed(event)[0];
+    if (seen) return seen;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.user}: no ${event} within ${timeoutMs} ms`)), timeoutMs);
+      (this.socket as unknown as { once(e: string, fn: (p: ClassPushes[E]) => void): void }).once(event, (payload) => {
+        clearTimeout(timer);
+        resolve(payload);
+      });
+    });
+  }
+
   private armReceiver(): void {
     this.receiverReady = new Promise((resolve) => (this.resolveReceiver = resolve));
   }

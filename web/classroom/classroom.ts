@@ -22,8 +22,13 @@ export interface ClassroomHandle {
   cameraLayers(): Promise<Array<{ rid: string; frameWidth: number; framesEncoded: number }>>;
 }
 
-const toCsv = (rows: AttendanceRow[]): string =>
-  ["user,firstJoin,lastLeave,secondsPresent,reconnects,present", ...rows.map((r) => [r.user, r.firstJoin, r.lastLeave ?? "", r.secondsPresent, r.reconnects, r.present].join(","))].join("\n") + "\n";
+/** Attendance as CSV; a class with a roster adds the status column (member, absent, guest; docs/CLASSES.md). */
+const toCsv = (rows: AttendanceRow[]): string => {
+  const roster = rows.some((r) => r.status);
+  const head = "user,firstJoin,lastLeave,secondsPresent,reconnects,present" + (roster ? ",status" : "");
+  const line = (r: AttendanceRow): string => [r.user, r.firstJoin ?? "", r.lastLeave ?? "", r.secondsPresent, r.reconnects, r.present, ...(roster ? [r.status ?? ""] : [])].join(",");
+  return [head, ...rows.map(line)].join("\n") + "\n";
+};
 
 /** The class view: joins `classId` and wires every control of the page to the ClassClient. */
 export async function openClassroom(session: Session, classId: string): Promise<ClassroomHandle> {
@@ -109,6 +114,28 @@ export async function openClassroom(session: Session, classId: string): Promise<
     acknowledged = Boolean(ack);
   };
   let acknowledged = false;
+
+  // Teachers: the waiting room (students off the class's roster), each with Admit / Deny.
+  const renderWaiting = (): void => {
+    const ol = byId("waiting-room");
+    ol.replaceChildren(
+      ...client.waitingRoom.map((w) => {
+        const li = el("li", { testid: `waiting-${w.user}` }, `${w.user} `);
+        li.append(button("Admit", `admit-${w.user}`, () => client.admit(w.user).then(() => undefined), { "aria-label": `Admit ${w.user}` }));
+        li.append(button("Deny", `deny-${w.user}`, () => client.deny(w.user).then(() => undefined), { "aria-label": `Deny ${w.user}`, class: "danger" }));
+        return li;
+      }),
+    );
+  };
+  client.on("waitingRoom", (list) => {
+    const before = new Set([...byId("waiting-room").querySelectorAll("li")].map((li) => li.dataset.testid));
+    renderWaiting();
+    for (const w of list) if (!before.has(`waiting-${w.user}`)) notice(`${w.user} is waiting to be admitted`);
+  });
+  client.on("waiting", ({ position }) => {
+    setState("waiting-room");
+    setStatus(`Waiting for the teacher to let you in (position ${position})`);
+  });
 
   // Media buttons: toggle publishing of each source.
   const toggles: Record<MediaSource, { id: string; on: string; off: string; open: () => Promise<MediaStreamTrack> }> = {
@@ -225,7 +252,13 @@ export async function openClassroom(session: Session, classId: string): Promise<
   client.on("rejoined", () => setStatus("media reconnected"));
   client.on("error", (err) => setStatus(`media: ${err.message}`));
 
-  const joined = await client.join();
+  const joined = await client.join().catch((err: unknown) => {
+    if (isInterlinkedError(err) && err.code === 4010) {
+      setState("denied");
+      setStatus("The teacher did not let you into this class");
+    }
+    throw err;
+  });
   setState(joined.started ? "live" : "waiting");
   renderRole();
   renderHands();

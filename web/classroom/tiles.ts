@@ -13,13 +13,17 @@ export interface ReceivedStats {
   framesDecoded: number;
   frameWidth: number;
   frameHeight: number;
+  /** The received codec (e.g. "video/H264"), from the inbound-rtp's codec entry; "" when not known yet. */
+  mimeType: string;
 }
 
 /** Reads the inbound-rtp entry of a stats report. */
 export function inbound(report: RTCStatsReport | undefined): Omit<ReceivedStats, "consumerId" | "user" | "source" | "kind" | "paused"> {
-  const out = { bytesReceived: 0, packetsReceived: 0, framesDecoded: 0, frameWidth: 0, frameHeight: 0 };
+  const out = { bytesReceived: 0, packetsReceived: 0, framesDecoded: 0, frameWidth: 0, frameHeight: 0, mimeType: "" };
   report?.forEach((s: Record<string, unknown>) => {
     if (s.type !== "inbound-rtp") return;
+    const codec = typeof s.codecId === "string" ? (report.get(s.codecId) as { mimeType?: string } | undefined) : undefined;
+    if (codec?.mimeType) out.mimeType = codec.mimeType;
     out.bytesReceived += Number(s.bytesReceived ?? 0);
     out.packetsReceived += Number(s.packetsReceived ?? 0);
     out.framesDecoded += Number(s.framesDecoded ?? 0);

@@ -49,9 +49,12 @@ export interface LiveClass {
 
 export interface AttendanceRow {
   user: string;
-  firstJoin: string;
+  /** Null for a roster member who never joined. */
+  firstJoin: string | null;
   lastLeave: string | null;
   secondsPresent: number;
   reconnects: number;
   present: boolean;
+  /** Classes with a roster only: member, absent (never joined) or guest (off the roster). */
+  status?: "member" | "absent" | "guest";
 }

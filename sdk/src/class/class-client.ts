@@ -1,8 +1,8 @@
 import { Device, type types } from "mediasoup-client";
 import { io, type Socket } from "socket.io-client";
-import type { ClassJoined, ClassPushes, ClassRole, ConsumerView, HandView, MediaSource, ParticipantView, TransportView } from "../../../core/class-signaling";
+import type { ActiveSpeakerView, ClassJoined, ClassPushes, ClassRole, ClassWaiting, ConsumerView, HandView, MediaSource, ParticipantView, TransportView, WaitingView } from "../../../core/class-signaling";
 import { ErrorCode } from "../codes";
-import { isInterlinkedError } from "../errors";
+import { InterlinkedError, isInterlinkedError } from "../errors";
 import { classRequest } from "./class-request";
 import { Emitter } from "../emitter";
 import { decodeJwtClaims } from "../token";
@@ -45,6 +45,10 @@ export interface ClassClientEvents {
   producerMuted: (payload: ClassPushes["media:producerMuted"]) => void;
   activeSpeaker: (payload: ClassPushes["media:activeSpeaker"]) => void;
   score: (payload: ClassPushes["media:score"]) => void;
+  /** Off the class's roster: this client waits in the waiting room until a teacher admits (join goes on) or denies it. */
+  waiting: (payload: { position: number }) => void;
+  /** For teachers: who waits in the waiting room (on join and on every change). */
+  waitingRoom: (payload: WaitingView[]) => void;
   /** The class's media is being rebuilt (`class:rejoin` from the server, or the socket reconnected). */
   rejoining: (payload: { reason: string }) => void;
   /** Joined again, receive transport up, tracks re-published. */
@@ -91,6 +95,12 @@ export class ClassClient extends Emitter<ClassClientEvents> {
   removed = false;
   readonly participants = new Map<string, ParticipantView>();
   hands: HandView[] = [];
+  /** True while this client waits to be admitted (join() resolves once admitted; rejects with 4010 if denied). */
+  waiting = false;
+  /** For teachers: who waits in the waiting room. */
+  waitingRoom: WaitingView[] = [];
+  /** Who is speaking now, as of the join answer and the `activeSpeaker` pushes. */
+  activeSpeaker: ActiveSpeakerView | null = null;
   readonly remote = new Map<string, RemoteMedia>();
   readonly local = new Map<MediaSource, LocalMedia>();
 
@@ -206,7 +216,14 @@ export class ClassClient extends Emitter<ClassClientEvents> {
         for (const [source, mine] of this.local) if (mine.producerId === p.producerId) this.closeLocal(source);
       },
       "media:activeSpeaker": (p) => {
-        if (p.classId === this.classId) this.emit("activeSpeaker", p);
+        if (p.classId !== this.classId) return;
+        this.activeSpeaker = { user: p.user, producerId: p.producerId };
+        this.emit("activeSpeaker", p);
+      },
+      "class:waiting": (p) => {
+        if (p.classId !== this.classId) return;
+        this.waitingRoom = p.waiting;
+        this.emit("waitingRoom", p.waiting);
       },
       "media:score": (p) => {
         if (p.classId === this.classId) this.emit("score", p);
@@ -238,7 +255,51 @@ export class ClassClient extends Emitter<ClassClientEvents> {
     this.emit("hands", hands);
   }
 
-  /** capabilities → Device.load → class:join → receive transport. Resolves with the join answer. */
+  /**
+   * class:join until admitted: a student off the class's roster waits (`waiting` event) for a teacher's
+   * `class:admitted` (then joins again, which succeeds) or `class:denied` (rejects with 4010 AdmissionDenied).
+   */
+  private async admitted(ask: () => Promise<ClassJoined | ClassWaiting>): Promise<ClassJoined> {
+    for (;;) {
+      const answer = await ask();
+      if (!("waiting" in answer)) {
+        this.waiting = false;
+        return answer;
+      }
+      this.waiting = true;
+      this.emit("waiting", { position: answer.position });
+      await new Promise<void>((resolve, reject) => {
+        const done = (): void => {
+          this.socket.off("class:admitted", onAdmitted);
+          this.socket.off("class:denied", onDenied);
+          this.socket.off("disconnect", onGone);
+        };
+        const onAdmitted = (p: ClassPushes["class:admitted"]): void => {
+          if (p.classId !== this.classId) return;
+          done();
+          resolve();
+        };
+        const onDenied = (p: ClassPushes["class:denied"]): void => {
+          if (p.classId !== this.classId) return;
+          done();
+          this.waiting = false;
+          reject(new InterlinkedError(ErrorCode.AdmissionDenied, "a teacher declined your request to join this class", { event: "class:join" }));
+        };
+        const onGone = (): void => {
+          done();
+          reject(new InterlinkedError(ErrorCode.Unavailable, "disconnected while waiting to be admitted", { event: "class:join" }));
+        };
+        this.socket.on("class:admitted", onAdmitted);
+        this.socket.on("class:denied", onDenied);
+        this.socket.on("disconnect", onGone);
+      });
+    }
+  }
+
+  /**
+   * capabilities → Device.load → class:join (waiting to be admitted when off the roster) → receive
+   * transport. Resolves with the join answer.
+   */
   async join(): Promise<ClassJoined> {
     const generation = ++this.generation;
     const { rtpCapabilities } = await classRequest(this.socket, "class:capabilities", { classId: this.classId });
@@ -246,11 +307,15 @@ export class ClassClient extends Emitter<ClassClientEvents> {
     await device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
     this.device = device;
     const caps = device.rtpCapabilities;
-    const joined = await classRequest(this.socket, "class:join", {
-      classId: this.classId,
-      rtpCapabilities: { codecs: caps.codecs as never, headerExtensions: caps.headerExtensions as never },
-    });
+    const joined = await this.admitted(() =>
+      classRequest(this.socket, "class:join", {
+        classId: this.classId,
+        rtpCapabilities: { codecs: caps.codecs as never, headerExtensions: caps.headerExtensions as never },
+      }),
+    );
     if (generation !== this.generation) return joined;
+    this.activeSpeaker = joined.activeSpeaker ?? null;
+    this.waitingRoom = joined.waitingRoom ?? [];
     this.joinedOnce = true;
     this.role = joined.role;
     this.started = joined.started;
@@ -264,6 +329,7 @@ export class ClassClient extends Emitter<ClassClientEvents> {
     this.emit("participants", [...this.participants.values()]);
     this.emit("hands", this.hands);
     this.emit("role", this.role);
+    if (joined.waitingRoom) this.emit("waitingRoom", this.waitingRoom);
     return joined;
   }
 
@@ -359,12 +425,22 @@ export class ClassClient extends Emitter<ClassClientEvents> {
    * publishing a source again replaces the previous producer. Needs a publishing role (host, cohost,
    * speaker: else 2005) and a started class (else 4004). The track is not stopped by the client.
    */
-  async publish(source: MediaSource, track: MediaStreamTrack): Promise<LocalMedia> {
+  /**
+   * Publishes `track` as `source`. `options.codec`: a mimeType the class's router offers (e.g. "video/H264"),
+   * sent instead of the default (VP8 for video); an Error when this device cannot send it.
+   */
+  async publish(source: MediaSource, track: MediaStreamTrack, options: { codec?: string } = {}): Promise<LocalMedia> {
     if (this.producers.has(source)) await this.unpublish(source);
     const transport = await this.send();
+    const wanted = options.codec?.toLowerCase();
+    const codec = wanted ? this.device?.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === wanted) : undefined;
+    if (wanted && !codec) throw new Error(`this device cannot send ${options.codec} to the class`);
+    // temporal scalability modes are VP8/VP9's; other codecs get the same layers without them
+    const simulcast = CAMERA_SIMULCAST.map((e) => (codec && !/vp[89]$/i.test(codec.mimeType) ? { ...e, scalabilityMode: undefined } : { ...e }));
     const producer = await transport.produce({
       track,
-      encodings: source === "camera" ? CAMERA_SIMULCAST.map((e) => ({ ...e })) : undefined,
+      encodings: source === "camera" ? simulcast : undefined,
+      ...(codec ? { codec } : {}),
       codecOptions: source === "camera" ? CAMERA_CODEC_OPTIONS : undefined,
       stopTracks: false,
       appData: { source },
@@ -474,6 +550,16 @@ export class ClassClient extends Emitter<ClassClientEvents> {
     await classRequest(this.socket, "participant:demote", { classId: this.classId, user });
   }
 
+  /** Teachers: lets a user of the waiting room in (their client's join goes on). */
+  async admit(user: string): Promise<WaitingView[]> {
+    return (await classRequest(this.socket, "class:admit", { classId: this.classId, user, action: "admit" })).waiting;
+  }
+
+  /** Teachers: turns a user of the waiting room away (their client's join rejects with 4010). */
+  async deny(user: string): Promise<WaitingView[]> {
+    return (await classRequest(this.socket, "class:admit", { classId: this.classId, user, action: "deny" })).waiting;
+  }
+
   async remove(user: string): Promise<void> {
     await classRequest(this.socket, "participant:remove", { classId: this.classId, user });
   }
@@ -523,7 +609,7 @@ export class ClassClient extends Emitter<ClassClientEvents> {
         return await this.join();
       } catch (err) {
         const code = isInterlinkedError(err) ? err.code : undefined;
-        if (attempt >= REJOIN_ATTEMPTS || code === ErrorCode.ClassEnded || code === ErrorCode.RemovedFromClass || code === ErrorCode.NotFound || this.ended || this.removed) throw err;
+        if (attempt >= REJOIN_ATTEMPTS || code === ErrorCode.ClassEnded || code === ErrorCode.RemovedFromClass || code === ErrorCode.AdmissionDenied || code === ErrorCode.NotFound || this.ended || this.removed) throw err;
         await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 500 * 2 ** (attempt - 1))));
       }
     }

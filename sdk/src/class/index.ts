@@ -2,4 +2,4 @@
 export { ClassClient, type ClassClientEvents, type ClassClientOptions, type LocalMedia, type RemoteMedia } from "./class-client";
 export { CLASS_REQUEST_TIMEOUT_MS, classRequest } from "./class-request";
 export { CAMERA_SIMULCAST, openCamera, openMic, openScreen } from "./media";
-export type { ClassJoined, ClassRole, HandView, MediaSource, ParticipantView } from "../../../core/class-signaling";
+export type { ActiveSpeakerView, ClassJoined, ClassRole, ClassWaiting, HandView, MediaSource, ParticipantView, WaitingView } from "../../../core/class-signaling";
