@@ -159,6 +159,77 @@ describe("Rejoiner (sdk/src/rejoin.ts) with the outbox", () => {
     expect(rejoiner.lastSeq("room", "r")).toBe(8);
   });
 
+  it.each([
+    ["a temporary refusal (5005)", ErrorCode.Overloaded],
+    ["a refusal not marked temporary (5000)", ErrorCode.Internal],
+  ])("a rejoin after a reconnect refused with %s: the room is not taken as joined, sends wait, and the rejoin is retried", async (_name, code) => {
+    const server = fakeServer();
+    const serverRequest = server.request;
+    let refuseJoins = 0;
+    const request = (async (event: keyof Payloads, payload: never) => {
+      if (event === "room:join" && refuseJoins > 0) {
+        refuseJoins--;
+        throw new InterlinkedError(code, "refused", {});
+      }
+      return serverRequest(event as "room:join", payload);
+    }) as typeof server.request;
+    const sentWhileNotJoined: string[] = [];
+    let joined = true;
+    const errors: number[] = [];
+    const rejoined: Array<RecoveryInfo & { room: string }> = [];
+    const ref: { rejoiner?: Rejoiner } = {};
+    const outbox = new Outbox(
+      {
+        send: (_event, payload) => {
+          if (!joined) {
+            sentWhileNotJoined.push(payload.text);
+            return Promise.reject(new InterlinkedError(ErrorCode.NotInRoom, "join the room first", {}));
+          }
+          return server.send(payload);
+        },
+        ready: (stream) => ref.rejoiner?.ready(stream) ?? false,
+        acked: (stream, ack) => ref.rejoiner?.acked(stream, ack),
+        clock: systemClock,
+      },
+      10_000,
+    );
+    const rejoiner = new Rejoiner({
+      request: (async (event: keyof Payloads, payload: never) => {
+        const ack = await request(event as "room:join", payload);
+        if (event === "room:join") joined = true;
+        return ack;
+      }) as typeof server.request,
+      outbox,
+      clock: systemClock,
+      connected: () => true,
+      deliverRoom: () => undefined,
+      deliverChat: () => undefined,
+      rejoined: (info) => rejoined.push(info),
+      synced: () => undefined,
+      error: (e) => errors.push(e.code),
+      gapWaitMs: 50,
+      settleWaitMs: 200,
+      user: () => "ann",
+    });
+    ref.rejoiner = rejoiner;
+    await rejoiner.join("r", 0);
+    // the connection drops and comes back (a new socket: not in the room until room:join succeeds)
+    rejoiner.disconnected();
+    joined = false;
+    refuseJoins = 1;
+    rejoiner.reconnected();
+    await sleep(20);
+    expect(errors).toEqual([code]);
+    const sent = outbox.sendRoom("r", "after the refusal");
+    await sleep(50);
+    expect(sentWhileNotJoined).toEqual([]); // waits for the rejoin instead of failing with 4001
+    expect(rejoiner.ready("room:r")).toBe(false);
+    expect((await sent).seq).toBe(1); // the retried rejoin succeeded, then the send went out
+    await sleep(20); // the recovery reports once the stream's sends settled
+    expect(server.joins.filter((j) => j.room === "r")).toHaveLength(2); // the first join, the retried rejoin (the refused one never reached the store)
+    expect(rejoined).toEqual([{ room: "r", recovered: true, missed: 0, reason: "reconnect" }]);
+  });
+
   it("fetches a hole in a live stream after gapWaitMs", async () => {
     const server = fakeServer();
     const delivered: number[] = [];

@@ -63,6 +63,10 @@ export interface JoinResult {
   skipped?: { from: number; to: number };
 }
 
+/** A refused background recovery is retried after RETRY_FIRST_MS, doubling up to RETRY_MAX_MS (jittered). */
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+
 /** The most pages of 300 a recovery fetches before giving up on a hole. */
 const MAX_RECOVERY_PAGES = 20;
 
@@ -200,7 +204,13 @@ export class Rejoiner {
     }, this.deps.gapWaitMs);
   }
 
-  private async recoverInBackground<M extends RoomMessageDelivery | ChatMessageDelivery>(track: Track<M>, reason: RecoveryReason): Promise<void> {
+  /**
+   * A recovery the client started itself (reconnect, gap). Refused with 2003/4000 the stream is dropped;
+   * refused otherwise it is retried: a temporary refusal after about 1 s, then with a doubling wait up to
+   * 30 s (jittered, so the clients of a refusing node do not come back at once); any other refusal of a
+   * room's rejoin too, since the room is not joined on this connection until it succeeds.
+   */
+  private async recoverInBackground<M extends RoomMessageDelivery | ChatMessageDelivery>(track: Track<M>, reason: RecoveryReason, attempt = 0): Promise<void> {
     try {
       await this.recover(track, reason);
     } catch (err) {
@@ -211,8 +221,14 @@ export class Rejoiner {
         if (track.kind === "room") this.forgetRoom(track.name);
         else this.forgetConversation(track.name);
         track.stream.release();
-      } else if (error.temporary) {
-        this.deps.clock.setTimeout(() => void this.recoverInBackground(track, reason), 1_000);
+      } else if (error.temporary || (track.kind === "room" && reason === "reconnect")) {
+        const generation = track.generation;
+        const wait = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
+        this.deps.clock.setTimeout(() => {
+          // a newer recovery (another reconnect) or a forgotten stream makes this retry moot
+          const tracked: unknown = track.kind === "room" ? this.rooms.get(track.name) : this.conversations.get(track.name);
+          if (tracked === track && track.generation === generation) void this.recoverInBackground(track, reason, attempt + 1);
+        }, wait);
       }
       this.deps.error(error);
     }
@@ -244,8 +260,12 @@ export class Rejoiner {
         since = last.seq; // more than a page was missed: ask for the next
       }
     } catch (err) {
-      // Disconnected meanwhile: stay held, the reconnect recovers again. Otherwise go on live.
-      if (current() && this.deps.connected()) {
+      // Disconnected meanwhile: stay held, the reconnect recovers again. A room not rejoined after a
+      // reconnect is not joined on this connection: it stays held and unready (sends wait instead of
+      // failing with 4001) until recoverInBackground's retry rejoins it. Otherwise (a gap fetch on a
+      // joined room, a conversation, the caller's own join, which sees the error) go on live.
+      const notJoined = track.kind === "room" && reason === "reconnect";
+      if (current() && this.deps.connected() && !notJoined) {
         track.ready = true;
         track.stream.release();
       }
