@@ -3,7 +3,9 @@
  * rate, for Interlinked (one realtime node on Redis/Kafka/Postgres, auth + quota lease + presence per
  * socket) and stock Socket.IO, each on Node http + ws and on uWebSockets.js, in one run. Clients are raw
  * Engine.IO v4 / Socket.IO v5 WebSocket clients in this process (200 connecting at a time). Then the
- * server's CPU over 20 idle seconds.
+ * server's CPU over 20 idle seconds (`--idle`). `--profile DIR`: the Interlinked nodes run with `--cpu-prof`
+ * into DIR and stop with SIGTERM (so the profile is written); summarize one with
+ * `tsx scripts/bench/profile-summary.ts DIR/<file>.cpuprofile --connects N --cpu-seconds S` (both printed).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -24,12 +26,12 @@ import { givenServices, provisionServices } from "../../tools/services/provision
 import { cpuSeconds, rssKb } from "./proc";
 
 const { values: args } = parseArgs({
-  options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" }, engines: { type: "string", default: "ws,uws" }, stock: { type: "boolean", default: true } },
+  options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" }, engines: { type: "string", default: "ws,uws" }, stock: { type: "boolean", default: true }, idle: { type: "string", default: "20" }, profile: { type: "string" } },
   allowNegative: true,
 });
 const N = Number(args.sockets);
 const log = (line: string): void => console.log(`[bench] ${line}`);
-const IDLE_S = 20;
+const IDLE_S = Number(args.idle);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Opens one Socket.IO connection over a raw WebSocket; resolves once the server accepted the CONNECT. */
@@ -61,6 +63,7 @@ async function measure(name: string, pid: number, port: number, authFor: (i: num
   const before = rssKb(pid);
   const sockets: WebSocket[] = [];
   let next = 0;
+  const connectCpu0 = cpuSeconds(pid);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: Number(args.concurrency) }, async () => {
@@ -71,13 +74,14 @@ async function measure(name: string, pid: number, port: number, authFor: (i: num
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const connectCpuS = cpuSeconds(pid) - connectCpu0;
   await sleep(5_000);
   const after = rssKb(pid);
   const cpu0 = cpuSeconds(pid);
   await sleep(IDLE_S * 1000); // idle: only pings (25 s interval) and the node's own periodic work
-  const idleCpuPct = (100 * (cpuSeconds(pid) - cpu0)) / IDLE_S;
+  const idleCpuPct = IDLE_S > 0 ? (100 * (cpuSeconds(pid) - cpu0)) / IDLE_S : 0;
   for (const ws of sockets) ws.terminate();
-  const row = { name, sockets: sockets.length, connectPerSecond: Math.round(sockets.length / seconds), rssBeforeMb: before / 1024, rssAfterMb: after / 1024, kbPerSocket: (after - before) / sockets.length, idleCpuPct };
+  const row = { name, sockets: sockets.length, connectPerSecond: Math.round(sockets.length / seconds), serverCpuMsPerConnect: (1000 * connectCpuS) / sockets.length, connectCpuS, rssBeforeMb: before / 1024, rssAfterMb: after / 1024, kbPerSocket: (after - before) / sockets.length, idleCpuPct };
   log(JSON.stringify(row));
   return row;
 }
@@ -124,16 +128,19 @@ try {
       AUTH_SECRET: secret,
       REALTIME_ENGINE: engine,
       NODE_ID: `bench-${engine}`,
-    });
+    }, args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : []);
     await waitReady(`http://127.0.0.1:${nodePort}`, 60_000);
     rows.push(await measure(`Interlinked node (${engine})`, node.child.pid as number, nodePort, (i) => ({ token: jwts[i] })));
-    await node.stop("SIGKILL");
+    if (args.profile) {
+      const code = await node.stop("SIGTERM"); // a profile is written only by a process that exits
+      log(`profile of the ${engine} node written to ${args.profile} (exit ${code}); connects ${N}, server CPU over them ${rows.at(-1)?.connectCpuS.toFixed(2)} s`);
+    } else await node.stop("SIGKILL");
   }
 } finally {
   await services.stop({ keepLogs: false });
 }
 
 console.log(`\nSockets benchmark, ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${N} sockets`);
-console.log(`| server | sockets | connects/s | RSS before MB | RSS after MB | KB per idle socket | idle CPU % of a core (${IDLE_S} s) |\n|---|---|---|---|---|---|---|`);
-for (const r of rows) console.log(`| ${r.name} | ${r.sockets} | ${r.connectPerSecond} | ${r.rssBeforeMb.toFixed(0)} | ${r.rssAfterMb.toFixed(0)} | ${r.kbPerSocket.toFixed(1)} | ${r.idleCpuPct.toFixed(1)} |`);
+console.log(`| server | sockets | connects/s | server CPU ms per connect | RSS before MB | RSS after MB | KB per idle socket | idle CPU % of a core (${IDLE_S} s) |\n|---|---|---|---|---|---|---|---|`);
+for (const r of rows) console.log(`| ${r.name} | ${r.sockets} | ${r.connectPerSecond} | ${r.serverCpuMsPerConnect.toFixed(2)} | ${r.rssBeforeMb.toFixed(0)} | ${r.rssAfterMb.toFixed(0)} | ${r.kbPerSocket.toFixed(1)} | ${r.idleCpuPct.toFixed(1)} |`);
 process.exit(0);
