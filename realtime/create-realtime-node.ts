@@ -71,7 +71,10 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: Adapter
   const shared = { publisher, rooms: new RoomLookup(services.stores.rooms), backlog: new BacklogLoader(services.stores.notifications, NOTIFICATION_BACKLOG) };
   io.use(authMiddleware(services.tokens, services.revocations));
   io.use(connectionQuotaMiddleware(services));
-  io.on("connection", (socket) => onConnection(io, services, shared, socket));
+  io.on("connection", (socket) => {
+    guard.noteConnect();
+    onConnection(io, services, shared, socket);
+  });
   io.on("kick", (info) => void applyKick(io, info, services).catch((err: unknown) => services.log.error({ err, tenant: info.tenant, user: info.user }, "realtime: kick failed")));
   const heartbeat = new NodeHeartbeat((duty, err) => services.log.error({ err, duty }, "realtime: heartbeat duty failed"));
   heartbeat.add("maintenance", maintenanceDuty(io, services));
