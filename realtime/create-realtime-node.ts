@@ -15,6 +15,8 @@ import type { RealtimeServer } from "./types";
 
 /** Unread notifications sent to each new connection (newest first), with the unread count. */
 const NOTIFICATION_BACKLOG = 50;
+/** Backlogs asked for within this window are read by one query per school (a connect storm's ~500 connects/s make batches of ~25). */
+const BACKLOG_WINDOW_MS = 50;
 
 export interface RealtimeNode {
   /** Not yet attached: call `io.attach(httpServer)` (ws engine) or `io.attachApp(uwsApp)` (uWS engine). */
@@ -68,7 +70,7 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: Adapter
     else services.log.info("realtime: back under capacity");
   });
   const publisher = new MessagePublisher(services.bus, services.sequences, services.history, guard, services.log);
-  const shared = { publisher, rooms: new RoomLookup(services.stores.rooms), backlog: new BacklogLoader(services.stores.notifications, NOTIFICATION_BACKLOG) };
+  const shared = { publisher, rooms: new RoomLookup(services.stores.rooms), backlog: new BacklogLoader(services.stores.notifications, NOTIFICATION_BACKLOG, BACKLOG_WINDOW_MS) };
   io.use(authMiddleware(services.tokens, services.revocations));
   io.use(connectionQuotaMiddleware(services));
   io.on("connection", (socket) => {
