@@ -9,6 +9,7 @@
  * repository's feature modules on its stack (so the Redis commands `presence` builds count as presence),
  * else to the deepest library frame it recognizes, else to its leaf. With `--connects` and
  * `--cpu-seconds` (process CPU over the storm, from /proc), each row is also given in µs per connect.
+ * Summarize a profile before dist/ is rebuilt: its frames are mapped through the bundle it ran.
  */
 import { readFileSync } from "node:fs";
 import { SourceMap } from "node:module";
