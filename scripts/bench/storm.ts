@@ -15,7 +15,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     rate: { type: "string", default: "20" },
     timeout: { type: "string", default: "60" },
     concurrency: { type: "string", default: "100" },
+    /** A directory to write each node's log to (nodes log at warn). */
+    logs: { type: "string" },
   },
 });
 const log = (line: string): void => console.log(`[storm] ${new Date().toISOString().slice(11, 23)} ${line}`);
@@ -201,6 +203,10 @@ try {
   await sleep(3_000); // answers in flight; drops that follow the storm
   const survivorCpu = nodes.map((n, i) => (i === victimIndex ? NaN : cpuSeconds(n.child.pid as number) - survivorCpu0[i]!));
   const end = merge(await Promise.all(clients.map((c) => c.ask<Status>({ cmd: "status", full: true }, "status"))));
+  if (args.logs) {
+    mkdirSync(args.logs, { recursive: true });
+    nodes.forEach((n, i) => writeFileSync(join(args.logs as string, `node-${i}.log`), n.output()));
+  }
   const overloadLogs = nodes.filter((_, i) => i !== victimIndex).map((n) => (n.output().match(/over capacity/g) ?? []).length);
   const load1 = loadavg();
   const ms = end.rejoinMs;
