@@ -183,7 +183,7 @@ async function measureCentrifugo(): Promise<Array<Awaited<ReturnType<typeof meas
   const secret = randomBytes(32).toString("hex");
   const dir = mkdtempSync(join(tmpdir(), "interlinked-centrifugo-"));
   const config = join(dir, "config.json");
-  writeFileSync(config, JSON.stringify({ client: { token: { hmac_secret_key: secret }, allowed_origins: ["*"] }, http_server: { address: "127.0.0.1", port }, health: { enabled: true }, log: { level: "error" } }));
+  writeFileSync(config, JSON.stringify({ client: { token: { hmac_secret_key: secret }, allowed_origins: ["*"] }, http_server: { address: "127.0.0.1", port }, health: { enabled: true }, log: { level: "error" }, usage_stats: { disabled: true } }));
   const child = spawn(bin, ["--config", config], { cwd: dir, stdio: ["ignore", "inherit", "inherit"] });
   try {
     await waitUntil("centrifugo", async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, { timeoutMs: 30_000 });
