@@ -115,7 +115,10 @@ function open(c: Client, onDone?: (ok: boolean) => void): void {
       if (pending.kind === "message") {
         if (answer.error?.code === 5005) stats.refused5005++;
         else if (answer.error) bump(stats.messageErrors, String(answer.error.code));
-        else stats.messagesOk++;
+        else {
+          stats.messagesOk++;
+          if (typeof answer.seq === "number") pending.c.lastSeq = Math.max(pending.c.lastSeq, answer.seq); // its own message is not echoed to it
+        }
         return;
       }
       if (answer.error) {
