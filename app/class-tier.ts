@@ -7,6 +7,8 @@ import type { Stores } from "../api/deps";
 import { sweepRecordings } from "../db/recordings/retention";
 import { MediaNode } from "../media/media-node";
 import { recorderDefaults } from "../media/recorder-process";
+import { MemoryClassStateStore } from "../media/state/class-state-store-memory";
+import { RedisClassStateStore } from "../media/state/class-state-store-redis";
 import type { RealtimeServices } from "../realtime/services";
 import type { RealtimeNode } from "../realtime/create-realtime-node";
 import { NODE_TTL_MS } from "../realtime/node-liveness";
@@ -18,6 +20,7 @@ import type { MediaRpc } from "../realtime/classes/media-rpc";
 import { MemoryMediaRpc } from "../realtime/classes/media-rpc-memory";
 import { RedisMediaRpc } from "../realtime/classes/media-rpc-redis";
 import { namespaceOutbox } from "../realtime/classes/namespace-outbox";
+import { MediaWatch, mediaWatchDefaults } from "../realtime/classes/media-watch";
 
 export interface ClassTier {
   /** Set when this node hosts classes (media enabled). */
@@ -36,8 +39,16 @@ export async function startClassTier(
 ): Promise<ClassTier> {
   const rpc: MediaRpc = options.redis ? new RedisMediaRpc(options.redis, options.keyPrefix, services.log) : new MemoryMediaRpc(services.log);
   const directory: MediaDirectory = options.redis ? new RedisMediaDirectory(options.redis, options.keyPrefix) : new MemoryMediaDirectory();
-  const nsp = registerClassNamespace(io, services, { rpc, directory, timeoutMs: options.media.signalingTimeoutMs });
-  if (!options.media.enabled) return { close: () => rpc.close() };
+  // a media node hosting this node's sockets' classes that stops serving is noticed within ~2 s (not NODE_TTL_MS)
+  const watch = new MediaWatch(rpc, directory, mediaWatchDefaults, services.log);
+  const nsp = registerClassNamespace(io, services, { rpc, directory, timeoutMs: options.media.signalingTimeoutMs, watch });
+  if (!options.media.enabled)
+    return {
+      close: async () => {
+        watch.stop();
+        await rpc.close();
+      },
+    };
 
   const recording = options.recording;
   const { recordings: store, recordingFiles: storage } = options.recordingStores;
@@ -52,6 +63,8 @@ export async function startClassTier(
     outbox: namespaceOutbox(nsp),
     bus: services.bus,
     log: services.log,
+    // in a cluster the classes' state is in Redis: a class moved off a dead media node resumes with it
+    state: options.redis ? new RedisClassStateStore(options.redis, options.keyPrefix) : new MemoryClassStateStore(),
     lifecycle: async (tenant, classId, kind, at) => {
       // on the bus for webhooks (`classes` stream); the id follows from the fact, so a repeat is delivered once
       const event = { ...newEvent(`class.${kind}` as const, tenant, { classId }, stableUuid(`${tenant}:${classId}:${kind}:${at.toISOString()}`)), at: at.toISOString() };
@@ -84,6 +97,7 @@ export async function startClassTier(
   return {
     media,
     close: async () => {
+      watch.stop();
       stopRegistering();
       clearInterval(sweeper);
       stopReaping();

@@ -176,6 +176,16 @@ export interface ClassAcks {
   "participant:remove": { user: string };
 }
 
+/**
+ * Why `class:rejoin` asks a client to rebuild its transports and join again (docs/PROTOCOL.md):
+ * - `media-worker-failed`: the class's mediasoup worker died; the class reopens on the same media node;
+ * - `media-node-lost`: the media node hosting the class stopped serving (killed, cut off); the class moves
+ *   to another media node, with its roles, hands and removals;
+ * - `media-node-superseded`: the class was taken over by another media node while this one still served
+ *   it (it had been thought dead); join again to reach the new one.
+ */
+export type RejoinReason = "media-worker-failed" | "media-node-lost" | "media-node-superseded";
+
 /** Server → client pushes on `/class`. */
 export interface ClassPushes {
   "class:participant": { classId: string; user: string; role: ClassRole; action: "joined" | "left" | "updated" };
@@ -185,7 +195,7 @@ export interface ClassPushes {
   /** Recording started or stopped: every participant shows (or hides) the recording indicator. */
   "class:recording": RecordingState;
   "class:removed": { classId: string; by: string };
-  "class:rejoin": { classId: string; reason: string };
+  "class:rejoin": { classId: string; reason: RejoinReason };
   "media:newConsumer": { classId: string; consumer: ConsumerView };
   "media:consumerClosed": { classId: string; consumerId: string };
   "media:consumerPaused": { classId: string; consumerId: string; paused: boolean };

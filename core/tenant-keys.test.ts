@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ROOM_NAME_PATTERN, TENANT_ID_PATTERN, USER_ID_PATTERN } from "./tenancy";
-import { mediaKeys, orderingKeys, presenceKeys, revocationKeys, socketRooms, stateKeys } from "./tenant-keys";
+import { classStateKeys, mediaKeys, orderingKeys, presenceKeys, revocationKeys, socketRooms, stateKeys } from "./tenant-keys";
 
 type Builder = (tenant: string, ...parts: string[]) => string;
-const families = { socketRooms, orderingKeys, stateKeys, presenceKeys, revocationKeys } as Record<string, Record<string, Builder>>;
+const families = { socketRooms, orderingKeys, stateKeys, presenceKeys, revocationKeys, classStateKeys } as Record<string, Record<string, Builder>>;
 const builders = Object.entries(families).flatMap(([family, fns]) => Object.entries(fns).map(([name, fn]) => ({ name: `${family}.${name}`, fn })));
 
 const tenant = fc.stringMatching(TENANT_ID_PATTERN);
@@ -60,6 +60,15 @@ describe("Redis Cluster hash tags", () => {
         const keys = [presenceKeys.user(a, user!), presenceKeys.session(a, sid!), presenceKeys.sessionRooms(a, sid!), presenceKeys.room(a, room!), presenceKeys.roomPrefix(a) + room];
         expect(new Set(keys.map(hashedPart)).size).toBe(1);
         if (a !== b) expect(hashedPart(presenceKeys.user(b, user!))).not.toBe(hashedPart(keys[0]!));
+      }),
+    );
+  });
+
+  it("put both keys of one class's stored state in one slot, and different classes' in different tags", () => {
+    fc.assert(
+      fc.property(tenant, parts, (t, [classId, other]) => {
+        expect(hashedPart(classStateKeys.snapshot(t, classId!))).toBe(hashedPart(classStateKeys.epoch(t, classId!)));
+        if (classId !== other) expect(hashedPart(classStateKeys.snapshot(t, classId!))).not.toBe(hashedPart(classStateKeys.snapshot(t, other!)));
       }),
     );
   });

@@ -70,6 +70,8 @@ export const revocationKeys = {
  *   spread over all primaries. (Per room would split a session's rooms over slots: the disconnect could
  *   no longer be one atomic script.)
  * - The media directory is one small global set (`{media}`): a placement script reads every media node.
+ * - A live class's stored state is tagged per class (`{:<tenant>:<classId>:}`): its snapshot and its epoch
+ *   are read and written together, and classes spread over all primaries.
  * Names never contain braces (core/tenancy.ts patterns), so no name can move a key to another slot.
  */
 export const slotTags = {
@@ -77,6 +79,8 @@ export const slotTags = {
   presence: (tenant: string): string => `{:${tenant}:}`,
   /** The media nodes and the classes' placements. */
   media: "{media}",
+  /** The stored state of one live class (its keys are read and written together by one script). */
+  classState: (tenant: string, classId: string): string => `{:${tenant}:${classId}:}`,
 };
 
 /** Keys of the Redis presence store, below its own prefix; all of a school's share its slot (`slotTags.presence`). */
@@ -109,4 +113,12 @@ export const mediaKeys = {
   nodes: `media-nodes:${slotTags.media}`,
   /** The media node a class is placed on. */
   placement: (classKey: string): string => `class-media:${slotTags.media}:${classKey}`,
+};
+
+/** Keys of the Redis class state store (media/state/), below the deployment prefix; a class's keys share a slot. */
+export const classStateKeys = {
+  /** The class's snapshot (JSON). */
+  snapshot: (tenant: string, classId: string): string => `class-state:${slotTags.classState(tenant, classId)}`,
+  /** The class's claim counter (fencing of its media nodes). */
+  epoch: (tenant: string, classId: string): string => `class-epoch:${slotTags.classState(tenant, classId)}`,
 };

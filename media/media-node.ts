@@ -11,6 +11,8 @@ import { ClassMedia, type ClassMediaEvents } from "./class-media";
 import { ClassSession, type RecordingHandle } from "./class-session";
 import { ClassRecording, type RecordingDeps, type RecordingSources } from "./class-recording";
 import { MediaWorkerPool } from "./worker-pool";
+import type { ClassStateStore } from "./state/class-state-store";
+import { MemoryClassStateStore } from "./state/class-state-store-memory";
 
 export interface MediaNodeDeps {
   options: MediaOptions;
@@ -22,6 +24,11 @@ export interface MediaNodeDeps {
   recording?: RecordingDeps & { maxConcurrent: number; onStart?(tenant: string): void };
   /** The node's logger. Default: the process's fallback logger. */
   log?: Logger;
+  /**
+   * Where classes' state is kept (roles, hands, removals, mutes, recording): the Redis store in a cluster,
+   * so a class moved off a dead media node resumes with it. Default: in this process (survives a worker).
+   */
+  state?: ClassStateStore;
 }
 
 type MediaHandler<O extends MediaOp> = (call: MediaCall<O>) => Promise<MediaAcks[O]>;
@@ -31,8 +38,12 @@ type MediaHandlers = { readonly [O in MediaOp]: MediaHandler<O> };
 const asRtpCapabilities = (c: ClassPayload<"class:join">["rtpCapabilities"]): types.RtpCapabilities => c as types.RtpCapabilities;
 const asDtlsParameters = (d: ClassPayload<"transport:connect">["dtlsParameters"]): types.DtlsParameters => d as types.DtlsParameters;
 
-/** How long a class with nobody in it keeps its router (and its roles, hands and removals). */
+/** How long a class with nobody in it keeps its router (its roles, hands and removals stay in the state store). */
 const EMPTY_CLASS_GRACE_MS = 60_000;
+/** How long the connections of a restored class have to join again before they leave it (attendance closed). */
+export const CARRIED_GRACE_MS = 30_000;
+/** A recording interrupted by a move resumes this long after the first producer is back (so camera and mic are both in). */
+const RESUME_RECORDING_DELAY_MS = 1_500;
 
 /**
  * The classes hosted by this media node: a mediasoup worker pool, one ClassSession per live class,
@@ -43,10 +54,12 @@ export class MediaNode {
   private readonly idle = new Map<string, NodeJS.Timeout>();
   private readonly pool: MediaWorkerPool;
   private readonly log: Logger;
+  private readonly state: ClassStateStore;
   private activeRecordings = 0;
 
   private constructor(private readonly deps: MediaNodeDeps) {
     this.log = deps.log ?? defaultLogger();
+    this.state = deps.state ?? new MemoryClassStateStore();
     this.pool = new MediaWorkerPool(deps.options, (worker) => void this.onWorkerDied(worker), this.log);
   }
 
@@ -92,20 +105,79 @@ export class MediaNode {
       activeSpeaker: (producerId, user) => outbox.toClass(tenant, classId, "media:activeSpeaker", { classId, user, producerId }),
       score: (peer, kind, id, score) => outbox.toPeer(peer, "media:score", { classId, kind, id, score }),
     };
-    const session = ClassMedia.open(this.pool, this.deps.options, events).then(
-      (media) =>
-        new ClassSession(tenant, classId, klass.teacher, klass.startedAt, media, {
+    const log = this.log;
+    const session = Promise.all([ClassMedia.open(this.pool, this.deps.options, events), this.state.claim(tenant, classId)]).then(([media, claim]) => {
+      const s: ClassSession = new ClassSession(
+        tenant,
+        classId,
+        klass.teacher,
+        klass.startedAt,
+        media,
+        {
           outbox,
           attendance: (user, kind) => publishEvents(this.deps.bus, "attendance", [newEvent("class.attendance", tenant, { classId, user, kind })]),
           lifecycle: (kind, at) => this.deps.lifecycle(tenant, classId, kind, at),
           startRecording: this.deps.recording ? (sources) => this.startRecording(media.mainRouter, sources, tenant, classId) : undefined,
-          onRecordingError: (err) => this.log.error({ err, tenant, classId }, "recording: finishing a recording failed"),
-        }),
-    );
+          onRecordingError: (err) => log.error({ err, tenant, classId }, "recording: finishing a recording failed"),
+          saveState: (snapshot) => this.state.save(tenant, classId, claim.epoch, snapshot),
+          onStateError: (err) => log.error({ err, tenant, classId }, "class: saving the class's state failed"),
+          onSuperseded: () => void this.superseded(key, s),
+          dropState: () => this.state.drop(tenant, classId),
+        },
+        claim.snapshot,
+      );
+      if (claim.snapshot) this.restored(s, claim.snapshot.recording?.sessionId);
+      return s;
+    });
     this.sessions.set(key, session);
     session.catch(() => this.sessions.delete(key));
     return session;
   }
+
+  /**
+   * A class reopened from its stored state (moved here, or its worker died): connections that do not join
+   * again within CARRIED_GRACE_MS leave it; parts of a recording interrupted on the lost node are closed.
+   */
+  private restored(s: ClassSession, interruptedSession: string | undefined): void {
+    const { tenant, classId } = s;
+    this.log.info({ tenant, classId, recording: s.interruptedRecording !== undefined }, "class: reopened from its stored state");
+    setTimeout(() => {
+      void s.releaseCarried().then((left) => {
+        if (left > 0) this.log.info({ tenant, classId, left }, "class: connections that did not come back left the class");
+        const key = this.key(tenant, classId);
+        void this.sessions.get(key)?.then((current) => current === s && this.idleIfEmpty(key, s));
+      });
+    }, CARRIED_GRACE_MS).unref();
+    const store = this.deps.recording?.store;
+    // a recording of this node (its worker died) is finished and stored by this node
+    if (!interruptedSession || !store || this.localRecordings.has(interruptedSession)) return;
+    // the part(s) the lost node was writing: their file was on that node, so they end as failed here
+    void store
+      .list(tenant, classId)
+      .then((parts) => Promise.all(parts.filter((p) => p.sessionId === interruptedSession && p.status === "recording").map((p) => store.close(tenant, p.id, { status: "failed", endedAt: new Date(), bytes: null, durationMs: null }))))
+      .catch((err: unknown) => this.log.error({ err, tenant, classId }, "recording: closing the interrupted parts failed"));
+  }
+
+  /** Another media node took the class over while this one served it: its connections here are told to join again. */
+  private async superseded(key: string, s: ClassSession): Promise<void> {
+    if ((await this.sessions.get(key)?.catch(() => undefined)) === s) this.sessions.delete(key);
+    this.log.warn({ tenant: s.tenant, classId: s.classId }, "class: another media node took this class over");
+    for (const socketId of s.peerIds()) this.deps.outbox.toPeer(socketId, "class:rejoin", { classId: s.classId, reason: "media-node-superseded" });
+  }
+
+  /** A class whose recording was interrupted by a move resumes it shortly after something is published again. */
+  private resumeSoon(s: ClassSession): void {
+    if (!s.interruptedRecording || this.resuming.has(s)) return;
+    this.resuming.add(s);
+    setTimeout(() => {
+      this.resuming.delete(s);
+      void s.resumeRecording().then((resumed) => resumed && this.log.info({ tenant: s.tenant, classId: s.classId }, "recording: resumed after the class moved"));
+    }, RESUME_RECORDING_DELAY_MS).unref();
+  }
+
+  private readonly resuming = new WeakSet<ClassSession>();
+  /** Recording sessions running (or being stored) on this node. */
+  private readonly localRecordings = new Set<string>();
 
   /** A recording of a class on this node, within the node's limit of concurrent recordings. */
   private async startRecording(router: types.Router, sources: RecordingSources, tenant: string, classId: string): Promise<RecordingHandle> {
@@ -116,8 +188,14 @@ export class MediaNode {
     try {
       deps.onStart?.(tenant);
       const recording = await ClassRecording.start(router, sources, tenant, classId, deps);
+      this.localRecordings.add(recording.sessionId);
       return {
-        stop: () => recording.stop().finally(() => this.activeRecordings--),
+        sessionId: recording.sessionId,
+        stop: () =>
+          recording.stop().finally(() => {
+            this.activeRecordings--;
+            this.localRecordings.delete(recording.sessionId);
+          }),
       };
     } catch (err) {
       this.activeRecordings--;
@@ -227,7 +305,11 @@ export class MediaNode {
       s.controlGuard(caller);
       return { iceParameters: await s.media.restartIce(caller.socketId, payload.transportId) };
     }),
-    "producer:create": this.inClass(async (s, { caller, payload }) => ({ producerId: await s.produce(caller, payload) })),
+    "producer:create": this.inClass(async (s, { caller, payload }) => {
+      const producerId = await s.produce(caller, payload);
+      this.resumeSoon(s);
+      return { producerId };
+    }),
     "producer:pause": this.controlProducer("pause"),
     "producer:resume": this.controlProducer("resume"),
     "producer:close": this.controlProducer("close"),
@@ -242,9 +324,9 @@ export class MediaNode {
       await s.media.setPreferredLayers(caller.socketId, payload.consumerId, { spatialLayer: payload.spatialLayer, temporalLayer: payload.temporalLayer });
       return { consumerId: payload.consumerId };
     }),
-    "hand:raise": this.inClass((s, { caller }) => ({ hands: s.raiseHand(caller) })),
-    "hand:lower": this.inClass((s, { caller, payload }) => ({ hands: s.lowerHand(caller, payload.user) })),
-    "hand:acknowledge": this.inClass((s, { caller, payload }) => ({ hands: s.acknowledgeHand(caller, payload.user) })),
+    "hand:raise": this.inClass(async (s, { caller }) => ({ hands: await s.raiseHand(caller) })),
+    "hand:lower": this.inClass(async (s, { caller, payload }) => ({ hands: await s.lowerHand(caller, payload.user) })),
+    "hand:acknowledge": this.inClass(async (s, { caller, payload }) => ({ hands: await s.acknowledgeHand(caller, payload.user) })),
     "participant:promote": this.inClass((s, { caller, payload }) => s.promote(caller, payload.user)),
     "participant:demote": this.inClass((s, { caller, payload }) => s.demote(caller, payload.user)),
     "participant:remove": this.inClass(async (s, { caller, payload }) => {
@@ -257,26 +339,25 @@ export class MediaNode {
     this.idle.delete(key);
     if (!s.empty || (await this.sessions.get(key)) !== s) return;
     this.sessions.delete(key);
-    s.media.close();
+    s.retire();
   }
 
   private async onWorkerDied(worker: types.Worker): Promise<void> {
     for (const [key, pending] of [...this.sessions]) {
       const s = await pending.catch(() => undefined);
       if (!s?.media.usesWorker(worker)) continue;
+      // the class reopens from its stored state on the next request: roles, hands and removals stay, and
+      // the connections' attendance stays open (they come back on the same sockets)
       this.sessions.delete(key);
-      this.deps.outbox.toClass(s.tenant, s.classId, "class:rejoin", { classId: s.classId, reason: "the media worker of this class failed; join again" });
-      await s.disband().catch((err: unknown) => this.log.error({ err, tenant: s.tenant, classId: s.classId }, "media: disbanding a class failed"));
+      s.retire();
+      this.deps.outbox.toClass(s.tenant, s.classId, "class:rejoin", { classId: s.classId, reason: "media-worker-failed" });
     }
   }
 
   async close(): Promise<void> {
     for (const t of this.idle.values()) clearTimeout(t);
-    for (const s of this.sessions.values()) {
-      const session = await s.catch(() => undefined);
-      session?.stopRecording();
-      session?.media.close();
-    }
+    // the classes' state stays in the store: they reopen (recording included) on the node that takes them
+    for (const s of this.sessions.values()) (await s.catch(() => undefined))?.retire();
     this.sessions.clear();
     this.pool.close();
   }

@@ -32,6 +32,10 @@ export class MemoryMediaRpc implements MediaRpc {
     }
   }
 
+  async serving(nodeId: string): Promise<boolean> {
+    return this.handlers.has(nodeId);
+  }
+
   async close(): Promise<void> {
     this.handlers.clear();
   }

@@ -12,6 +12,9 @@ interface Envelope {
   request: MediaRequest;
 }
 
+/** A message that only counts the node's subscribers (`serving`); the served node ignores it. */
+const PROBE = JSON.stringify({ probe: true });
+
 /**
  * MediaRpc over Redis pub/sub: a channel per media node, a reply channel per caller. On a Redis Cluster
  * it uses sharded pub/sub (SPUBLISH / SSUBSCRIBE): a plain PUBLISH there counts only the receivers
@@ -71,7 +74,7 @@ export class RedisMediaRpc implements MediaRpc {
       return;
     }
     const handler = [...this.served].find(([node]) => this.channelOf(node) === channel)?.[1];
-    if (!handler) return;
+    if (!handler || message === PROBE) return;
     const envelope = JSON.parse(message) as Envelope;
     void runToReply(() => handler(envelope.request), this.log, envelope.request)
       .then((reply) => this.publish(envelope.replyTo, JSON.stringify({ id: envelope.id, reply })))
@@ -107,6 +110,10 @@ export class RedisMediaRpc implements MediaRpc {
       throw new AppError(ErrorCode.MediaUnavailable, `media node ${nodeId} is not serving`);
     }
     return unwrapReply(await reply);
+  }
+
+  async serving(nodeId: string): Promise<boolean> {
+    return (await this.publish(this.channelOf(nodeId), PROBE)) > 0;
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,20 @@ export function runMediaRpcContract(name: string, open: () => Promise<[MediaRpc,
       await expect(client.call(node, request(), 500)).rejects.toMatchObject({ code: ErrorCode.MediaUnavailable });
     });
 
+    it("tells whether a node is served, without running anything on it", async () => {
+      const [server, client] = await open();
+      const node = randomUUID();
+      expect(await client.serving(node)).toBe(false);
+      let ran = 0;
+      const stop = await server.serve(node, async () => ++ran);
+      expect(await client.serving(node)).toBe(true);
+      expect(await server.serving(node)).toBe(true);
+      expect(await client.call(node, request(), 2_000)).toBe(1);
+      await stop();
+      expect(await client.serving(node)).toBe(false);
+      expect(ran).toBe(1);
+    });
+
     it("passes numbered errors through and hides internal ones behind 5000", async () => {
       const [server, client] = await open();
       const node = randomUUID();

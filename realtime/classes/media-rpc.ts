@@ -11,5 +11,10 @@ export interface MediaRpc {
   /** Serves requests addressed to `nodeId` until the returned stop is called. */
   serve(nodeId: string, handler: (request: MediaRequest) => Promise<unknown>): Promise<() => Promise<void>>;
   call(nodeId: string, request: MediaRequest, timeoutMs: number): Promise<unknown>;
+  /**
+   * Whether some process serves `nodeId` right now (no request runs). A killed media node stops serving at
+   * once (its connection to the transport closes), before its directory registration lapses.
+   */
+  serving(nodeId: string): Promise<boolean>;
   close(): Promise<void>;
 }

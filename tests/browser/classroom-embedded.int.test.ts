@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 describe("classroom page on an embedded node", () => {
-  it("teacher and student video both ways; a dead media worker makes both pages rejoin, the teacher re-publishes", async () => {
+  it("teacher and student video both ways; a dead media worker makes both pages rejoin, both re-publish", async () => {
     await withPage(browser, "classroom-embedded-teacher", async ({ page: teacher }) => {
       await signIn(teacher, base, { tenant: "school-a", user: "ms-lee", role: "teacher" });
       const classId = await createClass(teacher, "Biology", "bio-1");
@@ -70,9 +70,11 @@ describe("classroom page on an embedded node", () => {
           await waitText(student, "status", /media reconnected/, 30_000);
           const [, again] = await flowing(student, "ms-lee", "camera", "video");
           await flowing(student, "ms-lee", "mic", "audio");
-          // (the new media session starts the class's roles afresh: the student is a listener again)
-          await waitText(student, "my-role", "student");
-          await expect.poll(() => student.getByTestId("publish-camera").getAttribute("aria-pressed")).toBe("false");
+          // the class's state survived the worker (media/README.md "State that survives a media node"): the
+          // student is still a speaker, re-published the camera, and the teacher receives it again
+          await waitText(student, "my-role", "speaker");
+          await expect.poll(() => student.getByTestId("publish-camera").getAttribute("aria-pressed")).toBe("true");
+          await flowing(teacher, "sam", "camera", "video");
           console.log(`embedded: after the worker died, the student decoded ${again.framesDecoded} frames of the teacher at ${again.frameWidth}x${again.frameHeight}`);
           expect(await fitsWidth(student)).toBe(true);
         },

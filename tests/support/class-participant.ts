@@ -97,6 +97,22 @@ export class ClassParticipant {
     return ids;
   }
 
+  /**
+   * What a client does on `class:rejoin` (the SDK's ClassClient does the same): drops its transports and
+   * consumers, joins again (capabilities, join, a new receive transport); `republish` sends its kinds again.
+   */
+  async rejoin(republish: Array<"audio" | "video"> = []): Promise<{ joined: ClassJoined; producerIds: string[] }> {
+    await this.sender?.close();
+    await this.receiver?.close();
+    this.sender = undefined;
+    this.receiver = undefined;
+    this.consumers.length = 0;
+    this.negotiation = Promise.resolve();
+    this.armReceiver();
+    const joined = await this.join();
+    return { joined, producerIds: republish.length > 0 ? await this.publish(republish) : [] };
+  }
+
   /** RTP packets received on the consumer of `producerId`. */
   packetsFrom(producerId: string): number {
     const c = this.consumers.find((x) => x.producerId === producerId);

@@ -76,7 +76,7 @@ type Pushes = { [E in keyof ClassPushes]: (payload: ClassPushes[E]) => void };
  * loads a mediasoup-client Device with the class router's capabilities, joins, opens a receive
  * transport at once (consumers the server announces are set up and resumed in order, buffered until the
  * transport exists) and a send transport on the first publish. Camera video is sent as three simulcast
- * layers. On `class:rejoin` (the class's media worker failed) or a reconnect of the socket, it rebuilds
+ * layers. On `class:rejoin` (the class's media worker failed, or the class moved to another media node) or a reconnect of the socket, it rebuilds
  * the Device and both transports, joins again and re-publishes its tracks; `rejoined` tells when done.
  * Not for concurrent use across classes: one client per class and socket.
  */
