@@ -88,7 +88,8 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         options: config.realtime,
         tokens,
         bus,
-        sessionEvents: new BatchingPublisher(bus, streams.presence.topic),
+        // session events are fire-and-forget: a 100 ms linger makes a connect storm a few large Kafka batches
+        sessionEvents: new BatchingPublisher(bus, streams.presence.topic, 100, 2_000),
         sequences: infra.sequences,
         presence: infra.presence,
         history: infra.history,

@@ -18,6 +18,13 @@ export interface RedisConnections {
 const nodeOptions: RedisOptions = { maxRetriesPerRequest: 2, enableOfflineQueue: true };
 
 /**
+ * The command connection pipelines automatically: every command issued in one event-loop tick goes out in
+ * one write (replies still resolve one by one, in order), so a connect storm's per-socket commands
+ * (revocation read, lease, presence) cost one syscall per tick instead of one each.
+ */
+const commandOptions = { enableAutoPipelining: true } as const;
+
+/**
  * Cluster client settings: the slot map is refreshed every second (and at once on a MOVED or a lost
  * node), and a command meeting a failover (connection refused, CLUSTERDOWN, TRYAGAIN) is retried every
  * 200 ms up to 40 times, so a primary's replica taking over (a few seconds with cluster-node-timeout
@@ -48,10 +55,10 @@ export function clusterSeed(entry: string): { host: string; port: number; userna
 }
 
 /**
- * A cluster client on the seed nodes (`sharded`: one subscriber per primary, for SSUBSCRIBE; `natMap`:
- * announced `host:port` → reachable `host:port`).
+ * A cluster client on the seed nodes (`sharded`: one subscriber per primary, for SSUBSCRIBE; `pipelined`:
+ * auto-pipelining, as the command connection; `natMap`: announced `host:port` → reachable `host:port`).
  */
-export function clusterClient(seeds: string[], options: { sharded?: boolean; natMap?: Record<string, string> } = {}): Cluster {
+export function clusterClient(seeds: string[], options: { sharded?: boolean; pipelined?: boolean; natMap?: Record<string, string> } = {}): Cluster {
   const parsed = seeds.map(clusterSeed);
   const auth = parsed.find((s) => s.password !== undefined);
   const natMap = options.natMap
@@ -63,6 +70,7 @@ export function clusterClient(seeds: string[], options: { sharded?: boolean; nat
       ...clusterOptions,
       ...(natMap ? { natMap } : {}),
       shardedSubscribers: options.sharded === true,
+      ...(options.pipelined ? commandOptions : {}),
       redisOptions: { ...nodeOptions, ...(auth ? { username: auth.username, password: auth.password } : {}) },
     },
   );
@@ -78,12 +86,15 @@ export function openRedisConnections(config: Pick<InterlinkedConfig, "redisUrl" 
   if (config.redisUrl && config.redisClusterNodes?.length) throw new Error("set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both");
   const cluster = config.redisClusterNodes ?? [];
   if (cluster.length > 0 && /[{}]/.test(config.namespace)) throw new Error("NAMESPACE may not contain braces on a Redis Cluster (they would change the keys' hash slots)");
-  const open = (sharded: boolean): RedisClient => {
-    const client: RedisClient = cluster.length > 0 ? clusterClient(cluster, { sharded, natMap: config.redisClusterNatMap }) : new Redis(config.redisUrl as string, nodeOptions);
+  const open = (sharded: boolean, pipelined = false): RedisClient => {
+    const client: RedisClient =
+      cluster.length > 0
+        ? clusterClient(cluster, { sharded, pipelined, natMap: config.redisClusterNatMap })
+        : new Redis(config.redisUrl as string, pipelined ? { ...nodeOptions, ...commandOptions } : nodeOptions);
     client.on("error", (err: unknown) => log.error({ err }, "redis: connection error"));
     return client;
   };
-  const connections = { command: open(false), pub: open(false), sub: open(true) };
+  const connections = { command: open(false, true), pub: open(false), sub: open(true) };
   return {
     ...connections,
     adapterKey: `${config.namespace}#socket.io`,

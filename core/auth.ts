@@ -1,6 +1,7 @@
 import { SignJWT, createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTHeaderParameters } from "jose";
 import { z } from "zod";
 import { AppError, ErrorCode } from "./errors";
+import { Hs256Refusal, Hs256Verifier } from "./hs256";
 import { MAX_TOKEN_BYTES } from "./limits";
 import { tenantIdSchema, userIdSchema } from "./tenancy";
 
@@ -53,10 +54,12 @@ export class TokenService {
   private readonly key: Uint8Array;
   private readonly jwks: ((header: JWTHeaderParameters) => Promise<PublicKey | Uint8Array>) | undefined;
   private readonly algorithms: string[];
+  private readonly hs256: Hs256Verifier;
 
   constructor(private readonly options: AuthOptions) {
     if (Buffer.byteLength(options.secret) < 32) throw new Error("auth secret must be at least 32 bytes");
     this.key = new TextEncoder().encode(options.secret);
+    this.hs256 = new Hs256Verifier(this.key, { issuer: options.issuer, audience: options.audience });
     if (options.jwks) {
       const set = options.jwks instanceof URL ? createRemoteJWKSet(options.jwks, { cooldownDuration: 30_000 }) : createLocalJWKSet(options.jwks);
       this.jwks = (header) => set(header);
@@ -81,22 +84,32 @@ export class TokenService {
     if (typeof token !== "string" || token.length === 0) throw new AppError(ErrorCode.Unauthorized, "token required");
     if (token.length > MAX_TOKEN_BYTES) throw new AppError(ErrorCode.TokenInvalid, `token is over ${MAX_TOKEN_BYTES} bytes`);
     let payload: unknown;
-    try {
-      // The key follows the (pinned) algorithm: HS256 only with the secret, RS256/ES256 only from the JWKS.
-      const keyFor = async (header: JWTHeaderParameters): Promise<PublicKey | Uint8Array> => {
-        if (header.alg === "HS256") return this.key;
-        if (this.jwks && ASYMMETRIC.includes(header.alg)) return this.jwks(header);
-        throw new joseErrors.JOSEAlgNotAllowed(`alg ${header.alg} not allowed`);
-      };
-      ({ payload } = await jwtVerify(token, keyFor, {
-        algorithms: this.algorithms,
-        issuer: this.options.issuer,
-        audience: this.options.audience,
-        requiredClaims: ["exp", "sub"],
-      }));
-    } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) throw new AppError(ErrorCode.TokenExpired, "token expired", { cause: err });
-      throw new AppError(ErrorCode.TokenInvalid, "token invalid", { cause: err });
+    // HS256 (every token this service signs) is verified synchronously (core/hs256.ts); the others through jose.
+    if (Hs256Verifier.algorithmOf(token) === "HS256") {
+      try {
+        payload = this.hs256.verify(token);
+      } catch (err) {
+        if (err instanceof Hs256Refusal && err.reason === "expired") throw new AppError(ErrorCode.TokenExpired, "token expired", { cause: err });
+        throw new AppError(ErrorCode.TokenInvalid, "token invalid", { cause: err });
+      }
+    } else {
+      try {
+        // The key follows the (pinned) algorithm: HS256 only with the secret, RS256/ES256 only from the JWKS.
+        const keyFor = async (header: JWTHeaderParameters): Promise<PublicKey | Uint8Array> => {
+          if (header.alg === "HS256") return this.key;
+          if (this.jwks && ASYMMETRIC.includes(header.alg)) return this.jwks(header);
+          throw new joseErrors.JOSEAlgNotAllowed(`alg ${header.alg} not allowed`);
+        };
+        ({ payload } = await jwtVerify(token, keyFor, {
+          algorithms: this.algorithms,
+          issuer: this.options.issuer,
+          audience: this.options.audience,
+          requiredClaims: ["exp", "sub"],
+        }));
+      } catch (err) {
+        if (err instanceof joseErrors.JWTExpired) throw new AppError(ErrorCode.TokenExpired, "token expired", { cause: err });
+        throw new AppError(ErrorCode.TokenInvalid, "token invalid", { cause: err });
+      }
     }
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new AppError(ErrorCode.TokenInvalid, "token claims invalid: " + claims.error.issues[0]?.message);

@@ -15,6 +15,8 @@ import type { RealtimeServer } from "./types";
 
 /** Unread notifications sent to each new connection (newest first), with the unread count. */
 const NOTIFICATION_BACKLOG = 50;
+/** Backlogs asked for within this window are read by one query per school (a connect storm's ~500 connects/s make batches of ~25). */
+const BACKLOG_WINDOW_MS = 50;
 
 export interface RealtimeNode {
   /** Not yet attached: call `io.attach(httpServer)` (ws engine) or `io.attachApp(uwsApp)` (uWS engine). */
@@ -80,10 +82,13 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: Adapter
     else services.log.info("realtime: back under capacity");
   });
   const publisher = new MessagePublisher(services.bus, services.sequences, services.history, guard, services.log);
-  const shared = { publisher, rooms: new RoomLookup(services.stores.rooms), backlog: new BacklogLoader(services.stores.notifications, NOTIFICATION_BACKLOG) };
+  const shared = { publisher, rooms: new RoomLookup(services.stores.rooms), backlog: new BacklogLoader(services.stores.notifications, NOTIFICATION_BACKLOG, BACKLOG_WINDOW_MS) };
   io.use(authMiddleware(services.tokens, services.revocations));
   io.use(connectionQuotaMiddleware(services));
-  io.on("connection", (socket) => onConnection(io, services, shared, socket));
+  io.on("connection", (socket) => {
+    guard.noteConnect();
+    onConnection(io, services, shared, socket);
+  });
   io.on("kick", (info) => void applyKick(io, info, services).catch((err: unknown) => services.log.error({ err, tenant: info.tenant, user: info.user }, "realtime: kick failed")));
   const heartbeat = new NodeHeartbeat((duty, err) => services.log.error({ err, duty }, "realtime: heartbeat duty failed"));
   const liveness = new LivenessWatch(() => redisCutOff(adapter?.pub));

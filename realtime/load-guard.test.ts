@@ -54,6 +54,27 @@ describe("LoadGuard", () => {
     }
   });
 
+  it("does not cut while the node is in a connect storm, even with messages offered", async () => {
+    const changes: boolean[] = [];
+    const guard = new LoadGuard(40, (o) => changes.push(o), 150);
+    try {
+      for (let i = 0; i < 8; i++) {
+        for (let c = 0; c < 20; c++) guard.noteConnect(); // 20 per 150 ms window: ~133 connects/s
+        guard.admit(); // messages keep flowing
+        block(60);
+        await sleep(1);
+      }
+      expect(guard.busy).toBeGreaterThanOrEqual(0.9);
+      expect(guard.lagMs).toBeGreaterThan(40);
+      expect(guard.storm).toBe(true);
+      expect(changes).toEqual([]);
+      expect(guard.share).toBe(1);
+      expect(() => guard.admit()).not.toThrow();
+    } finally {
+      guard.stop();
+    }
+  });
+
   it("admits exactly its share of calls, deterministically", () => {
     const guard = new LoadGuard(0);
     guard.share = 0.25;

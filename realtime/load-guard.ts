@@ -12,13 +12,21 @@ import { AppError, ErrorCode } from "../core/errors";
  * enough: on the ws engine one broadcast to a 10k room blocks the loop ~100 ms while the node is far
  * from full. Only message traffic can saturate it: a window counts as saturated only when messages were
  * offered in the last TRAFFIC_WINDOW_MS, so work that is not messages (start-up, migrations, JIT, a
- * restart's reconnect storm) never turns the first message away. Off when `maxLagMs` is 0.
+ * restart's reconnect storm) never turns the first message away. Nor does a connect storm turn messages
+ * away while they flow: a window in which the node accepted at least STORM_CONNECTS_PER_SECOND connections
+ * (`noteConnect`), and the STORM_HOLD_MS after the last such window (the rejoins and the dead node's
+ * presence that follow), leaves the share where it was — the late, busy loop is the storm's, which ends
+ * by itself, and halving the messages would not shorten it. Off when `maxLagMs` is 0.
  */
 const BUSY = 0.9;
 const MIN_SHARE = 1 / 32;
 const RECOVERY = 0.25;
 /** How recently a message must have been offered for a busy, late window to count as message overload. */
 const TRAFFIC_WINDOW_MS = 5_000;
+/** Connections accepted per second from which a window counts as a connect storm. */
+export const STORM_CONNECTS_PER_SECOND = 50;
+/** How long after its last storm window the node still counts as in a connect storm. */
+export const STORM_HOLD_MS = 5_000;
 
 export class LoadGuard {
   /** Share of messages admitted (1 = all). */
@@ -26,6 +34,9 @@ export class LoadGuard {
   private credit = 0;
   /** When `admit` was last called (a message offered), ms since the epoch; 0 = never. */
   private offeredAt = 0;
+  /** Connections accepted in the current window, and when the last storm window ended (ms since the epoch). */
+  private connects = 0;
+  private stormAt = 0;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly histogram = monitorEventLoopDelay({ resolution: 10 });
   private utilization: EventLoopUtilization = performance.eventLoopUtilization();
@@ -33,7 +44,7 @@ export class LoadGuard {
   constructor(
     private readonly maxLagMs: number,
     private readonly onChange: (overloaded: boolean) => void = () => undefined,
-    windowMs = 1_000,
+    private readonly windowMs = 1_000,
   ) {
     if (maxLagMs <= 0) return;
     this.histogram.enable();
@@ -44,6 +55,13 @@ export class LoadGuard {
   /** The last window's p99 event-loop delay, ms, and the share of it the loop was busy (0–1). */
   lagMs = 0;
   busy = 0;
+  /** Whether the node is in a connect storm (see above). */
+  storm = false;
+
+  /** Counts one accepted connection (the connect-storm signal). */
+  noteConnect(): void {
+    this.connects++;
+  }
 
   private sample(): void {
     this.lagMs = this.histogram.percentile(99) / 1e6;
@@ -52,8 +70,13 @@ export class LoadGuard {
     this.busy = performance.eventLoopUtilization(now, this.utilization).utilization;
     this.utilization = now;
     const before = this.share;
-    const offered = this.offeredAt > 0 && Date.now() - this.offeredAt <= TRAFFIC_WINDOW_MS;
+    const at = Date.now();
+    if (this.connects >= (STORM_CONNECTS_PER_SECOND * this.windowMs) / 1000) this.stormAt = at;
+    this.connects = 0;
+    this.storm = this.stormAt > 0 && at - this.stormAt <= STORM_HOLD_MS;
+    const offered = this.offeredAt > 0 && at - this.offeredAt <= TRAFFIC_WINDOW_MS;
     const saturated = offered && this.lagMs > this.maxLagMs && this.busy >= BUSY;
+    if (saturated && this.storm) return; // the connect storm's load: hold the share
     this.share = saturated ? Math.max(MIN_SHARE, this.share / 2) : Math.min(1, this.share + RECOVERY);
     if ((before < 1) !== (this.share < 1)) this.onChange(this.share < 1);
   }

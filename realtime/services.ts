@@ -27,7 +27,7 @@ export interface RealtimeServices {
   /** Users' revocation moments, read uncached at every handshake and `auth:refresh`. */
   revocations: RevocationStore;
   bus: EventBus;
-  /** Coalesced writes of presence session events (fire-and-forget, one publish per ~20 ms). */
+  /** Coalesced writes of presence session events (fire-and-forget, one publish per ~100 ms). */
   sessionEvents: BatchingPublisher;
   sequences: SequenceStore;
   presence: PresenceStore;

@@ -2,28 +2,31 @@ import type { TokenService } from "../core/auth";
 import { AppError, ErrorCode } from "../core/errors";
 import { refuseRevoked } from "../core/revocation/revocation-check";
 import type { RevocationStore } from "../core/revocation/revocation-store";
+import { ExpiryWheel } from "./expiry-wheel";
 import type { RealtimeSocket } from "./types";
 
-/** Longest delay setTimeout takes (~24.8 days); later expiries re-arm. */
-const MAX_TIMER = 2 ** 31 - 1;
+/** Every socket's token expiry on one timer (realtime/expiry-wheel.ts): no timer or closure per socket. */
+const expiries = new ExpiryWheel<RealtimeSocket>((socket) => {
+  if (!socket.connected) return;
+  if (socket.data.principal.exp * 1000 > Date.now()) return expiries.arm(socket, socket.data.principal.exp * 1000); // refreshed meanwhile
+  socket.emit("app:disconnect", { code: ErrorCode.TokenExpired, message: "token expired: reconnect with a new one" });
+  socket.disconnect(true);
+});
+
+/** One listener function shared by every socket (called with the socket as `this`). */
+function disarmOnDisconnect(this: RealtimeSocket): void {
+  expiries.disarm(this);
+}
 
 /**
- * A token's life on a live connection, the same on every namespace (`/`, `/class`): at `exp` the socket
- * is told `app:disconnect { code: 2002 }` and disconnected, unless `auth:refresh` moved the expiry.
+ * A token's life on a live connection, the same on every namespace (`/`, `/class`): at `exp` (within the
+ * second after it) the socket is told `app:disconnect { code: 2002 }` and disconnected, unless
+ * `auth:refresh` moved the expiry. Called once per socket, at its connection; a disconnected socket is
+ * dropped from the wheel.
  */
 export function armExpiry(socket: RealtimeSocket): void {
-  const timers = socket as unknown as { expiryTimer?: NodeJS.Timeout };
-  clearTimeout(timers.expiryTimer);
-  const ms = socket.data.principal.exp * 1000 - Date.now();
-  timers.expiryTimer = setTimeout(
-    () => {
-      if (socket.data.principal.exp * 1000 > Date.now()) return armExpiry(socket);
-      socket.emit("app:disconnect", { code: ErrorCode.TokenExpired, message: "token expired: reconnect with a new one" });
-      socket.disconnect(true);
-    },
-    Math.max(0, Math.min(ms, MAX_TIMER)),
-  );
-  socket.once("disconnect", () => clearTimeout(timers.expiryTimer));
+  expiries.arm(socket, socket.data.principal.exp * 1000);
+  socket.on("disconnect", disarmOnDisconnect);
 }
 
 /**
@@ -36,6 +39,6 @@ export async function refreshToken(socket: RealtimeSocket, auth: { tokens: Token
   const current = socket.data.principal;
   if (next.user !== current.user || next.tenant !== current.tenant) throw new AppError(ErrorCode.Forbidden, "a refreshed token must be for the same user and tenant");
   socket.data.principal = next;
-  armExpiry(socket);
+  if (socket.connected) expiries.arm(socket, next.exp * 1000);
   return { exp: next.exp };
 }

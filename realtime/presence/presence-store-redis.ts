@@ -1,4 +1,5 @@
 import type { RedisClient } from "../../core/redis-client";
+import { WindowBatcher } from "../../core/window-batcher";
 import type { PresenceStatus, PresenceStore, SessionRef } from "./presence-store";
 import { presenceKeys, presenceNodeKeys } from "../../core/tenant-keys";
 
@@ -59,6 +60,11 @@ return 0`;
  */
 export class RedisPresenceStore implements PresenceStore {
   private readonly p: string;
+  /** Node-index entries added within 2 ms (a connect storm) go in one SADD. */
+  private readonly indexing = new WindowBatcher<string, void>(async (key, members) => {
+    await this.redis.sadd(key, ...members);
+    return members.map(() => undefined);
+  });
 
   constructor(
     private readonly redis: RedisClient,
@@ -81,7 +87,7 @@ export class RedisPresenceStore implements PresenceStore {
 
   async connect(ref: SessionRef, node: string): Promise<{ cameOnline: boolean }> {
     const k = this.keys(ref);
-    await this.redis.sadd(this.nodeKey(node), presenceNodeKeys.nodeMember(ref.tenant, ref.sessionId));
+    await this.indexing.add(this.nodeKey(node), presenceNodeKeys.nodeMember(ref.tenant, ref.sessionId));
     const first = await this.redis.eval(CONNECT, 2, k.user, k.session, ref.sessionId, ref.tenant, ref.user, node);
     return { cameOnline: first === 1 };
   }

@@ -20,6 +20,8 @@ return redis.call('INCR', KEYS[1])`;
  * promoted in its place, one behind — and hand out the same number twice.
  */
 export class RedisSequenceStore implements SequenceStore {
+  private readonly seeding = new Map<string, Promise<number>>();
+
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
@@ -36,12 +38,24 @@ export class RedisSequenceStore implements SequenceStore {
     return value;
   }
 
+  /**
+   * The counter's value; a missing counter is seeded first. Concurrent reads of one missing counter on
+   * this node share one seeding (one database read): a reconnect storm rejoins every member of a room at
+   * once, and a seed each exhausted the PostgreSQL pool (room:join answered 5000).
+   */
   async current(key: string): Promise<number> {
     const value = await this.redis.get(`${this.prefix}seq:${key}`);
     if (value !== null) return Number(value);
-    const seeded = await this.seed(key);
-    await this.redis.set(`${this.prefix}seq:${key}`, String(seeded), "NX");
-    return Number(await this.redis.get(`${this.prefix}seq:${key}`));
+    let seeding = this.seeding.get(key);
+    if (!seeding) {
+      seeding = (async () => {
+        const seeded = await this.seed(key);
+        await this.redis.set(`${this.prefix}seq:${key}`, String(seeded), "NX");
+        return Number(await this.redis.get(`${this.prefix}seq:${key}`));
+      })().finally(() => this.seeding.delete(key));
+      this.seeding.set(key, seeding);
+    }
+    return seeding;
   }
 
   async next(key: string): Promise<number> {

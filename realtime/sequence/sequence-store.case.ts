@@ -18,6 +18,19 @@ export function runSequenceStoreContract(name: string, open: (seed: SequenceSeed
       expect([await a.next(k1), await a.next(k1), await a.next(k2)]).toEqual([1, 2, 1]);
     });
 
+    it("reads a new key's seed once per node when many read it at once (a room's members rejoining together)", async () => {
+      let seeds = 0;
+      const [a, b] = await open(async () => {
+        seeds++;
+        await new Promise((r) => setTimeout(r, 20));
+        return 7;
+      });
+      const key = randomUUID();
+      const got = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).current(key)));
+      expect(got).toEqual(Array.from({ length: 20 }, () => 7));
+      expect(seeds).toBeLessThanOrEqual(2);
+    });
+
     it("continues after the persisted highest number of a new key", async () => {
       const [a, b] = await open(async () => 41);
       const key = randomUUID();

@@ -1,19 +1,37 @@
 import type { RedisClient } from "../../core/redis-client";
+import { WindowBatcher } from "../../core/window-batcher";
 import type { Claim, KeyedState } from "./keyed-state";
 
 const PENDING = "\u0000pending:";
 
-const LEASE = `
-local now = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local held = redis.call('ZSCORE', KEYS[1], ARGV[1])
-local count = redis.call('ZCARD', KEYS[1])
-if not held and count >= tonumber(ARGV[2]) then return {0, count} end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]) * 2)
-return {1, redis.call('ZCARD', KEYS[1])}`;
 
-/** KeyedState on Redis: strings with EX for claims and flags, a sorted set (score = expiry) per lease scope. */
+// Leases asked for within one window, in order, each as if alone: expired ones dropped, an id holding one
+// renews it, a new id is granted while fewer than `limit` are held. KEYS[1] scope; ARGV now, limit, ttl, ids…
+const LEASE_MANY = `
+local now, limit, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local count = redis.call('ZCARD', KEYS[1])
+local out, granted = {}, false
+for i = 4, #ARGV do
+  local held = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if not held and count >= limit then
+    out[#out + 1] = 0
+  else
+    redis.call('ZADD', KEYS[1], now + ttl, ARGV[i])
+    if not held then count = count + 1 end
+    granted = true
+    out[#out + 1] = 1
+  end
+  out[#out + 1] = count
+end
+if granted then redis.call('PEXPIRE', KEYS[1], ttl * 2) end
+return out`;
+
+/**
+ * KeyedState on Redis: strings with EX for claims and flags, a sorted set (score = expiry) per lease scope.
+ * Leases asked for within 2 ms on one scope (a connect storm) are taken by one script call, in order,
+ * each exactly as alone (LEASE_MANY).
+ */
 export class RedisKeyedState implements KeyedState {
   constructor(
     private readonly redis: RedisClient,
@@ -21,6 +39,11 @@ export class RedisKeyedState implements KeyedState {
   ) {}
 
   private k = (key: string): string => `${this.prefix}k:${key}`;
+  private readonly leases = new WindowBatcher<string, { granted: boolean; count: number }>(async (batchKey, ids) => {
+    const [scope, limit, ttlMs] = batchKey.split("\u0000") as [string, string, string];
+    const flat = (await this.redis.eval(LEASE_MANY, 1, this.l(scope), Date.now(), limit, ttlMs, ...ids)) as number[];
+    return ids.map((_, i) => ({ granted: flat[2 * i] === 1, count: flat[2 * i + 1]! }));
+  });
   private l = (scope: string): string => `${this.prefix}lease:${scope}`;
 
   async claim(key: string, ttlSeconds: number, owner: string): Promise<Claim> {
@@ -50,9 +73,8 @@ export class RedisKeyedState implements KeyedState {
     return (await this.redis.exists(this.k(key))) === 1;
   }
 
-  async lease(scope: string, id: string, limit: number, ttlMs: number): Promise<{ granted: boolean; count: number }> {
-    const [granted, count] = (await this.redis.eval(LEASE, 1, this.l(scope), id, limit, Date.now(), ttlMs)) as [number, number];
-    return { granted: granted === 1, count };
+  lease(scope: string, id: string, limit: number, ttlMs: number): Promise<{ granted: boolean; count: number }> {
+    return this.leases.add(`${scope}\u0000${limit}\u0000${ttlMs}`, id);
   }
 
   async renewLeases(scope: string, ids: string[], ttlMs: number): Promise<void> {

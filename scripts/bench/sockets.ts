@@ -2,21 +2,28 @@
  * `npm run bench:sockets [-- --sockets N]`: server memory per idle authenticated socket and connect
  * rate, for Interlinked (one realtime node on Redis/Kafka/Postgres, auth + quota lease + presence per
  * socket) and stock Socket.IO, each on Node http + ws and on uWebSockets.js, in one run. Clients are raw
- * Engine.IO v4 / Socket.IO v5 WebSocket clients in this process (200 connecting at a time). Then the
- * server's CPU over 20 idle seconds.
+ * Engine.IO v4 / Socket.IO v5 WebSocket clients in this process (200 connecting at a time); and Centrifugo
+ * 6.9.1 as an anchor (`--centrifugo auto`: when built; `build`: build it first from the Go module proxy,
+ * a few minutes once; `off`). Then the
+ * server's CPU over 20 idle seconds (`--idle`). `--profile DIR`: the Interlinked nodes run with `--cpu-prof`
+ * into DIR and stop with SIGTERM (so the profile is written); summarize one with
+ * `tsx scripts/bench/profile-summary.ts DIR/<file>.cpuprofile --connects N --cpu-seconds S` (both printed).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpus, totalmem } from "node:os";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { SignJWT } from "jose";
 import WebSocket from "ws";
 import { TokenService } from "../../core/auth";
 import { authDefaults } from "../../core/config";
 import { openDatabase } from "../../db/database";
 import { TenantStore } from "../../db/stores/tenants";
 import { spawnInterlinked, waitReady } from "../../tools/services/interlinked-child";
+import { ensureGoTool, goToolPath } from "../../tools/services/go-tools";
 import { freePort, waitUntil } from "../../tools/services/process";
 import { createScratchDatabase } from "../../tools/services/postgres";
 import { ensureBuilt } from "../../tools/services/production-build";
@@ -24,12 +31,12 @@ import { givenServices, provisionServices } from "../../tools/services/provision
 import { cpuSeconds, rssKb } from "./proc";
 
 const { values: args } = parseArgs({
-  options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" }, engines: { type: "string", default: "ws,uws" }, stock: { type: "boolean", default: true } },
+  options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" }, engines: { type: "string", default: "ws,uws" }, stock: { type: "boolean", default: true }, centrifugo: { type: "string", default: "auto" }, idle: { type: "string", default: "20" }, profile: { type: "string" } },
   allowNegative: true,
 });
 const N = Number(args.sockets);
 const log = (line: string): void => console.log(`[bench] ${line}`);
-const IDLE_S = 20;
+const IDLE_S = Number(args.idle);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Opens one Socket.IO connection over a raw WebSocket; resolves once the server accepted the CONNECT. */
@@ -56,28 +63,52 @@ function connectRaw(port: number, auth: object): Promise<WebSocket> {
   });
 }
 
-async function measure(name: string, pid: number, port: number, authFor: (i: number) => object) {
+/** Opens one Centrifugo client connection (JSON protocol over /connection/websocket); resolves once its connect is answered. */
+function connectCentrifugo(port: number, token: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/connection/websocket`);
+    const timer = setTimeout(() => reject(new Error("connect timeout")), 20_000);
+    ws.on("open", () => ws.send(JSON.stringify({ id: 1, connect: { token } })));
+    ws.on("message", (raw) => {
+      const frame = raw.toString();
+      if (frame === "{}") return void ws.send("{}"); // Centrifugo's ping
+      const reply = JSON.parse(frame.split("\n")[0]!) as { id?: number; connect?: unknown; error?: { code: number } };
+      if (reply.id !== 1) return;
+      clearTimeout(timer);
+      if (reply.connect) resolve(ws);
+      else reject(new Error(`refused: ${frame}`));
+    });
+    ws.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+async function measure(name: string, pid: number, port: number, authFor: (i: number) => object, open: (port: number, i: number) => Promise<WebSocket> = (p, i) => connectRaw(p, authFor(i))) {
   await sleep(1_000);
   const before = rssKb(pid);
   const sockets: WebSocket[] = [];
   let next = 0;
+  const connectCpu0 = cpuSeconds(pid);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: Number(args.concurrency) }, async () => {
       while (next < N) {
         const i = next++;
-        sockets.push(await connectRaw(port, authFor(i)));
+        sockets.push(await open(port, i));
       }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const connectCpuS = cpuSeconds(pid) - connectCpu0;
   await sleep(5_000);
   const after = rssKb(pid);
   const cpu0 = cpuSeconds(pid);
   await sleep(IDLE_S * 1000); // idle: only pings (25 s interval) and the node's own periodic work
-  const idleCpuPct = (100 * (cpuSeconds(pid) - cpu0)) / IDLE_S;
+  const idleCpuPct = IDLE_S > 0 ? (100 * (cpuSeconds(pid) - cpu0)) / IDLE_S : 0;
   for (const ws of sockets) ws.terminate();
-  const row = { name, sockets: sockets.length, connectPerSecond: Math.round(sockets.length / seconds), rssBeforeMb: before / 1024, rssAfterMb: after / 1024, kbPerSocket: (after - before) / sockets.length, idleCpuPct };
+  const row = { name, sockets: sockets.length, connectPerSecond: Math.round(sockets.length / seconds), serverCpuMsPerConnect: (1000 * connectCpuS) / sockets.length, connectCpuS, rssBeforeMb: before / 1024, rssAfterMb: after / 1024, kbPerSocket: (after - before) / sockets.length, idleCpuPct };
   log(JSON.stringify(row));
   return row;
 }
@@ -124,16 +155,49 @@ try {
       AUTH_SECRET: secret,
       REALTIME_ENGINE: engine,
       NODE_ID: `bench-${engine}`,
-    });
+    }, args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : []);
     await waitReady(`http://127.0.0.1:${nodePort}`, 60_000);
     rows.push(await measure(`Interlinked node (${engine})`, node.child.pid as number, nodePort, (i) => ({ token: jwts[i] })));
-    await node.stop("SIGKILL");
+    if (args.profile) {
+      const code = await node.stop("SIGTERM"); // a profile is written only by a process that exits
+      log(`profile of the ${engine} node written to ${args.profile} (exit ${code}); connects ${N}, server CPU over them ${rows.at(-1)?.connectCpuS.toFixed(2)} s`);
+    } else await node.stop("SIGKILL");
   }
+  if (args.centrifugo !== "off") rows.push(...(await measureCentrifugo()));
 } finally {
   await services.stop({ keepLogs: false });
 }
 
+/** Centrifugo (the Go module built once into the cache, tools/services/go-tools.ts), memory engine, default settings, HS256 connection JWTs. */
+async function measureCentrifugo(): Promise<Array<Awaited<ReturnType<typeof measure>>>> {
+  let bin: string;
+  try {
+    const cached = goToolPath("centrifugo");
+    if (args.centrifugo === "auto" && !process.env.CENTRIFUGO_BIN && !existsSync(cached)) throw new Error(`not built: run once with --centrifugo build (a few minutes, cached in ${cached})`);
+    bin = await ensureGoTool("centrifugo", process.env.CENTRIFUGO_BIN, log);
+  } catch (err) {
+    log(`Centrifugo skipped: ${err instanceof Error ? err.message : String(err)}`);
+    return [];
+  }
+  const port = await freePort();
+  const secret = randomBytes(32).toString("hex");
+  const dir = mkdtempSync(join(tmpdir(), "interlinked-centrifugo-"));
+  const config = join(dir, "config.json");
+  writeFileSync(config, JSON.stringify({ client: { token: { hmac_secret_key: secret }, allowed_origins: ["*"] }, http_server: { address: "127.0.0.1", port }, health: { enabled: true }, log: { level: "error" }, usage_stats: { disabled: true } }));
+  const child = spawn(bin, ["--config", config], { cwd: dir, stdio: ["ignore", "inherit", "inherit"] });
+  try {
+    await waitUntil("centrifugo", async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, { timeoutMs: 30_000 });
+    const key = new TextEncoder().encode(secret);
+    const exp = Math.floor(Date.now() / 1000) + 3_600;
+    const tokens = await Promise.all(Array.from({ length: N }, (_, i) => new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(`u${i}`).setExpirationTime(exp).sign(key)));
+    return [await measure("Centrifugo 6.9.1 (memory engine)", child.pid as number, port, () => ({}), (p, i) => connectCentrifugo(p, tokens[i]!))];
+  } finally {
+    await stop(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 console.log(`\nSockets benchmark, ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${N} sockets`);
-console.log(`| server | sockets | connects/s | RSS before MB | RSS after MB | KB per idle socket | idle CPU % of a core (${IDLE_S} s) |\n|---|---|---|---|---|---|---|`);
-for (const r of rows) console.log(`| ${r.name} | ${r.sockets} | ${r.connectPerSecond} | ${r.rssBeforeMb.toFixed(0)} | ${r.rssAfterMb.toFixed(0)} | ${r.kbPerSocket.toFixed(1)} | ${r.idleCpuPct.toFixed(1)} |`);
+console.log(`| server | sockets | connects/s | server CPU ms per connect | RSS before MB | RSS after MB | KB per idle socket | idle CPU % of a core (${IDLE_S} s) |\n|---|---|---|---|---|---|---|---|`);
+for (const r of rows) console.log(`| ${r.name} | ${r.sockets} | ${r.connectPerSecond} | ${r.serverCpuMsPerConnect.toFixed(2)} | ${r.rssBeforeMb.toFixed(0)} | ${r.rssAfterMb.toFixed(0)} | ${r.kbPerSocket.toFixed(1)} | ${r.idleCpuPct.toFixed(1)} |`);
 process.exit(0);

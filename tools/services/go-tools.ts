@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -24,6 +24,8 @@ export const GO_TOOLS = {
   kustomize: { module: "sigs.k8s.io/kustomize/kustomize/v5", version: "v5.4.3", env: "KUSTOMIZE_BIN", build: "install" },
   /** Jaeger all-in-one (OTLP receiver, in-memory storage, query API) for the tracing test. */
   jaeger: { module: "github.com/jaegertracing/jaeger/cmd/jaeger", version: "v1.76.0", env: "JAEGER_BIN", build: "module" },
+  /** Centrifugo, the anchor of the socket benchmarks (bench:sockets); not needed by the tests. */
+  centrifugo: { module: "github.com/centrifugal/centrifugo/v6", version: "v6.9.1", env: "CENTRIFUGO_BIN", build: "install" },
 } as const satisfies Record<string, GoTool>;
 
 /** Builds `module@version` into `bin` inside a temporary module (go ≥ 1.24 for `go get -tool`). */
@@ -43,6 +45,11 @@ async function buildInModule(go: string, module: string, version: string, bin: s
   }
 }
 
+/** Where a Go-built tool is cached (present once built). */
+export function goToolPath(tool: keyof typeof GO_TOOLS): string {
+  return join(homedir(), ".cache", "interlinked", `${tool}-${GO_TOOLS[tool].version}`, tool);
+}
+
 /**
  * Path of a Go-built tool: `given` (its env variable) when set, else the cached build, else a build
  * from the Go module proxy into the cache (a few minutes once). Fails with how to get it.
@@ -53,8 +60,8 @@ export async function ensureGoTool(tool: keyof typeof GO_TOOLS, given: string | 
     if (!existsSync(given)) throw new Error(`${env}=${given} does not exist`);
     return given;
   }
-  const dir = join(homedir(), ".cache", "interlinked", `${tool}-${version}`);
-  const bin = join(dir, tool);
+  const bin = goToolPath(tool);
+  const dir = dirname(bin);
   if (existsSync(bin)) return bin;
   const go = ["/usr/local/go/bin/go", "/usr/bin/go"].find((p) => existsSync(p)) ?? "go";
   log(`${tool} ${version}: building ${module}@${version} with ${go} (a few minutes once, then cached in ${dir})`);

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { WindowBatcher } from "./window-batcher";
+
+describe("WindowBatcher", () => {
+  it("answers the calls of one window and key with one batch, in order; other keys and full batches apart", async () => {
+    const batches: Array<[string, number[]]> = [];
+    const batcher = new WindowBatcher<number, number>(async (key, items) => {
+      batches.push([key, items]);
+      return items.map((n) => n * 10);
+    }, 5, 3);
+    const answers = await Promise.all([batcher.add("a", 1), batcher.add("a", 2), batcher.add("b", 3), batcher.add("a", 4), batcher.add("a", 5)]);
+    expect(answers).toEqual([10, 20, 30, 40, 50]);
+    expect(batches).toEqual([
+      ["a", [1, 2, 4]],
+      ["b", [3]],
+      ["a", [5]],
+    ]);
+  });
+
+  it("rejects every call of a failed batch, also one that throws at once", async () => {
+    const failing = new WindowBatcher<number, number>(() => Promise.reject(new Error("down")));
+    await expect(Promise.all([failing.add("k", 1), failing.add("k", 2)])).rejects.toThrow("down");
+    const throwing = new WindowBatcher<number, number>(() => {
+      throw new Error("bad");
+    });
+    await expect(throwing.add("k", 1)).rejects.toThrow("bad");
+  });
+});
