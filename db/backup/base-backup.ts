@@ -1,4 +1,4 @@
-import { chownSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AppError, ErrorCode } from "../../core/errors";
 import { pgBinDir, runPgTool, type RunAs } from "./pg-tools";
@@ -48,6 +48,7 @@ export async function takeBaseBackup(options: BaseBackupOptions): Promise<BaseBa
 
 /** The newest complete base backup under `backupsDir` (one with its backup.json). */
 export function latestBaseBackup(backupsDir: string): BaseBackup {
+  if (!existsSync(backupsDir)) throw new AppError(ErrorCode.NotFound, `no backups directory ${backupsDir}`);
   const complete = readdirSync(backupsDir)
     .filter((name) => name.startsWith("base-"))
     .sort()
