@@ -3,6 +3,7 @@ import { AppError, ErrorCode } from "../errors";
 import { defaultLogger, type Logger } from "../log";
 import { Attr, SpanKind, inSpan, injectContext } from "../tracing";
 import type { BusRecord, EventBus, SubscribeOptions, Subscription } from "./event-bus";
+import { PartitionSender } from "./partition-sender";
 
 export interface KafkaEventBusOptions {
   brokers: string[];
@@ -63,14 +64,15 @@ function kafkaLogs(log: Logger) {
 
 /**
  * EventBus on Apache Kafka (kafkajs): idempotent producer (one request in flight, so retries neither
- * duplicate nor reorder), acks=all, key-partitioned topics created on first use with the configured
+ * duplicate nor reorder) driven by a PartitionSender (one send at a time per partition, a new producer id
+ * after a failed send: an acknowledged record is a stored record, also when a leader dies), acks=all, key-partitioned topics created on first use with the configured
  * replication factor and `min.insync.replicas`, one kafkajs consumer per subscription with offsets
  * committed after the handler resolves (at-least-once: consumers are idempotent on the event id).
  */
 export class KafkaEventBus implements EventBus {
   private readonly kafka: Kafka;
   private readonly options: KafkaEventBusOptions;
-  private producer: Promise<Producer> | undefined;
+  private readonly sender: PartitionSender;
   private admin: Promise<Admin> | undefined;
   private readonly ensured = new Map<string, Promise<void>>();
   /** Each ensured topic's partitions (their count decides a key's partition). */
@@ -89,6 +91,7 @@ export class KafkaEventBus implements EventBus {
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 3_000 },
       connectionTimeout: 3_000,
     });
+    this.sender = new PartitionSender(() => this.connectProducer(), this.options.log ?? defaultLogger());
   }
 
   /** The Kafka topic name behind a bus topic. */
@@ -108,21 +111,15 @@ export class KafkaEventBus implements EventBus {
     return this.admin;
   }
 
-  private getProducer(): Promise<Producer> {
-    this.producer ??= (async () => {
-      const producer = this.kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
-      await producer.connect();
-      return producer;
-    })().catch((err: unknown) => {
-      this.producer = undefined;
-      throw err;
+  private async connectProducer(): Promise<Producer> {
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
-    return this.producer;
+    await producer.connect();
+    return producer;
   }
 
   /** Creates the topic if missing (idempotent, once per process). */
@@ -184,30 +181,34 @@ export class KafkaEventBus implements EventBus {
       const here = injectContext();
       this.pending += records.length;
       let timer: NodeJS.Timeout | undefined;
+      let refused = false;
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`Kafka did not acknowledge within ${this.options.publishTimeoutMs} ms`)), this.options.publishTimeoutMs);
+        timer = setTimeout(() => {
+          refused = true;
+          reject(new Error(`Kafka did not acknowledge within ${this.options.publishTimeoutMs} ms`));
+        }, this.options.publishTimeoutMs);
       });
       try {
         const send = (async () => {
           await this.ensureTopic(topic);
-          const producer = await this.getProducer();
           const messages = records.map((r): Message => {
             const headers = r.headers ?? here;
             return headers ? { key: r.key, value: r.value, headers } : { key: r.key, value: r.value };
           });
-          // one send per partition: a kafkajs send spanning several leaders resolves without re-sending
-          // the partitions of a leader that failed once their leadership moved to a leader that had
-          // answered (kafkajs 2.2.4 sendMessages keeps per-broker answers across retries): acked, lost.
+          // one send per partition, one at a time per partition (PartitionSender: kafkajs's sequence
+          // numbers would otherwise let a broker answer a batch as a duplicate of another, unwritten)
           const partitionMetadata = this.partitions.get(name) ?? [];
+          if (partitionMetadata.length === 0) throw new Error(`topic ${name}: no partitions known`);
           const byPartition = new Map<number, Message[]>();
           for (const message of messages) {
-            const partition = partitionMetadata.length > 0 ? this.partitionOf({ topic: name, partitionMetadata, message }) : -1;
+            const partition = this.partitionOf({ topic: name, partitionMetadata, message });
             const group = byPartition.get(partition) ?? [];
-            group.push(partition >= 0 ? { ...message, partition } : message);
+            group.push(message);
             byPartition.set(partition, group);
           }
-          const timeout = Math.min(this.options.publishTimeoutMs, 30_000);
-          await Promise.all([...byPartition.values()].map((group) => producer.send({ topic: name, acks: -1, timeout, messages: group })));
+          const timeoutMs = Math.min(this.options.publishTimeoutMs, 30_000);
+          const abandoned = (): boolean => refused;
+          await Promise.all([...byPartition].map(([partition, group]) => this.sender.send({ topic: name, partition, messages: group, timeoutMs, abandoned })));
         })();
         send.catch(() => undefined);
         await Promise.race([send, deadline]);
@@ -250,7 +251,17 @@ export class KafkaEventBus implements EventBus {
       });
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: [this.topicName(options.topic)], fromBeginning: true });
+    // a broker the consumer asks may not know a topic created a moment ago (UNKNOWN_TOPIC_OR_PARTITION,
+    // retriable): a worker starting on a fresh cluster died of it; ask again as ensureTopic does
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await consumer.subscribe({ topics: [this.topicName(options.topic)], fromBeginning: true });
+        break;
+      } catch (err) {
+        if (attempt >= TOPIC_ATTEMPTS || (err as { retriable?: boolean }).retriable !== true) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
     await consumer.run({
       // batches of different partitions are handled concurrently; each partition stays in order
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
@@ -293,8 +304,8 @@ export class KafkaEventBus implements EventBus {
   async close(): Promise<void> {
     await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
     this.consumers.clear();
-    const disconnect = (client: Promise<Producer | Admin> | undefined): Promise<unknown> =>
+    const disconnect = (client: Promise<Admin> | undefined): Promise<unknown> =>
       Promise.race([client?.then((c) => c.disconnect()).catch(() => undefined), new Promise((r) => setTimeout(r, 1_000).unref())]);
-    await Promise.all([disconnect(this.producer), disconnect(this.admin)]);
+    await Promise.all([this.sender.close(), disconnect(this.admin)]);
   }
 }

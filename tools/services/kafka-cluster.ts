@@ -13,7 +13,11 @@ export interface KafkaClusterMember {
   nodeId: number;
   /** `127.0.0.1:port` of its PLAINTEXT listener. */
   address: string;
+  /** The running process (replaced by `restart`). */
   proc: ServiceProcess;
+  dir: string;
+  /** Its server.properties. */
+  props: string;
 }
 
 export interface KafkaClusterInstance {
@@ -22,7 +26,7 @@ export interface KafkaClusterInstance {
   members: KafkaClusterMember[];
   /** kill -9 of a broker; the others elect new partition leaders from the in-sync replicas. */
   kill(nodeId: number): Promise<void>;
-  /** Starts a killed broker again on its data: it rejoins and catches up its replicas. */
+  /** Starts a killed (or stopped) broker again on its data, and resolves once the cluster lists every broker. */
   restart(nodeId: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -44,7 +48,7 @@ async function clusterAnswers(brokers: string[], expected: number): Promise<bool
  * loopback ports: `controller.quorum.voters` names all of them, internal topics are replicated `size`
  * times with min.insync.replicas 2, and so are topics created without a replication factor. A killed
  * broker is fenced after broker.session.timeout.ms (3 s), and its partitions' leadership moves to
- * in-sync replicas. Heaps are capped at 256 MB each.
+ * in-sync replicas. Heaps are capped at 256 MB each (the log cleaner's buffer at 16 MB).
  */
 export async function startKafkaCluster(java: string, lib: string, dir: string, logDir: string, options: { size?: number } = {}): Promise<KafkaClusterInstance> {
   const size = options.size ?? 3;
@@ -57,18 +61,16 @@ export async function startKafkaCluster(java: string, lib: string, dir: string, 
   writeFileSync(log4j, "log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\nlog4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n");
   const clusterId = randomBytes(16).toString("base64url");
   const members: KafkaClusterMember[] = [];
-  const stop = async (): Promise<void> => {
-    await Promise.allSettled(members.map((m) => m.proc.stop(10_000)));
-  };
-  const spawnBroker = (nodeId: number): ServiceProcess => {
-    const nodeDir = join(dir, `broker-${nodeId}`);
-    return spawnService({
+  const start = (nodeId: number, nodeDir: string, props: string): ServiceProcess =>
+    spawnService({
       name: `kafka-${nodeId}`,
       command: java,
-      args: ["-Xms128m", "-Xmx256m", "-XX:+UseG1GC", "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${log4j}`, "-cp", classpath, "kafka.Kafka", join(nodeDir, "server.properties")],
+      args: ["-Xms128m", "-Xmx256m", "-XX:+UseG1GC", "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${log4j}`, "-cp", classpath, "kafka.Kafka", props],
       logFile: join(logDir, `kafka-${nodeId}.log`),
       cwd: nodeDir,
     });
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled(members.map((m) => m.proc.stop(10_000)));
   };
   try {
     for (const node of nodes) {
@@ -99,12 +101,15 @@ export async function startKafkaCluster(java: string, lib: string, dir: string, 
           "broker.session.timeout.ms=3000",
           "broker.heartbeat.interval.ms=500",
           "unclean.leader.election.enable=false",
+          // the log cleaner's dedupe buffer (128 MB by default) does not fit a 256 MB heap beside a log
+          // recovery: a broker restarted after kill -9 died of OutOfMemoryError starting its LogManager
+          "log.cleaner.dedupe.buffer.size=16777216",
           "",
         ].join("\n"),
       );
       await run(java, ["-Xmx256m", "-cp", classpath, `-Dlog4j.configuration=file:${log4j}`, "kafka.tools.StorageTool", "format", `--cluster-id=${clusterId}`, "-c", props], { maxBuffer: 16 << 20 });
-      const proc = spawnBroker(node.nodeId);
-      members.push({ nodeId: node.nodeId, address: `127.0.0.1:${node.port}`, proc });
+      const proc = start(node.nodeId, nodeDir, props);
+      members.push({ nodeId: node.nodeId, address: `127.0.0.1:${node.port}`, proc, dir: nodeDir, props });
     }
     const addresses = members.map((m) => m.address);
     await waitUntil("kafka cluster", () => clusterAnswers(addresses, size), { timeoutMs: 180_000 });
@@ -124,8 +129,9 @@ export async function startKafkaCluster(java: string, lib: string, dir: string, 
     async restart(nodeId) {
       const member = members.find((m) => m.nodeId === nodeId);
       if (!member) throw new Error(`no broker ${nodeId}`);
-      member.proc = spawnBroker(nodeId);
-      await waitUntil(`kafka broker ${nodeId}`, () => clusterAnswers(members.map((m) => m.address), members.length), { timeoutMs: 120_000, proc: member.proc });
+      await member.proc.stop(10_000);
+      member.proc = start(member.nodeId, member.dir, member.props);
+      await waitUntil(`kafka broker ${nodeId} back`, () => clusterAnswers(members.map((m) => m.address), size), { timeoutMs: 180_000, proc: member.proc });
     },
     stop,
   };

@@ -27,8 +27,14 @@ async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
   return { uid, gid };
 }
 
-/** initdb + postgres on a free loopback port, tuned for throwaway test data (no fsync). */
-export async function startPostgres(postgresBin: string, dir: string, logDir: string): Promise<{ url: string; proc: ServiceProcess }> {
+/** uid/gid the server runs as (the `postgres` user when this process is root), for files it must own. */
+export const postgresUser = serverUser;
+
+/**
+ * initdb + postgres on a free loopback port, tuned for throwaway test data (no fsync); `settings` are
+ * further server settings (e.g. WAL archiving).
+ */
+export async function startPostgres(postgresBin: string, dir: string, logDir: string, settings: Record<string, string> = {}): Promise<{ url: string; proc: ServiceProcess }> {
   const bin = dirname(postgresBin);
   const data = join(dir, "pgdata");
   const user = await serverUser();
@@ -38,25 +44,40 @@ export async function startPostgres(postgresBin: string, dir: string, logDir: st
     gid: user?.gid,
     cwd: dir,
   });
+  return startPostgresOn(postgresBin, data, dir, logDir, settings);
+}
+
+/**
+ * postgres on an existing data directory (`data`, the server user's), on a free loopback port, its
+ * socket in `dir`; resolves once it answers queries (after crash or archive recovery).
+ */
+export async function startPostgresOn(postgresBin: string, data: string, dir: string, logDir: string, settings: Record<string, string> = {}, timeoutMs = 20_000): Promise<{ url: string; proc: ServiceProcess }> {
   const port = await freePort();
-  const proc = await spawnPostgres(postgresBin, dir, logDir, port);
+  const proc = await spawnPostgres(postgresBin, dir, logDir, port, { data, settings });
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  await waitUntil("postgres", () => postgresAnswers(url), { timeoutMs: 20_000, proc });
+  await waitUntil("postgres", () => postgresAnswers(url), { timeoutMs, proc });
   return { url, proc };
 }
 
 /**
- * Starts the server of an initialised `dir` (startPostgres) on `port`: the first start, or a restart
- * after it was stopped (the same data, the same URL).
+ * Starts the server of an initialised data directory (default `<dir>/pgdata`, see startPostgres) on
+ * `port`: the first start, or a restart after it was stopped (the same data, the same URL).
  */
-export async function spawnPostgres(postgresBin: string, dir: string, logDir: string, port: number): Promise<ServiceProcess> {
+export async function spawnPostgres(
+  postgresBin: string,
+  dir: string,
+  logDir: string,
+  port: number,
+  options: { data?: string; settings?: Record<string, string> } = {},
+): Promise<ServiceProcess> {
   const user = await serverUser();
   return spawnService({
     name: "postgres",
     command: postgresBin,
     args: [
-      "-D", join(dir, "pgdata"), "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${dir}`,
+      "-D", options.data ?? join(dir, "pgdata"), "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${dir}`,
       "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300",
+      ...Object.entries(options.settings ?? {}).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
     ],
     logFile: `${logDir}/postgres.log`,
     cwd: dir,
