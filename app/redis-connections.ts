@@ -18,11 +18,12 @@ export interface RedisConnections {
 const nodeOptions: RedisOptions = { maxRetriesPerRequest: 2, enableOfflineQueue: true };
 
 /**
- * The command connection pipelines automatically: every command issued in one event-loop tick goes out in
- * one write (replies still resolve one by one, in order), so a connect storm's per-socket commands
- * (revocation read, lease, presence) cost one syscall per tick instead of one each.
+ * Auto-pipelining of the command connection is off: with it on, ioredis 5 threw from its pipeline
+ * callback (`results[i] is not iterable`, an uncaught TypeError) when the connection closed under
+ * queued commands, which killed a node on SIGTERM (tests/drain.int.test.ts). The connect path batches
+ * its own Redis work per window instead (core/window-batcher.ts).
  */
-const commandOptions = { enableAutoPipelining: true } as const;
+const commandOptions = { enableAutoPipelining: false } as const;
 
 /**
  * Cluster client settings: the slot map is refreshed every second (and at once on a MOVED or a lost
