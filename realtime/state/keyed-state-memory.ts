@@ -1,6 +1,15 @@
 import type { Claim, KeyedState } from "./keyed-state";
 
 const PENDING = "\u0000pending:";
+const FREE = "\u0000free:";
+const SEP = "\u0000";
+
+/** An open claim's value: `PENDING owner [SEP staged]`. */
+function parsePending(v: string): { owner: string; staged?: string } {
+  const rest = v.slice(PENDING.length);
+  const at = rest.indexOf(SEP);
+  return at < 0 ? { owner: rest } : { owner: rest.slice(0, at), staged: rest.slice(at + 1) };
+}
 
 /** In-process KeyedState (embedded default, one node). */
 export class MemoryKeyedState implements KeyedState {
@@ -20,11 +29,28 @@ export class MemoryKeyedState implements KeyedState {
       this.values.set(key, { value: PENDING + owner, expires: Date.now() + ttlSeconds * 1000 });
       return { state: "claimed" };
     }
-    return v.startsWith(PENDING) ? { state: "pending", owner: v.slice(PENDING.length) } : { state: "done", result: v };
+    if (v.startsWith(FREE)) {
+      const staged = v.slice(FREE.length);
+      this.values.set(key, { value: PENDING + owner + SEP + staged, expires: Date.now() + ttlSeconds * 1000 });
+      return { state: "claimed", staged };
+    }
+    return v.startsWith(PENDING) ? { state: "pending", owner: parsePending(v).owner } : { state: "done", result: v };
   }
 
-  async takeOver(key: string, ttlSeconds: number, owner: string): Promise<void> {
-    this.values.set(key, { value: PENDING + owner, expires: Date.now() + ttlSeconds * 1000 });
+  async takeOver(key: string, ttlSeconds: number, owner: string): Promise<{ staged?: string }> {
+    const v = this.get(key);
+    const staged = v?.startsWith(PENDING) ? parsePending(v).staged : v?.startsWith(FREE) ? v.slice(FREE.length) : undefined;
+    this.values.set(key, { value: PENDING + owner + (staged === undefined ? "" : SEP + staged), expires: Date.now() + ttlSeconds * 1000 });
+    return staged === undefined ? {} : { staged };
+  }
+
+  async stage(key: string, ttlSeconds: number, owner: string, staged: string): Promise<void> {
+    this.values.set(key, { value: PENDING + owner + SEP + staged, expires: Date.now() + ttlSeconds * 1000 });
+  }
+
+  async unclaim(key: string, ttlSeconds: number, staged?: string): Promise<void> {
+    if (staged === undefined) this.values.delete(key);
+    else this.values.set(key, { value: FREE + staged, expires: Date.now() + ttlSeconds * 1000 });
   }
 
   async complete(key: string, result: string, ttlSeconds: number): Promise<void> {

@@ -3,6 +3,48 @@ import { WindowBatcher } from "../../core/window-batcher";
 import type { Claim, KeyedState } from "./keyed-state";
 
 const PENDING = "\u0000pending:";
+const FREE = "\u0000free:";
+const SEP = "\u0000";
+
+/** An open claim's value: `PENDING owner [SEP staged]`. */
+function parsePending(v: string): { owner: string; staged?: string } {
+  const rest = v.slice(PENDING.length);
+  const at = rest.indexOf(SEP);
+  return at < 0 ? { owner: rest } : { owner: rest.slice(0, at), staged: rest.slice(at + 1) };
+}
+
+// A claim when the key is absent or given up with staged work (FREE): returns {1} or {1, staged}; else {0, value}.
+// KEYS[1] key; ARGV pending+owner, ttl, FREE, SEP
+const CLAIM = `
+local v = redis.call('GET', KEYS[1])
+if not v then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return {1}
+end
+if string.sub(v, 1, #ARGV[3]) == ARGV[3] then
+  local staged = string.sub(v, #ARGV[3] + 1)
+  redis.call('SET', KEYS[1], ARGV[1] .. ARGV[4] .. staged, 'EX', ARGV[2])
+  return {1, staged}
+end
+return {0, v}`;
+
+// Takes an open (or given-up) claim over for a new owner, keeping its staged work; returns the staged work or false.
+// KEYS[1] key; ARGV pending+owner, ttl, PENDING, FREE, SEP
+const TAKE_OVER = `
+local v = redis.call('GET', KEYS[1])
+local staged = false
+if v and string.sub(v, 1, #ARGV[3]) == ARGV[3] then
+  local at = string.find(v, ARGV[5], #ARGV[3] + 1, true)
+  if at then staged = string.sub(v, at + 1) end
+elseif v and string.sub(v, 1, #ARGV[4]) == ARGV[4] then
+  staged = string.sub(v, #ARGV[4] + 1)
+end
+if staged then
+  redis.call('SET', KEYS[1], ARGV[1] .. ARGV[5] .. staged, 'EX', ARGV[2])
+else
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+return staged`;
 
 
 // Leases asked for within one window, in order, each as if alone: expired ones dropped, an id holding one
@@ -48,13 +90,24 @@ export class RedisKeyedState implements KeyedState {
 
   async claim(key: string, ttlSeconds: number, owner: string): Promise<Claim> {
     if ((await this.redis.set(this.k(key), PENDING + owner, "EX", ttlSeconds, "NX")) === "OK") return { state: "claimed" };
-    const v = await this.redis.get(this.k(key));
-    if (v === null) return this.claim(key, ttlSeconds, owner);
-    return v.startsWith(PENDING) ? { state: "pending", owner: v.slice(PENDING.length) } : { state: "done", result: v };
+    const [claimed, value] = (await this.redis.eval(CLAIM, 1, this.k(key), PENDING + owner, ttlSeconds, FREE, SEP)) as [number, string | undefined];
+    if (claimed === 1) return value === undefined ? { state: "claimed" } : { state: "claimed", staged: value };
+    const v = value ?? "";
+    return v.startsWith(PENDING) ? { state: "pending", owner: parsePending(v).owner } : { state: "done", result: v };
   }
 
-  async takeOver(key: string, ttlSeconds: number, owner: string): Promise<void> {
-    await this.redis.set(this.k(key), PENDING + owner, "EX", ttlSeconds);
+  async takeOver(key: string, ttlSeconds: number, owner: string): Promise<{ staged?: string }> {
+    const staged = (await this.redis.eval(TAKE_OVER, 1, this.k(key), PENDING + owner, ttlSeconds, PENDING, FREE, SEP)) as string | null;
+    return typeof staged === "string" ? { staged } : {};
+  }
+
+  async stage(key: string, ttlSeconds: number, owner: string, staged: string): Promise<void> {
+    await this.redis.set(this.k(key), PENDING + owner + SEP + staged, "EX", ttlSeconds);
+  }
+
+  async unclaim(key: string, ttlSeconds: number, staged?: string): Promise<void> {
+    if (staged === undefined) await this.redis.del(this.k(key));
+    else await this.redis.set(this.k(key), FREE + staged, "EX", ttlSeconds);
   }
 
   async complete(key: string, result: string, ttlSeconds: number): Promise<void> {
