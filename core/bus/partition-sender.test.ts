@@ -118,4 +118,15 @@ describe("PartitionSender (the acked-loss fix, against a double of kafkajs' idem
     expect(broker.log).toContain("d.0"); // through the old producer, d would have taken c's rewound numbers: acked, not written
     await sender.close();
   });
+
+  it("does not send a batch whose publish was refused before its turn (abandoned)", async () => {
+    const broker = new BrokerDouble();
+    const sender = new PartitionSender(async () => producerDouble(broker, 1), defaultLogger());
+    const first = sender.send({ topic: "t", partition: 0, messages: batch("a"), timeoutMs: 1_000 });
+    const refused = sender.send({ topic: "t", partition: 0, messages: batch("b"), timeoutMs: 1_000, abandoned: () => true });
+    await first;
+    await expect(refused).rejects.toThrow();
+    expect(broker.log.some((v) => v.startsWith("b."))).toBe(false);
+    await sender.close();
+  });
 });
