@@ -43,6 +43,17 @@ export function runKeyedStateContract(name: string, open: () => Promise<[KeyedSt
       expect(await a.claim(plain, 60, "n1")).toEqual({ state: "claimed" });
     });
 
+    it("gives staged work to the next claimant once the open claim lapsed (its node restarted under the same id)", async () => {
+      const [a, b] = await open();
+      const key = randomUUID();
+      await a.claim(key, 1, "n1");
+      await a.stage(key, 1, "n1", '{"seq":9}');
+      expect(await b.claim(key, 1, "n2")).toEqual({ state: "pending", owner: "n1" });
+      await new Promise((r) => setTimeout(r, 1_100));
+      expect(await b.claim(key, 60, "n2")).toEqual({ state: "claimed", staged: '{"seq":9}' });
+      expect(await a.claim(key, 60, "n1")).toEqual({ state: "pending", owner: "n2" });
+    });
+
     it("sets flags with a ttl", async () => {
       const [a, b] = await open();
       const key = randomUUID();

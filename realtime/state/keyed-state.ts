@@ -19,7 +19,8 @@ export interface KeyedState {
   takeOver(key: string, ttlSeconds: number, owner: string): Promise<{ staged?: string }>;
   /**
    * Records on the open claim of `owner` the work it is about to do (an idempotent send: the event with its
-   * seq), before doing it: whoever claims `key` next, after `unclaim` or `takeOver`, gets it back.
+   * seq), before doing it: whoever claims `key` next, after `unclaim` or `takeOver`, or once the open claim
+   * lapsed (`ttlSeconds`; the staged work itself is kept 10 min), gets it back.
    */
   stage(key: string, ttlSeconds: number, owner: string, staged: string): Promise<void>;
   /**
