@@ -17,8 +17,9 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
 
   on("room:join", async ({ room, since }) => {
     const p = socket.data.principal;
-    if (await state.isFlagged(stateKeys.kicked(p.tenant, room, p.user))) throw new AppError(ErrorCode.Forbidden, `removed from "${room}" by a moderator`);
-    const registered = await roomLookup.get(p.tenant, room);
+    // independent reads in one round trip (the room's registration is usually cached: RoomLookup)
+    const [kicked, registered] = await Promise.all([state.isFlagged(stateKeys.kicked(p.tenant, room, p.user)), roomLookup.get(p.tenant, room)]);
+    if (kicked) throw new AppError(ErrorCode.Forbidden, `removed from "${room}" by a moderator`);
     if (registered?.private && !isStaff(p) && !(await stores.rooms.isMember(p.tenant, room, p.user))) {
       throw new AppError(ErrorCode.NotFound, `no room "${room}"`);
     }
