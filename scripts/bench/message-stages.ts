@@ -27,7 +27,7 @@ const log = (line: string): void => console.log(`[bench] ${line}`);
 
 const services = await provisionServices(givenServices(process.env), log);
 const databaseUrl = await createScratchDatabase(services.env.DATABASE_URL, "stages");
-const env = { ...process.env, ...services.env, DATABASE_URL: databaseUrl, NAMESPACE: `st${randomBytes(3).toString("hex")}`, ROLES: "realtime", AUTH_SECRET: randomBytes(32).toString("hex") };
+const env: NodeJS.ProcessEnv = { ...process.env, ...services.env, DATABASE_URL: databaseUrl, NAMESPACE: `st${randomBytes(3).toString("hex")}`, ROLES: "realtime", AUTH_SECRET: randomBytes(32).toString("hex") };
 delete env.REDIS_CLUSTER_NODES; // one Redis, as the fan-out benchmark's nodes
 const config = configFromEnv(env);
 const infra = await openInfrastructure({ ...config, migrateOnStart: true }, createLogger({ nodeId: "stages", level: "error" }));
