@@ -43,6 +43,8 @@ const { values: args } = parseArgs({
     overload: { type: "boolean", default: true },
     "node-args": { type: "string", default: "" },
     centrifugo: { type: "string", default: "auto" },
+    /** Rates of the uWS variants when they differ from `--rates` (they saturate ~10× higher). */
+    "uws-rates": { type: "string" },
   },
   allowNegative: true,
 });
@@ -299,7 +301,8 @@ async function runVariant(name: string, server: Server): Promise<{ name: string;
     await sleep(2_000);
     const steps: Step[] = [];
     const saturated = (s: Step) => s.ratio < 0.97 || s.p99 > 1_000;
-    for (const rate of (args.rates ?? "").split(",").map(Number)) {
+    const rates = name.includes("uws") && args["uws-rates"] ? args["uws-rates"] : (args.rates ?? "");
+    for (const rate of rates.split(",").map(Number)) {
       const step = await runStep(server, receivers, publisher, rate).catch((err: unknown) => (log(`${name} R=${rate}: step failed: ${String(err)}`), undefined));
       if (!step) break;
       steps.push(step);
