@@ -47,24 +47,41 @@ export class MessagePublisher {
 
   /** `id` (from an idempotency key) makes a repeated publish land on the same row. */
   async room(principal: Principal, room: string, text: string, id?: string, deliver?: (delivery: RoomMessageDelivery) => void): Promise<RoomMessageCreated> {
-    const stream = orderingKeys.room(principal.tenant, room);
-    const seq = await this.sequences.next(stream);
-    const event = newEvent("room.message.created", principal.tenant, { room, seq, user: principal.user, text }, id);
+    return this.publishRoom(await this.numberRoom(principal, room, text, id), deliver);
+  }
+
+  async chat(principal: Principal, conversationId: string, text: string, id?: string, deliver?: (delivery: ChatMessageDelivery) => void): Promise<ChatMessageCreated> {
+    return this.publishChat(await this.numberChat(principal, conversationId, text, id), deliver);
+  }
+
+  /** The room message with the room's next seq, not yet published (a keyed send stages it first: realtime/handlers/idempotent.ts). */
+  async numberRoom(principal: Principal, room: string, text: string, id?: string): Promise<RoomMessageCreated> {
+    const seq = await this.sequences.next(orderingKeys.room(principal.tenant, room));
+    return newEvent("room.message.created", principal.tenant, { room, seq, user: principal.user, text }, id);
+  }
+
+  async numberChat(principal: Principal, conversationId: string, text: string, id?: string): Promise<ChatMessageCreated> {
+    const seq = await this.sequences.next(orderingKeys.chatHistory(principal.tenant, conversationId));
+    return newEvent("chat.message.created", principal.tenant, { conversationId, seq, user: principal.user, text }, id);
+  }
+
+  /**
+   * Publishes a numbered room message (again, for a resend: same id and seq, so it is stored once);
+   * `deliver` runs once it is durable, as the history write is sent (see the class comment).
+   */
+  async publishRoom(event: RoomMessageCreated, deliver?: (delivery: RoomMessageDelivery) => void): Promise<RoomMessageCreated> {
     await publishEvents(this.bus, "roomMessages", [event]);
     const delivery = toDelivery(event);
-    const remembered = this.remember(stream, seq, delivery);
+    const remembered = this.remember(orderingKeys.room(event.tenant, event.data.room), event.data.seq, delivery);
     deliver?.(delivery);
     await remembered;
     return event;
   }
 
-  async chat(principal: Principal, conversationId: string, text: string, id?: string, deliver?: (delivery: ChatMessageDelivery) => void): Promise<ChatMessageCreated> {
-    const stream = orderingKeys.chatHistory(principal.tenant, conversationId);
-    const seq = await this.sequences.next(stream);
-    const event = newEvent("chat.message.created", principal.tenant, { conversationId, seq, user: principal.user, text }, id);
+  async publishChat(event: ChatMessageCreated, deliver?: (delivery: ChatMessageDelivery) => void): Promise<ChatMessageCreated> {
     await publishEvents(this.bus, "chat", [event]);
     const delivery = toChatDelivery(event);
-    const remembered = this.remember(stream, seq, delivery);
+    const remembered = this.remember(orderingKeys.chatHistory(event.tenant, event.data.conversationId), event.data.seq, delivery);
     deliver?.(delivery);
     await remembered;
     return event;

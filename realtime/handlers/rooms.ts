@@ -57,14 +57,19 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     const [muted, recipients] = await Promise.all([state.isFlagged(stateKeys.mute(p.tenant, room, p.user)), presence.roomMemberCount(p.tenant, room)]);
     if (muted) throw new AppError(ErrorCode.Muted, `muted in "${room}"`);
     ctx.publisher.admit();
-    return sendOnce(ctx, key, async (id) => {
-      maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, recipients));
-      // broadcast once durable, without waiting for the history write (MessagePublisher); the ack waits for it
-      const event = await ctx.publisher.room(p, room, text, id, (delivery) => {
-        socket.to(target).emit("room:message", delivery);
-        services.metrics.realtimeEventsOut.inc({ event: "room:message" });
-      });
-      return { id: event.id, seq: event.data.seq };
+    return sendOnce(ctx, key, {
+      number: async (id) => {
+        maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, recipients));
+        return ctx.publisher.numberRoom(p, room, text, id);
+      },
+      publish: async (numbered) => {
+        // broadcast once durable, without waiting for the history write (MessagePublisher); the ack waits for it
+        const event = await ctx.publisher.publishRoom(numbered, (delivery) => {
+          socket.to(target).emit("room:message", delivery);
+          services.metrics.realtimeEventsOut.inc({ event: "room:message" });
+        });
+        return { id: event.id, seq: event.data.seq };
+      },
     });
   });
 
