@@ -11,7 +11,7 @@ const roomPrefix = (tenant: string): string => socketRooms.room(tenant, "");
 
 /**
  * The realtime node's duty on each heartbeat (realtime/node-liveness.ts): heartbeat (re-registering its
- * sessions if it had been reaped), renewing its sockets' connection leases (every LEASE_RENEW_BEATS beats,
+ * sessions if it had been reaped), renewing its connection count of each tenant (every LEASE_RENEW_BEATS beats,
  * of every namespace; `beatOk` after the heartbeat reached the store), reaping dead nodes (and announcing who went offline and left which room), and disconnecting slow
  * consumers with 5003.
  */
@@ -29,13 +29,10 @@ export function maintenanceDuty(io: RealtimeServer, services: RealtimeServices, 
     }
     if (beat % LEASE_RENEW_BEATS === 0 || wasMissing) {
       // every namespace's sockets hold a connection lease (`/class` ones too: realtime/classes/class-namespace.ts)
-      const byTenant = new Map<string, string[]>();
-      for (const s of socketsOfEveryNamespace(io)) {
-        const ids = byTenant.get(s.data.principal.tenant);
-        if (ids) ids.push(s.id);
-        else byTenant.set(s.data.principal.tenant, [s.id]);
-      }
-      for (const [tenant, ids] of byTenant) await services.quotas.renewConnections(tenant, ids);
+      // one count per tenant: the node's figure for the tenant, one store call per tenant whatever its sockets
+      const byTenant = new Map<string, number>();
+      for (const s of socketsOfEveryNamespace(io)) byTenant.set(s.data.principal.tenant, (byTenant.get(s.data.principal.tenant) ?? 0) + 1);
+      for (const [tenant, connected] of byTenant) await services.quotas.renewConnections(tenant, connected);
     }
     for (const gone of await services.presence.reapDeadNodes()) {
       for (const room of gone.leftRooms) await announceLeft(io, services, gone.tenant, room, gone.user);

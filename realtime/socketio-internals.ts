@@ -34,6 +34,22 @@ export function allowHandshakes(io: RealtimeServer): void {
   allowedBefore.delete(engine);
 }
 
+type Middlewares = { _applyMiddlewares(req: { _query?: { transport?: string } }, res: unknown, callback: (err?: unknown) => void): void };
+
+/**
+ * Engine.IO runs its HTTP middlewares (here only CORS, from the `cors` option) on WebSocket upgrades too,
+ * and on the uWS engine that wraps the upgrade's response in a ResponseWrapper which the WebSocket and
+ * its request keep for the connection's whole life (~1 KB per socket: buffered headers, listeners, the
+ * response's closures). CORS means nothing to a WebSocket upgrade (browsers do not apply it there), so
+ * upgrades skip the middlewares; long-polling requests keep them. Call once after attach.
+ */
+export function skipMiddlewaresOnUpgrades(io: RealtimeServer): void {
+  const engine = io.engine as unknown as Middlewares | undefined;
+  if (!engine) throw new Error("attach Socket.IO before changing its middlewares");
+  const apply = engine._applyMiddlewares.bind(engine);
+  engine._applyMiddlewares = (req, res, callback) => (req._query?.transport === "websocket" ? callback() : apply(req, res, callback));
+}
+
 /** Prefixes every session id the engine issues from now on with `prefix` (engine `generateId`). */
 export function prefixSessionIds(io: RealtimeServer, prefix: string): void {
   const engine = engineOf(io);

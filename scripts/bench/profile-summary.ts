@@ -9,6 +9,8 @@
  * repository's feature modules on its stack (so the Redis commands `presence` builds count as presence),
  * else to the deepest library frame it recognizes, else to its leaf. With `--connects` and
  * `--cpu-seconds` (process CPU over the storm, from /proc), each row is also given in µs per connect.
+ * `--from S --to S` (seconds after the process started, as `bench:sockets` prints for its idle window)
+ * count that window instead, e.g. an idle node's periodic work, with its share of a core.
  * Summarize a profile before dist/ is rebuilt: its frames are mapped through the bundle it ran.
  */
 import { readFileSync } from "node:fs";
@@ -56,7 +58,7 @@ const LIBRARIES: Array<[string, RegExp]> = [
 ];
 const SPECIAL: Record<string, string> = { "(garbage collector)": "GC", "(program)": "V8/native (program)", "(idle)": "idle" };
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { connects: { type: "string" }, "cpu-seconds": { type: "string" }, bucket: { type: "string", default: "200" }, detail: { type: "boolean", default: false } } });
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { connects: { type: "string" }, "cpu-seconds": { type: "string" }, bucket: { type: "string", default: "200" }, from: { type: "string" }, to: { type: "string" }, detail: { type: "boolean", default: false } } });
 const file = positionals[0];
 if (!file) throw new Error("usage: profile-summary.ts <file.cpuprofile> [--connects N] [--cpu-seconds S]");
 const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
@@ -130,6 +132,7 @@ for (let b = 0, from = -1; b <= lastBucket + 1; b++) {
     from = -1;
   }
 }
+if (values.from !== undefined && values.to !== undefined) best = { from: Math.floor((Number(values.from) * 1e6) / bucketUs), to: Math.floor((Number(values.to) * 1e6) / bucketUs) - 1 };
 const totals = new Map<string, number>();
 const leaves = new Map<string, number>();
 let counted = 0;
@@ -149,7 +152,9 @@ profile.samples.forEach((id, i) => {
 const connects = values.connects ? Number(values.connects) : undefined;
 const cpuSeconds = values["cpu-seconds"] ? Number(values["cpu-seconds"]) : undefined;
 const perConnectUs = connects && cpuSeconds ? (cpuSeconds * 1e6) / connects : undefined;
-console.log(`storm stretch: ${(((best.to - best.from + 1) * bucketUs) / 1e6).toFixed(1)} s, ${counted} busy samples${perConnectUs ? `; ${Math.round(perConnectUs)} µs of process CPU per connect` : ""}`);
+const windowS = ((best.to - best.from + 1) * bucketUs) / 1e6;
+const inWindow = profile.samples.filter((_, i) => Math.floor(times[i]! / bucketUs) >= best.from && Math.floor(times[i]! / bucketUs) <= best.to).length;
+console.log(`${values.from !== undefined ? "window" : "storm stretch"}: ${windowS.toFixed(1)} s, ${counted} busy samples of ${inWindow} (${((100 * counted) / Math.max(1, inWindow)).toFixed(1)} % of the main thread)${perConnectUs ? `; ${Math.round(perConnectUs)} µs of process CPU per connect` : ""}`);
 console.log(`| where | % of busy samples |${perConnectUs ? " µs per connect |" : ""}\n|---|---|${perConnectUs ? "---|" : ""}`);
 const rows = [...totals].sort((a, b) => b[1] - a[1]);
 const shown = rows.filter(([, n]) => n / counted >= 0.005);
