@@ -31,7 +31,7 @@ import { freePort, waitUntil } from "../../tools/services/process";
 import { createScratchDatabase } from "../../tools/services/postgres";
 import { ensureBuilt } from "../../tools/services/production-build";
 import { givenServices, provisionServices } from "../../tools/services/provision";
-import { cpuSeconds, rssKb } from "./proc";
+import { cpuSeconds, rssKb, threadCpuSeconds } from "./proc";
 
 const { values: args } = parseArgs({
   options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" }, engines: { type: "string", default: "ws,uws" }, stock: { type: "boolean", default: true }, centrifugo: { type: "string", default: "auto" }, idle: { type: "string", default: "20" }, profile: { type: "string" }, heap: { type: "string" } },
@@ -108,9 +108,14 @@ async function measure(name: string, pid: number, port: number, authFor: (i: num
   await sleep(5_000);
   const after = rssKb(pid);
   const cpu0 = cpuSeconds(pid);
+  const threads0 = threadCpuSeconds(pid);
   const idleStarted = performance.now();
   await sleep(IDLE_S * 1000); // idle: only pings (25 s interval) and the node's own periodic work
   const idleCpuPct = IDLE_S > 0 ? (100 * (cpuSeconds(pid) - cpu0)) / IDLE_S : 0;
+  if (IDLE_S > 0) {
+    const byThread = [...threadCpuSeconds(pid)].map(([thread, s]) => [thread, (100 * (s - (threads0.get(thread) ?? 0))) / IDLE_S] as const).filter(([, pct]) => pct >= 0.05);
+    log(`${name}: idle CPU by thread (% of a core): ${byThread.map(([t, pct]) => `${t} ${pct.toFixed(2)}`).join(", ")}`);
+  }
   if (spawnedAt.has(pid)) log(`${name}: idle window ${((idleStarted - spawnedAt.get(pid)!) / 1000).toFixed(1)}–${((performance.now() - spawnedAt.get(pid)!) / 1000).toFixed(1)} s after its start`);
   if (args.heap) await heapSnapshot(pid, args.heap);
   for (const ws of sockets) ws.terminate();
