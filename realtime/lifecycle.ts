@@ -19,6 +19,7 @@ import type { RoomLookup } from "./room-lookup";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 import { socketRooms } from "../core/tenant-keys";
+import { sharedAnyListeners } from "./socketio-internals";
 
 /** Background work of a socket: a failure is logged with the socket's tenant, user and id (logger built only then). */
 function fireAndForget(log: Logger, socket: RealtimeSocket, what: string, work: Promise<unknown>): void {
@@ -68,6 +69,8 @@ export function connectionHandler(io: RealtimeServer, services: RealtimeServices
     return dispatcher;
   });
 
+  const listenToAny = sharedAnyListeners(onAnyEvent);
+
   function onDisconnect(this: RealtimeSocket): void {
     disconnected(this);
   }
@@ -93,7 +96,7 @@ export function connectionHandler(io: RealtimeServer, services: RealtimeServices
   return (socket) => {
     const { tenant, user, role } = socket.data.principal;
     const session = socket.data.session;
-    socket.onAny(onAnyEvent);
+    listenToAny(socket);
     armExpiry(socket, false); // disarmed by onDisconnect
     void socket.join(socketRooms.user(tenant, user));
     services.metrics.realtimeConnections.inc({ tenant });

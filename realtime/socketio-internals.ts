@@ -50,6 +50,19 @@ export function skipMiddlewaresOnUpgrades(io: RealtimeServer): void {
   engine._applyMiddlewares = (req, res, callback) => (req._query?.transport === "websocket" ? callback() : apply(req, res, callback));
 }
 
+/**
+ * Gives a socket the node's one `onAny` listener without an array per socket: every socket of the node
+ * shares one frozen array holding it (Socket.IO reads `_anyListeners` on each inbound event; `onAny` would
+ * allocate a growable array per socket, ~150 bytes). Frozen, so an `onAny`/`offAny` on such a socket
+ * throws instead of changing every socket's listeners.
+ */
+export function sharedAnyListeners(listener: (...args: never[]) => void): (socket: RealtimeSocket) => void {
+  const shared = Object.freeze([listener]);
+  return (socket) => {
+    (socket as unknown as { _anyListeners: readonly unknown[] })._anyListeners = shared;
+  };
+}
+
 /** Prefixes every session id the engine issues from now on with `prefix` (engine `generateId`). */
 export function prefixSessionIds(io: RealtimeServer, prefix: string): void {
   const engine = engineOf(io);
@@ -156,6 +169,11 @@ export function terminateWebSockets(io: RealtimeServer, closing: Iterable<unknow
 }
 
 /** This node's sockets of every namespace (`/`, `/class`, …), from the server's namespace map (`_nsps`). */
+/** The server's namespaces (`io._nsps`), to walk their sockets without copying them. */
+export function namespacesOf(io: RealtimeServer): Iterable<{ sockets: Map<string, RealtimeSocket> }> {
+  return io._nsps.values();
+}
+
 export function socketsOfEveryNamespace(io: RealtimeServer): RealtimeSocket[] {
   return [...io._nsps.values()].flatMap((nsp) => [...nsp.sockets.values()]);
 }
