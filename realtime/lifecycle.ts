@@ -104,18 +104,23 @@ export function connectionHandler(io: RealtimeServer, services: RealtimeServices
     quotaUses.delete(socket); // not kept for the socket's life
     if (quotaUse) maybeWarn({ socket, services }, quotaUse);
 
-    // a disconnect waits for the presence connect (pending only while it is in flight)
+    // a disconnect waits for the presence connect while it is in flight, and runs also when it failed (a
+    // retry may have registered the session since); a failed presence write is retried on the node's next
+    // heartbeats (realtime/maintenance.ts), not dropped: else the user reads offline for as long as this
+    // connection lasts
     const connected = services.presence.connect(session, services.nodeId).then(({ cameOnline }) => {
       if (cameOnline) announcePresence(io, tenant, user, "online");
     });
-    presenceConnects.set(socket, connected);
-    socket.data.ready = connected.then(
-      () => {
+    const ready = connected
+      .catch(() => {
+        socket.data.presenceLost = true;
+      })
+      .then(() => {
         presenceConnects.delete(socket);
-        socket.data.ready = undefined;
-      },
-      () => undefined,
-    );
+        socket.data.ready = undefined; // nothing kept for the socket's life
+      });
+    presenceConnects.set(socket, ready);
+    socket.data.ready = ready;
     fireAndForget(log, socket, "presence connect", connected);
     fireAndForget(log, socket, "session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.started", tenant, { sessionId: socket.id, user, role, node: services.nodeId }))));
     fireAndForget(
@@ -133,8 +138,5 @@ export function connectionHandler(io: RealtimeServer, services: RealtimeServices
   };
 }
 
-/**
- * Presence connects still in flight or failed, by socket: a disconnect runs after its socket's connect
- * settled, and only if it succeeded (a failed connect keeps its rejected promise here until the disconnect).
- */
+/** Presence connects still in flight, by socket: a disconnect runs after its socket's connect settled. */
 const presenceConnects = new WeakMap<RealtimeSocket, Promise<void>>();

@@ -40,20 +40,34 @@ export class MessagePublisher {
 
   /** `id` (from an idempotency key) makes a repeated publish land on the same row. */
   async room(principal: Principal, room: string, text: string, id?: string): Promise<RoomMessageCreated> {
-    const stream = orderingKeys.room(principal.tenant, room);
-    const seq = await this.sequences.next(stream);
-    const event = newEvent("room.message.created", principal.tenant, { room, seq, user: principal.user, text }, id);
-    await publishEvents(this.bus, "roomMessages", [event]);
-    await this.remember(stream, seq, toDelivery(event));
-    return event;
+    return this.publishRoom(await this.numberRoom(principal, room, text, id));
   }
 
   async chat(principal: Principal, conversationId: string, text: string, id?: string): Promise<ChatMessageCreated> {
-    const stream = orderingKeys.chatHistory(principal.tenant, conversationId);
-    const seq = await this.sequences.next(stream);
-    const event = newEvent("chat.message.created", principal.tenant, { conversationId, seq, user: principal.user, text }, id);
+    return this.publishChat(await this.numberChat(principal, conversationId, text, id));
+  }
+
+  /** The room message with the room's next seq, not yet published (a keyed send stages it first: realtime/handlers/idempotent.ts). */
+  async numberRoom(principal: Principal, room: string, text: string, id?: string): Promise<RoomMessageCreated> {
+    const seq = await this.sequences.next(orderingKeys.room(principal.tenant, room));
+    return newEvent("room.message.created", principal.tenant, { room, seq, user: principal.user, text }, id);
+  }
+
+  async numberChat(principal: Principal, conversationId: string, text: string, id?: string): Promise<ChatMessageCreated> {
+    const seq = await this.sequences.next(orderingKeys.chatHistory(principal.tenant, conversationId));
+    return newEvent("chat.message.created", principal.tenant, { conversationId, seq, user: principal.user, text }, id);
+  }
+
+  /** Publishes a numbered room message (again, for a resend: same id and seq, so it is stored once). */
+  async publishRoom(event: RoomMessageCreated): Promise<RoomMessageCreated> {
+    await publishEvents(this.bus, "roomMessages", [event]);
+    await this.remember(orderingKeys.room(event.tenant, event.data.room), event.data.seq, toDelivery(event));
+    return event;
+  }
+
+  async publishChat(event: ChatMessageCreated): Promise<ChatMessageCreated> {
     await publishEvents(this.bus, "chat", [event]);
-    await this.remember(stream, seq, toChatDelivery(event));
+    await this.remember(orderingKeys.chatHistory(event.tenant, event.data.conversationId), event.data.seq, toChatDelivery(event));
     return event;
   }
 

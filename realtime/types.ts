@@ -13,6 +13,11 @@ export interface SocketData {
   inflight?: number;
   /** The socket's event dispatch, built at its first inbound event (realtime/event-handler.ts, lazySocketDispatch). */
   dispatch?: { dispatch(event: string, args: unknown[]): void };
+  /**
+   * True while the socket's presence session is not known to be registered (its connect write failed, or
+   * the node was reaped): the node's heartbeat registers it again until that succeeds (realtime/maintenance.ts).
+   */
+  presenceLost?: boolean;
 }
 
 /** Events between nodes (io.serverSideEmit through the adapter). */

@@ -38,12 +38,17 @@ export function registerChatHandlers(ctx: HandlerContext): void {
     const users = await membersOf(ctx, members, conversationId);
     const bytes = Buffer.byteLength(text, "utf8");
     ctx.publisher.admit();
-    return sendOnce(ctx, key, async (id) => {
-      maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, users.length));
-      const event = await ctx.publisher.chat(p, conversationId, text, id);
-      toMembers(ctx, p.tenant, users).emit("chat:message", toChatDelivery(event));
-      services.metrics.realtimeEventsOut.inc({ event: "chat:message" });
-      return { id: event.id, seq: event.data.seq };
+    return sendOnce(ctx, key, {
+      number: async (id) => {
+        maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, users.length));
+        return ctx.publisher.numberChat(p, conversationId, text, id);
+      },
+      publish: async (numbered) => {
+        const event = await ctx.publisher.publishChat(numbered);
+        toMembers(ctx, p.tenant, users).emit("chat:message", toChatDelivery(event));
+        services.metrics.realtimeEventsOut.inc({ event: "chat:message" });
+        return { id: event.id, seq: event.data.seq };
+      },
     });
   });
 

@@ -55,13 +55,18 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     const bytes = Buffer.byteLength(text, "utf8");
     if (await state.isFlagged(stateKeys.mute(p.tenant, room, p.user))) throw new AppError(ErrorCode.Muted, `muted in "${room}"`);
     ctx.publisher.admit();
-    return sendOnce(ctx, key, async (id) => {
-      const recipients = await presence.roomMemberCount(p.tenant, room);
-      maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, recipients));
-      const event = await ctx.publisher.room(p, room, text, id);
-      socket.to(target).emit("room:message", toDelivery(event));
-      services.metrics.realtimeEventsOut.inc({ event: "room:message" });
-      return { id: event.id, seq: event.data.seq };
+    return sendOnce(ctx, key, {
+      number: async (id) => {
+        const recipients = await presence.roomMemberCount(p.tenant, room);
+        maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, recipients));
+        return ctx.publisher.numberRoom(p, room, text, id);
+      },
+      publish: async (numbered) => {
+        const event = await ctx.publisher.publishRoom(numbered);
+        socket.to(target).emit("room:message", toDelivery(event));
+        services.metrics.realtimeEventsOut.inc({ event: "room:message" });
+        return { id: event.id, seq: event.data.seq };
+      },
     });
   });
 

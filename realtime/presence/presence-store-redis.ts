@@ -154,14 +154,29 @@ export class RedisPresenceStore implements PresenceStore {
     const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];
     for (const node of dead) {
       if ((await this.redis.zrem(`${this.p}nodes`, node)) !== 1) continue; // another node reaps it
-      for (const member of await this.redis.smembers(this.nodeKey(node))) {
-        const at = member.indexOf(":"); // tenants never contain ':' (core/tenancy.ts)
-        const [tenant, sessionId] = [member.slice(0, at), member.slice(at + 1)];
-        const user = await this.redis.hget(this.p + presenceKeys.session(tenant, sessionId), "user");
-        if (!user) continue;
-        out.push({ tenant, user, ...(await this.disconnect({ tenant, user, sessionId })) });
-      }
+      out.push(...(await this.reapSessions(node, () => false)));
       await this.redis.del(this.nodeKey(node));
+    }
+    return out;
+  }
+
+  async reapStaleSessions(node: string, isLive: (sessionId: string) => boolean): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
+    return this.reapSessions(node, isLive);
+  }
+
+  /** Disconnects the sessions of the node's index that `isLive` denies (the index is read first, then asked). */
+  private async reapSessions(node: string, isLive: (sessionId: string) => boolean): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
+    const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];
+    for (const member of await this.redis.smembers(this.nodeKey(node))) {
+      const at = member.indexOf(":"); // tenants never contain ':' (core/tenancy.ts)
+      const [tenant, sessionId] = [member.slice(0, at), member.slice(at + 1)];
+      if (isLive(sessionId)) continue;
+      const user = await this.redis.hget(this.p + presenceKeys.session(tenant, sessionId), "user");
+      if (!user) {
+        await this.redis.srem(this.nodeKey(node), member);
+        continue;
+      }
+      out.push({ tenant, user, ...(await this.disconnect({ tenant, user, sessionId })) });
     }
     return out;
   }
