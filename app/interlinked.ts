@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createApi } from "../api/create-api";
 import { TenantRateLimiter } from "../api/rate-limit";
 import { TokenService } from "../core/auth";
@@ -78,7 +79,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
     const quotaEvent = (tenant: string, data: QuotaEventData): void => {
       publishEvents(bus, "quota", [newEvent("quota.event", tenant, data)]).catch((err: unknown) => log.error({ err, tenant }, "quotas: quota event not published"));
     };
-    const quotas = new TenantQuotas(limits, infra.state, redis?.command, `${config.namespace}:`, quotaEvent);
+    const quotas = new TenantQuotas(limits, infra.state, redis?.command, `${config.namespace}:`, quotaEvent, Date.now, `${config.nodeId}/${randomUUID()}`);
     let realtime: RealtimeNode | undefined;
     let classes: ClassTier | undefined;
     if (config.roles.has("realtime")) {

@@ -114,8 +114,7 @@ export class TokenService {
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new AppError(ErrorCode.TokenInvalid, "token claims invalid: " + claims.error.issues[0]?.message);
     if (claims.data.iat !== undefined && claims.data.iat > Date.now() / 1000 + IAT_LEEWAY_SECONDS) throw new AppError(ErrorCode.TokenInvalid, "token issued in the future (iat)");
-    const principal: Principal = { user: claims.data.sub, tenant: claims.data.tenant, role: claims.data.role, exp: claims.data.exp };
-    if (claims.data.iat !== undefined) principal.iat = claims.data.iat;
-    return principal;
+    // one shape for every principal (iat present or not): a live socket keeps it, in-object, with no property store
+    return { user: claims.data.sub, tenant: claims.data.tenant, role: claims.data.role, exp: claims.data.exp, iat: claims.data.iat };
   }
 }

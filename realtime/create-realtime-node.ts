@@ -3,7 +3,7 @@ import type { RedisClient } from "../core/redis-client";
 import { Server } from "socket.io";
 import { authMiddleware } from "./auth-middleware";
 import { applyKick } from "./handlers/moderation";
-import { connectionQuotaMiddleware, onConnection } from "./lifecycle";
+import { connectionHandler, connectionQuotaMiddleware } from "./lifecycle";
 import { LoadGuard } from "./load-guard";
 import { maintenanceDuty } from "./maintenance";
 import { LivenessWatch, NodeHeartbeat } from "./node-liveness";
@@ -85,9 +85,10 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: Adapter
   const shared = { publisher, rooms: new RoomLookup(services.stores.rooms), backlog: new BacklogLoader(services.stores.notifications, NOTIFICATION_BACKLOG, BACKLOG_WINDOW_MS) };
   io.use(authMiddleware(services.tokens, services.revocations));
   io.use(connectionQuotaMiddleware(services));
+  const onConnection = connectionHandler(io, services, shared);
   io.on("connection", (socket) => {
     guard.noteConnect();
-    onConnection(io, services, shared, socket);
+    onConnection(socket);
   });
   io.on("kick", (info) => void applyKick(io, info, services).catch((err: unknown) => services.log.error({ err, tenant: info.tenant, user: info.user }, "realtime: kick failed")));
   const heartbeat = new NodeHeartbeat((duty, err) => services.log.error({ err, duty }, "realtime: heartbeat duty failed"));

@@ -75,8 +75,10 @@ export class EventDispatcher<M extends EventSchemas, A extends { [E in keyof M]:
     private readonly socket: RealtimeSocket,
     private readonly schemas: M,
     private readonly ctx: DispatchContext,
+    /** False: the caller feeds events through `dispatch` (a listener shared by a node's sockets, see lazySocketDispatch). */
+    listen = true,
   ) {
-    socket.onAny((event: string, ...args: unknown[]) => this.dispatch(event, args));
+    if (listen) socket.onAny((event: string, ...args: unknown[]) => this.dispatch(event, args));
   }
 
   /** Registers the handler of an event; its payload is the parsed payload, its result the ack. */
@@ -84,7 +86,8 @@ export class EventDispatcher<M extends EventSchemas, A extends { [E in keyof M]:
     this.handlers.set(event, handler as Handler);
   }
 
-  private dispatch(event: string, args: unknown[]): void {
+  /** Handles one inbound event (what the `onAny` listener calls). */
+  dispatch(event: string, args: unknown[]): void {
     const handler = this.handlers.get(event);
     if (handler) this.run(event, handler, args);
     else if (!Object.hasOwn(this.schemas, event)) this.rejectUnknown(event, args);
@@ -125,4 +128,15 @@ export class EventDispatcher<M extends EventSchemas, A extends { [E in keyof M]:
     replyError(this.socket, String(event), typeof last === "function" ? (last as AckFn) : undefined, new AppError(ErrorCode.UnknownEvent, `unknown event "${String(event)}"`), this.ctx.log);
     this.ctx.metrics.realtimeEventsIn.inc({ event: "unknown", outcome: String(ErrorCode.UnknownEvent) });
   }
+}
+
+/**
+ * One `onAny` listener for all of a node's sockets of a namespace (Socket.IO calls it with the socket as
+ * `this`): a socket's dispatcher, rate counter and handler table are built by `setup` at its first
+ * inbound event and kept in `socket.data.dispatch`, so an idle socket carries no handler closures at all.
+ */
+export function lazySocketDispatch(setup: (socket: RealtimeSocket) => { dispatch(event: string, args: unknown[]): void }): (this: RealtimeSocket, event: string, ...args: unknown[]) => void {
+  return function onAnyEvent(this: RealtimeSocket, event: string, ...args: unknown[]): void {
+    (this.data.dispatch ??= setup(this)).dispatch(event, args);
+  };
 }

@@ -4,9 +4,9 @@ import { toAppError } from "../core/errors";
 import { inbound, type AckOf } from "../core/events";
 import { errorFields, type Logger } from "../core/log";
 import { toNotificationDelivery } from "../core/notification-delivery";
-import { EventDispatcher, SocketRate, socketLogger } from "./event-handler";
+import { EventDispatcher, SocketRate, lazySocketDispatch, socketLogger } from "./event-handler";
 import { registerAccountHandlers } from "./handlers/account";
-import { armExpiry } from "./token-lifetime";
+import { armExpiry, disarmExpiry } from "./token-lifetime";
 import { registerChatHandlers } from "./handlers/chat";
 import { maybeWarn, type HandlerContext } from "./handlers/context";
 import { registerModerationHandlers } from "./handlers/moderation";
@@ -19,11 +19,15 @@ import type { RoomLookup } from "./room-lookup";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 import { socketRooms } from "../core/tenant-keys";
+import { sharedAnyListeners } from "./socketio-internals";
 
 /** Background work of a socket: a failure is logged with the socket's tenant, user and id (logger built only then). */
 function fireAndForget(log: Logger, socket: RealtimeSocket, what: string, work: Promise<unknown>): void {
   work.catch((err: unknown) => socketLogger(log, socket).error({ ...errorFields(err), what }, `realtime: ${what} failed`));
 }
+
+/** The connection quota reading of a socket between its handshake and its connection (warned then). */
+const quotaUses = new WeakMap<RealtimeSocket, QuotaUse>();
 
 /** Handshake step after auth: the tenant's connection quota (a lease per socket); refusal is 3001. */
 export function connectionQuotaMiddleware(services: RealtimeServices) {
@@ -32,7 +36,7 @@ export function connectionQuotaMiddleware(services: RealtimeServices) {
     socket.data.session = { tenant, user, sessionId: socket.id };
     services.quotas.acquireConnection(tenant, socket.id).then(
       (use) => {
-        (socket as unknown as { quotaUse?: QuotaUse }).quotaUse = use;
+        quotaUses.set(socket, use);
         next();
       },
       (err: unknown) => {
@@ -44,62 +48,95 @@ export function connectionQuotaMiddleware(services: RealtimeServices) {
   };
 }
 
-/** Sets up a connected socket: presence, its user room, handlers, expiry, missed notifications; and its teardown. */
-export function onConnection(io: RealtimeServer, services: RealtimeServices, node: { publisher: MessagePublisher; rooms: RoomLookup; backlog: BacklogLoader }, socket: RealtimeSocket): void {
-  const { tenant, user, role } = socket.data.principal;
-  const session = socket.data.session;
-  const rate = new SocketRate(services.options.perSocketEventsPerSecond);
-  const dispatcher = new EventDispatcher<typeof inbound, AckOf>(socket, inbound, { rate, metrics: services.metrics, log: services.log });
-  const ctx: HandlerContext = { io, socket, services, publisher: node.publisher, rooms: node.rooms, rate, on: (event, handler) => dispatcher.on(event, handler) };
+/**
+ * A node's connection handler: sets up a connected socket (presence, its user room, expiry, missed
+ * notifications, its teardown). Nothing here is allocated per socket beyond its state: the event
+ * listener and the disconnect listener are one function each per node (called with the socket as
+ * `this`), and a socket's handlers, rate counter and handler context are built at its first inbound
+ * event (lazySocketDispatch), so an idle socket holds no closures of ours.
+ */
+export function connectionHandler(io: RealtimeServer, services: RealtimeServices, node: { publisher: MessagePublisher; rooms: RoomLookup; backlog: BacklogLoader }): (socket: RealtimeSocket) => void {
   const { log } = services;
-  registerRoomHandlers(ctx);
-  registerModerationHandlers(ctx);
-  registerChatHandlers(ctx);
-  registerPresenceHandlers(ctx);
-  registerAccountHandlers(ctx);
-  armExpiry(socket);
-  void socket.join(socketRooms.user(tenant, user));
-  services.metrics.realtimeConnections.inc({ tenant });
-  const quotaUse = (socket as unknown as { quotaUse?: QuotaUse }).quotaUse;
-  if (quotaUse) maybeWarn(ctx, quotaUse);
-
-  const connected = services.presence.connect(session, services.nodeId).then(({ cameOnline }) => {
-    if (cameOnline) announcePresence(io, tenant, user, "online");
+  const onAnyEvent = lazySocketDispatch((socket) => {
+    const rate = new SocketRate(services.options.perSocketEventsPerSecond);
+    const dispatcher = new EventDispatcher<typeof inbound, AckOf>(socket, inbound, { rate, metrics: services.metrics, log }, false);
+    const ctx: HandlerContext = { io, socket, services, publisher: node.publisher, rooms: node.rooms, rate, on: (event, handler) => dispatcher.on(event, handler) };
+    registerRoomHandlers(ctx);
+    registerModerationHandlers(ctx);
+    registerChatHandlers(ctx);
+    registerPresenceHandlers(ctx);
+    registerAccountHandlers(ctx);
+    return dispatcher;
   });
-  // a failed presence write is retried on the node's next heartbeats (realtime/maintenance.ts), not dropped:
-  // else the user reads offline for as long as this connection lasts
-  const ready = connected.catch(() => {
-    socket.data.presenceLost = true;
-  });
-  socket.data.ready = ready;
-  fireAndForget(log, socket, "presence connect", connected);
-  fireAndForget(log, socket, "session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.started", tenant, { sessionId: socket.id, user, role, node: services.nodeId }))));
-  fireAndForget(
-    log,
-    socket,
-    "notification backlog",
-    node.backlog.load(tenant, user).then(({ items, unread }) => {
-      socket.emit("notification:backlog", {
-        unread,
-        notifications: items.map((n) => toNotificationDelivery({ id: n.id, at: n.createdAt, data: { users: [user], feed: n.feed ?? undefined, title: n.title, body: n.body, data: n.data ?? undefined } })),
-      });
-    }),
-  );
 
-  socket.once("disconnect", () => {
+  const listenToAny = sharedAnyListeners(onAnyEvent);
+
+  function onDisconnect(this: RealtimeSocket): void {
+    disconnected(this);
+  }
+  function disconnected(socket: RealtimeSocket): void {
+    disarmExpiry(socket);
+    const { tenant, user } = socket.data.principal;
+    const session = socket.data.session;
     services.metrics.realtimeConnections.dec({ tenant });
     fireAndForget(log, socket, "quota release", services.quotas.releaseConnection(tenant, socket.id));
     fireAndForget(
       log,
       socket,
       "presence disconnect",
-      ready.then(async () => {
-        // also when the connect write failed: a retry may have registered the session since
+      (presenceConnects.get(socket) ?? Promise.resolve()).then(async () => {
         const { wentOffline, leftRooms } = await services.presence.disconnect(session);
         for (const room of leftRooms) await announceLeft(io, services, tenant, room, user);
         if (wentOffline) announcePresence(io, tenant, user, "offline");
       }),
     );
     fireAndForget(log, socket, "session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.ended", tenant, { sessionId: socket.id, user }))));
-  });
+  }
+
+  return (socket) => {
+    const { tenant, user, role } = socket.data.principal;
+    const session = socket.data.session;
+    listenToAny(socket);
+    armExpiry(socket, false); // disarmed by onDisconnect
+    void socket.join(socketRooms.user(tenant, user));
+    services.metrics.realtimeConnections.inc({ tenant });
+    const quotaUse = quotaUses.get(socket);
+    quotaUses.delete(socket); // not kept for the socket's life
+    if (quotaUse) maybeWarn({ socket, services }, quotaUse);
+
+    // a disconnect waits for the presence connect while it is in flight, and runs also when it failed (a
+    // retry may have registered the session since); a failed presence write is retried on the node's next
+    // heartbeats (realtime/maintenance.ts), not dropped: else the user reads offline for as long as this
+    // connection lasts
+    const connected = services.presence.connect(session, services.nodeId).then(({ cameOnline }) => {
+      if (cameOnline) announcePresence(io, tenant, user, "online");
+    });
+    const ready = connected
+      .catch(() => {
+        socket.data.presenceLost = true;
+      })
+      .then(() => {
+        presenceConnects.delete(socket);
+        socket.data.ready = undefined; // nothing kept for the socket's life
+      });
+    presenceConnects.set(socket, ready);
+    socket.data.ready = ready;
+    fireAndForget(log, socket, "presence connect", connected);
+    fireAndForget(log, socket, "session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.started", tenant, { sessionId: socket.id, user, role, node: services.nodeId }))));
+    fireAndForget(
+      log,
+      socket,
+      "notification backlog",
+      node.backlog.load(tenant, user).then(({ items, unread }) => {
+        socket.emit("notification:backlog", {
+          unread,
+          notifications: items.map((n) => toNotificationDelivery({ id: n.id, at: n.createdAt, data: { users: [user], feed: n.feed ?? undefined, title: n.title, body: n.body, data: n.data ?? undefined } })),
+        });
+      }),
+    );
+    socket.on("disconnect", onDisconnect);
+  };
 }
+
+/** Presence connects still in flight, by socket: a disconnect runs after its socket's connect settled. */
+const presenceConnects = new WeakMap<RealtimeSocket, Promise<void>>();

@@ -2,7 +2,7 @@ import { ErrorCode } from "../core/errors";
 import { announceLeft, announcePresence } from "./handlers/presence";
 import { LEASE_RENEW_BEATS, type HeartbeatDuty } from "./node-liveness";
 import type { RealtimeServices } from "./services";
-import { bufferedBytes, socketsOfEveryNamespace } from "./socketio-internals";
+import { bufferedBytes, namespacesOf } from "./socketio-internals";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 import { socketRooms } from "../core/tenant-keys";
 
@@ -42,7 +42,7 @@ async function registerLostPresence(io: RealtimeServer, services: RealtimeServic
 /**
  * The realtime node's duty on each heartbeat (realtime/node-liveness.ts): heartbeat (re-registering its
  * sessions if it had been reaped, or whose presence write failed; on its first beat, removing the sessions a
- * previous process with its node id left), renewing its sockets' connection leases (every LEASE_RENEW_BEATS beats,
+ * previous process with its node id left), renewing its connection count of each tenant (every LEASE_RENEW_BEATS beats,
  * of every namespace; `beatOk` after the heartbeat reached the store), reaping dead nodes (and announcing who went offline and left which room), and disconnecting slow
  * consumers with 5003.
  */
@@ -65,14 +65,11 @@ export function maintenanceDuty(io: RealtimeServer, services: RealtimeServices, 
     if (wasMissing) for (const s of sockets) s.data.presenceLost = true;
     await registerLostPresence(io, services, sockets);
     if (beat % LEASE_RENEW_BEATS === 0 || wasMissing) {
-      // every namespace's sockets hold a connection lease (`/class` ones too: realtime/classes/class-namespace.ts)
-      const byTenant = new Map<string, string[]>();
-      for (const s of socketsOfEveryNamespace(io)) {
-        const ids = byTenant.get(s.data.principal.tenant);
-        if (ids) ids.push(s.id);
-        else byTenant.set(s.data.principal.tenant, [s.id]);
-      }
-      for (const [tenant, ids] of byTenant) await services.quotas.renewConnections(tenant, ids);
+      // every namespace's sockets count (`/class` ones too: realtime/classes/class-namespace.ts); one count
+      // per tenant, one store call per tenant whatever its sockets
+      const byTenant = new Map<string, number>();
+      for (const nsp of namespacesOf(io)) for (const s of nsp.sockets.values()) byTenant.set(s.data.principal.tenant, (byTenant.get(s.data.principal.tenant) ?? 0) + 1);
+      for (const [tenant, connected] of byTenant) await services.quotas.renewConnections(tenant, connected);
     }
     await announceGone(io, services, await services.presence.reapDeadNodes());
     for (const s of sockets) {

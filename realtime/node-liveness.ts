@@ -3,12 +3,13 @@
  * NODE_TTL_MS is dead to every part that tracks nodes:
  * - presence (`PresenceStore.heartbeat` / `reapDeadNodes`): its users go offline and leave their rooms;
  * - live classes (`MediaDirectory.register`): its classes are placed on another media node;
- * - connection quotas: its sockets' leases (renewed every LEASE_RENEW_BEATS beats) lapse after LEASE_TTL_MS.
+ * - connection quotas: its count of each school's connections (KeyedState `holdCount`, renewed once per school
+ *   every LEASE_RENEW_BEATS beats, whatever the number of sockets) lapses after LEASE_TTL_MS.
  * kill -9 of a node → offline everywhere within NODE_TTL_MS + one beat (~8 s).
  */
 export const HEARTBEAT_MS = 2_000;
 export const NODE_TTL_MS = 3 * HEARTBEAT_MS;
-/** Connection leases are renewed every other beat, so one failed renewal never drops a live socket. */
+/** Connection counts are renewed every other beat, so one failed renewal never drops a node's connections. */
 export const LEASE_RENEW_BEATS = 2;
 export const LEASE_TTL_MS = 10_000;
 

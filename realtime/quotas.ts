@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { RedisClient } from "../core/redis-client";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { AppError, ErrorCode, type ErrorCodeValue } from "../core/errors";
@@ -34,12 +35,15 @@ export const GRACE_CEILING = 2;
 const REFUSED_EVENT_WINDOW_SECONDS = 10;
 
 /**
- * Per-tenant quotas of the realtime tier, cluster-wide: concurrent connections (leases in KeyedState, so
- * a dead node's count expires), messages per second (rate-limiter-flexible on Redis), payload size and
+ * Per-tenant quotas of the realtime tier, cluster-wide: concurrent connections (one count per node and
+ * tenant in KeyedState — `takeCount`/`holdCount` — renewed once per tenant per node, so a dead node's
+ * connections stop counting within LEASE_TTL_MS), messages per second (rate-limiter-flexible on Redis), payload size and
  * broadcast recipients; limits are the tenant's overrides (Postgres) or the defaults (TenantLimits).
  */
 export class TenantQuotas {
   private readonly rateLimiters = new Map<number, RateLimiterAbstract>();
+  /** Connection takes asked and not yet answered, per tenant: while any is, a renewal does not set the count. */
+  private readonly takesInFlight = new Map<string, number>();
 
   constructor(
     private readonly cachedLimits: TenantLimits,
@@ -49,6 +53,8 @@ export class TenantQuotas {
     /** Told of grace starts (`warning`) and refusals (`refused`, at most one per 10 s per quota). */
     private readonly onEvent: (tenant: string, event: QuotaEventData) => void = () => undefined,
     private readonly now: () => number = Date.now,
+    /** This node's name as the holder of its connection counts (one per process unless given). */
+    private readonly holder: string = randomUUID(),
   ) {}
 
   /**
@@ -90,35 +96,53 @@ export class TenantQuotas {
     throw Object.assign(new AppError(code, `${use.quota} quota reached (${use.used}/${use.limit})`), { quotaUse: use });
   }
 
+  /** One connection more in this node's count of the tenant, if the tenant's total is below `limit`. */
+  private async take(tenant: string, limit: number): Promise<{ granted: boolean; count: number }> {
+    this.takesInFlight.set(tenant, (this.takesInFlight.get(tenant) ?? 0) + 1);
+    try {
+      return await this.state.takeCount(stateKeys.connections(tenant), this.holder, limit, LEASE_TTL_MS);
+    } finally {
+      const left = (this.takesInFlight.get(tenant) ?? 1) - 1;
+      if (left > 0) this.takesInFlight.set(tenant, left);
+      else this.takesInFlight.delete(tenant);
+    }
+  }
+
   /**
-   * Takes a connection lease for the session or throws 3001. At 100 % the tenant's overflow grace (if
-   * any is left) admits it, up to twice the quota, with a warning that says until when.
+   * Counts a new connection of the tenant on this node or throws 3001 (`sessionId` names it in logs only:
+   * the count is per node). At 100 % the tenant's overflow grace (if any is left) admits it, up to twice
+   * the quota, with a warning that says until when. Each admitted connection is released once.
    */
-  async acquireConnection(tenant: string, sessionId: string): Promise<QuotaUse> {
+  async acquireConnection(tenant: string, _sessionId: string): Promise<QuotaUse> {
     const { maxConnections, overflowGraceSeconds } = await this.limits(tenant);
-    const key = stateKeys.connections(tenant);
-    const { granted, count } = await this.state.lease(key, sessionId, maxConnections, LEASE_TTL_MS);
+    const { granted, count } = await this.take(tenant, maxConnections);
     const use = this.use("connections", count, maxConnections);
     if (granted) return use;
     const graceUntil = await this.grace(tenant, "connections", overflowGraceSeconds, count + 1, maxConnections);
     if (graceUntil !== undefined) {
-      const over = await this.state.lease(key, sessionId, maxConnections * GRACE_CEILING, LEASE_TTL_MS);
+      const over = await this.take(tenant, maxConnections * GRACE_CEILING);
       if (over.granted) return { ...this.use("connections", over.count, maxConnections), warn: true, graceUntil };
       this.refuse(ErrorCode.ConnectionQuota, this.use("connections", over.count, maxConnections), tenant);
     }
     this.refuse(ErrorCode.ConnectionQuota, use, tenant);
   }
 
-  renewConnections(tenant: string, sessionIds: string[]): Promise<void> {
-    return this.state.renewLeases(stateKeys.connections(tenant), sessionIds, LEASE_TTL_MS);
+  /**
+   * Keeps this node's count of the tenant alive (one call per tenant, whatever the count): `connected` is
+   * the number of the tenant's sockets the node holds, which becomes its count unless a take of the tenant
+   * is in flight (then only the count's life is extended, and the next renewal sets it).
+   */
+  renewConnections(tenant: string, connected: number): Promise<void> {
+    const quiet = !this.takesInFlight.has(tenant);
+    return this.state.holdCount(stateKeys.connections(tenant), this.holder, LEASE_TTL_MS, quiet ? connected : undefined);
   }
 
-  releaseConnection(tenant: string, sessionId: string): Promise<void> {
-    return this.state.dropLease(stateKeys.connections(tenant), sessionId);
+  releaseConnection(tenant: string, _sessionId: string): Promise<void> {
+    return this.state.dropCount(stateKeys.connections(tenant), this.holder);
   }
 
   connectionCount(tenant: string): Promise<number> {
-    return this.state.leaseCount(stateKeys.connections(tenant));
+    return this.state.countTotal(stateKeys.connections(tenant));
   }
 
   /**

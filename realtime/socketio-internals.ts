@@ -34,6 +34,35 @@ export function allowHandshakes(io: RealtimeServer): void {
   allowedBefore.delete(engine);
 }
 
+type Middlewares = { _applyMiddlewares(req: { _query?: { transport?: string } }, res: unknown, callback: (err?: unknown) => void): void };
+
+/**
+ * Engine.IO runs its HTTP middlewares (here only CORS, from the `cors` option) on WebSocket upgrades too,
+ * and on the uWS engine that wraps the upgrade's response in a ResponseWrapper which the WebSocket and
+ * its request keep for the connection's whole life (~1 KB per socket: buffered headers, listeners, the
+ * response's closures). CORS means nothing to a WebSocket upgrade (browsers do not apply it there), so
+ * upgrades skip the middlewares; long-polling requests keep them. Call once after attach.
+ */
+export function skipMiddlewaresOnUpgrades(io: RealtimeServer): void {
+  const engine = io.engine as unknown as Middlewares | undefined;
+  if (!engine) throw new Error("attach Socket.IO before changing its middlewares");
+  const apply = engine._applyMiddlewares.bind(engine);
+  engine._applyMiddlewares = (req, res, callback) => (req._query?.transport === "websocket" ? callback() : apply(req, res, callback));
+}
+
+/**
+ * Gives a socket the node's one `onAny` listener without an array per socket: every socket of the node
+ * shares one frozen array holding it (Socket.IO reads `_anyListeners` on each inbound event; `onAny` would
+ * allocate a growable array per socket, ~150 bytes). Frozen, so an `onAny`/`offAny` on such a socket
+ * throws instead of changing every socket's listeners.
+ */
+export function sharedAnyListeners(listener: (...args: never[]) => void): (socket: RealtimeSocket) => void {
+  const shared = Object.freeze([listener]);
+  return (socket) => {
+    (socket as unknown as { _anyListeners: readonly unknown[] })._anyListeners = shared;
+  };
+}
+
 /** Prefixes every session id the engine issues from now on with `prefix` (engine `generateId`). */
 export function prefixSessionIds(io: RealtimeServer, prefix: string): void {
   const engine = engineOf(io);
@@ -140,6 +169,11 @@ export function terminateWebSockets(io: RealtimeServer, closing: Iterable<unknow
 }
 
 /** This node's sockets of every namespace (`/`, `/class`, …), from the server's namespace map (`_nsps`). */
+/** The server's namespaces (`io._nsps`), to walk their sockets without copying them. */
+export function namespacesOf(io: RealtimeServer): Iterable<{ sockets: Map<string, RealtimeSocket> }> {
+  return io._nsps.values();
+}
+
 export function socketsOfEveryNamespace(io: RealtimeServer): RealtimeSocket[] {
   return [...io._nsps.values()].flatMap((nsp) => [...nsp.sockets.values()]);
 }

@@ -18,15 +18,21 @@ function disarmOnDisconnect(this: RealtimeSocket): void {
   expiries.disarm(this);
 }
 
+/** Drops a disconnected socket from the wheel (for a caller that armed it with `armExpiry(socket, false)`). */
+export function disarmExpiry(socket: RealtimeSocket): void {
+  expiries.disarm(socket);
+}
+
 /**
  * A token's life on a live connection, the same on every namespace (`/`, `/class`): at `exp` (within the
  * second after it) the socket is told `app:disconnect { code: 2002 }` and disconnected, unless
  * `auth:refresh` moved the expiry. Called once per socket, at its connection; a disconnected socket is
- * dropped from the wheel.
+ * dropped from the wheel (by a listener of its own, or, with `listen` false, by the caller's own
+ * disconnect listener calling disarmExpiry: one listener per socket instead of two).
  */
-export function armExpiry(socket: RealtimeSocket): void {
+export function armExpiry(socket: RealtimeSocket, listen = true): void {
   expiries.arm(socket, socket.data.principal.exp * 1000);
-  socket.on("disconnect", disarmOnDisconnect);
+  if (listen) socket.on("disconnect", disarmOnDisconnect);
 }
 
 /**

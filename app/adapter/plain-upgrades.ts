@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server as HttpServer } from "node:http";
 import type { Duplex } from "node:stream";
+import { skipMiddlewaresOnUpgrades } from "../../realtime/socketio-internals";
 import type { RealtimeServer } from "../../realtime/types";
 
 /**
@@ -61,5 +62,6 @@ export function answerOtherUpgradesAsHttp(server: HttpServer, enginePath: string
 /** Attaches Socket.IO to a Node http server (engine "ws"), with other upgrades answered as plain HTTP. */
 export function attachSocketIo(io: RealtimeServer, server: HttpServer): void {
   io.attach(server, { destroyUpgrade: false });
+  skipMiddlewaresOnUpgrades(io);
   answerOtherUpgradesAsHttp(server, `${io.path().replace(/\/$/, "")}/`);
 }

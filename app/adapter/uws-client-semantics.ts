@@ -90,6 +90,10 @@ function answerRefusedUpgrades(behavior: Behavior): Behavior {
       let answered = false;
       res.upgrade = (...args) => {
         answered = true;
+        // the response stays reachable for the WebSocket's life (engine.io keeps the request, the request
+        // its response): put the native methods back so these closures and the headers they hold go
+        res.upgrade = accept;
+        res.close = close;
         accept.apply(res, args);
       };
       res.close = () => {

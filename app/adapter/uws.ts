@@ -1,5 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import uWS from "uWebSockets.js";
+import { skipMiddlewaresOnUpgrades } from "../../realtime/socketio-internals";
 import type { RealtimeServer } from "../../realtime/types";
 import { useUwsPublish } from "../../realtime/uws-publish";
 import type { FetchHandler, HttpEndpoint } from "./http-endpoint";
@@ -52,6 +53,7 @@ export async function serveOnUws(fetch: FetchHandler, host: string, port: number
   // bound (realtime/maintenance.ts) so a slow socket is disconnected with 5003 instead of losing messages.
   if (io) {
     io.attachApp(app, { maxBackpressure: UWS_MAX_BACKPRESSURE } as Parameters<RealtimeServer["attachApp"]>[1]);
+    skipMiddlewaresOnUpgrades(io);
     useUwsPublish(io, native, fanoutBatchMs);
   }
   app.any("/*", fetchRoute(fetch));

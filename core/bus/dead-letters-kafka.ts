@@ -4,6 +4,7 @@ import { AppError, ErrorCode } from "../errors";
 import { DEAD_LETTER_TOPIC } from "../contracts/streams";
 import { parseLetter, pickLetters, republish, type DeadLetters, type LetterAt, type LetterSelection } from "./dead-letters";
 import type { EventBus } from "./event-bus";
+import { stopKafkajsIdleLoop } from "./kafkajs-idle-loop";
 
 /** How long reading the topic to its end may take. */
 const READ_TIMEOUT_MS = 30_000;
@@ -36,6 +37,7 @@ export class KafkaDeadLetters implements DeadLetters {
   }
 
   private async read(): Promise<LetterAt[]> {
+    stopKafkajsIdleLoop();
     const kafka = new Kafka({ clientId: "interlinked-dlq", brokers: this.brokers, logLevel: logLevel.NOTHING });
     const topic = `${this.namespace}.${DEAD_LETTER_TOPIC}`;
     const admin = kafka.admin();

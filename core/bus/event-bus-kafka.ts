@@ -3,6 +3,7 @@ import { AppError, ErrorCode } from "../errors";
 import { defaultLogger, type Logger } from "../log";
 import { Attr, SpanKind, inSpan, injectContext } from "../tracing";
 import type { BusRecord, EventBus, SubscribeOptions, Subscription } from "./event-bus";
+import { stopKafkajsIdleLoop } from "./kafkajs-idle-loop";
 import { PartitionSender } from "./partition-sender";
 
 export interface KafkaEventBusOptions {
@@ -83,6 +84,7 @@ export class KafkaEventBus implements EventBus {
 
   constructor(options: Partial<KafkaEventBusOptions> & Pick<KafkaEventBusOptions, "brokers" | "namespace" | "clientId">) {
     this.options = { ...kafkaDefaults, ...options };
+    stopKafkajsIdleLoop(); // kafkajs 2.2.4 wakes the loop every 1 ms per idle connection (see the function)
     this.kafka = new Kafka({
       clientId: this.options.clientId,
       brokers: this.options.brokers,

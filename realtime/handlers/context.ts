@@ -20,7 +20,7 @@ export interface HandlerContext {
 }
 
 /** Emits a quota warning (80 %) to the socket, at most once per quota per 10 s. */
-export function maybeWarn(ctx: HandlerContext, use: { quota: string; used: number; limit: number; warn: boolean; graceUntil?: number }): void {
+export function maybeWarn(ctx: Pick<HandlerContext, "socket" | "services">, use: { quota: string; used: number; limit: number; warn: boolean; graceUntil?: number }): void {
   if (!use.warn) return;
   const { tenant } = ctx.socket.data.principal;
   const over = use.graceUntil !== undefined ? ":grace" : "";

@@ -1,3 +1,4 @@
+import { RedisWindow } from "../../core/redis-window";
 import type { RedisClient } from "../../core/redis-client";
 import { TrailingReads } from "../../core/trailing-reads";
 import { WindowBatcher } from "../../core/window-batcher";
@@ -75,12 +76,16 @@ export class RedisPresenceStore implements PresenceStore {
   private readonly memberLists = new TrailingReads<string[]>(async (key) => (await this.redis.hkeys(key)).sort());
   private readonly memberCounts = new TrailingReads<number>((key) => this.redis.hlen(key));
 
+  /** Session scripts of a connect storm go as one pipeline per 2 ms window (core/redis-window.ts). */
+  private readonly connects: RedisWindow;
+
   constructor(
     private readonly redis: RedisClient,
     prefix: string,
     private readonly nodeTtlMs = 10_000,
   ) {
     this.p = `${prefix}p:`;
+    this.connects = new RedisWindow(redis);
   }
 
   private keys(ref: SessionRef) {
@@ -97,7 +102,7 @@ export class RedisPresenceStore implements PresenceStore {
   async connect(ref: SessionRef, node: string): Promise<{ cameOnline: boolean }> {
     const k = this.keys(ref);
     await this.indexing.add(this.nodeKey(node), presenceNodeKeys.nodeMember(ref.tenant, ref.sessionId));
-    const first = await this.redis.eval(CONNECT, 2, k.user, k.session, ref.sessionId, ref.tenant, ref.user, node);
+    const first = await this.connects.eval(CONNECT, 2, k.user, k.session, ref.sessionId, ref.tenant, ref.user, node);
     return { cameOnline: first === 1 };
   }
 

@@ -1,4 +1,4 @@
-import type { Claim, KeyedState } from "./keyed-state";
+import type { Claim, CountTake, KeyedState } from "./keyed-state";
 
 const PENDING = "\u0000pending:";
 const FREE = "\u0000free:";
@@ -20,6 +20,7 @@ function parsePending(v: string): { owner: string; staged?: string; deadline?: n
 export class MemoryKeyedState implements KeyedState {
   private readonly values = new Map<string, { value: string; expires: number }>();
   private readonly leases = new Map<string, Map<string, number>>();
+  private readonly counts = new Map<string, Map<string, { count: number; expires: number }>>();
 
   private get(key: string): string | undefined {
     const v = this.values.get(key);
@@ -112,5 +113,48 @@ export class MemoryKeyedState implements KeyedState {
 
   async leaseCount(scope: string): Promise<number> {
     return this.live(scope).size;
+  }
+
+  /** The scope's live holders (lapsed ones dropped). */
+  private holders(scope: string): Map<string, { count: number; expires: number }> {
+    const m = this.counts.get(scope) ?? new Map<string, { count: number; expires: number }>();
+    this.counts.set(scope, m);
+    const now = Date.now();
+    for (const [holder, c] of m) if (c.expires <= now) m.delete(holder);
+    return m;
+  }
+
+  private static total(m: Map<string, { count: number }>): number {
+    let total = 0;
+    for (const c of m.values()) total += c.count;
+    return total;
+  }
+
+  async takeCount(scope: string, holder: string, limit: number, ttlMs: number): Promise<CountTake> {
+    const m = this.holders(scope);
+    const total = MemoryKeyedState.total(m);
+    const mine = m.get(holder) ?? { count: 0, expires: 0 };
+    mine.expires = Date.now() + ttlMs;
+    m.set(holder, mine);
+    if (total >= limit) return { granted: false, count: total };
+    mine.count++;
+    return { granted: true, count: total + 1 };
+  }
+
+  async dropCount(scope: string, holder: string): Promise<void> {
+    const mine = this.holders(scope).get(holder);
+    if (mine && mine.count > 0) mine.count--;
+  }
+
+  async holdCount(scope: string, holder: string, ttlMs: number, count?: number): Promise<void> {
+    const m = this.holders(scope);
+    if (count === 0) return void m.delete(holder);
+    const mine = m.get(holder);
+    if (count !== undefined) m.set(holder, { count, expires: Date.now() + ttlMs });
+    else if (mine) mine.expires = Date.now() + ttlMs;
+  }
+
+  async countTotal(scope: string): Promise<number> {
+    return MemoryKeyedState.total(this.holders(scope));
   }
 }

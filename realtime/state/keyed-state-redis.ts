@@ -1,6 +1,6 @@
 import type { RedisClient } from "../../core/redis-client";
 import { WindowBatcher } from "../../core/window-batcher";
-import type { Claim, KeyedState } from "./keyed-state";
+import type { Claim, CountTake, KeyedState } from "./keyed-state";
 
 const PENDING = "\u0000pending:";
 const FREE = "\u0000free:";
@@ -85,10 +85,77 @@ end
 if granted then redis.call('PEXPIRE', KEYS[1], ttl * 2) end
 return out`;
 
+// Held counts: one hash per scope, field = holder, value = "count:expiry(ms)". Lapsed holders are dropped
+// by every script that reads them. KEYS[1] the hash.
+const LIVE_HOLDERS = `
+local function live(key, now)
+  local all = redis.call('HGETALL', key)
+  local out = {}
+  for i = 1, #all, 2 do
+    local c, exp = string.match(all[i + 1], '^(%d+):(%d+)$')
+    if c and tonumber(exp) > now then out[all[i]] = tonumber(c) else redis.call('HDEL', key, all[i]) end
+  end
+  return out
+end`;
+// ARGV now, limit, ttl, holder, takes: `takes` takes of one holder in order, each granted while the total is below limit.
+const TAKE_COUNT = `${LIVE_HOLDERS}
+local now, limit, ttl, me, takes = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
+local total, mine = 0, 0
+for holder, c in pairs(live(KEYS[1], now)) do
+  total = total + c
+  if holder == me then mine = c end
+end
+local out = {}
+for i = 1, takes do
+  if total < limit then
+    total = total + 1
+    mine = mine + 1
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+  out[#out + 1] = total
+end
+redis.call('HSET', KEYS[1], me, mine .. ':' .. (now + ttl))
+redis.call('PEXPIRE', KEYS[1], ttl * 2)
+return out`;
+// ARGV now, holder
+const DROP_COUNT = `
+local v = redis.call('HGET', KEYS[1], ARGV[2])
+if not v then return 0 end
+local c, exp = string.match(v, '^(%d+):(%d+)$')
+if not c or tonumber(exp) <= tonumber(ARGV[1]) or tonumber(c) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], (tonumber(c) - 1) .. ':' .. exp)
+return 1`;
+// ARGV now, ttl, holder, count ('' = keep the count)
+const HOLD_COUNT = `
+local now, ttl, me = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local count = tonumber(ARGV[4])
+if count == nil then
+  local v = redis.call('HGET', KEYS[1], me)
+  local c, exp = nil, nil
+  if v then c, exp = string.match(v, '^(%d+):(%d+)$') end
+  if not c or tonumber(exp) <= now then return 0 end
+  count = tonumber(c)
+end
+if count == 0 then
+  redis.call('HDEL', KEYS[1], me)
+  return 1
+end
+redis.call('HSET', KEYS[1], me, count .. ':' .. (now + ttl))
+redis.call('PEXPIRE', KEYS[1], ttl * 2)
+return 1`;
+// ARGV now
+const COUNT_TOTAL = `${LIVE_HOLDERS}
+local total = 0
+for _, c in pairs(live(KEYS[1], tonumber(ARGV[1]))) do total = total + c end
+return total`;
+
 /**
  * KeyedState on Redis: strings with EX for claims and flags, a sorted set (score = expiry) per lease scope.
  * Leases asked for within 2 ms on one scope (a connect storm) are taken by one script call, in order,
- * each exactly as alone (LEASE_MANY).
+ * each exactly as alone (LEASE_MANY). Held counts are one hash per scope (a field per holder, "count:expiry"),
+ * one key so a Redis Cluster keeps a scope in one slot; takes of a holder within 2 ms are one script call.
  */
 export class RedisKeyedState implements KeyedState {
   constructor(
@@ -103,6 +170,12 @@ export class RedisKeyedState implements KeyedState {
     return ids.map((_, i) => ({ granted: flat[2 * i] === 1, count: flat[2 * i + 1]! }));
   });
   private l = (scope: string): string => `${this.prefix}lease:${scope}`;
+  private c = (scope: string): string => `${this.prefix}count:${scope}`;
+  private readonly takes = new WindowBatcher<null, CountTake>(async (batchKey, items) => {
+    const [scope, holder, limit, ttlMs] = batchKey.split("\u0000") as [string, string, string, string];
+    const flat = (await this.redis.eval(TAKE_COUNT, 1, this.c(scope), Date.now(), limit, ttlMs, holder, items.length)) as number[];
+    return items.map((_, i) => ({ granted: flat[2 * i] === 1, count: flat[2 * i + 1]! }));
+  });
 
   private args(owner: string, ttlSeconds: number): Array<string | number> {
     return [PENDING + owner, ttlSeconds, PENDING, FREE, SEP, Date.now(), STAGED_KEEP_SECONDS];
@@ -169,5 +242,21 @@ export class RedisKeyedState implements KeyedState {
   async leaseCount(scope: string): Promise<number> {
     await this.redis.zremrangebyscore(this.l(scope), "-inf", Date.now());
     return this.redis.zcard(this.l(scope));
+  }
+
+  takeCount(scope: string, holder: string, limit: number, ttlMs: number): Promise<CountTake> {
+    return this.takes.add(`${scope}\u0000${holder}\u0000${limit}\u0000${ttlMs}`, null);
+  }
+
+  async dropCount(scope: string, holder: string): Promise<void> {
+    await this.redis.eval(DROP_COUNT, 1, this.c(scope), Date.now(), holder);
+  }
+
+  async holdCount(scope: string, holder: string, ttlMs: number, count?: number): Promise<void> {
+    await this.redis.eval(HOLD_COUNT, 1, this.c(scope), Date.now(), ttlMs, holder, count === undefined ? "" : count);
+  }
+
+  async countTotal(scope: string): Promise<number> {
+    return (await this.redis.eval(COUNT_TOTAL, 1, this.c(scope), Date.now())) as number;
   }
 }

@@ -80,5 +80,41 @@ export function runKeyedStateContract(name: string, open: () => Promise<[KeyedSt
       await new Promise((r) => setTimeout(r, 250));
       expect(await a.leaseCount(scope)).toBe(3);
     });
+
+    it("holds counts per holder: a total across holders within the limit under a storm, drops, corrections, and a silent holder's count lapsing", async () => {
+      const [a, b] = await open();
+      const scope = randomUUID();
+      // two nodes take concurrently: exactly `limit` granted in all, each answer's total within the limit
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a.takeCount(scope, "n1", 10, 400) : b.takeCount(scope, "n2", 10, 400))));
+      expect(results.filter((r) => r.granted)).toHaveLength(10);
+      expect(Math.max(...results.map((r) => r.count))).toBe(10);
+      expect(await a.countTotal(scope)).toBe(10);
+      // a holder that took some (on Redis one node's storm may well take them all)
+      const n1 = results.filter((r, i) => r.granted && i % 2 === 1).length;
+      const [h, other, hc] = n1 > 0 ? (["n1", "n2", n1] as const) : (["n2", "n1", 10] as const);
+      // a drop frees one place; a drop never takes a holder below 0
+      await a.dropCount(scope, h);
+      expect(await b.countTotal(scope)).toBe(9);
+      expect(await b.takeCount(scope, other, 10, 400)).toEqual({ granted: true, count: 10 });
+      for (let i = 0; i < hc + 3; i++) await a.dropCount(scope, h);
+      expect(await b.countTotal(scope)).toBe(11 - hc);
+      // a holder's own figure corrects its count; 0 removes it
+      await a.holdCount(scope, h, 400, 4);
+      expect(await b.countTotal(scope)).toBe(15 - hc);
+      await a.holdCount(scope, h, 400, 0);
+      expect(await b.countTotal(scope)).toBe(11 - hc);
+      // only a holder that keeps holding keeps counting: `other` renews (without a figure), n3 goes silent
+      await a.takeCount(scope, "n3", 100, 400);
+      expect(await a.countTotal(scope)).toBe(12 - hc);
+      await new Promise((r) => setTimeout(r, 250));
+      await b.holdCount(scope, other, 1_000);
+      await new Promise((r) => setTimeout(r, 250));
+      expect(await a.countTotal(scope)).toBe(11 - hc);
+      // a lapsed holder is not revived by a renewal without a figure, and is by one with its figure
+      await a.holdCount(scope, "n3", 1_000);
+      expect(await b.countTotal(scope)).toBe(11 - hc);
+      await a.holdCount(scope, "n3", 1_000, 2);
+      expect(await b.countTotal(scope)).toBe(13 - hc);
+    });
   });
 }

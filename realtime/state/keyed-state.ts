@@ -4,8 +4,14 @@
  */
 export type Claim = { state: "claimed"; staged?: string } | { state: "pending"; owner: string } | { state: "done"; result: string };
 
+/** The answer to a take of a held count: whether it was granted, and the scope's total after it. */
+export interface CountTake {
+  granted: boolean;
+  count: number;
+}
+
 /**
- * Small cluster-wide keyed state: idempotency claims, mutes and connection leases.
+ * Small cluster-wide keyed state: idempotency claims, mutes, leases and node-held counts (connection quotas).
  *
  * Guarantees: every method is atomic across nodes sharing the store; values expire after their ttl.
  */
@@ -42,4 +48,27 @@ export interface KeyedState {
   renewLeases(scope: string, ids: string[], ttlMs: number): Promise<void>;
   dropLease(scope: string, id: string): Promise<void>;
   leaseCount(scope: string): Promise<number>;
+
+  /*
+   * Held counts: per scope, each holder (a realtime node) has one count of its own, and the scope's total
+   * is the sum of the holders' live counts. A holder's count lives `ttlMs` after its last take or hold:
+   * a holder that stops holding (a node that died) stops counting within `ttlMs`, with nothing to release.
+   * Keeping a count costs one `holdCount` per scope per holder, whatever the count (a node renews its
+   * connections per school, not per socket). All four are atomic across the holders sharing the store.
+   */
+  /**
+   * Adds 1 to `holder`'s count when the scope's total is below `limit` (lapsed holders dropped first);
+   * returns whether it was granted and the total after. Takes of one holder are applied in call order.
+   */
+  takeCount(scope: string, holder: string, limit: number, ttlMs: number): Promise<CountTake>;
+  /** Takes 1 from `holder`'s count (never below 0; nothing when its count lapsed). */
+  dropCount(scope: string, holder: string): Promise<void>;
+  /**
+   * Keeps `holder`'s count alive for another `ttlMs`. With `count`, sets it first (0 removes the holder): the
+   * holder's own figure corrects any drift (a drop that never reached the store, a count that had lapsed
+   * while the holder was cut off). Without it, only the life is extended (nothing when the count lapsed).
+   */
+  holdCount(scope: string, holder: string, ttlMs: number, count?: number): Promise<void>;
+  /** The scope's total over live holders. */
+  countTotal(scope: string): Promise<number>;
 }

@@ -4,11 +4,13 @@
  * session event, notification backlog, Socket.IO/Engine.IO handshake, Redis client, GC, …).
  *
  * Only the busiest contiguous stretch of the profile is counted (the storm; start-up and shut-down are
- * separated from it by idle seconds), or the one given by `--from` / `--to` (seconds into the profile). Frames of the production bundle are mapped back to their source
+ * separated from it by idle seconds). Frames of the production bundle are mapped back to their source
  * files through the bundle's source map. A sample is charged to the deepest frame of one of this
  * repository's feature modules on its stack (so the Redis commands `presence` builds count as presence),
  * else to the deepest library frame it recognizes, else to its leaf. With `--connects` and
  * `--cpu-seconds` (process CPU over the storm, from /proc), each row is also given in µs per connect.
+ * `--from S --to S` (seconds after the process started, as `bench:sockets` prints for its idle window)
+ * count that window instead, e.g. an idle node's periodic work with its share of a core, or the joins after a storm.
  * Summarize a profile before dist/ is rebuilt: its frames are mapped through the bundle it ran.
  */
 import { readFileSync } from "node:fs";
@@ -151,7 +153,9 @@ profile.samples.forEach((id, i) => {
 const connects = values.connects ? Number(values.connects) : undefined;
 const cpuSeconds = values["cpu-seconds"] ? Number(values["cpu-seconds"]) : undefined;
 const perConnectUs = connects && cpuSeconds ? (cpuSeconds * 1e6) / connects : undefined;
-console.log(`storm stretch: ${(((best.to - best.from + 1) * bucketUs) / 1e6).toFixed(1)} s, ${counted} busy samples${perConnectUs ? `; ${Math.round(perConnectUs)} µs of process CPU per connect` : ""}`);
+const windowS = ((best.to - best.from + 1) * bucketUs) / 1e6;
+const inWindow = profile.samples.filter((_, i) => Math.floor(times[i]! / bucketUs) >= best.from && Math.floor(times[i]! / bucketUs) <= best.to).length;
+console.log(`${values.from !== undefined ? "window" : "storm stretch"}: ${windowS.toFixed(1)} s, ${counted} busy samples of ${inWindow} (${((100 * counted) / Math.max(1, inWindow)).toFixed(1)} % of the main thread)${perConnectUs ? `; ${Math.round(perConnectUs)} µs of process CPU per connect` : ""}`);
 console.log(`| where | % of busy samples |${perConnectUs ? " µs per connect |" : ""}\n|---|---|${perConnectUs ? "---|" : ""}`);
 const rows = [...totals].sort((a, b) => b[1] - a[1]);
 const shown = rows.filter(([, n]) => n / counted >= 0.005);

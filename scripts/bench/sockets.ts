@@ -7,11 +7,14 @@
  * a few minutes once; `off`). Then the
  * server's CPU over 20 idle seconds (`--idle`). `--profile DIR`: the Interlinked nodes run with `--cpu-prof`
  * into DIR and stop with SIGTERM (so the profile is written); summarize one with
- * `tsx scripts/bench/profile-summary.ts DIR/<file>.cpuprofile --connects N --cpu-seconds S` (both printed).
+ * `tsx scripts/bench/profile-summary.ts DIR/<file>.cpuprofile --connects N --cpu-seconds S` (both printed);
+ * the idle window's offsets from the node's start are printed too (`--from/--to` of profile-summary).
+ * `--heap DIR`: stock and Interlinked servers write a heap snapshot into DIR after the idle window
+ * (`--heapsnapshot-signal`); compare them with `tsx scripts/bench/heap-summary.ts OURS STOCK --sockets N`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,10 +31,10 @@ import { freePort, waitUntil } from "../../tools/services/process";
 import { createScratchDatabase } from "../../tools/services/postgres";
 import { ensureBuilt } from "../../tools/services/production-build";
 import { givenServices, provisionServices } from "../../tools/services/provision";
-import { cpuSeconds, rssKb } from "./proc";
+import { cpuSeconds, rssKb, threadCpuSeconds } from "./proc";
 
 const { values: args } = parseArgs({
-  options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" }, engines: { type: "string", default: "ws,uws" }, stock: { type: "boolean", default: true }, centrifugo: { type: "string", default: "auto" }, idle: { type: "string", default: "20" }, profile: { type: "string" } },
+  options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" }, engines: { type: "string", default: "ws,uws" }, stock: { type: "boolean", default: true }, centrifugo: { type: "string", default: "auto" }, idle: { type: "string", default: "20" }, profile: { type: "string" }, heap: { type: "string" } },
   allowNegative: true,
 });
 const N = Number(args.sockets);
@@ -105,12 +108,41 @@ async function measure(name: string, pid: number, port: number, authFor: (i: num
   await sleep(5_000);
   const after = rssKb(pid);
   const cpu0 = cpuSeconds(pid);
+  const threads0 = threadCpuSeconds(pid);
+  const idleStarted = performance.now();
   await sleep(IDLE_S * 1000); // idle: only pings (25 s interval) and the node's own periodic work
   const idleCpuPct = IDLE_S > 0 ? (100 * (cpuSeconds(pid) - cpu0)) / IDLE_S : 0;
+  if (IDLE_S > 0) {
+    const byThread = [...threadCpuSeconds(pid)].map(([thread, s]) => [thread, (100 * (s - (threads0.get(thread) ?? 0))) / IDLE_S] as const).filter(([, pct]) => pct >= 0.05);
+    log(`${name}: idle CPU by thread (% of a core): ${byThread.map(([t, pct]) => `${t} ${pct.toFixed(2)}`).join(", ")}`);
+  }
+  if (spawnedAt.has(pid)) log(`${name}: idle window ${((idleStarted - spawnedAt.get(pid)!) / 1000).toFixed(1)}–${((performance.now() - spawnedAt.get(pid)!) / 1000).toFixed(1)} s after its start`);
+  if (args.heap) await heapSnapshot(pid, args.heap);
   for (const ws of sockets) ws.terminate();
   const row = { name, sockets: sockets.length, connectPerSecond: Math.round(sockets.length / seconds), serverCpuMsPerConnect: (1000 * connectCpuS) / sockets.length, connectCpuS, rssBeforeMb: before / 1024, rssAfterMb: after / 1024, kbPerSocket: (after - before) / sockets.length, idleCpuPct };
   log(JSON.stringify(row));
   return row;
+}
+
+/** When each server process was spawned (performance.now()), to print the idle window's offsets. */
+const spawnedAt = new Map<number, number>();
+const heapArgs = (): string[] => (args.heap ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${args.heap}`] : []);
+
+/** Asks a server started with heapArgs() for a heap snapshot and waits until the file is complete. */
+async function heapSnapshot(pid: number, dir: string): Promise<void> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, "SIGUSR2");
+  let file: string | undefined;
+  let size = -1;
+  for (let i = 0; i < 600; i++) {
+    await sleep(500);
+    file ??= readdirSync(dir).find((f) => f.endsWith(".heapsnapshot") && !before.has(f));
+    if (!file) continue;
+    const now = statSync(join(dir, file)).size;
+    if (now > 0 && now === size) break;
+    size = now;
+  }
+  log(`heap snapshot of ${pid}: ${file ? join(dir, file) : "not written"}`);
 }
 
 function stop(child: ChildProcess): Promise<void> {
@@ -136,7 +168,7 @@ try {
 
   for (const engine of (args.engines ?? "ws,uws").split(",") as Array<"ws" | "uws">) {
     const port = await freePort();
-    const bare = spawn(process.execPath, ["--import", "tsx", join(dirname(fileURLToPath(import.meta.url)), "bare-socketio.ts")], { env: { ...process.env, PORT: String(port), ENGINE: engine }, stdio: ["ignore", "pipe", "inherit"] });
+    const bare = spawn(process.execPath, [...heapArgs(), "--import", "tsx", join(dirname(fileURLToPath(import.meta.url)), "bare-socketio.ts")], { env: { ...process.env, PORT: String(port), ENGINE: engine }, stdio: ["ignore", "pipe", "inherit"] });
     if (args.stock) {
       await waitUntil("bare server", async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, { timeoutMs: 30_000 });
       rows.push(await measure(`stock Socket.IO (${engine})`, bare.pid as number, port, () => ({})));
@@ -155,7 +187,8 @@ try {
       AUTH_SECRET: secret,
       REALTIME_ENGINE: engine,
       NODE_ID: `bench-${engine}`,
-    }, args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : []);
+    }, [...(args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : []), ...heapArgs()]);
+    spawnedAt.set(node.child.pid as number, performance.now());
     await waitReady(`http://127.0.0.1:${nodePort}`, 60_000);
     rows.push(await measure(`Interlinked node (${engine})`, node.child.pid as number, nodePort, (i) => ({ token: jwts[i] })));
     if (args.profile) {
