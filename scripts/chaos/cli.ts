@@ -33,6 +33,8 @@ const { values: a } = parseArgs({
     partition: { type: "string", default: "30" },
     "catch-up": { type: "string", default: "180" },
     out: { type: "string" },
+    /** A directory for every node's and worker's output (written when the run ends). */
+    logs: { type: "string" },
   },
 });
 const source = (name: string, v: string | undefined): "own" | "env" => {
@@ -61,6 +63,7 @@ const summary = await runChaos({
   postgresDownMs: Number(a["postgres-down"]) * 1000,
   partitionMs: Number(a.partition) * 1000,
   catchUpMs: Number(a["catch-up"]) * 1000,
+  ...(a.logs ? { logsDir: a.logs } : {}),
   log,
 });
 const table = markdownReport(summary);

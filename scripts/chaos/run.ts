@@ -32,6 +32,8 @@ export interface ChaosOptions {
   partitionMs: number;
   /** How long the check waits for acked messages to reach PostgreSQL, ms. */
   catchUpMs: number;
+  /** Where to write the processes' output (none: not kept). */
+  logsDir?: string;
   log(line: string): void;
 }
 
@@ -50,6 +52,8 @@ export interface FaultResult {
   clientsBack?: number;
   /** From the fault to the last dropped client back and rejoined, ms (null: not all back). */
   reconnect100Ms?: number | null;
+  /** Per client, from its own drop to back: median, 99th percentile and longest, ms (a drain drops its clients over its grace period, so this differs from reconnect100Ms). */
+  dropToBackMs?: { p50: number; p99: number; max: number };
   recovered?: number;
   notRecovered?: number;
   invariants?: InvariantResult;
@@ -157,6 +161,9 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
   // sends still unacked 20 s after traffic stopped are reported as in flight (the SDK keeps them 60 s)
   const report = await driver.report(20_000);
   const elapsed = Date.now() - phaseStart;
+  for (const line of report.diagnosis) o.log(`${fault.name}: ${line}`);
+  const times = [...report.dropToBackMs].sort((a, b) => a - b);
+  const pick = (p: number): number => times[Math.min(times.length - 1, Math.floor(times.length * p))] ?? 0;
   o.log(`${fault.name}: ${report.acked.length} acked of ${report.sent} sent; checking PostgreSQL`);
   const invariants = await checkInvariants(cluster.databaseUrl, TENANT, fault.name, report.acked, o.catchUpMs);
   return {
@@ -169,6 +176,7 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
     clientsDropped: report.disconnected,
     clientsBack: report.back,
     reconnect100Ms: report.disconnected === 0 ? 0 : report.back === report.disconnected ? report.lastBackAt - t0 : null,
+    ...(times.length > 0 ? { dropToBackMs: { p50: pick(0.5), p99: pick(0.99), max: times.at(-1) ?? 0 } } : {}),
     recovered: report.recovered,
     notRecovered: report.notRecovered,
     invariants,
@@ -187,7 +195,7 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   const startedAt = new Date().toISOString();
-  const cluster = await startChaosCluster({ nodes: o.nodes, workers: o.workers, redis: o.redis, kafka: o.kafka, postgres: o.postgres, sockets: Math.max(2_000, Math.ceil(o.clients * 1.3)), tenant: TENANT, log: o.log });
+  const cluster = await startChaosCluster({ nodes: o.nodes, workers: o.workers, redis: o.redis, kafka: o.kafka, postgres: o.postgres, sockets: Math.max(2_000, Math.ceil(o.clients * 1.3)), tenant: TENANT, ...(o.logsDir ? { logsDir: o.logsDir } : {}), log: o.log });
   let driver: ClientDriver | undefined;
   const readiness = pollReadiness(cluster.nodes.map((n) => n.url));
   const results: FaultResult[] = [];
