@@ -16,6 +16,8 @@ import type { QuotaUse } from "./quotas";
 import type { MessagePublisher } from "./room-messages";
 import type { BacklogLoader } from "./backlog-loader";
 import type { RoomLookup } from "./room-lookup";
+import type { ConversationLookup } from "./conversation-lookup";
+import type { RecoveryReads } from "./recovery-reads";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 import { socketRooms } from "../core/tenant-keys";
@@ -45,12 +47,12 @@ export function connectionQuotaMiddleware(services: RealtimeServices) {
 }
 
 /** Sets up a connected socket: presence, its user room, handlers, expiry, missed notifications; and its teardown. */
-export function onConnection(io: RealtimeServer, services: RealtimeServices, node: { publisher: MessagePublisher; rooms: RoomLookup; backlog: BacklogLoader }, socket: RealtimeSocket): void {
+export function onConnection(io: RealtimeServer, services: RealtimeServices, node: { publisher: MessagePublisher; rooms: RoomLookup; conversations: ConversationLookup; reads: RecoveryReads; backlog: BacklogLoader }, socket: RealtimeSocket): void {
   const { tenant, user, role } = socket.data.principal;
   const session = socket.data.session;
   const rate = new SocketRate(services.options.perSocketEventsPerSecond);
   const dispatcher = new EventDispatcher<typeof inbound, AckOf>(socket, inbound, { rate, metrics: services.metrics, log: services.log });
-  const ctx: HandlerContext = { io, socket, services, publisher: node.publisher, rooms: node.rooms, rate, on: (event, handler) => dispatcher.on(event, handler) };
+  const ctx: HandlerContext = { io, socket, services, publisher: node.publisher, rooms: node.rooms, conversations: node.conversations, reads: node.reads, rate, on: (event, handler) => dispatcher.on(event, handler) };
   const { log } = services;
   registerRoomHandlers(ctx);
   registerModerationHandlers(ctx);

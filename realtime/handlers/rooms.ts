@@ -33,8 +33,9 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     if (firstInRoom && !large) socket.to(target).emit("room:member", { room, user: p.user, action: "joined" });
     const listed = large ? {} : { members: await presence.roomMembers(p.tenant, room) };
     if (since === undefined) return { room, memberCount, ...listed };
-    const { recovered, messages } = await recover<RoomMessageDelivery>(services, "room", orderingKeys.room(p.tenant, room), since, async (after, limit) =>
-      (await stores.messages.list(p.tenant, room, { afterSeq: after, limit })).map((m) => ({ room, id: m.id, seq: m.seq, user: m.user, text: m.text, sentAt: m.sentAt })),
+    const stream = orderingKeys.room(p.tenant, room);
+    const { recovered, messages } = await recover<RoomMessageDelivery>(services, "room", stream, since, (after, limit) =>
+      ctx.reads.read(stream, after, limit, async (a, l) => (await stores.messages.list(p.tenant, room, { afterSeq: a, limit: l })).map((m) => ({ room, id: m.id, seq: m.seq, user: m.user, text: m.text, sentAt: m.sentAt }))),
     );
     return { room, memberCount, ...listed, recovered, messages };
   });

@@ -15,7 +15,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -206,6 +206,7 @@ try {
   if (args.logs) {
     mkdirSync(args.logs, { recursive: true });
     nodes.forEach((n, i) => writeFileSync(join(args.logs as string, `node-${i}.log`), n.output()));
+    if (existsSync(join(runDir, "error.log"))) copyFileSync(join(runDir, "error.log"), join(args.logs, "nginx-error.log"));
   }
   const overloadLogs = nodes.filter((_, i) => i !== victimIndex).map((n) => (n.output().match(/over capacity/g) ?? []).length);
   const load1 = loadavg();
