@@ -385,3 +385,47 @@ describe("Rejoiner: the retry backoff of a refused rejoin", () => {
     expect(Math.max(...waits)).toBeLessThanOrEqual(5_000);
   });
 });
+
+describe("Rejoiner: a rejoin the server cannot vouch for", () => {
+  it("asks once when the answer holds less than a page (the server returned all it had): no second room:join", async () => {
+    const joins: Array<number | undefined> = [];
+    let stored = [msg(2)];
+    const request = (async (event: keyof Payloads, payload: unknown) => {
+      const p = payload as { room: string; since?: number };
+      joins.push(p.since);
+      if (p.since === undefined) return { room: p.room, memberCount: 2 };
+      const messages = stored.filter((m) => m.seq > (p.since as number));
+      const top = Math.max(p.since, ...stored.map((m) => m.seq));
+      const recovered = messages.length === top - p.since; // every seq after since is there
+      return { room: p.room, memberCount: 2, recovered, messages };
+    }) as unknown as <E extends keyof Payloads & keyof AckOf>(event: E, payload: Payloads[E]) => Promise<AckOf[E]>;
+    const delivered: number[] = [];
+    const infos: RecoveryInfo[] = [];
+    const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock: systemClock }, 1_000);
+    const rejoiner = new Rejoiner({
+      request,
+      outbox,
+      clock: systemClock,
+      connected: () => true,
+      deliverRoom: (m) => delivered.push(m.seq),
+      deliverChat: () => undefined,
+      rejoined: (info) => infos.push(info),
+      synced: () => undefined,
+      error: (e) => expect.fail(e.message),
+      gapWaitMs: 50,
+      settleWaitMs: 100,
+      user: () => "ann",
+    });
+    await rejoiner.join("r", 1);
+    expect(delivered).toEqual([2]);
+    rejoiner.disconnected();
+    // while away: seq 3 was taken by a node that died before publishing it (a hole), 4 and 5 are stored
+    stored = [msg(2), msg(4), msg(5)];
+    rejoiner.reconnected();
+    await sleep(100);
+    expect(joins).toEqual([1, 2]); // the join, one rejoin (not a second page from 5: the answer was not a full page)
+    expect(delivered).toEqual([2, 4, 5]);
+    expect(infos).toHaveLength(1);
+    expect(infos[0]).toMatchObject({ room: "r", recovered: false, reason: "reconnect", skipped: { from: 3, to: 3 } });
+  });
+});
