@@ -58,7 +58,7 @@ const perNode = Math.min(asked, cap);
 if (perNode < asked) log(`--per-node ${asked} capped at ${perNode}: a survivor holds 1.5 × per-node sockets after the kill and a process may open ${Math.min(hardLimit, softLimit)} files (ulimit -n; hard ${hardLimit})`);
 const total = perNode * NODES;
 
-type Status = { type: "status"; phases: number[][]; clients: number; joined: number; displaced: number; rejoined: number; rejoinMs: number[]; routes: Record<string, number>; staleAcks: number; connectErrors: Record<string, number>; survivorsDropped: number; refused5005: number; messagesOk: number; messageErrors: Record<string, number>; joinErrors: Record<string, number>; recovered: number; notRecovered: number };
+type Status = { type: "status"; phases: number[][]; clients: number; joined: number; displaced: number; rejoined: number; rejoinMs: number[]; routes: Record<string, number>; staleAcks: number; connectErrors: Record<string, number>; survivorsDropped: number; refused5005: number; messagesOk: number; messageErrors: Record<string, number>; joinErrors: Record<string, number>; recovered: number; notRecovered: number; lostWithSocket: number };
 
 /** A forked client process with request/answer over IPC. */
 function startClient(): { child: ChildProcess; ask<T>(msg: object, type: string, timeoutMs?: number): Promise<T> } {
@@ -98,6 +98,7 @@ function merge(all: Status[]) {
     recovered: sum((s) => s.recovered),
     notRecovered: sum((s) => s.notRecovered),
     staleAcks: sum((s) => s.staleAcks),
+    lostWithSocket: sum((s) => s.lostWithSocket),
     rejoinMs: all.flatMap((s) => s.rejoinMs).sort((a, b) => a - b),
     phases: all.flatMap((s) => s.phases),
   };
@@ -235,6 +236,8 @@ try {
     phaseMedians: [0, 1, 2, 3].map((k) => pct(end.phases.map((p) => p[k]!).sort((x, y) => x - y), 0.5)),
     phaseP99: [0, 1, 2, 3].map((k) => pct(end.phases.map((p) => p[k]!).sort((x, y) => x - y), 0.99)),
     staleAcks: end.staleAcks,
+    // requests whose socket closed before the answer (the killed node's, mostly): not counted in staleAcks
+    lostWithSocket: end.lostWithSocket,
     byNodeAfter: end.routes,
     survivorCpuS: survivorCpu,
     overCapacityLogLines: overloadLogs,
