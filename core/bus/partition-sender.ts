@@ -29,6 +29,10 @@ export interface PartitionBatch {
  * - one send at a time per topic-partition, in call order: a batch's retries (same numbers, which the
  *   broker deduplicates against its own earlier write) all happen before the partition's next batch
  *   takes numbers;
+ * - batches of one partition that queue while its send is in flight go out together as the next send
+ *   (in call order, up to `COALESCE_MAX_RECORDS` records / `COALESCE_MAX_BYTES` bytes, so a request stays
+ *   far below the brokers' 1 MB batch limit): each caller's promise settles with that send — acked all
+ *   together, or all refused (and each may still be stored, as for any failed send);
  * - after any failed send the producer is retired: later batches go through a new producer (a new
  *   producer id, numbers from 0), so a counter rewound past a stored batch is never used again; the
  *   retired producer disconnects once its sends in flight have settled;
@@ -39,7 +43,8 @@ export class PartitionSender {
   private current: Promise<Producer> | undefined;
   private readonly inFlight = new Map<Promise<Producer>, number>();
   private readonly retired = new Set<Promise<Producer>>();
-  private readonly tails = new Map<string, Promise<void>>();
+  /** Per topic-partition: the batches waiting for its send in flight (a lane exists while it sends). */
+  private readonly lanes = new Map<string, Queued[]>();
   private closed = false;
 
   constructor(
@@ -50,16 +55,34 @@ export class PartitionSender {
   /** Resolves once the brokers acknowledged the batch (acks=all); rejects if they did not (it may still be stored). */
   send(batch: PartitionBatch): Promise<void> {
     const key = `${batch.topic}\u0000${batch.partition}`;
-    const result = (this.tails.get(key) ?? Promise.resolve()).then(() => this.sendNow(batch));
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
+    return new Promise<void>((resolve, reject) => {
+      const queued: Queued = { batch, resolve, reject };
+      const lane = this.lanes.get(key);
+      if (lane) lane.push(queued);
+      else {
+        const fresh = [queued];
+        this.lanes.set(key, fresh);
+        void this.drain(key, fresh);
+      }
     });
-    return result;
+  }
+
+  /** Sends the lane's batches, coalescing what queued meanwhile, until none is left. */
+  private async drain(key: string, lane: Queued[]): Promise<void> {
+    while (lane.length > 0) {
+      const taken = takeCoalesced(lane);
+      if (taken.length === 0) continue;
+      const first = taken[0] as Queued;
+      const messages = taken.length === 1 ? first.batch.messages : taken.flatMap((q) => q.batch.messages);
+      const timeoutMs = Math.max(...taken.map((q) => q.batch.timeoutMs));
+      try {
+        await this.sendNow(first.batch.topic, first.batch.partition, messages, timeoutMs);
+        for (const q of taken) q.resolve();
+      } catch (err) {
+        for (const q of taken) q.reject(err);
+      }
+    }
+    this.lanes.delete(key);
   }
 
   private producer(): Promise<Producer> {
@@ -74,15 +97,14 @@ export class PartitionSender {
     return this.current;
   }
 
-  private async sendNow(batch: PartitionBatch): Promise<void> {
-    if (batch.abandoned?.()) throw new Error("publish refused before the batch was sent");
+  private async sendNow(topic: string, partition: number, messages: Message[], timeoutMs: number): Promise<void> {
     const generation = this.producer();
     const producer = await generation;
     this.inFlight.set(generation, (this.inFlight.get(generation) ?? 0) + 1);
     try {
-      await producer.send({ topic: batch.topic, acks: -1, timeout: batch.timeoutMs, messages: batch.messages.map((m) => ({ ...m, partition: batch.partition })) });
+      await producer.send({ topic, acks: -1, timeout: timeoutMs, messages: messages.map((m) => ({ ...m, partition })) });
     } catch (err) {
-      this.retire(generation, batch, err);
+      this.retire(generation, topic, partition, err);
       throw err;
     } finally {
       const left = (this.inFlight.get(generation) ?? 1) - 1;
@@ -94,11 +116,11 @@ export class PartitionSender {
     }
   }
 
-  private retire(generation: Promise<Producer>, batch: PartitionBatch, err: unknown): void {
+  private retire(generation: Promise<Producer>, topic: string, partition: number, err: unknown): void {
     if (this.current !== generation) return;
     this.current = undefined;
     this.retired.add(generation);
-    this.log.warn({ topic: batch.topic, partition: batch.partition, err: err instanceof Error ? err.message : String(err) }, "kafka: a send failed; its producer is retired (its sequence numbers may be rewound past a stored batch), later sends use a new producer id");
+    this.log.warn({ topic, partition, err: err instanceof Error ? err.message : String(err) }, "kafka: a send failed; its producer is retired (its sequence numbers may be rewound past a stored batch), later sends use a new producer id");
   }
 
   private disconnect(generation: Promise<Producer>): void {
@@ -114,4 +136,43 @@ export class PartitionSender {
     this.retired.clear();
     await Promise.all(all.map((g) => Promise.race([g.then((p) => p.disconnect()).catch(() => undefined), new Promise((r) => setTimeout(r, 1_000).unref())])));
   }
+}
+
+/** Records one coalesced send carries at most. */
+export const COALESCE_MAX_RECORDS = 2_000;
+/** Key + value bytes one coalesced send carries at most (the brokers refuse record batches over 1 MB by default). */
+export const COALESCE_MAX_BYTES = 512 * 1024;
+
+interface Queued {
+  batch: PartitionBatch;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+const sizeOf = (m: Message): number => byteLength(m.key) + byteLength(m.value);
+const byteLength = (v: Message["key"] | Message["value"]): number => (v == null ? 0 : typeof v === "string" ? Buffer.byteLength(v) : v.length);
+
+/**
+ * Takes the lane's next batches for one send, in order: always the first (whatever its size), then
+ * those that fit the limits. Abandoned batches are refused here, unsent.
+ */
+function takeCoalesced(lane: Queued[]): Queued[] {
+  const taken: Queued[] = [];
+  let records = 0;
+  let bytes = 0;
+  while (lane.length > 0) {
+    const next = lane[0] as Queued;
+    if (next.batch.abandoned?.()) {
+      lane.shift();
+      next.reject(new Error("publish refused before the batch was sent"));
+      continue;
+    }
+    const size = next.batch.messages.reduce((n, m) => n + sizeOf(m), 0);
+    if (taken.length > 0 && (records + next.batch.messages.length > COALESCE_MAX_RECORDS || bytes + size > COALESCE_MAX_BYTES)) break;
+    lane.shift();
+    taken.push(next);
+    records += next.batch.messages.length;
+    bytes += size;
+  }
+  return taken;
 }

@@ -1,32 +1,16 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import type { ClassJoined } from "../../core/class-signaling";
-import { mediaDefaults } from "../../core/config";
-import { launchChromium, withPage } from "../support/browser";
+import { withPage } from "../support/browser";
 import { ClassParticipant } from "../support/class-participant";
 import { eventually } from "../support/clients";
-import { startEmbeddedDeployment, type Deployment } from "../support/nodes";
-import { serviceEnv } from "../support/services";
 import { createClass, flowing, signIn, track, waitText } from "./classroom-pages";
+import { embeddedClassroom } from "./embedded-classroom";
 
 // Media paths exercised end to end in Debian's Chromium (not only validated by the server):
 // an H264 camera encoded by one page and decoded by another through the SFU, and active-speaker
 // events driven by the audio levels Chromium writes into its RTP (ssrc-audio-level header extension).
-let deployment: Deployment;
-let browser: Browser;
-let base: string;
-
-beforeAll(async () => {
-  deployment = await startEmbeddedDeployment({
-    media: { ...mediaDefaults, enabled: true, workers: 1, workerBin: serviceEnv("MEDIASOUP_WORKER_BIN"), listenIp: "127.0.0.1", rtcMinPort: 48_600, rtcMaxPort: 48_899 },
-  });
-  base = (deployment.nodes[0] ?? expect.fail("no node")).url;
-  browser = await launchChromium();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await deployment?.close();
-});
+const classroom = embeddedClassroom(48_600);
 
 /** Publishes a 440 Hz tone as the page's mic (WebAudio, so the test sets its loudness: `setLoudness`). */
 function publishTone(page: Page, gain: number): Promise<void> {
@@ -55,8 +39,8 @@ function setLoudness(page: Page, gain: number): Promise<void> {
 
 describe("class media in Chromium: H264 and active speaker", () => {
   it("an H264 camera is decoded by another page (codec video/H264, frames rising); the louder of two publishers is named active speaker, also to a late joiner", async () => {
-    await withPage(browser, "class-media-teacher", async ({ page: teacher }) => {
-      await signIn(teacher, base, { tenant: "school-h", user: "ms-h", role: "teacher" });
+    await withPage(classroom.browser, "class-media-teacher", async ({ page: teacher }) => {
+      await signIn(teacher, classroom.base, { tenant: "school-h", user: "ms-h", role: "teacher" });
       const classId = await createClass(teacher, "Physics", "phys-1");
       await teacher.getByTestId("class-start").click();
       await waitText(teacher, "class-state", "live");
@@ -76,8 +60,8 @@ describe("class media in Chromium: H264 and active speaker", () => {
       });
       expect(sent).toContain("video/H264");
 
-      await withPage(browser, "class-media-student", async ({ page: student }) => {
-        await signIn(student, base, { tenant: "school-h", user: "sid", role: "student" }, classId);
+      await withPage(classroom.browser, "class-media-student", async ({ page: student }) => {
+        await signIn(student, classroom.base, { tenant: "school-h", user: "sid", role: "student" }, classId);
         const [first, later] = await flowing(student, "ms-h", "camera", "video");
         expect(later.mimeType).toBe("video/H264");
         expect(later.framesDecoded).toBeGreaterThan(first.framesDecoded);
@@ -89,14 +73,14 @@ describe("class media in Chromium: H264 and active speaker", () => {
         await waitText(student, "my-role", "speaker");
         await publishTone(student, 0);
         await flowing(teacher, "sid", "mic", "audio");
-        const observer = await ClassParticipant.connect(base, "school-h", "obs", "student", classId);
+        const observer = await ClassParticipant.connect(classroom.base, "school-h", "obs", "student", classId);
         try {
           expect(await observer.knock()).toMatchObject({ classId, role: "student" });
           const speakers = () => observer.pushed("media:activeSpeaker").map((p) => p.user);
           // the teacher's tone is the only sound: the teacher is (or becomes) the active speaker
           await eventually(async () => (await track(student, "ms-h", "mic", "audio"))?.bytesReceived ?? 0, (n) => n > 0);
           const lateJoiner = async (user: string): Promise<ClassJoined["activeSpeaker"]> => {
-            const late = await ClassParticipant.connect(base, "school-h", user, "student", classId);
+            const late = await ClassParticipant.connect(classroom.base, "school-h", user, "student", classId);
             const joined = (await late.knock()) as unknown as ClassJoined;
             late.socket.close();
             return joined.activeSpeaker;

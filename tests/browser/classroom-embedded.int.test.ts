@@ -1,38 +1,19 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mediaDefaults } from "../../core/config";
-import { launchChromium, withPage } from "../support/browser";
-import { startEmbeddedDeployment, type Deployment } from "../support/nodes";
-import { serviceEnv } from "../support/services";
+import { describe, expect, it } from "vitest";
+import { withPage } from "../support/browser";
 import { createClass, fitsWidth, flowing, signIn, signInWithKeyboard, waitText } from "./classroom-pages";
+import { embeddedClassroom } from "./embedded-classroom";
 
 // One node as `npm start` runs it (embedded: PGlite, in-memory bus and signaling) with the class tier on,
 // serving the classroom page; a teacher and a student in real Chromium.
-let deployment: Deployment;
-let browser: Browser;
-let base: string;
-let node: Deployment["nodes"][number];
-
-beforeAll(async () => {
-  deployment = await startEmbeddedDeployment({
-    media: { ...mediaDefaults, enabled: true, workers: 1, workerBin: serviceEnv("MEDIASOUP_WORKER_BIN"), listenIp: "127.0.0.1", rtcMinPort: 45_100, rtcMaxPort: 45_399 },
-  });
-  node = deployment.nodes[0] ?? expect.fail("no node");
-  base = node.url;
-  browser = await launchChromium();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await deployment?.close();
-});
+const classroom = embeddedClassroom(45_100);
 
 describe("classroom page on an embedded node", () => {
   it("teacher and student video both ways; a dead media worker makes both pages rejoin, both re-publish", async () => {
-    await withPage(browser, "classroom-embedded-teacher", async ({ page: teacher }) => {
-      await signIn(teacher, base, { tenant: "school-a", user: "ms-lee", role: "teacher" });
+    await withPage(classroom.browser, "classroom-embedded-teacher", async ({ page: teacher }) => {
+      await signIn(teacher, classroom.base, { tenant: "school-a", user: "ms-lee", role: "teacher" });
       const classId = await createClass(teacher, "Biology", "bio-1");
       const joinLink = await teacher.getByTestId("join-link").getAttribute("href");
-      expect(joinLink).toBe(`${base}/classroom/?class=${classId}`);
+      expect(joinLink).toBe(`${classroom.base}/classroom/?class=${classId}`);
       await teacher.getByTestId("class-start").click();
       await waitText(teacher, "class-state", "live");
       await teacher.getByTestId("publish-camera").click();
@@ -41,10 +22,10 @@ describe("classroom page on an embedded node", () => {
 
       // The student is on a phone-sized screen and signs in with the keyboard.
       await withPage(
-        browser,
+        classroom.browser,
         "classroom-embedded-student",
         async ({ page: student }) => {
-          await signInWithKeyboard(student, base, { tenant: "school-a", user: "sam" }, classId);
+          await signInWithKeyboard(student, classroom.base, { tenant: "school-a", user: "sam" }, classId);
           await waitText(student, "my-role", "student");
           expect(await fitsWidth(student)).toBe(true);
           await expect.poll(() => student.getByTestId("hand-raise").isVisible()).toBe(true);
@@ -63,7 +44,7 @@ describe("classroom page on an embedded node", () => {
 
           // The class's mediasoup worker dies: both pages rebuild Device and transports and join again;
           // the teacher re-publishes and the student receives again.
-          const media = node.classes?.media ?? expect.fail("the node hosts no classes");
+          const media = classroom.node.classes?.media ?? expect.fail("the node hosts no classes");
           const [worker] = await media.workersOf("school-a", classId);
           process.kill(worker?.pid ?? expect.fail("the class has no worker"), "SIGKILL");
           await waitText(teacher, "status", /media reconnected/, 30_000);

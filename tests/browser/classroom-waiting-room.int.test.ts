@@ -1,43 +1,26 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mediaDefaults } from "../../core/config";
-import { launchChromium, withPage } from "../support/browser";
+import { describe, expect, it } from "vitest";
+import { withPage } from "../support/browser";
 import { apiAs } from "../support/http";
-import { startEmbeddedDeployment, type Deployment } from "../support/nodes";
-import { serviceEnv } from "../support/services";
 import { createClass, flowing, signIn, waitText } from "./classroom-pages";
+import { embeddedClassroom } from "./embedded-classroom";
 
 // The classroom page with a class roster: a student off it waits in the waiting room until the teacher
 // admits them from the page (then receives the teacher's camera); a denied student is told.
-let deployment: Deployment;
-let browser: Browser;
-let base: string;
-
-beforeAll(async () => {
-  deployment = await startEmbeddedDeployment({
-    media: { ...mediaDefaults, enabled: true, workers: 1, workerBin: serviceEnv("MEDIASOUP_WORKER_BIN"), listenIp: "127.0.0.1", rtcMinPort: 48_900, rtcMaxPort: 49_199 },
-  });
-  base = (deployment.nodes[0] ?? expect.fail("no node")).url;
-  browser = await launchChromium();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await deployment?.close();
-});
+const classroom = embeddedClassroom(48_900);
 
 describe("classroom page: waiting room", () => {
   it("the teacher admits a waiting student (who then sees the class) and denies another", async () => {
-    await withPage(browser, "waiting-room-teacher", async ({ page: teacher }) => {
-      await signIn(teacher, base, { tenant: "school-q", user: "mr-q", role: "teacher" });
+    await withPage(classroom.browser, "waiting-room-teacher", async ({ page: teacher }) => {
+      await signIn(teacher, classroom.base, { tenant: "school-q", user: "mr-q", role: "teacher" });
       const classId = await createClass(teacher, "History", "hist-1");
-      const api = await apiAs(base, "school-q", "mr-q", "teacher");
+      const api = await apiAs(classroom.base, "school-q", "mr-q", "teacher");
       expect((await api.put(`/v1/classes/${classId}/roster`, { mode: "list", users: ["someone-else"] })).status).toBe(200);
       await teacher.getByTestId("class-start").click();
       await waitText(teacher, "class-state", "live");
       await teacher.getByTestId("publish-camera").click();
 
-      await withPage(browser, "waiting-room-student", async ({ page: student }) => {
-        await student.goto(`${base}/classroom/?class=${classId}`);
+      await withPage(classroom.browser, "waiting-room-student", async ({ page: student }) => {
+        await student.goto(`${classroom.base}/classroom/?class=${classId}`);
         await student.getByTestId("signin-tenant").fill("school-q");
         await student.getByTestId("signin-user").fill("wanda");
         await student.getByTestId("signin-submit").click();
@@ -52,8 +35,8 @@ describe("classroom page: waiting room", () => {
         await expect.poll(() => teacher.getByTestId("waiting-room").innerText()).toBe("");
       });
 
-      await withPage(browser, "waiting-room-denied", async ({ page: denied }) => {
-        await denied.goto(`${base}/classroom/?class=${classId}`);
+      await withPage(classroom.browser, "waiting-room-denied", async ({ page: denied }) => {
+        await denied.goto(`${classroom.base}/classroom/?class=${classId}`);
         await denied.getByTestId("signin-tenant").fill("school-q");
         await denied.getByTestId("signin-user").fill("dan");
         await denied.getByTestId("signin-submit").click();
