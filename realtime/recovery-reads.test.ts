@@ -16,11 +16,14 @@ describe("RecoveryReads (shared database reads of recoveries)", () => {
     expect(same.every((r) => r.map((m) => m.seq).join() === rows(31, 40).map((m) => m.seq).join())).toBe(true);
     expect((await reads.read("t/room-a", 35, 300, load("t/room-a"))).map((m) => m.seq)).toEqual([36, 37, 38, 39, 40]);
     expect(await reads.read("t/room-a", 40, 300, load("t/room-a"))).toEqual([]);
-    expect(queries).toEqual([{ stream: "t/room-a", after: 30 }]);
-    // another stream, or a seq before the read's own, is its own query
+    expect(await reads.read("t/room-a", 10, 300, load("t/room-a"))).toHaveLength(30); // an earlier since in the same bucket of 100
+    expect(queries).toEqual([{ stream: "t/room-a", after: 0 }]); // one read, from the bucket's start
+    // another stream, or a seq before the read's own start, is its own query
     await reads.read("t/room-b", 30, 300, load("t/room-b"));
-    await reads.read("t/room-a", 10, 300, load("t/room-a"));
-    expect(queries.map((q) => `${q.stream}@${q.after}`)).toEqual(["t/room-a@30", "t/room-b@30", "t/room-a@10"]);
+    const later = new RecoveryReads(1_000);
+    await later.read("t/room-c", 130, 300, load("t/room-c"));
+    await later.read("t/room-c", 30, 300, load("t/room-c"));
+    expect(queries.map((q) => `${q.stream}@${q.after}`)).toEqual(["t/room-a@0", "t/room-b@0", "t/room-c@100", "t/room-c@0"]);
   });
 
   it("does not reuse a truncated answer for a later seq (its rows end at the limit), nor keep one past the TTL or a failed read", async () => {

@@ -1,5 +1,7 @@
 const MAX_STREAMS = 10_000;
 const PER_STREAM = 8;
+/** Reads start at a multiple of this below the asked seq, so rejoiners with nearby `since`s share one. */
+const BUCKET = 100;
 
 interface Read {
   after: number;
@@ -16,9 +18,10 @@ interface Read {
  * the recent history (Redis) cannot vouch for the range — a seq that the dead node took and never
  * published leaves a hole there, and every rejoin across it reads the database — each rejoin was its own
  * query, and the pool (10 connections) answered the storm with "timeout exceeded when trying to connect"
- * (5000) for seconds. Here, concurrent reads of one stream from one seq share one query, and for `ttlMs`
- * (default 2 s) a read that came back complete (fewer rows than its limit) answers any later read of the
- * stream from a seq at or after its own, filtered.
+ * (5000) for seconds. Here a read starts at the multiple of BUCKET below the asked seq (rejoiners' `since`s
+ * differ by the few messages each saw last), and for `ttlMs` (default 2 s) a read — in flight or answered —
+ * that holds everything after its start (fewer rows than its limit) answers every later read of the stream
+ * from a seq at or after its start, filtered; a truncated one is not reused.
  *
  * Staleness: a reused answer misses rows stored after it was read — those are the newest seqs, which the
  * recent history holds (the publisher writes it before acking); a row missing from both is reported the
@@ -32,18 +35,20 @@ export class RecoveryReads {
   read<T extends { seq: number }>(stream: string, after: number, limit: number, load: (after: number, limit: number) => Promise<T[]>): Promise<T[]> {
     const now = Date.now();
     const reads = (this.streams.get(stream) ?? []).filter((r) => r.until > now);
-    const same = reads.find((r) => r.after === after && r.limit >= limit);
-    if (same) return same.rows.then((rows) => (rows as T[]).slice(0, limit));
-    const wider = reads.find((r) => r.complete === true && r.after <= after);
-    if (wider) return wider.rows.then((rows) => (rows as T[]).filter((m) => m.seq > after).slice(0, limit));
-    const read: Read = { after, limit, until: now + this.ttlMs, rows: load(after, limit) };
+    const from = (rows: Array<{ seq: number }>): T[] => (rows as T[]).filter((m) => m.seq > after).slice(0, limit);
+    // a read from this seq or before, answered or in flight, that holds (or may hold) everything after it
+    const covering = reads.find((r) => r.after <= after && r.complete !== false);
+    if (covering) return covering.rows.then((rows) => (covering.complete === true || rows.length < covering.limit ? from(rows) : load(after, limit)));
+    const start = after - (after % BUCKET);
+    const size = limit + (after - start);
+    const read: Read = { after: start, limit: size, until: now + this.ttlMs, rows: load(start, size) };
     read.rows.then(
-      (rows) => void (read.complete = rows.length < limit),
+      (rows) => void (read.complete = rows.length < size),
       () => this.forget(stream, read),
     );
     if (!this.streams.has(stream) && this.streams.size >= MAX_STREAMS) this.streams.clear();
     this.streams.set(stream, [read, ...reads].slice(0, PER_STREAM));
-    return read.rows as Promise<T[]>;
+    return read.rows.then(from);
   }
 
   private forget(stream: string, read: Read): void {
