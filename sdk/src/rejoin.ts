@@ -74,13 +74,6 @@ const RETRY_MAX_MS = 5_000;
 
 /** The most pages a recovery fetches before giving up on a hole. */
 const MAX_RECOVERY_PAGES = 20;
-/**
- * Messages per recovery answer (the server's MAX_RECOVERY, realtime/recovery.ts): an answer with fewer
- * holds everything the server had after `since`, so there is no next page to ask for even when it could
- * not vouch (a seq taken by a node that died before publishing it leaves a hole no page fills). Asking
- * anyway doubled the room:joins of a reconnect storm after a node kill.
- */
-const RECOVERY_PAGE = 300;
 
 /**
  * Rejoin bookkeeping. Tracks each joined room's and each followed conversation's last seen `seq`
@@ -269,7 +262,7 @@ export class Rejoiner {
         fetched.push(...(ack.messages as M[]));
         recovered = ack.recovered;
         const last = ack.messages[ack.messages.length - 1];
-        if (recovered || !last || since === undefined || ack.messages.length < RECOVERY_PAGE) break;
+        if (recovered || !last || since === undefined) break;
         since = last.seq; // more than a page was missed: ask for the next
       }
     } catch (err) {
