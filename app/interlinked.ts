@@ -192,7 +192,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
       ? await serveAsStickyWorker(handler, config.port, realtime?.io)
       : config.realtime.engine === "uws"
         ? await serveOnUws(handler, config.host, config.port, realtime?.io, config.realtime.fanoutBatchMs)
-        : await serveOnNodeHttp(handler, config.host, config.port, realtime?.io);
+        : await serveOnNodeHttp(handler, config.host, config.port, realtime?.io, config.realtime.fanoutBatchMs);
     if (realtime && config.realtime.stickyRoute) applyStickyRoute(realtime.io, config.realtime.stickyRoute);
     if (realtime && redis) {
       // cut off from Redis: stop serving (no listener, readiness 503, sockets moved) until a beat gets through

@@ -38,9 +38,10 @@ export interface RealtimeOptions {
    */
   overloadLagMs: number;
   /**
-   * uWS engine: room broadcasts are collected this long and written together, one send per subscriber
-   * per window instead of per message (realtime/uws-publish.ts); rooms under 100 local members are
-   * written at once. Default 50 ms; 0 writes every broadcast at once.
+   * Under fan-out load, room broadcasts are collected this long and written together, one send per
+   * subscriber per window instead of per message (uWS: realtime/uws-publish.ts, ws: realtime/ws-publish.ts);
+   * rooms under 100 local members, and every broadcast while the node is quiet, are written at once.
+   * Default 50 ms; 0 writes every broadcast at once.
    */
   fanoutBatchMs: number;
 }

@@ -8,6 +8,7 @@
  * - 4000–4999 state errors: the target does not exist or is not in a state that allows this.
  * - 5000–5999 server errors: something on our side failed; `temporary` says whether a retry may succeed.
  */
+import { classifyDependencyError } from "./dependency-errors";
 export const ErrorCode = {
   BadRequest: 1000,
   InvalidPayload: 1001,
@@ -101,8 +102,15 @@ export class AppError extends Error {
   }
 }
 
-/** Any thrown value as an AppError; unknown failures become 5000 without leaking internals. */
+/**
+ * Any thrown value as an AppError: a dependency that is down or slow (core/dependency-errors.ts) becomes
+ * 5001 Unavailable or 5002 Timeout, both temporary; anything else unknown becomes 5000 (a bug: callers log
+ * it with its stack). Neither leaks internals beyond the kind of dependency.
+ */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  const failure = classifyDependencyError(err);
+  if (failure?.kind === "timeout") return new AppError(ErrorCode.Timeout, `${failure.dependency} did not answer in time: retry`, { cause: err });
+  if (failure) return new AppError(ErrorCode.Unavailable, `${failure.dependency} unavailable: retry`, { cause: err });
   return new AppError(ErrorCode.Internal, "internal error", { cause: err });
 }

@@ -68,7 +68,12 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, nod
   const connected = services.presence.connect(session, services.nodeId).then(({ cameOnline }) => {
     if (cameOnline) announcePresence(io, tenant, user, "online");
   });
-  socket.data.ready = connected.catch(() => undefined);
+  // a failed presence write is retried on the node's next heartbeats (realtime/maintenance.ts), not dropped:
+  // else the user reads offline for as long as this connection lasts
+  const ready = connected.catch(() => {
+    socket.data.presenceLost = true;
+  });
+  socket.data.ready = ready;
   fireAndForget(log, socket, "presence connect", connected);
   fireAndForget(log, socket, "session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.started", tenant, { sessionId: socket.id, user, role, node: services.nodeId }))));
   fireAndForget(
@@ -90,7 +95,8 @@ export function onConnection(io: RealtimeServer, services: RealtimeServices, nod
       log,
       socket,
       "presence disconnect",
-      connected.then(async () => {
+      ready.then(async () => {
+        // also when the connect write failed: a retry may have registered the session since
         const { wentOffline, leftRooms } = await services.presence.disconnect(session);
         for (const room of leftRooms) await announceLeft(io, services, tenant, room, user);
         if (wentOffline) announcePresence(io, tenant, user, "offline");

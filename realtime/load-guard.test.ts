@@ -9,25 +9,31 @@ const block = (ms: number) => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("LoadGuard", () => {
-  it("throttles with 5005 (temporary) while the event loop is saturated, halving per second, and recovers", async () => {
+  it("throttles with 5005 (temporary) while the event loop is saturated, halving per window, and recovers", () => {
     const changes: boolean[] = [];
+    // windows fed by hand (the timer's own, every minute, does not fire during the test)
     const guard: LoadGuard = new LoadGuard(
       40,
       (throttling) => {
         changes.push(throttling);
         if (throttling) expect(() => guard.admit()).toThrow(expect.objectContaining({ code: ErrorCode.Overloaded, temporary: true }));
       },
-      150,
+      60_000,
     );
     try {
-      expect(() => guard.admit()).not.toThrow();
-      for (let i = 0; i < 12; i++) {
-        block(60);
-        await sleep(1);
-      }
-      expect(guard.share).toBeLessThanOrEqual(0.25); // several saturated windows: ½, ¼, …
+      expect(() => guard.admit()).not.toThrow(); // a message offered
+      guard.observe(60, 0.95);
+      expect(guard.share).toBe(0.5);
+      guard.observe(60, 0.95);
+      guard.observe(60, 0.95);
+      expect(guard.share).toBe(0.125); // several saturated windows: ½, ¼, ⅛
+      guard.observe(60, 0.5); // late but not busy: not saturated, gives back a quarter
+      expect(guard.share).toBe(0.375);
       expect(changes).toEqual([true]);
-      for (let waited = 0; !changes.includes(false) && waited < 3_000; waited += 50) await sleep(50);
+      guard.observe(5, 0.95); // busy but on time: 0.625
+      guard.observe(5, 0.95); // 0.875
+      expect(changes).toEqual([true]);
+      guard.observe(5, 0.95);
       expect(changes).toEqual([true, false]);
       expect(guard.share).toBe(1);
       for (let i = 0; i < 5; i++) expect(() => guard.admit()).not.toThrow();

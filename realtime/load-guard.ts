@@ -64,13 +64,19 @@ export class LoadGuard {
   }
 
   private sample(): void {
-    this.lagMs = this.histogram.percentile(99) / 1e6;
+    const lagMs = this.histogram.percentile(99) / 1e6;
     this.histogram.reset();
     const now = performance.eventLoopUtilization();
-    this.busy = performance.eventLoopUtilization(now, this.utilization).utilization;
+    const busy = performance.eventLoopUtilization(now, this.utilization).utilization;
     this.utilization = now;
+    this.observe(lagMs, busy);
+  }
+
+  /** One window's reading of the loop (the timer passes the loop's own each `windowMs`): adjusts the share. */
+  observe(lagMs: number, busy: number, at = Date.now()): void {
+    this.lagMs = lagMs;
+    this.busy = busy;
     const before = this.share;
-    const at = Date.now();
     if (this.connects >= (STORM_CONNECTS_PER_SECOND * this.windowMs) / 1000) this.stormAt = at;
     this.connects = 0;
     this.storm = this.stormAt > 0 && at - this.stormAt <= STORM_HOLD_MS;

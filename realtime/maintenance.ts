@@ -3,30 +3,67 @@ import { announceLeft, announcePresence } from "./handlers/presence";
 import { LEASE_RENEW_BEATS, type HeartbeatDuty } from "./node-liveness";
 import type { RealtimeServices } from "./services";
 import { bufferedBytes, socketsOfEveryNamespace } from "./socketio-internals";
-import type { RealtimeServer } from "./types";
+import type { RealtimeServer, RealtimeSocket } from "./types";
 import { socketRooms } from "../core/tenant-keys";
 
 
 const roomPrefix = (tenant: string): string => socketRooms.room(tenant, "");
 
+/** Announces the room leaves and offlines of reaped sessions. */
+async function announceGone(io: RealtimeServer, services: RealtimeServices, reaped: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>): Promise<void> {
+  for (const gone of reaped) {
+    for (const room of gone.leftRooms) await announceLeft(io, services, gone.tenant, room, gone.user);
+    if (gone.wentOffline) announcePresence(io, gone.tenant, gone.user, "offline");
+  }
+}
+
+/**
+ * Registers again the presence sessions of sockets flagged `presenceLost` (their connect write failed, or
+ * the node had been reaped), with their rooms; one that fails stays flagged for the next beat, so a
+ * failure midway never leaves the rest of the node's users reading offline. A socket that disconnected
+ * meanwhile is removed again (its own disconnect may have run before this registration).
+ */
+async function registerLostPresence(io: RealtimeServer, services: RealtimeServices, sockets: RealtimeSocket[]): Promise<void> {
+  for (const s of sockets) {
+    if (!s.data.presenceLost || s.disconnected) continue;
+    try {
+      const { cameOnline } = await services.presence.connect(s.data.session, services.nodeId);
+      const prefix = roomPrefix(s.data.principal.tenant);
+      for (const r of s.rooms) if (r.startsWith(prefix)) await services.presence.joinRoom(s.data.session, r.slice(prefix.length));
+      s.data.presenceLost = false;
+      if (s.disconnected) await services.presence.disconnect(s.data.session);
+      else if (cameOnline) announcePresence(io, s.data.principal.tenant, s.data.principal.user, "online");
+    } catch (err) {
+      services.log.warn({ err: err instanceof Error ? err.message : String(err), socket: s.id }, "presence: registering a session again failed; retried on the next beat");
+    }
+  }
+}
+
 /**
  * The realtime node's duty on each heartbeat (realtime/node-liveness.ts): heartbeat (re-registering its
- * sessions if it had been reaped), renewing its sockets' connection leases (every LEASE_RENEW_BEATS beats,
+ * sessions if it had been reaped, or whose presence write failed; on its first beat, removing the sessions a
+ * previous process with its node id left), renewing its sockets' connection leases (every LEASE_RENEW_BEATS beats,
  * of every namespace; `beatOk` after the heartbeat reached the store), reaping dead nodes (and announcing who went offline and left which room), and disconnecting slow
  * consumers with 5003.
  */
 export function maintenanceDuty(io: RealtimeServer, services: RealtimeServices, beatOk: () => void = () => undefined): HeartbeatDuty {
+  let predecessorReaped = false;
   return async (beat) => {
     const sockets = [...io.of("/").sockets.values()];
     const { wasMissing } = await services.presence.heartbeat(services.nodeId);
     beatOk();
-    if (wasMissing) {
-      for (const s of sockets) {
-        await services.presence.connect(s.data.session, services.nodeId);
-        const prefix = roomPrefix(s.data.principal.tenant);
-        for (const r of s.rooms) if (r.startsWith(prefix)) await services.presence.joinRoom(s.data.session, r.slice(prefix.length));
+    if (!predecessorReaped) {
+      // a previous process with this node id (killed, restarted before it was reaped) left sessions behind
+      const root = io.of("/").sockets;
+      try {
+        await announceGone(io, services, await services.presence.reapStaleSessions(services.nodeId, (id) => root.has(id)));
+        predecessorReaped = true;
+      } catch (err) {
+        services.log.warn({ err: err instanceof Error ? err.message : String(err) }, "presence: removing a previous process's sessions failed; retried on the next beat");
       }
     }
+    if (wasMissing) for (const s of sockets) s.data.presenceLost = true;
+    await registerLostPresence(io, services, sockets);
     if (beat % LEASE_RENEW_BEATS === 0 || wasMissing) {
       // every namespace's sockets hold a connection lease (`/class` ones too: realtime/classes/class-namespace.ts)
       const byTenant = new Map<string, string[]>();
@@ -37,10 +74,7 @@ export function maintenanceDuty(io: RealtimeServer, services: RealtimeServices, 
       }
       for (const [tenant, ids] of byTenant) await services.quotas.renewConnections(tenant, ids);
     }
-    for (const gone of await services.presence.reapDeadNodes()) {
-      for (const room of gone.leftRooms) await announceLeft(io, services, gone.tenant, room, gone.user);
-      if (gone.wentOffline) announcePresence(io, gone.tenant, gone.user, "offline");
-    }
+    await announceGone(io, services, await services.presence.reapDeadNodes());
     for (const s of sockets) {
       if (bufferedBytes(s) <= services.options.maxSocketBufferBytes) continue;
       services.metrics.slowConsumers.inc();

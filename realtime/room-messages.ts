@@ -23,6 +23,13 @@ export function toChatDelivery(event: ChatMessageCreated): ChatMessageDelivery {
  * Accepts room and chat messages: numbers each (contiguous per stream), writes it to the bus, resolves
  * only once the bus holds it durably, then keeps it in the recent history for recovery. A refused write
  * rejects with 5001 and the caller acks nothing.
+ *
+ * `deliver` (the broadcast to the other members) runs once the bus holds the message durably — members
+ * never see a message that could still be refused — and right after the history write was sent to Redis,
+ * without waiting for its reply: the history is a cache (a missed write costs a database read at
+ * recovery), and being sent first, it is ahead of any recovery read a member could make after seeing
+ * the message. The returned promise (the sender's ack) still waits for the history write, so an acked
+ * message is in the bus and, unless its write failed, in the history.
  */
 export class MessagePublisher {
   constructor(
@@ -39,25 +46,48 @@ export class MessagePublisher {
   }
 
   /** `id` (from an idempotency key) makes a repeated publish land on the same row. */
-  async room(principal: Principal, room: string, text: string, id?: string): Promise<RoomMessageCreated> {
-    const stream = orderingKeys.room(principal.tenant, room);
-    const seq = await this.sequences.next(stream);
-    const event = newEvent("room.message.created", principal.tenant, { room, seq, user: principal.user, text }, id);
+  async room(principal: Principal, room: string, text: string, id?: string, deliver?: (delivery: RoomMessageDelivery) => void): Promise<RoomMessageCreated> {
+    return this.publishRoom(await this.numberRoom(principal, room, text, id), deliver);
+  }
+
+  async chat(principal: Principal, conversationId: string, text: string, id?: string, deliver?: (delivery: ChatMessageDelivery) => void): Promise<ChatMessageCreated> {
+    return this.publishChat(await this.numberChat(principal, conversationId, text, id), deliver);
+  }
+
+  /** The room message with the room's next seq, not yet published (a keyed send stages it first: realtime/handlers/idempotent.ts). */
+  async numberRoom(principal: Principal, room: string, text: string, id?: string): Promise<RoomMessageCreated> {
+    const seq = await this.sequences.next(orderingKeys.room(principal.tenant, room));
+    return newEvent("room.message.created", principal.tenant, { room, seq, user: principal.user, text }, id);
+  }
+
+  async numberChat(principal: Principal, conversationId: string, text: string, id?: string): Promise<ChatMessageCreated> {
+    const seq = await this.sequences.next(orderingKeys.chatHistory(principal.tenant, conversationId));
+    return newEvent("chat.message.created", principal.tenant, { conversationId, seq, user: principal.user, text }, id);
+  }
+
+  /**
+   * Publishes a numbered room message (again, for a resend: same id and seq, so it is stored once);
+   * `deliver` runs once it is durable, as the history write is sent (see the class comment).
+   */
+  async publishRoom(event: RoomMessageCreated, deliver?: (delivery: RoomMessageDelivery) => void): Promise<RoomMessageCreated> {
     await publishEvents(this.bus, "roomMessages", [event]);
-    await this.remember(stream, seq, toDelivery(event));
+    const delivery = toDelivery(event);
+    const remembered = this.remember(orderingKeys.room(event.tenant, event.data.room), event.data.seq, delivery);
+    deliver?.(delivery);
+    await remembered;
     return event;
   }
 
-  async chat(principal: Principal, conversationId: string, text: string, id?: string): Promise<ChatMessageCreated> {
-    const stream = orderingKeys.chatHistory(principal.tenant, conversationId);
-    const seq = await this.sequences.next(stream);
-    const event = newEvent("chat.message.created", principal.tenant, { conversationId, seq, user: principal.user, text }, id);
+  async publishChat(event: ChatMessageCreated, deliver?: (delivery: ChatMessageDelivery) => void): Promise<ChatMessageCreated> {
     await publishEvents(this.bus, "chat", [event]);
-    await this.remember(stream, seq, toChatDelivery(event));
+    const delivery = toChatDelivery(event);
+    const remembered = this.remember(orderingKeys.chatHistory(event.tenant, event.data.conversationId), event.data.seq, delivery);
+    deliver?.(delivery);
+    await remembered;
     return event;
   }
 
-  /** History is a cache: failing to write it costs a database read at recovery, never the message. */
+  /** History is a cache: failing to write it costs a database read at recovery, never the message. Sends the write before it returns. */
   private async remember(stream: string, seq: number, delivery: object): Promise<void> {
     await this.history.append(stream, seq, JSON.stringify(delivery)).catch((err: unknown) => this.log.error({ err, stream }, "realtime: history append failed"));
   }

@@ -3,17 +3,13 @@ import type { Role } from "../core/auth";
 import type { ServerMessaging } from "../core/server-messaging";
 import { SYSTEM_USER } from "../core/server-messaging";
 import type { SocketFanout } from "../core/socket-fanout";
-import { stableUuid } from "../core/stable-id";
 import { stateKeys } from "../core/tenant-keys";
 import type { ConversationStore } from "../db/stores/conversations";
 import type { PresenceStore } from "./presence/presence-store";
 import type { TenantQuotas } from "./quotas";
 import { MessagePublisher, toChatDelivery, toDelivery } from "./room-messages";
 import type { KeyedState } from "./state/keyed-state";
-
-/** An open claim outlives the longest a publish may wait for Kafka (30 s); a completed one is kept 10 min (as sockets' keys). */
-const PENDING_TTL = 40;
-const DONE_TTL = 600;
+import { acceptOnce, type KeyedSend } from "./keyed-once";
 
 /** A live socket as `fetchSockets` reports it (any node, through the adapter). */
 export interface LiveSocket {
@@ -43,12 +39,17 @@ export class RealtimeServerMessaging implements ServerMessaging {
 
   async publishRoom(tenant: string, input: { room: string; user: string; text: string; key?: string }): Promise<{ id: string; seq: number }> {
     const { publisher, quotas, presence, fanout } = this.deps;
-    return this.once(tenant, input.user, input.key, async (id) => {
-      const recipients = await presence.roomMemberCount(tenant, input.room);
-      await quotas.consumeMessage(tenant, Buffer.byteLength(input.text, "utf8"), recipients);
-      const event = await publisher.room({ tenant, user: input.user, role: "student", exp: 0 }, input.room, input.text, id);
-      fanout.toRoom(tenant, input.room, "room:message", toDelivery(event));
-      return { id: event.id, seq: event.data.seq };
+    return this.once(tenant, input.user, input.key, {
+      number: async (id) => {
+        const recipients = await presence.roomMemberCount(tenant, input.room);
+        await quotas.consumeMessage(tenant, Buffer.byteLength(input.text, "utf8"), recipients);
+        return publisher.numberRoom({ tenant, user: input.user, role: "student", exp: 0 }, input.room, input.text, id);
+      },
+      publish: async (numbered) => {
+        const event = await publisher.publishRoom(numbered);
+        fanout.toRoom(tenant, input.room, "room:message", toDelivery(event));
+        return { id: event.id, seq: event.data.seq };
+      },
     });
   }
 
@@ -56,11 +57,16 @@ export class RealtimeServerMessaging implements ServerMessaging {
     const { publisher, quotas, fanout, conversations } = this.deps;
     const found = input.user === SYSTEM_USER ? await conversations.get(tenant, input.conversationId) : await conversations.getForMember(tenant, input.conversationId, input.user);
     if (!found) throw new AppError(ErrorCode.NotFound, `no conversation ${input.conversationId}${input.user === SYSTEM_USER ? "" : ` with member "${input.user}"`}`);
-    return this.once(tenant, input.user, input.key, async (id) => {
-      await quotas.consumeMessage(tenant, Buffer.byteLength(input.text, "utf8"), found.members.length);
-      const event = await publisher.chat({ tenant, user: input.user, role: "student", exp: 0 }, input.conversationId, input.text, id);
-      fanout.toUsers(tenant, found.members, "chat:message", toChatDelivery(event));
-      return { id: event.id, seq: event.data.seq };
+    return this.once(tenant, input.user, input.key, {
+      number: async (id) => {
+        await quotas.consumeMessage(tenant, Buffer.byteLength(input.text, "utf8"), found.members.length);
+        return publisher.numberChat({ tenant, user: input.user, role: "student", exp: 0 }, input.conversationId, input.text, id);
+      },
+      publish: async (numbered) => {
+        const event = await publisher.publishChat(numbered);
+        fanout.toUsers(tenant, found.members, "chat:message", toChatDelivery(event));
+        return { id: event.id, seq: event.data.seq };
+      },
     });
   }
 
@@ -84,21 +90,9 @@ export class RealtimeServerMessaging implements ServerMessaging {
     return { count, connections };
   }
 
-  /** Runs `send` at most once per (tenant, user, key), like a socket's keyed send: a repeat gets the first result. */
-  private async once<R>(tenant: string, user: string, key: string | undefined, send: (id: string | undefined) => Promise<R>): Promise<R> {
-    if (!key) return send(undefined);
-    const { state, nodeId } = this.deps;
-    const k = stateKeys.idempotency(tenant, `api:${user}`, key);
-    const claim = await state.claim(k, PENDING_TTL, nodeId);
-    if (claim.state === "done") return JSON.parse(claim.result) as R;
-    if (claim.state === "pending") throw new AppError(ErrorCode.InProgress, `message with key "${key}" is still being accepted; retry`);
-    try {
-      const result = await send(stableUuid(k));
-      await state.complete(k, JSON.stringify(result), DONE_TTL);
-      return result;
-    } catch (err) {
-      await state.release(k);
-      throw err;
-    }
+  /** Accepts a keyed message at most once per (tenant, user, key), like a socket's keyed send (realtime/handlers/idempotent.ts). */
+  private async once<E, R>(tenant: string, user: string, key: string | undefined, send: KeyedSend<E, R>): Promise<R> {
+    if (!key) return send.publish(await send.number(undefined));
+    return acceptOnce({ state: this.deps.state, nodeId: this.deps.nodeId }, stateKeys.idempotency(tenant, `api:${user}`, key), send, key);
   }
 }

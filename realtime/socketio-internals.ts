@@ -143,3 +143,44 @@ export function terminateWebSockets(io: RealtimeServer, closing: Iterable<unknow
 export function socketsOfEveryNamespace(io: RealtimeServer): RealtimeSocket[] {
   return [...io._nsps.values()].flatMap((nsp) => [...nsp.sockets.values()]);
 }
+
+type Duplex = { write(chunk: Buffer): boolean; writableNeedDrain?: boolean; destroyed?: boolean };
+type WsConnInternals = {
+  readyState?: string;
+  writeBuffer?: unknown[];
+  transport?: { name: string; perMessageDeflate?: unknown; socket?: { readyState?: number; _socket?: Duplex; _sender?: unknown } };
+};
+
+/**
+ * The TCP stream under a socket's WebSocket on the ws engine, when a frame written to it now lands in
+ * order after everything Engine.IO already sent (engine `readyState` "open", an empty `writeBuffer`, the
+ * ws `readyState` OPEN, no per-message deflate); else undefined (write through Engine.IO instead).
+ * Relies on engine.io 6 (`conn.transport.socket` is the ws WebSocket) and ws 8 (`_socket`, and `_sender`
+ * writing each frame straight to `_socket` when nothing is compressed).
+ */
+export function wsStreamInOrder(socket: RealtimeSocket | { conn: unknown }): Duplex | undefined {
+  const conn = socket.conn as unknown as WsConnInternals;
+  if (conn.readyState !== "open" || (conn.writeBuffer?.length ?? 0) > 0) return undefined;
+  const transport = conn.transport;
+  if (transport?.name !== "websocket" || transport.perMessageDeflate) return undefined;
+  const ws = transport.socket;
+  if (ws?.readyState !== 1 || !ws._sender) return undefined;
+  const stream = ws._socket;
+  return stream && !stream.destroyed ? stream : undefined;
+}
+
+/** A socket a broadcast reaches, as the adapter hands it out (adapter `apply`). */
+export type BroadcastTarget = PollingWrite & { notifyOutgoingListeners?: (packet: unknown) => void };
+
+/** The sockets of this node a broadcast with `opts` reaches (rooms, except), at most once each (adapter `apply`, private). */
+export function broadcastTargets(adapter: Adapter, opts: Parameters<Adapter["broadcast"]>[1]): BroadcastTarget[] {
+  const out: BroadcastTarget[] = [];
+  (adapter as unknown as { apply(opts: unknown, each: (socket: BroadcastTarget) => void): void }).apply(opts, (socket) => out.push(socket));
+  return out;
+}
+
+/** Whether a socket has `onAnyOutgoing` listeners (socket `_anyOutgoingListeners`, private). */
+export function hasOutgoingListeners(target: BroadcastTarget): boolean {
+  const listeners = (target as unknown as { _anyOutgoingListeners?: unknown[] })._anyOutgoingListeners;
+  return (listeners?.length ?? 0) > 0;
+}

@@ -11,6 +11,11 @@ export interface SocketData {
   ready?: Promise<void>;
   /** Inbound events of this socket still being handled (a draining node waits for them before closing). */
   inflight?: number;
+  /**
+   * True while the socket's presence session is not known to be registered (its connect write failed, or
+   * the node was reaped): the node's heartbeat registers it again until that succeeds (realtime/maintenance.ts).
+   */
+  presenceLost?: boolean;
 }
 
 /** Events between nodes (io.serverSideEmit through the adapter). */

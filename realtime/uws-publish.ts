@@ -1,6 +1,7 @@
 import { Adapter } from "socket.io-adapter";
 import type { Server } from "socket.io";
 import type { TemplatedApp, WebSocket as UwsSocket } from "uWebSockets.js";
+import { RecentDeliveries } from "./fanout-load";
 import { encodeWith, onPollingConnection, transportOf, writeToPollingSockets } from "./socketio-internals";
 
 type Broadcast = Adapter["broadcast"];
@@ -19,16 +20,12 @@ const BATCH_FROM_SUBSCRIBERS = 100;
  * unbatched (BENCHMARKS.md, fan-out).
  */
 const BATCH_FROM_RECENT_DELIVERIES = 20_000;
-const SLOT_MS = 100;
 
 /** Publishes collected for one window and written in one go, so uWS sends each subscriber one batch. */
 export class PublishBatch {
   private pending: Array<{ from: Publisher; topic: string; piece: string | Buffer }> = [];
   private timer: NodeJS.Timeout | undefined;
-  /** Deliveries in the current slot and in the one before it (the recent fan-out rate). */
-  private slotStart = 0;
-  private current = 0;
-  private previous = 0;
+  private readonly recent = new RecentDeliveries();
 
   constructor(
     readonly app: TemplatedApp,
@@ -40,23 +37,11 @@ export class PublishBatch {
    * room is small or the node is not under fan-out load; otherwise the publish joins the open window.
    */
   publish(from: Publisher, topic: string, piece: string | Buffer, subscribers: number): void {
-    const recent = this.count(subscribers);
+    const recent = this.recent.add(subscribers);
     if (this.windowMs <= 0) return this.write(from, topic, piece);
     if (this.pending.length === 0 && (subscribers < BATCH_FROM_SUBSCRIBERS || recent < BATCH_FROM_RECENT_DELIVERIES)) return this.write(from, topic, piece);
     this.pending.push({ from, topic, piece });
     this.timer ??= setTimeout(() => this.flush(), this.windowMs);
-  }
-
-  /** Adds `deliveries` to the current slot; returns the deliveries of this slot and the previous one. */
-  private count(deliveries: number): number {
-    const now = performance.now();
-    if (now - this.slotStart >= SLOT_MS) {
-      this.previous = now - this.slotStart >= 2 * SLOT_MS ? 0 : this.current;
-      this.current = 0;
-      this.slotStart = now;
-    }
-    this.current += deliveries;
-    return this.current + this.previous;
   }
 
   private flush(): void {

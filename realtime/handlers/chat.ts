@@ -2,7 +2,6 @@ import { newEvent, publishEvents } from "../../core/contracts/streams";
 import { AppError, ErrorCode } from "../../core/errors";
 import type { ChatMessageDelivery } from "../../core/events";
 import { recover } from "../recovery";
-import { toChatDelivery } from "../room-messages";
 import { maybeWarn, type HandlerContext } from "./context";
 import { sendOnce } from "./idempotent";
 import { socketRooms, orderingKeys } from "../../core/tenant-keys";
@@ -38,12 +37,18 @@ export function registerChatHandlers(ctx: HandlerContext): void {
     const users = await membersOf(ctx, members, conversationId);
     const bytes = Buffer.byteLength(text, "utf8");
     ctx.publisher.admit();
-    return sendOnce(ctx, key, async (id) => {
-      maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, users.length));
-      const event = await ctx.publisher.chat(p, conversationId, text, id);
-      toMembers(ctx, p.tenant, users).emit("chat:message", toChatDelivery(event));
-      services.metrics.realtimeEventsOut.inc({ event: "chat:message" });
-      return { id: event.id, seq: event.data.seq };
+    return sendOnce(ctx, key, {
+      number: async (id) => {
+        maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, users.length));
+        return ctx.publisher.numberChat(p, conversationId, text, id);
+      },
+      publish: async (numbered) => {
+        const event = await ctx.publisher.publishChat(numbered, (delivery) => {
+          toMembers(ctx, p.tenant, users).emit("chat:message", delivery);
+          services.metrics.realtimeEventsOut.inc({ event: "chat:message" });
+        });
+        return { id: event.id, seq: event.data.seq };
+      },
     });
   });
 

@@ -2,7 +2,6 @@ import { AppError, ErrorCode } from "../../core/errors";
 import type { RoomMessageDelivery } from "../../core/events";
 import { isStaff } from "../../core/roles";
 import { recover } from "../recovery";
-import { toDelivery } from "../room-messages";
 import { maybeWarn, type HandlerContext } from "./context";
 import { announceLeft } from "./presence";
 import { sendOnce } from "./idempotent";
@@ -63,15 +62,23 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     const target = socketRooms.room(p.tenant, room);
     if (!socket.rooms.has(target)) throw new AppError(ErrorCode.NotInRoom, `join room "${room}" before sending to it`);
     const bytes = Buffer.byteLength(text, "utf8");
-    if (await state.isFlagged(stateKeys.mute(p.tenant, room, p.user))) throw new AppError(ErrorCode.Muted, `muted in "${room}"`);
+    // one round trip for both reads (they are independent); the recipient count only feeds the quota
+    const [muted, recipients] = await Promise.all([state.isFlagged(stateKeys.mute(p.tenant, room, p.user)), presence.roomMemberCount(p.tenant, room)]);
+    if (muted) throw new AppError(ErrorCode.Muted, `muted in "${room}"`);
     ctx.publisher.admit();
-    return sendOnce(ctx, key, async (id) => {
-      const recipients = await presence.roomMemberCount(p.tenant, room);
-      maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, recipients));
-      const event = await ctx.publisher.room(p, room, text, id);
-      socket.to(target).emit("room:message", toDelivery(event));
-      services.metrics.realtimeEventsOut.inc({ event: "room:message" });
-      return { id: event.id, seq: event.data.seq };
+    return sendOnce(ctx, key, {
+      number: async (id) => {
+        maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, recipients));
+        return ctx.publisher.numberRoom(p, room, text, id);
+      },
+      publish: async (numbered) => {
+        // broadcast once durable, without waiting for the history write (MessagePublisher); the ack waits for it
+        const event = await ctx.publisher.publishRoom(numbered, (delivery) => {
+          socket.to(target).emit("room:message", delivery);
+          services.metrics.realtimeEventsOut.inc({ event: "room:message" });
+        });
+        return { id: event.id, seq: event.data.seq };
+      },
     });
   });
 

@@ -110,4 +110,12 @@ export class MemoryPresenceStore implements PresenceStore {
     }
     return out;
   }
+
+  async reapStaleSessions(node: string, isLive: (sessionId: string) => boolean): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
+    const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];
+    for (const s of [...this.sessions.values()].filter((x) => x.node === node && !isLive(x.ref.sessionId))) {
+      out.push({ tenant: s.ref.tenant, user: s.ref.user, ...(await this.disconnect(s.ref)) });
+    }
+    return out;
+  }
 }

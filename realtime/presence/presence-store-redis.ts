@@ -1,4 +1,5 @@
 import type { RedisClient } from "../../core/redis-client";
+import { TrailingReads } from "../../core/trailing-reads";
 import { WindowBatcher } from "../../core/window-batcher";
 import type { PresenceStatus, PresenceStore, SessionRef } from "./presence-store";
 import { presenceKeys, presenceNodeKeys } from "../../core/tenant-keys";
@@ -66,6 +67,14 @@ export class RedisPresenceStore implements PresenceStore {
     return members.map(() => undefined);
   });
 
+  /**
+   * A room's member list and count, read at most once at a time per room (core/trailing-reads.ts): a
+   * class joining at once asked for both once per join (the list O(n) each, n² for the room); every
+   * caller still gets an answer read after it asked, so its own join is in it.
+   */
+  private readonly memberLists = new TrailingReads<string[]>(async (key) => (await this.redis.hkeys(key)).sort());
+  private readonly memberCounts = new TrailingReads<number>((key) => this.redis.hlen(key));
+
   constructor(
     private readonly redis: RedisClient,
     prefix: string,
@@ -128,12 +137,13 @@ export class RedisPresenceStore implements PresenceStore {
     return { lastInRoom: (await this.redis.eval(LEAVE, 2, k.rooms, `${k.roomPrefix}${room}`, room, ref.user)) === 1 };
   }
 
+  /** Callers must not modify the list: concurrent callers may share it. */
   async roomMembers(tenant: string, room: string): Promise<string[]> {
-    return (await this.redis.hkeys(this.p + presenceKeys.room(tenant, room))).sort();
+    return this.memberLists.get(this.p + presenceKeys.room(tenant, room));
   }
 
   async roomMemberCount(tenant: string, room: string): Promise<number> {
-    return this.redis.hlen(this.p + presenceKeys.room(tenant, room));
+    return this.memberCounts.get(this.p + presenceKeys.room(tenant, room));
   }
 
   async heartbeat(node: string): Promise<{ wasMissing: boolean }> {
@@ -149,14 +159,29 @@ export class RedisPresenceStore implements PresenceStore {
     const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];
     for (const node of dead) {
       if ((await this.redis.zrem(`${this.p}nodes`, node)) !== 1) continue; // another node reaps it
-      for (const member of await this.redis.smembers(this.nodeKey(node))) {
-        const at = member.indexOf(":"); // tenants never contain ':' (core/tenancy.ts)
-        const [tenant, sessionId] = [member.slice(0, at), member.slice(at + 1)];
-        const user = await this.redis.hget(this.p + presenceKeys.session(tenant, sessionId), "user");
-        if (!user) continue;
-        out.push({ tenant, user, ...(await this.disconnect({ tenant, user, sessionId })) });
-      }
+      out.push(...(await this.reapSessions(node, () => false)));
       await this.redis.del(this.nodeKey(node));
+    }
+    return out;
+  }
+
+  async reapStaleSessions(node: string, isLive: (sessionId: string) => boolean): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
+    return this.reapSessions(node, isLive);
+  }
+
+  /** Disconnects the sessions of the node's index that `isLive` denies (the index is read first, then asked). */
+  private async reapSessions(node: string, isLive: (sessionId: string) => boolean): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
+    const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];
+    for (const member of await this.redis.smembers(this.nodeKey(node))) {
+      const at = member.indexOf(":"); // tenants never contain ':' (core/tenancy.ts)
+      const [tenant, sessionId] = [member.slice(0, at), member.slice(at + 1)];
+      if (isLive(sessionId)) continue;
+      const user = await this.redis.hget(this.p + presenceKeys.session(tenant, sessionId), "user");
+      if (!user) {
+        await this.redis.srem(this.nodeKey(node), member);
+        continue;
+      }
+      out.push({ tenant, user, ...(await this.disconnect({ tenant, user, sessionId })) });
     }
     return out;
   }

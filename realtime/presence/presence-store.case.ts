@@ -22,6 +22,22 @@ export function runPresenceStoreContract(name: string, open: (nodeTtlMs: number)
       expect(await a.statuses(t, ["ann"])).toEqual({ ann: "offline" });
     });
 
+    it("removes the sessions a previous process of the same node id left, keeping the live ones", async () => {
+      const [a, b] = await open(10_000);
+      const t = `t-${randomUUID()}`;
+      const node = `n-${randomUUID()}`;
+      const [stale, live, elsewhere] = [session(t, "gil"), session(t, "hal"), session(t, "ivy")];
+      await a.connect(stale, node); // the killed process's session, never reaped (the node came back in time)
+      await a.joinRoom(stale, "r");
+      await b.connect(live, node); // the restarted process's own socket
+      await b.connect(elsewhere, `n-${randomUUID()}`);
+      const gone = await b.reapStaleSessions(node, (id) => id === live.sessionId);
+      expect(gone).toEqual([{ tenant: t, user: "gil", wentOffline: true, leftRooms: ["r"] }]);
+      expect(await a.statuses(t, ["gil", "hal", "ivy"])).toEqual({ gil: "offline", hal: "online", ivy: "online" });
+      expect(await a.roomMembers(t, "r")).toEqual([]);
+      expect(await b.reapStaleSessions(node, (id) => id === live.sessionId)).toEqual([]);
+    });
+
     it("is away only when every session is away", async () => {
       const [a] = await open(10_000);
       const t = `t-${randomUUID()}`;

@@ -33,4 +33,10 @@ export interface PresenceStore {
   /** Whether the node has heartbeated within the node TTL. */
   isNodeAlive(node: string): Promise<boolean>;
   reapDeadNodes(): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>>;
+  /**
+   * Removes the sessions registered under `node` whose id `isLive` denies: called by a node once it runs,
+   * for the sessions a previous process with the same node id (a restart, a pod keeping its name) left
+   * behind when it was not reaped in between — else they read online for ever.
+   */
+  reapStaleSessions(node: string, isLive: (sessionId: string) => boolean): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>>;
 }

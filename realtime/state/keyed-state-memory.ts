@@ -1,6 +1,20 @@
 import type { Claim, KeyedState } from "./keyed-state";
 
 const PENDING = "\u0000pending:";
+const FREE = "\u0000free:";
+const SEP = "\u0000";
+
+/** Staged work outlives its open claim by this long (as keyed-state-redis.ts). */
+const STAGED_KEEP_MS = 600_000;
+
+/** An open claim's value: `PENDING owner`, or with staged work `PENDING owner SEP deadlineMs SEP staged`. */
+function parsePending(v: string): { owner: string; staged?: string; deadline?: number } {
+  const rest = v.slice(PENDING.length);
+  const a = rest.indexOf(SEP);
+  if (a < 0) return { owner: rest };
+  const b = rest.indexOf(SEP, a + 1);
+  return { owner: rest.slice(0, a), deadline: Number(rest.slice(a + 1, b)), staged: rest.slice(b + 1) };
+}
 
 /** In-process KeyedState (embedded default, one node). */
 export class MemoryKeyedState implements KeyedState {
@@ -14,17 +28,47 @@ export class MemoryKeyedState implements KeyedState {
     return undefined;
   }
 
+  /** The staged work of a value and whether its claim is open to a new claimant (given up, or lapsed). */
+  private stagedOf(v: string): { staged?: string; open: boolean } {
+    if (v.startsWith(FREE)) return { staged: v.slice(FREE.length), open: true };
+    if (!v.startsWith(PENDING)) return { open: false };
+    const { staged, deadline } = parsePending(v);
+    return { staged, open: staged !== undefined && (deadline ?? 0) < Date.now() };
+  }
+
+  private put(key: string, owner: string, ttlSeconds: number, staged: string | undefined): void {
+    if (staged === undefined) this.values.set(key, { value: PENDING + owner, expires: Date.now() + ttlSeconds * 1000 });
+    else this.values.set(key, { value: PENDING + owner + SEP + String(Date.now() + ttlSeconds * 1000) + SEP + staged, expires: Date.now() + STAGED_KEEP_MS });
+  }
+
   async claim(key: string, ttlSeconds: number, owner: string): Promise<Claim> {
     const v = this.get(key);
     if (v === undefined) {
-      this.values.set(key, { value: PENDING + owner, expires: Date.now() + ttlSeconds * 1000 });
+      this.put(key, owner, ttlSeconds, undefined);
       return { state: "claimed" };
     }
-    return v.startsWith(PENDING) ? { state: "pending", owner: v.slice(PENDING.length) } : { state: "done", result: v };
+    const { staged, open } = this.stagedOf(v);
+    if (staged !== undefined && open) {
+      this.put(key, owner, ttlSeconds, staged);
+      return { state: "claimed", staged };
+    }
+    return v.startsWith(PENDING) ? { state: "pending", owner: parsePending(v).owner } : { state: "done", result: v };
   }
 
-  async takeOver(key: string, ttlSeconds: number, owner: string): Promise<void> {
-    this.values.set(key, { value: PENDING + owner, expires: Date.now() + ttlSeconds * 1000 });
+  async takeOver(key: string, ttlSeconds: number, owner: string): Promise<{ staged?: string }> {
+    const v = this.get(key);
+    const staged = v === undefined ? undefined : this.stagedOf(v).staged;
+    this.put(key, owner, ttlSeconds, staged);
+    return staged === undefined ? {} : { staged };
+  }
+
+  async stage(key: string, ttlSeconds: number, owner: string, staged: string): Promise<void> {
+    this.put(key, owner, ttlSeconds, staged);
+  }
+
+  async unclaim(key: string, ttlSeconds: number, staged?: string): Promise<void> {
+    if (staged === undefined) this.values.delete(key);
+    else this.values.set(key, { value: FREE + staged, expires: Date.now() + ttlSeconds * 1000 });
   }
 
   async complete(key: string, result: string, ttlSeconds: number): Promise<void> {

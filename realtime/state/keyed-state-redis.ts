@@ -3,7 +3,65 @@ import { WindowBatcher } from "../../core/window-batcher";
 import type { Claim, KeyedState } from "./keyed-state";
 
 const PENDING = "\u0000pending:";
+const FREE = "\u0000free:";
+const SEP = "\u0000";
 
+/** Staged work outlives its open claim by this long, so a resend after the claim lapsed still finds it. */
+export const STAGED_KEEP_SECONDS = 600;
+
+/**
+ * An open claim's value: `PENDING owner`, or with staged work `PENDING owner SEP deadlineMs SEP staged`
+ * (kept STAGED_KEEP_SECONDS; past the deadline the claim is open to the next claimant, who gets the work).
+ */
+function parsePending(v: string): { owner: string; staged?: string } {
+  const rest = v.slice(PENDING.length);
+  const a = rest.indexOf(SEP);
+  if (a < 0) return { owner: rest };
+  const b = rest.indexOf(SEP, a + 1);
+  return { owner: rest.slice(0, a), staged: rest.slice(b + 1) };
+}
+
+// Shared by the scripts: the staged work of a value (false if none), and whether its open claim lapsed.
+// ARGV[3] PENDING, ARGV[4] FREE, ARGV[5] SEP, ARGV[6] now (ms)
+const STAGED_OF = `
+local function staged_of(v)
+  if string.sub(v, 1, #ARGV[4]) == ARGV[4] then return string.sub(v, #ARGV[4] + 1), true end
+  if string.sub(v, 1, #ARGV[3]) ~= ARGV[3] then return false, false end
+  local a = string.find(v, ARGV[5], #ARGV[3] + 1, true)
+  if not a then return false, false end
+  local b = string.find(v, ARGV[5], a + 1, true)
+  return string.sub(v, b + 1), tonumber(string.sub(v, a + 1, b - 1)) < tonumber(ARGV[6])
+end
+local function put(staged)
+  if staged then
+    redis.call('SET', KEYS[1], ARGV[1] .. ARGV[5] .. (tonumber(ARGV[6]) + tonumber(ARGV[2]) * 1000) .. ARGV[5] .. staged, 'EX', ARGV[7])
+  else
+    redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  end
+end`;
+
+// A claim when the key is absent, given up with staged work (FREE), or its open claim with staged work
+// lapsed: returns {1} or {1, staged}; else {0, value}. KEYS[1] key; ARGV pending+owner, ttl, PENDING, FREE, SEP, now, keep
+const CLAIM = `${STAGED_OF}
+local v = redis.call('GET', KEYS[1])
+if not v then
+  put(false)
+  return {1}
+end
+local staged, open = staged_of(v)
+if staged and open then
+  put(staged)
+  return {1, staged}
+end
+return {0, v}`;
+
+// Takes an open (or given-up) claim over for a new owner, keeping its staged work; returns the staged work or false.
+const TAKE_OVER = `${STAGED_OF}
+local v = redis.call('GET', KEYS[1])
+local staged = false
+if v then staged = staged_of(v) end
+put(staged)
+return staged`;
 
 // Leases asked for within one window, in order, each as if alone: expired ones dropped, an id holding one
 // renews it, a new id is granted while fewer than `limit` are held. KEYS[1] scope; ARGV now, limit, ttl, ids…
@@ -46,15 +104,30 @@ export class RedisKeyedState implements KeyedState {
   });
   private l = (scope: string): string => `${this.prefix}lease:${scope}`;
 
-  async claim(key: string, ttlSeconds: number, owner: string): Promise<Claim> {
-    if ((await this.redis.set(this.k(key), PENDING + owner, "EX", ttlSeconds, "NX")) === "OK") return { state: "claimed" };
-    const v = await this.redis.get(this.k(key));
-    if (v === null) return this.claim(key, ttlSeconds, owner);
-    return v.startsWith(PENDING) ? { state: "pending", owner: v.slice(PENDING.length) } : { state: "done", result: v };
+  private args(owner: string, ttlSeconds: number): Array<string | number> {
+    return [PENDING + owner, ttlSeconds, PENDING, FREE, SEP, Date.now(), STAGED_KEEP_SECONDS];
   }
 
-  async takeOver(key: string, ttlSeconds: number, owner: string): Promise<void> {
-    await this.redis.set(this.k(key), PENDING + owner, "EX", ttlSeconds);
+  async claim(key: string, ttlSeconds: number, owner: string): Promise<Claim> {
+    if ((await this.redis.set(this.k(key), PENDING + owner, "EX", ttlSeconds, "NX")) === "OK") return { state: "claimed" };
+    const [claimed, value] = (await this.redis.eval(CLAIM, 1, this.k(key), ...this.args(owner, ttlSeconds))) as [number, string | undefined];
+    if (claimed === 1) return value === undefined ? { state: "claimed" } : { state: "claimed", staged: value };
+    const v = value ?? "";
+    return v.startsWith(PENDING) ? { state: "pending", owner: parsePending(v).owner } : { state: "done", result: v };
+  }
+
+  async takeOver(key: string, ttlSeconds: number, owner: string): Promise<{ staged?: string }> {
+    const staged = (await this.redis.eval(TAKE_OVER, 1, this.k(key), ...this.args(owner, ttlSeconds))) as string | null;
+    return typeof staged === "string" ? { staged } : {};
+  }
+
+  async stage(key: string, ttlSeconds: number, owner: string, staged: string): Promise<void> {
+    await this.redis.set(this.k(key), PENDING + owner + SEP + String(Date.now() + ttlSeconds * 1000) + SEP + staged, "EX", STAGED_KEEP_SECONDS);
+  }
+
+  async unclaim(key: string, ttlSeconds: number, staged?: string): Promise<void> {
+    if (staged === undefined) await this.redis.del(this.k(key));
+    else await this.redis.set(this.k(key), FREE + staged, "EX", ttlSeconds);
   }
 
   async complete(key: string, result: string, ttlSeconds: number): Promise<void> {

@@ -21,6 +21,39 @@ export function runKeyedStateContract(name: string, open: () => Promise<[KeyedSt
       expect(await a.claim(key, 60, "n1")).toEqual({ state: "claimed" });
     });
 
+    it("keeps staged work across unclaim and takeOver: the next claimant (one of many) gets it back", async () => {
+      const [a, b] = await open();
+      const key = randomUUID();
+      expect(await a.claim(key, 60, "n1")).toEqual({ state: "claimed" });
+      await a.stage(key, 60, "n1", '{"seq":7}');
+      expect(await b.claim(key, 60, "n2")).toEqual({ state: "pending", owner: "n1" });
+      await a.unclaim(key, 60, '{"seq":7}');
+      const claims = await Promise.all([a.claim(key, 60, "n1"), b.claim(key, 60, "n2"), b.claim(key, 60, "n3")]);
+      expect(claims.filter((c) => c.state === "claimed")).toEqual([{ state: "claimed", staged: '{"seq":7}' }]);
+      const winner = claims.findIndex((c) => c.state === "claimed");
+      expect(await a.claim(key, 60, "n9")).toEqual({ state: "pending", owner: ["n1", "n2", "n3"][winner] });
+      expect(await b.takeOver(key, 60, "n4")).toEqual({ staged: '{"seq":7}' });
+      expect(await a.claim(key, 60, "n1")).toEqual({ state: "pending", owner: "n4" });
+      await b.complete(key, '{"seq":7}', 60);
+      expect(await a.claim(key, 60, "n1")).toEqual({ state: "done", result: '{"seq":7}' });
+      const plain = randomUUID();
+      await a.claim(plain, 60, "n1");
+      expect(await b.takeOver(plain, 60, "n2")).toEqual({});
+      await b.unclaim(plain, 60);
+      expect(await a.claim(plain, 60, "n1")).toEqual({ state: "claimed" });
+    });
+
+    it("gives staged work to the next claimant once the open claim lapsed (its node restarted under the same id)", async () => {
+      const [a, b] = await open();
+      const key = randomUUID();
+      await a.claim(key, 1, "n1");
+      await a.stage(key, 1, "n1", '{"seq":9}');
+      expect(await b.claim(key, 1, "n2")).toEqual({ state: "pending", owner: "n1" });
+      await new Promise((r) => setTimeout(r, 1_100));
+      expect(await b.claim(key, 60, "n2")).toEqual({ state: "claimed", staged: '{"seq":9}' });
+      expect(await a.claim(key, 60, "n1")).toEqual({ state: "pending", owner: "n2" });
+    });
+
     it("sets flags with a ttl", async () => {
       const [a, b] = await open();
       const key = randomUUID();

@@ -1,18 +1,24 @@
 /**
- * `npm run bench:fanout [-- --members 10000 --rates 2,5,10,20,40,80 --variants stock-ws,ours-ws,stock-uws,ours-uws --nodes 1]`:
+ * `npm run bench:fanout [-- --members 10000 --rates 2,5,10,20,40,80 --variants stock-ws,ours-ws,stock-uws,ours-uws,centrifugo --nodes 1]`:
  * room fan-out deliveries/s and publish → receive latency in one room, Interlinked (realtime nodes on
  * Redis/Kafka/PostgreSQL: every message sequenced and acked durable before it is broadcast) against
  * stock Socket.IO (no auth, no persistence) in the same run. Servers are pinned to CPU 0, the raw
  * clients (scripts/bench/fanout-client.ts) to CPU 1. Rates step up until deliveries fall below 97 % or
  * p99 passes 1 s; the step after the last good one is repeated at twice that rate (overload). With
  * `--nodes 2` the receivers are split over two nodes that share CPU 0 (the Redis adapter between them).
+ * Members connect first, then all join the room at once (room:join; Centrifugo: subscribe), and the
+ * join rate is reported on its own. `centrifugo`: Centrifugo 6.9.1 (memory engine, GOMAXPROCS=1, the
+ * binary bench:sockets builds; `--centrifugo build` builds it first), clients publishing into one channel.
  */
 import { fork, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
+import { SignJWT } from "jose";
 import { TokenService } from "../../core/auth";
 import { authDefaults } from "../../core/config";
 import { openDatabase } from "../../db/database";
@@ -21,8 +27,9 @@ import { spawnInterlinked, waitReady, type ChildInterlinked } from "../../tools/
 import { createScratchDatabase } from "../../tools/services/postgres";
 import { freePort, waitUntil } from "../../tools/services/process";
 import { ensureBuilt } from "../../tools/services/production-build";
+import { ensureGoTool, goToolPath } from "../../tools/services/go-tools";
 import { givenServices, provisionServices } from "../../tools/services/provision";
-import type { ClientCommand } from "./fanout-client";
+import type { ClientCommand, Protocol } from "./fanout-client";
 import { percentiles, type StatsSnapshot } from "./fanout-stats";
 import { cpuSeconds, rssKb } from "./proc";
 
@@ -35,6 +42,9 @@ const { values: args } = parseArgs({
     nodes: { type: "string", default: "1" },
     overload: { type: "boolean", default: true },
     "node-args": { type: "string", default: "" },
+    centrifugo: { type: "string", default: "auto" },
+    /** Rates of the uWS variants when they differ from `--rates` (they saturate ~10× higher). */
+    "uws-rates": { type: "string" },
   },
   allowNegative: true,
 });
@@ -76,7 +86,11 @@ interface Server {
   /** CONNECT payload of receiver i and of the publisher. */
   auth(i: number): string;
   publisherAuth: string;
+  /** Join frame of the receivers (sent to all at once after they connected) and of the publisher. */
   join?: string;
+  /** The publisher's join when it differs from the receivers' (null: the publisher joins nothing). */
+  publisherJoin?: string | null;
+  protocol?: Protocol;
   template: string;
   stop(): Promise<void>;
 }
@@ -154,6 +168,55 @@ async function startOurs(engine: "ws" | "uws"): Promise<Server> {
   };
 }
 
+/** Centrifugo 6.9.1, memory engine, one channel clients may subscribe and publish to; pinned to CPU 0 with GOMAXPROCS=1. */
+async function startCentrifugo(): Promise<Server | undefined> {
+  let bin: string;
+  try {
+    if (args.centrifugo === "off") return undefined;
+    const cached = goToolPath("centrifugo");
+    if (args.centrifugo === "auto" && !process.env.CENTRIFUGO_BIN && !existsSync(cached)) throw new Error(`not built: run once with --centrifugo build (cached in ${cached})`);
+    bin = await ensureGoTool("centrifugo", process.env.CENTRIFUGO_BIN, log);
+  } catch (err) {
+    log(`Centrifugo skipped: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
+  const port = await freePort();
+  const key = randomBytes(32).toString("hex");
+  const dir = mkdtempSync(join(tmpdir(), "interlinked-centrifugo-"));
+  const config = join(dir, "config.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      client: { token: { hmac_secret_key: key }, allowed_origins: ["*"] },
+      channel: { without_namespace: { allow_subscribe_for_client: true, allow_publish_for_client: true } },
+      http_server: { address: "127.0.0.1", port },
+      health: { enabled: true },
+      log: { level: "error" },
+      usage_stats: { disabled: true },
+    }),
+  );
+  const child = spawn(bin, ["--config", config], { cwd: dir, env: { ...process.env, GOMAXPROCS: "1" }, stdio: ["ignore", "ignore", "inherit"] });
+  await waitUntil("centrifugo", async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, { timeoutMs: 30_000 });
+  pin(child.pid!, "0");
+  const secret = new TextEncoder().encode(key);
+  const exp = Math.floor(Date.now() / 1000) + 3_600;
+  const connects = await Promise.all(Array.from({ length: MEMBERS + 1 }, async (_, i) => JSON.stringify({ id: 1, connect: { token: await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject(`u${i}`).setExpirationTime(exp).sign(secret) } })));
+  return {
+    ports: [port],
+    pids: [child.pid!],
+    protocol: "centrifugo",
+    auth: (i) => connects[i]!,
+    publisherAuth: connects[MEMBERS]!,
+    join: `{"id":2,"subscribe":{"channel":"${ROOM}"}}`,
+    publisherJoin: null,
+    template: `{"id":\${ack},"publish":{"channel":"${ROOM}","data":{"text":"t=\${t} ${PAD}"}}}`,
+    stop: async () => {
+      child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 interface Step {
   rate: number;
   offeredPerS: number;
@@ -176,7 +239,7 @@ async function runStep(server: Server, receivers: Client[], publisher: Client, r
   const cpu0 = server.pids.map(cpuSeconds);
   const started = Date.now();
   const published = publisher.request<Published>(
-    { cmd: "publish", port: server.ports[0]!, localAddress: freshAddresses(1)[0]!, auth: server.publisherAuth, join: server.join, template: server.template, rate, durationMs: DUR_S * 1000 },
+    { cmd: "publish", protocol: server.protocol, port: server.ports[0]!, localAddress: freshAddresses(1)[0]!, auth: server.publisherAuth, join: server.publisherJoin === null ? undefined : (server.publisherJoin ?? server.join), template: server.template, rate, durationMs: DUR_S * 1000 },
     "published",
     (DUR_S + 40) * 1000,
   );
@@ -208,7 +271,7 @@ async function runStep(server: Server, receivers: Client[], publisher: Client, r
   };
 }
 
-async function runVariant(name: string, server: Server): Promise<{ name: string; members: number; steps: Step[] }> {
+async function runVariant(name: string, server: Server): Promise<{ name: string; members: number; connectMs: number; joinMs?: number; steps: Step[] }> {
   const receivers = await Promise.all(server.ports.map(() => startClient()));
   const publisher = await startClient();
   try {
@@ -217,18 +280,29 @@ async function runVariant(name: string, server: Server): Promise<{ name: string;
     const results = await Promise.all(
       receivers.map((c, k) =>
         c.request<{ ready: number; failed: number; errors: object }>(
-          { cmd: "connect", port: server.ports[k]!, localAddresses: freshAddresses(2), auths: Array.from({ length: perNode }, (_, i) => server.auth(k * perNode + i)), count: perNode, join: server.join, sampleEvery: 10, timeoutMs: 180_000 },
+          { cmd: "connect", protocol: server.protocol, port: server.ports[k]!, localAddresses: freshAddresses(2), auths: Array.from({ length: perNode }, (_, i) => server.auth(k * perNode + i)), count: perNode, sampleEvery: 10, timeoutMs: 180_000 },
           "connected",
           200_000,
         ),
       ),
     );
     const ready = results.reduce((a, r) => a + r.ready, 0);
-    log(`${name}: ${ready} members joined in ${Date.now() - t0} ms${results.some((r) => r.failed) ? ` (failed: ${JSON.stringify(results.map((r) => r.errors))})` : ""}`);
+    const connectMs = Date.now() - t0;
+    log(`${name}: ${ready} members connected in ${connectMs} ms${results.some((r) => r.failed) ? ` (failed: ${JSON.stringify(results.map((r) => r.errors))})` : ""}`);
+    let joinMs: number | undefined;
+    if (server.join) {
+      await sleep(2_000);
+      const t1 = Date.now();
+      const joins = await Promise.all(receivers.map((c) => c.request<{ joined: number; refused: number; why: string }>({ cmd: "join", join: server.join!, timeoutMs: 120_000 }, "joined", 130_000)));
+      joinMs = Date.now() - t1;
+      const joined = joins.reduce((a, j) => a + j.joined, 0);
+      log(`${name}: ${joined} joins (${joins.reduce((a, j) => a + j.refused, 0)} refused, ${joins.map((j) => j.why).join(",")}) in ${joinMs} ms = ${Math.round(joined / (joinMs / 1000))} joins/s`);
+    }
     await sleep(2_000);
     const steps: Step[] = [];
     const saturated = (s: Step) => s.ratio < 0.97 || s.p99 > 1_000;
-    for (const rate of (args.rates ?? "").split(",").map(Number)) {
+    const rates = name.includes("uws") && args["uws-rates"] ? args["uws-rates"] : (args.rates ?? "");
+    for (const rate of rates.split(",").map(Number)) {
       const step = await runStep(server, receivers, publisher, rate).catch((err: unknown) => (log(`${name} R=${rate}: step failed: ${String(err)}`), undefined));
       if (!step) break;
       steps.push(step);
@@ -245,7 +319,7 @@ async function runVariant(name: string, server: Server): Promise<{ name: string;
         log(`${name} overload R=${good.rate * 2}/s ${JSON.stringify(step)}`);
       }
     }
-    return { name, members: ready, steps };
+    return { name, members: ready, connectMs, joinMs, steps };
   } finally {
     for (const c of [...receivers, publisher]) c.child.kill("SIGKILL");
     await server.stop();
@@ -255,8 +329,9 @@ async function runVariant(name: string, server: Server): Promise<{ name: string;
 const results: Array<Awaited<ReturnType<typeof runVariant>>> = [];
 try {
   for (const variant of (args.variants ?? "").split(",")) {
-    const [kind, engine] = variant.split("-") as ["stock" | "ours", "ws" | "uws"];
-    const server = kind === "stock" ? await startStock(engine) : await startOurs(engine);
+    const [kind, engine] = variant.split("-") as ["stock" | "ours" | "centrifugo", "ws" | "uws"];
+    const server = kind === "centrifugo" ? await startCentrifugo() : kind === "stock" ? await startStock(engine) : await startOurs(engine);
+    if (!server) continue;
     results.push(await runVariant(NODES > 1 && kind === "ours" ? `${variant} ×${NODES}` : variant, server));
     await sleep(2_000);
   }
@@ -267,4 +342,7 @@ try {
 console.log(`\nFan-out benchmark, ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; one room of ${MEMBERS}, servers on CPU 0, clients on CPU 1, ${DUR_S} s per step`);
 console.log("| server | msgs/s | offered deliveries/s | delivered/s (steady) | delivered ratio | p50 ms | p99 ms | server CPU % | RSS MB | refusals |\n|---|---|---|---|---|---|---|---|---|---|");
 for (const r of results) for (const s of r.steps) console.log(`| ${r.name} | ${s.rate} | ${s.offeredPerS} | ${s.deliveredPerS} | ${s.ratio} | ${s.p50} | ${s.p99} | ${s.serverCpuPct} | ${s.rssMb.join("+")} | ${JSON.stringify(s.refusals)} |`);
+console.log("\n| server | members | connect s | joins/s (all at once) |\n|---|---|---|---|");
+for (const r of results) console.log(`| ${r.name} | ${r.members} | ${(r.connectMs / 1000).toFixed(1)} | ${r.joinMs === undefined ? "— (joined at connect)" : Math.round(r.members / (r.joinMs / 1000))} |`);
+console.log("");
 process.exit(0);

@@ -4,7 +4,7 @@
  * session event, notification backlog, Socket.IO/Engine.IO handshake, Redis client, GC, …).
  *
  * Only the busiest contiguous stretch of the profile is counted (the storm; start-up and shut-down are
- * separated from it by idle seconds). Frames of the production bundle are mapped back to their source
+ * separated from it by idle seconds), or the one given by `--from` / `--to` (seconds into the profile). Frames of the production bundle are mapped back to their source
  * files through the bundle's source map. A sample is charged to the deepest frame of one of this
  * repository's feature modules on its stack (so the Redis commands `presence` builds count as presence),
  * else to the deepest library frame it recognizes, else to its leaf. With `--connects` and
@@ -56,7 +56,7 @@ const LIBRARIES: Array<[string, RegExp]> = [
 ];
 const SPECIAL: Record<string, string> = { "(garbage collector)": "GC", "(program)": "V8/native (program)", "(idle)": "idle" };
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { connects: { type: "string" }, "cpu-seconds": { type: "string" }, bucket: { type: "string", default: "200" }, detail: { type: "boolean", default: false } } });
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { connects: { type: "string" }, "cpu-seconds": { type: "string" }, bucket: { type: "string", default: "200" }, detail: { type: "boolean", default: false }, from: { type: "string" }, to: { type: "string" } } });
 const file = positionals[0];
 if (!file) throw new Error("usage: profile-summary.ts <file.cpuprofile> [--connects N] [--cpu-seconds S]");
 const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
@@ -86,7 +86,7 @@ function categorize(id: number): string {
   const hit = categoryCache.get(id);
   if (hit) return hit;
   const leaf = byId.get(id)!;
-  let category = SPECIAL[leaf.callFrame.functionName];
+  let category = Object.hasOwn(SPECIAL, leaf.callFrame.functionName) ? SPECIAL[leaf.callFrame.functionName] : undefined; // not "constructor" of the prototype
   if (!category) {
     const stack: Array<{ src: string; fn: string }> = [];
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) stack.push({ src: sourceOf(byId.get(at)!.callFrame), fn: byId.get(at)!.callFrame.functionName }); // leaf first
@@ -130,6 +130,8 @@ for (let b = 0, from = -1; b <= lastBucket + 1; b++) {
     from = -1;
   }
 }
+// `--from S --to S` (seconds into the profile) picks the stretch instead, e.g. the joins after a connect storm
+if (values.from !== undefined && values.to !== undefined) best = { from: Math.floor((Number(values.from) * 1e6) / bucketUs), to: Math.floor((Number(values.to) * 1e6) / bucketUs) };
 const totals = new Map<string, number>();
 const leaves = new Map<string, number>();
 let counted = 0;

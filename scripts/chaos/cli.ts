@@ -5,7 +5,8 @@
  * presence, injects each fault in turn, checks the invariants after each, prints a markdown table and
  * writes the JSON summary and the table to `--out` (default chaos-results/<time>.{json,md}).
  * `--redis env --kafka env --postgres env` take those parts from REDIS_URL / KAFKA_BROKERS / DATABASE_URL
- * instead (small runs; faults that need to own a part are then skipped). A benchmark, not a test.
+ * instead (small runs; faults that need to own a part are then skipped). `--logs DIR` keeps the nodes' and
+ * workers' output there. A benchmark, not a test.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -33,7 +34,6 @@ const { values: a } = parseArgs({
     partition: { type: "string", default: "30" },
     "catch-up": { type: "string", default: "180" },
     out: { type: "string" },
-    /** A directory for every node's and worker's output (written when the run ends). */
     logs: { type: "string" },
   },
 });
@@ -63,7 +63,7 @@ const summary = await runChaos({
   postgresDownMs: Number(a["postgres-down"]) * 1000,
   partitionMs: Number(a.partition) * 1000,
   catchUpMs: Number(a["catch-up"]) * 1000,
-  ...(a.logs ? { logsDir: a.logs } : {}),
+  keepLogs: a.logs,
   log,
 });
 const table = markdownReport(summary);

@@ -69,6 +69,8 @@ let recovered = 0;
 let notRecovered = 0;
 let presenceWrongLastAt = 0;
 let presenceWrongSamples = 0;
+/** When a wrong sample was last described in the log (one line per 10 s at most). */
+let presenceWrongLoggedAt = 0;
 let presenceSamples = 0;
 
 const token = (user: string): Promise<string> => tokens.sign({ tenant: plan.tenant, user, role: "student" });
@@ -250,7 +252,8 @@ async function samplePresence(): Promise<void> {
     presenceSamples++;
     const ghostWrong = ghosts.some((g) => (g.droppedAt > 0 ? statuses[g.user] !== "offline" : g.connected && statuses[g.user] === "offline"));
     const liveWrong = live.some((s) => s.connected && statuses[s.user] === "offline");
-    if ((ghostWrong || liveWrong) && presenceWrongSamples === 0) {
+    if ((ghostWrong || liveWrong) && now - presenceWrongLoggedAt >= 10_000) {
+      presenceWrongLoggedAt = now;
       const g = ghosts.filter((x) => (x.droppedAt > 0 ? statuses[x.user] !== "offline" : x.connected && statuses[x.user] === "offline")).map((x) => `${x.user}=${statuses[x.user]}${x.droppedAt > 0 ? " (dropped)" : ""}`);
       const l = live.filter((x) => statuses[x.user] === "offline").map((x) => x.user);
       send({ type: "log", line: `presence wrong ${now - faultAt} ms after the fault: ghosts [${g.join(", ")}] live offline [${l.slice(0, 5).join(", ")}${l.length > 5 ? ", …" : ""}]` });
@@ -277,6 +280,7 @@ async function newPhase(name: string): Promise<void> {
   notRecovered = 0;
   presenceWrongLastAt = 0;
   presenceWrongSamples = 0;
+  presenceWrongLoggedAt = 0;
   presenceSamples = 0;
   for (const s of sims) {
     s.droppedAfterFault = false;

@@ -6,7 +6,7 @@
  * KAFKA_BROKERS, DATABASE_URL of services.env) for small runs; the faults that need to own a part say so.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "../../db/database";
@@ -36,8 +36,8 @@ export interface ClusterOptions {
   sockets: number;
   /** The tenant the clients use: its quotas are raised so that the run measures faults, not quotas. */
   tenant: string;
-  /** A directory to write every node's and worker's output to when the cluster stops (nodes log at warn). */
-  logsDir?: string;
+  /** When set, every node's and worker's output is written there (`<NODE_ID>-<n>.log`) when the cluster stops. */
+  keepLogs?: string;
   log(line: string): void;
 }
 
@@ -83,17 +83,14 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
   const stops: Array<() => Promise<unknown>> = [];
   let stopping = false;
   const nodes: RealtimeNode[] = [];
-  /** Every process spawned, in order (a restarted node is a new one): its output is kept with `logsDir`. */
-  const spawned: Array<{ name: string; proc: ChildInterlinked }> = [];
+  const spawned: Array<{ id: string; proc: ChildInterlinked }> = [];
   const stop = async (): Promise<void> => {
     stopping = true;
-    await Promise.allSettled(nodes.map((n) => n.proc.stop("SIGKILL")));
-    if (o.logsDir) {
-      mkdirSync(o.logsDir, { recursive: true });
-      spawned.forEach(({ name, proc }, i) => writeFileSync(join(o.logsDir as string, `${String(i).padStart(2, "0")}-${name}.log`), proc.output()));
-      const nginxLog = join(root, "nginx", "error.log");
-      if (existsSync(nginxLog)) copyFileSync(nginxLog, join(o.logsDir, "nginx-error.log"));
+    if (o.keepLogs) {
+      mkdirSync(o.keepLogs, { recursive: true });
+      spawned.forEach(({ id, proc }, n) => writeFileSync(join(o.keepLogs as string, `${id}-${n}.log`), proc.output()));
     }
+    await Promise.allSettled(nodes.map((n) => n.proc.stop("SIGKILL")));
     for (const s of stops.reverse()) await s().catch(() => undefined);
     for (const n of nodes) for (const p of n.redisProxies) p.close();
     rmSync(root, { recursive: true, force: true });
@@ -158,7 +155,7 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
     const expectedExit = new Set<ChildInterlinked>();
     const spawnNode = (extra: Record<string, string>): ChildInterlinked => {
       const proc = spawnInterlinked({ ...base, ...extra });
-      spawned.push({ name: extra.NODE_ID ?? "process", proc });
+      spawned.push({ id: extra.NODE_ID ?? "node", proc });
       proc.child.once("exit", (code, signal) => {
         if (!expectedExit.has(proc) && !stopping) log(`${extra.NODE_ID} exited on its own (code ${String(code)}, signal ${String(signal)}): ${proc.output().slice(-2000)}`);
       });

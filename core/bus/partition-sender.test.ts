@@ -1,0 +1,132 @@
+import type { Message, Producer, ProducerRecord, RecordMetadata } from "kafkajs";
+import { describe, expect, it } from "vitest";
+import { defaultLogger } from "../log";
+import { PartitionSender } from "./partition-sender";
+
+/**
+ * A partition leader as an idempotent Kafka broker sees it: per producer id, the batches it holds by
+ * first sequence number; a batch whose first sequence it already holds is answered "duplicate, success"
+ * without being written. `ackLostAfterWrite` makes the next requests be written but answered with a
+ * failure (a leader killed after replicating, a request timeout).
+ */
+class BrokerDouble {
+  readonly log: string[] = [];
+  private readonly held = new Map<string, number>();
+  ackLostAfterWrite = 0;
+  private readonly inFlight = new Map<number, number>();
+  maxInFlight = 0;
+
+  async produce(producerId: number, partition: number, firstSeq: number, messages: Message[]): Promise<void> {
+    await new Promise((r) => setTimeout(r, 5));
+    const key = `${producerId}/${partition}/${firstSeq}`;
+    if (this.held.has(key)) return; // duplicate: success, nothing written
+    this.held.set(key, this.log.length);
+    for (const m of messages) this.log.push(String(m.value));
+    if (this.ackLostAfterWrite > 0) {
+      this.ackLostAfterWrite--;
+      throw new Error("Request Produce(key: 0, version: 7) timed out");
+    }
+  }
+
+  /** Counts `producer.send` calls in progress per partition (what PartitionSender must keep at one). */
+  enter(partition: number): void {
+    const now = (this.inFlight.get(partition) ?? 0) + 1;
+    this.inFlight.set(partition, now);
+    this.maxInFlight = Math.max(this.maxInFlight, now);
+  }
+
+  leave(partition: number): void {
+    this.inFlight.set(partition, (this.inFlight.get(partition) ?? 1) - 1);
+  }
+}
+
+/**
+ * kafkajs 2.2.4's idempotent producer as far as the finding goes (producer/sendMessages.js): a batch takes
+ * its sequence numbers from a per-partition counter under a lock, and a failed request rewinds the counter
+ * by the batch's size. Each double is one producer id.
+ */
+function producerDouble(broker: BrokerDouble, producerId: number): Producer {
+  const counters = new Map<number, number>();
+  let lock: Promise<void> = Promise.resolve();
+  const send = async (record: ProducerRecord): Promise<RecordMetadata[]> => {
+    const partition = record.messages[0]?.partition ?? 0;
+    const turn = lock.then(async () => {
+      const firstSeq = counters.get(partition) ?? 0;
+      counters.set(partition, firstSeq + record.messages.length);
+      try {
+        await broker.produce(producerId, partition, firstSeq, record.messages);
+      } catch (err) {
+        counters.set(partition, (counters.get(partition) ?? 0) - record.messages.length);
+        throw err;
+      }
+    });
+    lock = turn.catch(() => undefined);
+    broker.enter(partition);
+    try {
+      await turn;
+    } finally {
+      broker.leave(partition);
+    }
+    return [];
+  };
+  return { send, disconnect: async () => undefined } as unknown as Producer;
+}
+
+function batch(id: string, n = 3): Message[] {
+  return Array.from({ length: n }, (_, i) => ({ value: `${id}.${i}` }));
+}
+
+describe("PartitionSender (the acked-loss fix, against a double of kafkajs' idempotent producer)", () => {
+  it("every acknowledged batch is written when a send fails after the broker wrote it (concurrent sends to one partition)", async () => {
+    const broker = new BrokerDouble();
+    let producers = 0;
+    const sender = new PartitionSender(async () => producerDouble(broker, ++producers), defaultLogger());
+    broker.ackLostAfterWrite = 1;
+    const outcomes = await Promise.allSettled(["a", "b", "c", "d"].map((id) => sender.send({ topic: "t", partition: 0, messages: batch(id), timeoutMs: 1_000 })));
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "fulfilled", "fulfilled", "fulfilled"]);
+    for (const id of ["b", "c", "d"]) expect(broker.log).toContain(`${id}.0`);
+    expect(broker.log.filter((v) => v.startsWith("a."))).toHaveLength(3); // the failed batch is stored (once here; a retry would write it again)
+    await sender.close();
+  });
+
+  it("sends one batch at a time per partition, in call order, and different partitions concurrently", async () => {
+    const broker = new BrokerDouble();
+    const sender = new PartitionSender(async () => producerDouble(broker, 1), defaultLogger());
+    await Promise.all(
+      ["a", "b", "c"].flatMap((id) => [0, 1].map((partition) => sender.send({ topic: "t", partition, messages: batch(`${id}${partition}`, 1), timeoutMs: 1_000 }))),
+    );
+    expect(broker.maxInFlight).toBe(1); // producer.send calls in progress, per partition
+    expect(broker.log.filter((v) => v.endsWith("0.0"))).toEqual(["a0.0", "b0.0", "c0.0"]);
+    await sender.close();
+  });
+
+  it("uses a new producer (a new producer id) after a failed send, and only then", async () => {
+    const broker = new BrokerDouble();
+    const ids: number[] = [];
+    let producers = 0;
+    const sender = new PartitionSender(async () => {
+      ids.push(++producers);
+      return producerDouble(broker, producers);
+    }, defaultLogger());
+    await sender.send({ topic: "t", partition: 0, messages: batch("a"), timeoutMs: 1_000 });
+    await sender.send({ topic: "t", partition: 0, messages: batch("b"), timeoutMs: 1_000 });
+    expect(ids).toEqual([1]);
+    broker.ackLostAfterWrite = 1;
+    await expect(sender.send({ topic: "t", partition: 0, messages: batch("c"), timeoutMs: 1_000 })).rejects.toThrow(/timed out/);
+    await sender.send({ topic: "t", partition: 0, messages: batch("d"), timeoutMs: 1_000 });
+    expect(ids).toEqual([1, 2]);
+    expect(broker.log).toContain("d.0"); // through the old producer, d would have taken c's rewound numbers: acked, not written
+    await sender.close();
+  });
+
+  it("does not send a batch whose publish was refused before its turn (abandoned)", async () => {
+    const broker = new BrokerDouble();
+    const sender = new PartitionSender(async () => producerDouble(broker, 1), defaultLogger());
+    const first = sender.send({ topic: "t", partition: 0, messages: batch("a"), timeoutMs: 1_000 });
+    const refused = sender.send({ topic: "t", partition: 0, messages: batch("b"), timeoutMs: 1_000, abandoned: () => true });
+    await first;
+    await expect(refused).rejects.toThrow();
+    expect(broker.log.some((v) => v.startsWith("b."))).toBe(false);
+    await sender.close();
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import type { BusRecord, EventBus, Subscription } from "../core/bus/event-bus";
+import type { SocketFanout } from "../core/socket-fanout";
+import { defaultLogger } from "../core/log";
+import type { PresenceStore } from "./presence/presence-store";
+import type { TenantQuotas } from "./quotas";
+import { MessagePublisher } from "./room-messages";
+import { MemorySequenceStore } from "./sequence/sequence-store-memory";
+import { RealtimeServerMessaging } from "./server-messaging";
+import { MemoryHistoryStore } from "./state/history-store-memory";
+import { MemoryKeyedState } from "./state/keyed-state-memory";
+
+/**
+ * A bus double that keeps what it is given, like Kafka, but can answer a write with a failure after
+ * keeping it (the ack lost to a broker kill or a timeout): the case where a keyed resend must not be
+ * numbered again. `stored` is what the worker would store: the first record of each id (it dedupes by id).
+ */
+class LossyAckBus implements EventBus {
+  readonly written: Array<{ id: string; seq: number }> = [];
+  failNextAfterWrite = 0;
+
+  async publish(_topic: string, records: BusRecord[]): Promise<void> {
+    for (const r of records) {
+      const event = JSON.parse(r.value) as { id: string; data: { seq: number } };
+      this.written.push({ id: event.id, seq: event.data.seq });
+    }
+    if (this.failNextAfterWrite > 0) {
+      this.failNextAfterWrite--;
+      throw new Error("Kafka did not acknowledge within 5000 ms");
+    }
+  }
+
+  stored(): Map<string, number> {
+    const rows = new Map<string, number>();
+    for (const w of this.written) if (!rows.has(w.id)) rows.set(w.id, w.seq);
+    return rows;
+  }
+
+  async subscribe(): Promise<Subscription> {
+    return { close: async () => undefined };
+  }
+  async consumerLag(): Promise<number> {
+    return 0;
+  }
+  async ping(): Promise<boolean> {
+    return true;
+  }
+  async close(): Promise<void> {}
+}
+
+function messaging(bus: LossyAckBus, state: MemoryKeyedState, nodeId = "n1", sequences = new MemorySequenceStore()): RealtimeServerMessaging {
+  const publisher = new MessagePublisher(bus, sequences, new MemoryHistoryStore(), undefined, defaultLogger());
+  const quotas = { consumeMessage: async () => ({ quota: "messages", used: 0, limit: 1_000 }) } as unknown as TenantQuotas;
+  const presence = { roomMemberCount: async () => 2 } as unknown as PresenceStore;
+  const fanout: SocketFanout = { toUsers: () => undefined, toRoom: () => undefined, disconnectUser: () => undefined } as unknown as SocketFanout;
+  return new RealtimeServerMessaging({ publisher, quotas, presence, fanout, state, conversations: { get: async () => undefined, getForMember: async () => undefined }, nodeId });
+}
+
+describe("a keyed resend answers the seq of the first acceptance", () => {
+  it("after a publish that reached the bus but failed, the resend's ack names the stored seq", async () => {
+    const bus = new LossyAckBus();
+    const api = messaging(bus, new MemoryKeyedState());
+    const input = { room: "r", user: "ann", text: "hello", key: "k-1" };
+    bus.failNextAfterWrite = 1;
+    await expect(api.publishRoom("school", input)).rejects.toThrow();
+    // another message is numbered in between (another sender)
+    const other = await api.publishRoom("school", { room: "r", user: "bob", text: "in between" });
+    const ack = await api.publishRoom("school", input);
+    const stored = bus.stored();
+    expect(stored.get(ack.id)).toBe(ack.seq);
+    expect(other.seq).not.toBe(ack.seq);
+    // a later resend answers the same
+    expect(await api.publishRoom("school", input)).toEqual(ack);
+  });
+
+  it("a resend handled by another node publishes the staged event, not a new seq", async () => {
+    const bus = new LossyAckBus();
+    const state = new MemoryKeyedState();
+    const sequences = new MemorySequenceStore(); // shared, as Redis is between nodes
+    const first = messaging(bus, state, "n1", sequences);
+    const second = messaging(bus, state, "n2", sequences);
+    bus.failNextAfterWrite = 1;
+    await expect(first.publishRoom("school", { room: "r", user: "ann", text: "x", key: "k-2" })).rejects.toThrow();
+    await second.publishRoom("school", { room: "r", user: "bob", text: "in between" });
+    const ack = await second.publishRoom("school", { room: "r", user: "ann", text: "x", key: "k-2" });
+    expect(bus.stored().get(ack.id)).toBe(ack.seq);
+    expect(ack.seq).toBe(1);
+    expect(bus.stored().size).toBe(2);
+  });
+
+  it("keyed sends with distinct keys are numbered in order, without holes", async () => {
+    const bus = new LossyAckBus();
+    const state = new MemoryKeyedState();
+    const api = messaging(bus, state);
+    const a = await api.publishRoom("school", { room: "r", user: "ann", text: "1", key: "a" });
+    const b = await api.publishRoom("school", { room: "r", user: "ann", text: "2", key: "b" });
+    expect([a.seq, b.seq]).toEqual([1, 2]);
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import type { EventBus } from "../core/bus/event-bus";
+import { MessagePublisher } from "./room-messages";
+import { MemorySequenceStore } from "./sequence/sequence-store-memory";
+import type { HistoryStore } from "./state/history-store";
+
+const principal = { tenant: "t1", user: "u1", role: "student" as const, exp: 0 };
+
+/** A bus that holds each publish until `release()` (what "durable" waits for). */
+function heldBus(log: string[]) {
+  let release: () => void = () => undefined;
+  const bus = {
+    publish: () => (log.push("bus sent"), new Promise<void>((r) => (release = () => (log.push("bus durable"), r())))),
+  } as unknown as EventBus;
+  return { bus, release: () => release() };
+}
+
+/** A history whose writes are recorded when sent and finish on `finish()`. */
+function heldHistory(log: string[]) {
+  let finish: () => void = () => undefined;
+  const history: HistoryStore = {
+    append: () => (log.push("history sent"), new Promise<void>((r) => (finish = () => (log.push("history stored"), r())))),
+    since: async () => [],
+  };
+  return { history, finish: () => finish() };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe("MessagePublisher: what the broadcast waits for", () => {
+  it("delivers once the bus holds the message and its history write is sent, and acks only after that write", async () => {
+    const log: string[] = [];
+    const { bus, release } = heldBus(log);
+    const { history, finish } = heldHistory(log);
+    const publisher = new MessagePublisher(bus, new MemorySequenceStore(), history);
+    let acked = false;
+    const done = publisher.room(principal, "r", "hi", undefined, (d) => log.push(`delivered seq ${d.seq}`)).then(() => (acked = true));
+    await tick();
+    expect(log).toEqual(["bus sent"]); // nothing delivered before the bus holds it durably
+    release();
+    await tick();
+    expect(log).toEqual(["bus sent", "bus durable", "history sent", "delivered seq 1"]);
+    expect(acked).toBe(false); // the ack still waits for the history write
+    finish();
+    await done;
+    expect(acked).toBe(true);
+  });
+
+  it("delivers nothing when the bus refuses the message", async () => {
+    const log: string[] = [];
+    const bus = { publish: () => Promise.reject(new Error("refused")) } as unknown as EventBus;
+    const { history } = heldHistory(log);
+    const publisher = new MessagePublisher(bus, new MemorySequenceStore(), history);
+    await expect(publisher.chat(principal, "7c9e6679-7425-40de-944b-e07fc1f90ae7", "hi", undefined, () => log.push("delivered"))).rejects.toThrow("refused");
+    expect(log).toEqual([]);
+  });
+});
