@@ -9,6 +9,8 @@ import { maintenanceDuty } from "./maintenance";
 import { LivenessWatch, NodeHeartbeat } from "./node-liveness";
 import { MessagePublisher } from "./room-messages";
 import { RoomLookup } from "./room-lookup";
+import { ConversationLookup } from "./conversation-lookup";
+import { RecoveryReads } from "./recovery-reads";
 import { BacklogLoader } from "./backlog-loader";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer } from "./types";
@@ -82,7 +84,13 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: Adapter
     else services.log.info("realtime: back under capacity");
   });
   const publisher = new MessagePublisher(services.bus, services.sequences, services.history, guard, services.log);
-  const shared = { publisher, rooms: new RoomLookup(services.stores.rooms), backlog: new BacklogLoader(services.stores.notifications, NOTIFICATION_BACKLOG, BACKLOG_WINDOW_MS) };
+  const shared = {
+    publisher,
+    rooms: new RoomLookup(services.stores.rooms),
+    conversations: new ConversationLookup(services.stores.conversations),
+    reads: new RecoveryReads(),
+    backlog: new BacklogLoader(services.stores.notifications, NOTIFICATION_BACKLOG, BACKLOG_WINDOW_MS),
+  };
   io.use(authMiddleware(services.tokens, services.revocations));
   io.use(connectionQuotaMiddleware(services));
   const onConnection = connectionHandler(io, services, shared);

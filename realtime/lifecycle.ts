@@ -16,6 +16,8 @@ import type { QuotaUse } from "./quotas";
 import type { MessagePublisher } from "./room-messages";
 import type { BacklogLoader } from "./backlog-loader";
 import type { RoomLookup } from "./room-lookup";
+import type { ConversationLookup } from "./conversation-lookup";
+import type { RecoveryReads } from "./recovery-reads";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 import { socketRooms } from "../core/tenant-keys";
@@ -55,12 +57,12 @@ export function connectionQuotaMiddleware(services: RealtimeServices) {
  * `this`), and a socket's handlers, rate counter and handler context are built at its first inbound
  * event (lazySocketDispatch), so an idle socket holds no closures of ours.
  */
-export function connectionHandler(io: RealtimeServer, services: RealtimeServices, node: { publisher: MessagePublisher; rooms: RoomLookup; backlog: BacklogLoader }): (socket: RealtimeSocket) => void {
+export function connectionHandler(io: RealtimeServer, services: RealtimeServices, node: { publisher: MessagePublisher; rooms: RoomLookup; conversations: ConversationLookup; reads: RecoveryReads; backlog: BacklogLoader }): (socket: RealtimeSocket) => void {
   const { log } = services;
   const onAnyEvent = lazySocketDispatch((socket) => {
     const rate = new SocketRate(services.options.perSocketEventsPerSecond);
     const dispatcher = new EventDispatcher<typeof inbound, AckOf>(socket, inbound, { rate, metrics: services.metrics, log }, false);
-    const ctx: HandlerContext = { io, socket, services, publisher: node.publisher, rooms: node.rooms, rate, on: (event, handler) => dispatcher.on(event, handler) };
+    const ctx: HandlerContext = { io, socket, services, publisher: node.publisher, rooms: node.rooms, conversations: node.conversations, reads: node.reads, rate, on: (event, handler) => dispatcher.on(event, handler) };
     registerRoomHandlers(ctx);
     registerModerationHandlers(ctx);
     registerChatHandlers(ctx);

@@ -27,3 +27,22 @@ describe("RoomLookup", () => {
     expect((await lookup.get("a", "x"))?.room).toBe("x");
   });
 });
+
+describe("RoomLookup with a store that reads many rooms at once", () => {
+  it("reads the rooms of one school asked within the window in one query (a reconnect storm's rejoins of many rooms)", async () => {
+    const queries: string[][] = [];
+    const lookup = new RoomLookup({
+      get: async () => expect.fail("one room at a time"),
+      getMany: async (tenant, names) => {
+        queries.push([tenant, ...names]);
+        return new Map(names.filter((n) => n.startsWith("p")).map((n) => [n, view(n, true)]));
+      },
+    });
+    const rooms = Array.from({ length: 400 }, (_, i) => (i % 10 === 0 ? `p${i}` : `r${i}`));
+    const views = await Promise.all([...rooms.map((r) => lookup.get("a", r)), lookup.get("b", "r1")]);
+    expect(views.filter((v) => v?.private === true)).toHaveLength(40);
+    expect(views.filter((v) => v === undefined)).toHaveLength(361); // implicit public rooms
+    expect(queries.map((q) => q[0])).toEqual(["a", "b"]);
+    expect(queries[0]).toHaveLength(401);
+  });
+});

@@ -10,6 +10,8 @@ import { systemClock } from "./src/token";
 
 const msg = (seq: number, user = "bob", room = "r"): RoomMessageDelivery => ({ room, id: `id-${seq}`, seq, user, text: `t${seq}`, sentAt: "2026-01-01T00:00:00Z" });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The system clock with every wait of 500 ms or more cut to 10 ms: a rejoin's retry backoff passes at once. */
+const fastRetryClock = { ...systemClock, setTimeout: (fn: () => void, ms: number) => systemClock.setTimeout(fn, ms >= 500 ? 10 : ms) };
 
 describe("SeqStream (sdk/src/sequence.ts): in order, once, no gaps", () => {
   it("reorders, drops duplicates, skips own seqs, and reports a hole", () => {
@@ -258,5 +260,128 @@ describe("Rejoiner (sdk/src/rejoin.ts) with the outbox", () => {
     expect(server.joins.at(-1)).toEqual({ room: "r", since: 1 });
     expect(delivered).toEqual([1, 2, 3]);
     expect(infos).toEqual([{ recovered: true, missed: 2, reason: "gap", room: "r" }]); // 2 fetched, 3 held
+  });
+});
+
+describe("Rejoiner: a conversation's sync after a reconnect", () => {
+  it("refused with a code not marked temporary (5000) is retried until it succeeds, then reported as synced", async () => {
+    let refuseSyncs = 0;
+    const syncs: number[] = [];
+    const request = (async (event: keyof Payloads, payload: unknown) => {
+      if (event !== "chat:sync") throw new Error(`unexpected ${event}`);
+      const p = payload as { conversationId: string; since: number };
+      syncs.push(p.since);
+      if (refuseSyncs > 0) {
+        refuseSyncs--;
+        throw new InterlinkedError(ErrorCode.Internal, "internal error", {}); // e.g. the database pool timed out
+      }
+      return { conversationId: p.conversationId, recovered: true, messages: [] };
+    }) as unknown as <E extends keyof Payloads & keyof AckOf>(event: E, payload: Payloads[E]) => Promise<AckOf[E]>;
+    const synced: Array<RecoveryInfo & { conversationId: string }> = [];
+    const errors: number[] = [];
+    const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock: systemClock }, 1_000);
+    const rejoiner = new Rejoiner({
+      request,
+      outbox,
+      clock: fastRetryClock,
+      connected: () => true,
+      deliverRoom: () => undefined,
+      deliverChat: () => undefined,
+      rejoined: () => undefined,
+      synced: (info) => synced.push(info),
+      error: (e) => errors.push(e.code),
+      gapWaitMs: 50,
+      settleWaitMs: 100,
+      user: () => "ann",
+    });
+    await rejoiner.sync("c1", 0);
+    refuseSyncs = 2;
+    rejoiner.disconnected();
+    rejoiner.reconnected();
+    await sleep(200);
+    expect(errors).toEqual([ErrorCode.Internal, ErrorCode.Internal]);
+    expect(syncs).toEqual([0, 0, 0, 0]); // the first sync, two refused, the retry that succeeded
+    expect(synced).toEqual([{ conversationId: "c1", recovered: true, missed: 0, reason: "reconnect" }]);
+  });
+});
+
+describe("Outbox (sdk/src/outbox.ts): a resend after a backoff", () => {
+  it("waits for the stream to be ready again when the connection was replaced during the backoff (no 4001 on the new socket)", async () => {
+    let ready = true;
+    let joined = true;
+    const sends: string[] = [];
+    let refuseFirst = true;
+    const outbox = new Outbox(
+      {
+        send: (_event, payload) => {
+          sends.push(joined ? "joined" : "not joined");
+          if (!joined) return Promise.reject(new InterlinkedError(ErrorCode.NotInRoom, "join the room first", {}));
+          if (refuseFirst) {
+            refuseFirst = false;
+            return Promise.reject(new InterlinkedError(ErrorCode.InProgress, "still being accepted", {})); // temporary: backoff, then resend
+          }
+          return Promise.resolve({ id: payload.key, seq: 7 });
+        },
+        ready: () => ready,
+        acked: () => undefined,
+        clock: systemClock,
+      },
+      5_000,
+    );
+    const sent = outbox.sendRoom("r", "hello");
+    await sleep(20); // refused once; the resend waits out its backoff (~200 ms)
+    // meanwhile the connection drops and a new one comes up: the room is not joined on it yet
+    ready = false;
+    joined = false;
+    await sleep(400);
+    expect(sends).toEqual(["joined"]); // nothing sent on the new socket before the rejoin
+    joined = true;
+    ready = true;
+    outbox.pump(); // what the rejoin does once the room is joined again
+    expect(await sent).toEqual({ id: expect.any(String), seq: 7 });
+    expect(sends).toEqual(["joined", "joined"]);
+  });
+});
+
+describe("Rejoiner: the retry backoff of a refused rejoin", () => {
+  it("stays within 5 s between attempts, so a client whose rejoins are refused for a while is back soon after they are accepted", async () => {
+    let refuse = 7;
+    const waits: number[] = [];
+    const clock = {
+      ...systemClock,
+      setTimeout: (fn: () => void, ms: number) => {
+        if (ms >= 500) waits.push(ms);
+        return systemClock.setTimeout(fn, ms >= 500 ? 5 : ms);
+      },
+    };
+    const request = (async (event: keyof Payloads, payload: unknown) => {
+      const p = payload as { room: string; since?: number };
+      if (event === "room:join" && p.since !== undefined && refuse-- > 0) throw new InterlinkedError(ErrorCode.Unavailable, "busy", {});
+      return { room: p.room, memberCount: 1, ...(p.since === undefined ? {} : { recovered: true, messages: [] }) };
+    }) as unknown as <E extends keyof Payloads & keyof AckOf>(event: E, payload: Payloads[E]) => Promise<AckOf[E]>;
+    const rejoined: string[] = [];
+    const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock }, 1_000);
+    const rejoiner = new Rejoiner({
+      request,
+      outbox,
+      clock,
+      connected: () => true,
+      deliverRoom: () => undefined,
+      deliverChat: () => undefined,
+      rejoined: (info) => rejoined.push(info.room),
+      synced: () => undefined,
+      error: () => undefined,
+      gapWaitMs: 50,
+      settleWaitMs: 100,
+      user: () => "ann",
+    });
+    await rejoiner.join("r");
+    rejoiner.roomMessage(msg(1));
+    rejoiner.disconnected();
+    rejoiner.reconnected();
+    await sleep(300);
+    expect(rejoined).toEqual(["r"]);
+    expect(waits).toHaveLength(7);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(5_000);
   });
 });

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, or, sql } from "drizzle-orm";
 import { AppError, ErrorCode } from "../../core/errors";
 import type { Database } from "../database";
 import { roomMembers, rooms } from "../schema";
@@ -41,6 +41,18 @@ export class RoomStore {
     return withTenant(this.db, tenant, async (tx) => {
       const [row] = await tx.select().from(rooms).where(and(eq(rooms.tenantId, tenant), eq(rooms.room, room)));
       return row ? view(row) : undefined;
+    });
+  }
+
+  /** The registered ones among `names` (one query), by name; a name not in the map is an implicit public room. */
+  getMany(tenant: string, names: readonly string[]): Promise<Map<string, RoomView>> {
+    if (names.length === 0) return Promise.resolve(new Map());
+    return withTenant(this.db, tenant, async (tx) => {
+      const rows = await tx
+        .select()
+        .from(rooms)
+        .where(and(eq(rooms.tenantId, tenant), inArray(rooms.room, [...new Set(names)])));
+      return new Map(rows.map((r) => [r.room, view(r)]));
     });
   }
 

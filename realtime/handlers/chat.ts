@@ -10,15 +10,15 @@ const MEMBERSHIP_CACHE_MS = 30_000;
 
 type MemberCache = Map<string, { users: string[]; until: number }>;
 
-/** The conversation's members when the caller is one (cached 30 s per socket), else 404. */
+/** The conversation's members when the caller is one (cached 30 s per socket; a cold socket asks the node's shared lookup), else 404. */
 async function membersOf(ctx: HandlerContext, members: MemberCache, conversationId: string): Promise<string[]> {
   const hit = members.get(conversationId);
   if (hit && hit.until > Date.now()) return hit.users;
   const p = ctx.socket.data.principal;
-  const found = await ctx.services.stores.conversations.getForMember(p.tenant, conversationId, p.user);
+  const found = await ctx.conversations.membersFor(p.tenant, conversationId, p.user);
   if (!found) throw new AppError(ErrorCode.NotFound, `no conversation ${conversationId}`);
-  members.set(conversationId, { users: found.members, until: Date.now() + MEMBERSHIP_CACHE_MS });
-  return found.members;
+  members.set(conversationId, { users: found, until: Date.now() + MEMBERSHIP_CACHE_MS });
+  return found;
 }
 
 function toMembers(ctx: HandlerContext, tenant: string, users: string[]) {
@@ -70,8 +70,9 @@ export function registerChatHandlers(ctx: HandlerContext): void {
   on("chat:sync", async ({ conversationId, since }) => {
     const p = socket.data.principal;
     await membersOf(ctx, members, conversationId);
-    const { recovered, messages } = await recover<ChatMessageDelivery>(services, "chat", orderingKeys.chatHistory(p.tenant, conversationId), since, async (after, limit) =>
-      (await stores.conversations.messages(p.tenant, conversationId, { afterSeq: after, limit })).map((m) => ({ conversationId, ...m })),
+    const stream = orderingKeys.chatHistory(p.tenant, conversationId);
+    const { recovered, messages } = await recover<ChatMessageDelivery>(services, "chat", stream, since, (after, limit) =>
+      ctx.reads.read(stream, after, limit, async (a, l) => (await stores.conversations.messages(p.tenant, conversationId, { afterSeq: a, limit: l })).map((m) => ({ conversationId, ...m }))),
     );
     return { conversationId, recovered, messages };
   });

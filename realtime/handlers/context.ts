@@ -1,6 +1,8 @@
 import type { AckOf, InboundEvent, Payload } from "../../core/events";
 import type { SocketRate } from "../event-handler";
 import type { MessagePublisher } from "../room-messages";
+import type { ConversationLookup } from "../conversation-lookup";
+import type { RecoveryReads } from "../recovery-reads";
 import type { RoomLookup } from "../room-lookup";
 import type { RealtimeServices } from "../services";
 import type { RealtimeServer, RealtimeSocket } from "../types";
@@ -14,6 +16,10 @@ export interface HandlerContext {
   publisher: MessagePublisher;
   /** The node's shared room-registration lookup (realtime/room-lookup.ts). */
   rooms: RoomLookup;
+  /** The node's shared conversation-membership lookup (realtime/conversation-lookup.ts). */
+  conversations: ConversationLookup;
+  /** The node's shared database reads of recoveries (realtime/recovery-reads.ts). */
+  reads: RecoveryReads;
   rate: SocketRate;
   /** Registers a validated handler for an inbound event of this socket (realtime/event-handler.ts, EventDispatcher). */
   on<E extends InboundEvent>(event: E, handler: (payload: Payload<E>) => Promise<AckOf[E]>): void;

@@ -15,9 +15,12 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
   const roomLookup = ctx.rooms;
   const { on } = ctx;
 
+  // Round trips run in parallel where they do not depend on each other (a reconnect storm's rejoins wait on
+  // each one): the kick flag with the room lookup; after the socket joined, the presence update (then the
+  // member count and list) with the recovery. The recovery must start after `socket.join`: a message
+  // published after it reads the current seq is then delivered live (the client drops it if fetched too).
   on("room:join", async ({ room, since }) => {
     const p = socket.data.principal;
-    // independent reads in one round trip (the room's registration is usually cached: RoomLookup)
     const [kicked, registered] = await Promise.all([state.isFlagged(stateKeys.kicked(p.tenant, room, p.user)), roomLookup.get(p.tenant, room)]);
     if (kicked) throw new AppError(ErrorCode.Forbidden, `removed from "${room}" by a moderator`);
     if (registered?.private && !isStaff(p) && !(await stores.rooms.isMember(p.tenant, room, p.user))) {
@@ -25,6 +28,14 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     }
     const target = socketRooms.room(p.tenant, room);
     await socket.join(target);
+    const stream = orderingKeys.room(p.tenant, room);
+    const recovery =
+      since === undefined
+        ? undefined
+        : recover<RoomMessageDelivery>(services, "room", stream, since, (after, limit) =>
+            ctx.reads.read(stream, after, limit, async (a, l) => (await stores.messages.list(p.tenant, room, { afterSeq: a, limit: l })).map((m) => ({ room, id: m.id, seq: m.seq, user: m.user, text: m.text, sentAt: m.sentAt }))),
+          );
+    recovery?.catch(() => undefined); // awaited below; not unhandled if the presence part fails first
     const { firstInRoom } = await presence.joinRoom(socket.data.session, room);
     // Large rooms (lectures, school-wide channels) skip per-join diffs and member lists: they grow as
     // n² with the room. Members then see `memberCount` and ask `room:members` when they need the list.
@@ -32,10 +43,8 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     const large = memberCount > services.options.roomPresenceLimit;
     if (firstInRoom && !large) socket.to(target).emit("room:member", { room, user: p.user, action: "joined" });
     const listed = large ? {} : { members: await presence.roomMembers(p.tenant, room) };
-    if (since === undefined) return { room, memberCount, ...listed };
-    const { recovered, messages } = await recover<RoomMessageDelivery>(services, "room", orderingKeys.room(p.tenant, room), since, async (after, limit) =>
-      (await stores.messages.list(p.tenant, room, { afterSeq: after, limit })).map((m) => ({ room, id: m.id, seq: m.seq, user: m.user, text: m.text, sentAt: m.sentAt })),
-    );
+    if (!recovery) return { room, memberCount, ...listed };
+    const { recovered, messages } = await recovery;
     return { room, memberCount, ...listed, recovered, messages };
   });
 

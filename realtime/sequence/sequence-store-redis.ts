@@ -38,31 +38,40 @@ export class RedisSequenceStore implements SequenceStore {
     return value;
   }
 
+  /** The seed of a missing counter: concurrent callers on this node share one read of it. */
+  private sharedSeed(key: string): Promise<number> {
+    let seeding = this.seeding.get(key);
+    if (!seeding) {
+      seeding = this.seed(key).finally(() => this.seeding.delete(key));
+      this.seeding.set(key, seeding);
+    }
+    return seeding;
+  }
+
   /**
    * The counter's value; a missing counter is seeded first. Concurrent reads of one missing counter on
    * this node share one seeding (one database read): a reconnect storm rejoins every member of a room at
    * once, and a seed each exhausted the PostgreSQL pool (room:join answered 5000).
    */
   async current(key: string): Promise<number> {
-    const value = await this.redis.get(`${this.prefix}seq:${key}`);
+    const redisKey = `${this.prefix}seq:${key}`;
+    const value = await this.redis.get(redisKey);
     if (value !== null) return Number(value);
-    let seeding = this.seeding.get(key);
-    if (!seeding) {
-      seeding = (async () => {
-        const seeded = await this.seed(key);
-        await this.redis.set(`${this.prefix}seq:${key}`, String(seeded), "NX");
-        return Number(await this.redis.get(`${this.prefix}seq:${key}`));
-      })().finally(() => this.seeding.delete(key));
-      this.seeding.set(key, seeding);
-    }
-    return seeding;
+    const seeded = await this.sharedSeed(key);
+    await this.redis.set(redisKey, String(seeded), "NX");
+    return Number(await this.redis.get(redisKey));
   }
 
+  /**
+   * The next number; a missing counter is seeded first, one database read per node however many send
+   * at once (a room's first messages, or every room after its counters were lost, each read the seed and
+   * exhausted the PostgreSQL pool: room:message answered 5000).
+   */
   async next(key: string): Promise<number> {
     const redisKey = `${this.prefix}seq:${key}`;
     const first = await this.incr(redisKey, "");
     if (first !== null) return Number(first);
-    const seeded = await this.seed(key);
+    const seeded = await this.sharedSeed(key);
     return Number(await this.incr(redisKey, String(seeded)));
   }
 }

@@ -31,6 +31,19 @@ export function runSequenceStoreContract(name: string, open: (seed: SequenceSeed
       expect(seeds).toBeLessThanOrEqual(2);
     });
 
+    it("seeds a new key once per node when many send to it at once (a room's first messages), numbers still contiguous", async () => {
+      let seeds = 0;
+      const [a, b] = await open(async () => {
+        seeds++;
+        await new Promise((r) => setTimeout(r, 20));
+        return 7;
+      });
+      const key = randomUUID();
+      const got = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).next(key)));
+      expect([...got].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => 8 + i));
+      expect(seeds).toBeLessThanOrEqual(2);
+    });
+
     it("continues after the persisted highest number of a new key", async () => {
       const [a, b] = await open(async () => 41);
       const key = randomUUID();

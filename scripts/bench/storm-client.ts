@@ -50,8 +50,8 @@ let killedAt = 0;
 let victim = "";
 let stopped = false;
 let nextAck = 1;
-const acks = new Map<number, { c: Client; kind: "join" | "message"; sentAt: number }>();
-const stats = { connectErrors: {} as Record<string, number>, survivorsDropped: 0, refused5005: 0, messagesOk: 0, messageErrors: {} as Record<string, number>, joinErrors: {} as Record<string, number>, recovered: 0, notRecovered: 0 };
+const acks = new Map<number, { c: Client; ws: WebSocket; kind: "join" | "message"; sentAt: number }>();
+const stats = { connectErrors: {} as Record<string, number>, survivorsDropped: 0, refused5005: 0, messagesOk: 0, messageErrors: {} as Record<string, number>, joinErrors: {} as Record<string, number>, recovered: 0, notRecovered: 0, lostWithSocket: 0 };
 const bump = (o: Record<string, number>, k: string): void => void (o[k] = (o[k] ?? 0) + 1);
 const send = (m: object): void => void process.send?.(m);
 
@@ -64,7 +64,7 @@ function reconnectLater(c: Client): void {
 
 function join(c: Client, ws: WebSocket): void {
   const id = nextAck++;
-  acks.set(id, { c, kind: "join", sentAt: Date.now() });
+  acks.set(id, { c, ws, kind: "join", sentAt: Date.now() });
   const since = c.rejoinedAt > 0 || c.displaced || c.closedAfterKill || c.lastSeq > 0 ? `,"since":${c.lastSeq}` : "";
   ws.send(`42${id}["room:join",{"room":"${c.room}"${since}}]`);
 }
@@ -122,8 +122,10 @@ function open(c: Client, onDone?: (ok: boolean) => void): void {
         return;
       }
       if (answer.error) {
+        // retried like the SDK's rejoin: 0.5 s doubling to 5 s (jittered), for as long as the socket is open
         bump(stats.joinErrors, String(answer.error.code));
-        if (c.joinTries++ < 10) setTimeout(() => c.ws === ws && join(c, ws), 500);
+        const wait = Math.min(5_000, 500 * 2 ** c.joinTries++) * (0.5 + Math.random() / 2);
+        setTimeout(() => c.ws === ws && ws.readyState === WebSocket.OPEN && join(c, ws), wait);
         return;
       }
       if (answer.recovered === true) stats.recovered++;
@@ -142,6 +144,12 @@ function open(c: Client, onDone?: (ok: boolean) => void): void {
   ws.on("error", (err: Error & { code?: string }) => bump(stats.connectErrors, err.code ?? err.message.slice(0, 40)));
   ws.on("close", () => {
     clearTimeout(timer);
+    // requests of this socket can no longer be answered: not counted as unanswered acks
+    for (const [id, a] of acks) {
+      if (a.ws !== ws) continue;
+      acks.delete(id);
+      stats.lostWithSocket++;
+    }
     if (c.ws !== ws) return;
     const wasJoined = c.state === "joined";
     c.state = "idle";
@@ -191,7 +199,7 @@ function startTraffic(perSecond: number): void {
       const c = clients[Math.floor(Math.random() * clients.length)]!;
       if (c.state !== "joined" || !c.ws) continue;
       const id = nextAck++;
-      acks.set(id, { c, kind: "message", sentAt: Date.now() });
+      acks.set(id, { c, ws: c.ws, kind: "message", sentAt: Date.now() });
       c.ws.send(`42${id}["room:message",{"room":"${c.room}","text":"storm ${id}"}]`);
     }
   }, 50);

@@ -15,7 +15,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -58,7 +58,7 @@ const perNode = Math.min(asked, cap);
 if (perNode < asked) log(`--per-node ${asked} capped at ${perNode}: a survivor holds 1.5 × per-node sockets after the kill and a process may open ${Math.min(hardLimit, softLimit)} files (ulimit -n; hard ${hardLimit})`);
 const total = perNode * NODES;
 
-type Status = { type: "status"; phases: number[][]; clients: number; joined: number; displaced: number; rejoined: number; rejoinMs: number[]; routes: Record<string, number>; staleAcks: number; connectErrors: Record<string, number>; survivorsDropped: number; refused5005: number; messagesOk: number; messageErrors: Record<string, number>; joinErrors: Record<string, number>; recovered: number; notRecovered: number };
+type Status = { type: "status"; phases: number[][]; clients: number; joined: number; displaced: number; rejoined: number; rejoinMs: number[]; routes: Record<string, number>; staleAcks: number; connectErrors: Record<string, number>; survivorsDropped: number; refused5005: number; messagesOk: number; messageErrors: Record<string, number>; joinErrors: Record<string, number>; recovered: number; notRecovered: number; lostWithSocket: number };
 
 /** A forked client process with request/answer over IPC. */
 function startClient(): { child: ChildProcess; ask<T>(msg: object, type: string, timeoutMs?: number): Promise<T> } {
@@ -98,6 +98,7 @@ function merge(all: Status[]) {
     recovered: sum((s) => s.recovered),
     notRecovered: sum((s) => s.notRecovered),
     staleAcks: sum((s) => s.staleAcks),
+    lostWithSocket: sum((s) => s.lostWithSocket),
     rejoinMs: all.flatMap((s) => s.rejoinMs).sort((a, b) => a - b),
     phases: all.flatMap((s) => s.phases),
   };
@@ -206,6 +207,7 @@ try {
   if (args.logs) {
     mkdirSync(args.logs, { recursive: true });
     nodes.forEach((n, i) => writeFileSync(join(args.logs as string, `node-${i}.log`), n.output()));
+    if (existsSync(join(runDir, "error.log"))) copyFileSync(join(runDir, "error.log"), join(args.logs, "nginx-error.log"));
   }
   const overloadLogs = nodes.filter((_, i) => i !== victimIndex).map((n) => (n.output().match(/over capacity/g) ?? []).length);
   const load1 = loadavg();
@@ -234,6 +236,8 @@ try {
     phaseMedians: [0, 1, 2, 3].map((k) => pct(end.phases.map((p) => p[k]!).sort((x, y) => x - y), 0.5)),
     phaseP99: [0, 1, 2, 3].map((k) => pct(end.phases.map((p) => p[k]!).sort((x, y) => x - y), 0.99)),
     staleAcks: end.staleAcks,
+    // requests whose socket closed before the answer (the killed node's, mostly): not counted in staleAcks
+    lostWithSocket: end.lostWithSocket,
     byNodeAfter: end.routes,
     survivorCpuS: survivorCpu,
     overCapacityLogLines: overloadLogs,

@@ -23,6 +23,14 @@ interface Sim {
   pending: Set<string>;
   droppedAfterFault: boolean;
   backAt: number;
+  /** After the fault: when it dropped, when it was first connected again, reconnect attempts, refusals of its rejoins. */
+  droppedAt: number;
+  reconnectedAt: number;
+  attempts: number;
+  rejoinErrors: string[];
+  /** After the fault: from the last reconnect to its room rejoined / its conversation synced, ms (-1: not yet). */
+  roomRejoinMs: number;
+  convSyncMs: number;
   lastMessageAt: number;
   maxGapMs: number;
 }
@@ -83,6 +91,19 @@ function watchRefusals(client: InterlinkedClient): void {
   });
 }
 
+/**
+ * A drop after the fault (or a reconnect whose drop was not reported first): the client counts as dropped
+ * and is not back until it reconnected and rejoined again; a client that drops a second time is not back
+ * until it is back from that drop too.
+ */
+function dropped(sim: Sim, at: number): void {
+  if (!sim.droppedAfterFault) {
+    sim.droppedAfterFault = true;
+    sim.droppedAt = at;
+  }
+  sim.backAt = 0;
+}
+
 function settleBack(sim: Sim): void {
   if (sim.connected && sim.pending.size === 0 && sim.droppedAfterFault && sim.backAt === 0) sim.backAt = Date.now();
 }
@@ -101,6 +122,12 @@ async function startSim(i: number): Promise<Sim | undefined> {
     pending: new Set(),
     droppedAfterFault: false,
     backAt: 0,
+    droppedAt: 0,
+    reconnectedAt: 0,
+    attempts: 0,
+    rejoinErrors: [],
+    roomRejoinMs: -1,
+    convSyncMs: -1,
     lastMessageAt: 0,
     maxGapMs: 0,
   };
@@ -112,23 +139,24 @@ async function startSim(i: number): Promise<Sim | undefined> {
     if (reconnect) {
       sim.pending = new Set([sim.room, sim.conv]);
       // a drain may move the client before its old connection reports a drop
-      if (faultAt > 0 && !sim.droppedAfterFault) {
-        sim.droppedAfterFault = true;
-        sim.backAt = 0;
-      }
+      if (faultAt > 0) dropped(sim, sim.connectedAt);
+      if (faultAt > 0 && sim.reconnectedAt === 0) sim.reconnectedAt = sim.connectedAt;
     }
     settleBack(sim);
   });
   c.on("disconnected", () => {
     sim.connected = false;
-    if (faultAt > 0 && !sim.droppedAfterFault) {
-      sim.droppedAfterFault = true;
-      sim.backAt = 0;
-    }
+    if (faultAt > 0) dropped(sim, Date.now());
+  });
+  c.on("reconnecting", () => void (faultAt > 0 && sim.attempts++));
+  c.on("error", (e) => {
+    if (faultAt > 0 && (e.event === "room:join" || e.event === "chat:sync") && sim.rejoinErrors.length < 20) sim.rejoinErrors.push(`${e.event} ${e.code} +${Date.now() - faultAt}`);
   });
   const rejoined = (stream: string, info: { recovered: boolean; reason: string }): void => {
     if (info.reason !== "reconnect") return;
     sim.pending.delete(stream);
+    if (faultAt > 0 && stream === sim.room) sim.roomRejoinMs = Date.now() - sim.connectedAt;
+    if (faultAt > 0 && stream === sim.conv) sim.convSyncMs = Date.now() - sim.connectedAt;
     if (faultAt > 0) {
       if (info.recovered) recovered++;
       else notRecovered++;
@@ -257,6 +285,12 @@ async function newPhase(name: string): Promise<void> {
   for (const s of sims) {
     s.droppedAfterFault = false;
     s.backAt = 0;
+    s.droppedAt = 0;
+    s.reconnectedAt = 0;
+    s.attempts = 0;
+    s.rejoinErrors = [];
+    s.roomRejoinMs = -1;
+    s.convSyncMs = -1;
     s.maxGapMs = 0;
   }
   ghosts = await Promise.all(
@@ -278,6 +312,31 @@ async function newPhase(name: string): Promise<void> {
   sending = true;
 }
 
+/** Where the dropped clients' time went, and where the ones not back are stuck (logged by the coordinator). */
+function diagnose(dropped: Sim[]): string[] {
+  if (dropped.length === 0) return [];
+  const q = (xs: number[]): string => {
+    const s = [...xs].sort((a, b) => a - b);
+    const at = (p: number): number => s[Math.min(s.length - 1, Math.floor(s.length * p))] ?? NaN;
+    return s.length === 0 ? "—" : `p50 ${at(0.5)} / p90 ${at(0.9)} / max ${s.at(-1)} ms (${s.length})`;
+  };
+  const back = dropped.filter((s) => s.backAt > 0);
+  const reconnected = dropped.filter((s) => s.reconnectedAt > 0);
+  const errors: Record<string, number> = {};
+  for (const s of dropped) for (const e of s.rejoinErrors) bump(errors, e.split(" +")[0] as string);
+  const stuck: Record<string, number> = {};
+  for (const s of dropped.filter((x) => x.backAt === 0)) bump(stuck, `${s.client.state}${s.connected ? ` waiting for ${[...s.pending].map((p) => (p === s.room ? "room" : "conversation")).join("+") || "nothing"}` : ""}`);
+  const samples = dropped.filter((x) => x.backAt === 0).slice(0, 3).map((s) => `${s.user}: ${s.client.state}, ${s.attempts} attempts, pending [${[...s.pending].join(",")}], errors [${s.rejoinErrors.slice(-4).join("; ")}]`);
+  return [
+    `fault → drop ${q(dropped.map((s) => s.droppedAt - faultAt))}`,
+    `drop → connected again ${q(reconnected.map((s) => s.reconnectedAt - s.droppedAt))}; reconnect attempts ${q(dropped.map((s) => s.attempts))}`,
+    `drop → back ${q(back.map((s) => s.backAt - s.droppedAt))}; fault → back ${q(back.map((s) => s.backAt - faultAt))}`,
+    `connected → room rejoined ${q(dropped.filter((s) => s.roomRejoinMs >= 0).map((s) => s.roomRejoinMs))}; → conversation synced ${q(dropped.filter((s) => s.convSyncMs >= 0).map((s) => s.convSyncMs))}`,
+    `rejoin refusals ${JSON.stringify(errors)}; not back: ${JSON.stringify(stuck)}`,
+    ...samples,
+  ];
+}
+
 async function report(settleMs: number): Promise<PhaseReport> {
   sending = false;
   const stoppedAt = Date.now();
@@ -285,6 +344,7 @@ async function report(settleMs: number): Promise<PhaseReport> {
   const deadline = Date.now() + settleMs;
   while (inflight > 0 && Date.now() < deadline) await sleep(100);
   const dropped = sims.filter((s) => s.droppedAfterFault);
+  const back = dropped.filter((s) => s.backAt > 0);
   return {
     sent,
     acked,
@@ -292,8 +352,10 @@ async function report(settleMs: number): Promise<PhaseReport> {
     refusedDuringFault,
     refusedTotal,
     disconnected: dropped.length,
-    back: dropped.filter((s) => s.backAt > 0).length,
+    back: back.length,
     lastBackAt: Math.max(0, ...dropped.map((s) => s.backAt)),
+    dropToBackMs: back.map((s) => s.backAt - s.droppedAt),
+    diagnosis: diagnose(dropped),
     recovered,
     notRecovered,
     presenceWrongLastAt,

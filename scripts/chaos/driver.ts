@@ -59,7 +59,7 @@ function addCounts(a: Record<string, number>, b: Record<string, number>): Record
 
 export function mergeReports(reports: PhaseReport[]): PhaseReport {
   const out: PhaseReport = {
-    sent: 0, acked: [], failed: {}, refusedDuringFault: {}, refusedTotal: {}, disconnected: 0, back: 0, lastBackAt: 0,
+    sent: 0, acked: [], failed: {}, refusedDuringFault: {}, refusedTotal: {}, disconnected: 0, back: 0, lastBackAt: 0, dropToBackMs: [], diagnosis: [],
     recovered: 0, notRecovered: 0, presenceWrongLastAt: 0, presenceWrongSamples: 0, presenceSamples: 0, ghostsDropped: 0, connected: 0, maxStreamGapMs: 0, streamGapsOver10s: 0,
   };
   for (const r of reports) {
@@ -71,6 +71,8 @@ export function mergeReports(reports: PhaseReport[]): PhaseReport {
     out.disconnected += r.disconnected;
     out.back += r.back;
     out.lastBackAt = Math.max(out.lastBackAt, r.lastBackAt);
+    for (const ms of r.dropToBackMs) out.dropToBackMs.push(ms);
+    out.diagnosis.push(...r.diagnosis);
     out.recovered += r.recovered;
     out.notRecovered += r.notRecovered;
     out.presenceWrongLastAt = Math.max(out.presenceWrongLastAt, r.presenceWrongLastAt);

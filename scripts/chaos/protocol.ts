@@ -61,6 +61,10 @@ export interface PhaseReport {
   back: number;
   /** Latest time one of them was back (0 when none dropped). */
   lastBackAt: number;
+  /** Per client back: from its own drop to back (reconnected, every stream rejoined), ms. */
+  dropToBackMs: number[];
+  /** Human-readable lines: where the dropped clients' time went and where those not back are stuck. */
+  diagnosis: string[];
   /** Rejoins/syncs after the fault with recovered true / false. */
   recovered: number;
   notRecovered: number;

@@ -9,7 +9,8 @@ function row(r: FaultResult): string {
   if (r.skipped) return `| ${r.fault} | skipped: ${r.skipped} |||||||||||`;
   if (r.error) return `| ${r.fault} | error: ${r.error.replace(/\|/g, "/").slice(0, 200)} |||||||||||`;
   const inv = r.invariants;
-  const reconnect = r.clientsDropped === 0 ? "none dropped" : `${r.reconnect100Ms === null ? `${r.clientsBack}/${r.clientsDropped} back` : seconds(r.reconnect100Ms)} (${r.clientsDropped} dropped)`;
+  const own = r.dropToBackMs ? `; each from its drop: p50 ${seconds(r.dropToBackMs.p50)}, p99 ${seconds(r.dropToBackMs.p99)}, max ${seconds(r.dropToBackMs.max)}` : "";
+  const reconnect = r.clientsDropped === 0 ? "none dropped" : `${r.reconnect100Ms === null ? `${r.clientsBack}/${r.clientsDropped} back` : seconds(r.reconnect100Ms)} (${r.clientsDropped} dropped${own})`;
   const ready = r.targetReadiness?.notReadyAfterMs === null ? "200 throughout" : `not ready +${seconds(r.targetReadiness?.notReadyAfterMs)}, ready +${seconds(r.targetReadiness?.readyAgainAfterMs)}`;
   return [
     "",
@@ -34,7 +35,7 @@ export function markdownReport(s: ChaosSummary): string {
   return [
     `Chaos run ${s.startedAt}: ${s.clientsConnected}/${o.clients} clients in ${o.processes} processes, ${o.rate} keyed msgs/s (${Math.round(o.chatShare * 100)} % chat), rooms of ${o.roomSize}, ${o.nodes} realtime nodes, ${o.workers} worker(s), Redis ${o.redis === "own" ? "Cluster 3+3" : "from env"}, Kafka ${o.kafka === "own" ? "3 brokers RF 3 / min.insync 2" : "from env"}, PostgreSQL ${o.postgres === "own" ? "own" : "from env"}; ${s.machine}.`,
     "",
-    "| fault | 100 % reconnected + rejoined | recovered | acked lost | duplicates | order / seq≠ack / seq holes | presence wrong (samples) | refused during fault (codes) | sends failed for good | cross-node gap / longest room silence | target readiness | throughput, catch-up, load |",
+    "| fault | 100 % reconnected + rejoined (from the fault) | recovered | acked lost | duplicates | order / seq≠ack / seq holes | presence wrong (samples) | refused during fault (codes) | sends failed for good | cross-node gap / longest room silence | target readiness | throughput, catch-up, load |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...s.results.map(row),
     "",

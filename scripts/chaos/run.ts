@@ -52,6 +52,8 @@ export interface FaultResult {
   clientsBack?: number;
   /** From the fault to the last dropped client back and rejoined, ms (null: not all back). */
   reconnect100Ms?: number | null;
+  /** Per client, from its own drop to back: median, 99th percentile and longest, ms (a drain drops its clients over its grace period, so this differs from reconnect100Ms). */
+  dropToBackMs?: { p50: number; p99: number; max: number };
   recovered?: number;
   notRecovered?: number;
   invariants?: InvariantResult;
@@ -159,6 +161,10 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
   // sends still unacked 20 s after traffic stopped are reported as in flight (the SDK keeps them 60 s)
   const report = await driver.report(20_000);
   const elapsed = Date.now() - phaseStart;
+  for (const line of report.diagnosis) o.log(`${fault.name}: ${line}`);
+  o.log(`${fault.name}: server time to answer (mean since start, per node): ${await ackTimes(cluster)}`);
+  const times = [...report.dropToBackMs].sort((a, b) => a - b);
+  const pick = (p: number): number => times[Math.min(times.length - 1, Math.floor(times.length * p))] ?? 0;
   o.log(`${fault.name}: ${report.acked.length} acked of ${report.sent} sent; checking PostgreSQL`);
   const invariants = await checkInvariants(cluster.databaseUrl, TENANT, fault.name, report.acked, o.catchUpMs);
   return {
@@ -171,6 +177,7 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
     clientsDropped: report.disconnected,
     clientsBack: report.back,
     reconnect100Ms: report.disconnected === 0 ? 0 : report.back === report.disconnected ? report.lastBackAt - t0 : null,
+    ...(times.length > 0 ? { dropToBackMs: { p50: pick(0.5), p99: pick(0.99), max: times.at(-1) ?? 0 } } : {}),
     recovered: report.recovered,
     notRecovered: report.notRecovered,
     invariants,
@@ -185,6 +192,22 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
     targetReadiness: readinessOf(readiness.window(target, t0), t0),
     loadAverage: load(),
   };
+}
+
+/** Each reachable node's mean time to answer room:join and chat:sync since it started (its ack histogram). */
+async function ackTimes(cluster: ChaosCluster): Promise<string> {
+  const parts = await Promise.all(
+    cluster.nodes.map(async (n) => {
+      const text = await fetch(`${n.url}/metrics`, { signal: AbortSignal.timeout(3_000) }).then((r) => r.text(), () => "");
+      const mean = (event: string): string => {
+        const sum = Number(new RegExp(`^interlinked_realtime_ack_duration_seconds_sum\\{[^}]*event="${event}"[^}]*\\} (\\S+)$`, "m").exec(text)?.[1]);
+        const count = Number(new RegExp(`^interlinked_realtime_ack_duration_seconds_count\\{[^}]*event="${event}"[^}]*\\} (\\S+)$`, "m").exec(text)?.[1]);
+        return count > 0 ? `${event} ${Math.round((sum / count) * 1000)} ms × ${count}` : `${event} —`;
+      };
+      return text === "" ? `${n.id} unreachable` : `${n.id}: ${mean("room:join")}, ${mean("chat:sync")}, ${mean("room:message")}`;
+    }),
+  );
+  return parts.join("; ");
 }
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {

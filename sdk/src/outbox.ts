@@ -191,6 +191,9 @@ export class Outbox {
     const backoff = error.retryAfterMs ?? Math.min(5_000, 100 * 2 ** Math.min(entry.attempt, 6));
     await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, Math.min(backoff, Math.max(0, entry.deadline - this.deps.clock.now()))));
     if (!this.queues.get(entry.stream)?.includes(entry)) return "done"; // expired or closed meanwhile
+    // the connection may have been replaced during the backoff: on a new socket the room is not joined
+    // until its rejoin succeeds (a send would fail for good with 4001), so wait for the rejoin's pump
+    if (!this.deps.ready(entry.stream)) return "wait";
     return this.attempt(entry);
   }
 

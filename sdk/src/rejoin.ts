@@ -63,11 +63,16 @@ export interface JoinResult {
   skipped?: { from: number; to: number };
 }
 
-/** A refused background recovery is retried after RETRY_FIRST_MS, doubling up to RETRY_MAX_MS (jittered). */
+/**
+ * A refused background recovery is retried after RETRY_FIRST_MS, doubling up to RETRY_MAX_MS (jittered
+ * 50–100 %). The cap is the connection's own (5 s): a client whose rejoins a node refuses for a few
+ * seconds (a reconnect storm) is back within about one cap of the node accepting them again; with 30 s,
+ * a client refused four times stayed out of its room 30 s after the storm had passed.
+ */
 const RETRY_FIRST_MS = 1_000;
-const RETRY_MAX_MS = 30_000;
+const RETRY_MAX_MS = 5_000;
 
-/** The most pages of 300 a recovery fetches before giving up on a hole. */
+/** The most pages a recovery fetches before giving up on a hole. */
 const MAX_RECOVERY_PAGES = 20;
 
 /**
@@ -207,8 +212,9 @@ export class Rejoiner {
   /**
    * A recovery the client started itself (reconnect, gap). Refused with 2003/4000 the stream is dropped;
    * refused otherwise it is retried: a temporary refusal after about 1 s, then with a doubling wait up to
-   * 30 s (jittered, so the clients of a refusing node do not come back at once); any other refusal of a
-   * room's rejoin too, since the room is not joined on this connection until it succeeds.
+   * RETRY_MAX_MS (jittered, so the clients of a refusing node do not come back at once); any other refusal
+   * of a reconnect's recovery too — a room is not joined on this connection until its rejoin succeeds,
+   * and a conversation not synced has missed what was sent while the client was away.
    */
   private async recoverInBackground<M extends RoomMessageDelivery | ChatMessageDelivery>(track: Track<M>, reason: RecoveryReason, attempt = 0): Promise<void> {
     try {
@@ -221,7 +227,7 @@ export class Rejoiner {
         if (track.kind === "room") this.forgetRoom(track.name);
         else this.forgetConversation(track.name);
         track.stream.release();
-      } else if (error.temporary || (track.kind === "room" && reason === "reconnect")) {
+      } else if (error.temporary || reason === "reconnect") {
         const generation = track.generation;
         const wait = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
         this.deps.clock.setTimeout(() => {
