@@ -76,11 +76,20 @@ type ConnInternals = {
   transport: { name: string; socket?: { bufferedAmount?: number; getBufferedAmount?: () => number } };
 };
 
-/** Bytes waiting in a socket's send path, for either engine (ws `bufferedAmount`, uWS `getBufferedAmount`) and transport. */
+/**
+ * Bytes waiting in a socket's send path, for either engine (ws `bufferedAmount`, uWS `getBufferedAmount`) and
+ * transport. A uWS socket closed since the caller listed it throws on any access ("Invalid access of closed
+ * uWS.WebSocket"): it has nothing left to send, 0.
+ */
 export function bufferedBytes(socket: RealtimeSocket): number {
   const conn = socket.conn as unknown as ConnInternals;
   const raw = conn.transport?.socket;
-  let bytes = typeof raw?.bufferedAmount === "number" ? raw.bufferedAmount : (raw?.getBufferedAmount?.() ?? 0);
+  let bytes: number;
+  try {
+    bytes = typeof raw?.bufferedAmount === "number" ? raw.bufferedAmount : (raw?.getBufferedAmount?.() ?? 0);
+  } catch {
+    return 0;
+  }
   // packets engine.io holds back while the transport is not writable
   for (const packet of conn.writeBuffer ?? []) bytes += typeof packet.data === "string" ? packet.data.length : (packet.data?.byteLength ?? 0);
   return bytes;
