@@ -1,7 +1,7 @@
 import type { Message, Producer, ProducerRecord, RecordMetadata } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { defaultLogger } from "../log";
-import { PartitionSender } from "./partition-sender";
+import { COALESCE_MAX_RECORDS, PartitionSender } from "./partition-sender";
 
 /**
  * A partition leader as an idempotent Kafka broker sees it: per producer id, the batches it holds by
@@ -127,6 +127,30 @@ describe("PartitionSender (the acked-loss fix, against a double of kafkajs' idem
     await first;
     await expect(refused).rejects.toThrow();
     expect(broker.log.some((v) => v.startsWith("b."))).toBe(false);
+    await sender.close();
+  });
+
+  it("sends the batches that queued behind a partition's send in flight as its next single send, in call order, within the size limit", async () => {
+    const broker = new BrokerDouble();
+    const requests: number[] = [];
+    const sender = new PartitionSender(async () => {
+      const inner = producerDouble(broker, 1);
+      return { ...inner, send: (record: ProducerRecord) => (requests.push(record.messages.length), inner.send(record)) } as unknown as Producer;
+    }, defaultLogger());
+    const first = sender.send({ topic: "t", partition: 0, messages: batch("a"), timeoutMs: 1_000 });
+    const queued = ["b", "c", "d"].map((id) => sender.send({ topic: "t", partition: 0, messages: batch(id), timeoutMs: 1_000 }));
+    await Promise.all([first, ...queued]);
+    expect(requests).toEqual([3, 9]); // a alone, then b + c + d together
+    expect(broker.log).toEqual(["a", "b", "c", "d"].flatMap((id) => [0, 1, 2].map((i) => `${id}.${i}`)));
+
+    // more than one request's worth queued: split at the record limit, still in order
+    requests.length = 0;
+    const half = COALESCE_MAX_RECORDS / 2 + 1;
+    const head = sender.send({ topic: "t", partition: 0, messages: batch("e", 1), timeoutMs: 1_000 });
+    const big = ["f", "g", "h"].map((id) => sender.send({ topic: "t", partition: 0, messages: batch(id, half), timeoutMs: 1_000 }));
+    await Promise.all([head, ...big]);
+    expect(requests).toEqual([1, half, half, half]);
+    expect(broker.maxInFlight).toBe(1);
     await sender.close();
   });
 });
