@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ErrorCode, type ErrorBody } from "../core/errors";
 import { createMetrics } from "../core/metrics/registry";
-import { EventDispatcher, SocketRate } from "./event-handler";
+import { EventDispatcher, SocketRate, lazySocketDispatch } from "./event-handler";
 import type { RealtimeSocket } from "./types";
 
 const schemas = {
@@ -76,5 +76,25 @@ describe("EventDispatcher (the dispatch of / and /class)", () => {
     const refusals = (await metrics.quotaRefusals.get()).values.find((v) => v.labels.quota === String(ErrorCode.SocketRate));
     expect(refusals?.value).toBe(3);
     socket.close();
+  });
+});
+
+describe("lazySocketDispatch", () => {
+  it("builds a socket's dispatch once, at its first event, and keeps it out of socket.data (fetchSockets sends that as JSON)", () => {
+    const seen: string[] = [];
+    let built = 0;
+    // a real dispatch holds the socket, its namespace and its server: a circular structure
+    const server: { sockets: { server?: unknown } } = { sockets: {} };
+    server.sockets.server = server;
+    const listener = lazySocketDispatch(() => {
+      built++;
+      return { server, dispatch: (event: string) => void seen.push(event) };
+    });
+    const socket = { data: { principal: { tenant: "t", user: "u" } } } as unknown as RealtimeSocket;
+    listener.call(socket, "a", []);
+    listener.call(socket, "b", []);
+    expect(built).toBe(1);
+    expect(seen).toEqual(["a", "b"]);
+    expect(JSON.parse(JSON.stringify(socket.data))).toEqual({ principal: { tenant: "t", user: "u" } });
   });
 });

@@ -130,13 +130,22 @@ export class EventDispatcher<M extends EventSchemas, A extends { [E in keyof M]:
   }
 }
 
+/** A socket's dispatch once built (not in `socket.data`: that is serialized when another node fetches the socket). */
+const dispatches = new WeakMap<RealtimeSocket, { dispatch(event: string, args: unknown[]): void }>();
+
 /**
  * One `onAny` listener for all of a node's sockets of a namespace (Socket.IO calls it with the socket as
  * `this`): a socket's dispatcher, rate counter and handler table are built by `setup` at its first
- * inbound event and kept in `socket.data.dispatch`, so an idle socket carries no handler closures at all.
+ * inbound event and kept beside the socket (a WeakMap), so an idle socket carries no handler closures at
+ * all, and `socket.data` stays plain data (`fetchSockets` on another node sends it as JSON).
  */
 export function lazySocketDispatch(setup: (socket: RealtimeSocket) => { dispatch(event: string, args: unknown[]): void }): (this: RealtimeSocket, event: string, ...args: unknown[]) => void {
   return function onAnyEvent(this: RealtimeSocket, event: string, ...args: unknown[]): void {
-    (this.data.dispatch ??= setup(this)).dispatch(event, args);
+    let built = dispatches.get(this);
+    if (!built) {
+      built = setup(this);
+      dispatches.set(this, built);
+    }
+    built.dispatch(event, args);
   };
 }

@@ -3,7 +3,7 @@ import type { Principal } from "../core/auth";
 import type { ClientToServerEvents, ServerToClientEvents } from "../core/events";
 import type { SessionRef } from "./presence/presence-store";
 
-/** What the server keeps on each socket. */
+/** What the server keeps on each socket: plain values only (another node's `fetchSockets` receives it as JSON). */
 export interface SocketData {
   principal: Principal;
   session: SessionRef;
@@ -11,8 +11,6 @@ export interface SocketData {
   ready?: Promise<void>;
   /** Inbound events of this socket still being handled (a draining node waits for them before closing). */
   inflight?: number;
-  /** The socket's event dispatch, built at its first inbound event (realtime/event-handler.ts, lazySocketDispatch). */
-  dispatch?: { dispatch(event: string, args: unknown[]): void };
   /**
    * True while the socket's presence session is not known to be registered (its connect write failed, or
    * the node was reaped): the node's heartbeat registers it again until that succeeds (realtime/maintenance.ts).
