@@ -23,7 +23,7 @@ import { TokenService } from "../../core/auth";
 import { authDefaults } from "../../core/config";
 import { openDatabase } from "../../db/database";
 import { TenantStore } from "../../db/stores/tenants";
-import { spawnInterlinked, waitReady, type ChildInterlinked } from "../../tools/services/interlinked-child";
+import { realtimeNodeEnv, spawnInterlinked, waitReady, type ChildInterlinked } from "../../tools/services/interlinked-child";
 import { createScratchDatabase } from "../../tools/services/postgres";
 import { freePort, waitUntil } from "../../tools/services/process";
 import { ensureBuilt } from "../../tools/services/production-build";
@@ -129,22 +129,13 @@ async function startOurs(engine: "ws" | "uws"): Promise<Server> {
   const ports: number[] = [];
   for (let i = 0; i < NODES; i++) {
     const port = await freePort();
-    const node = spawnInterlinked({
-      ROLES: "realtime",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATABASE_URL: dbUrl,
-      REDIS_URL: services.env.REDIS_URL,
-      KAFKA_BROKERS: services.env.KAFKA_BROKERS,
-      NAMESPACE: namespace,
-      AUTH_SECRET: secret,
-      REALTIME_ENGINE: engine,
-      NODE_ID: `${namespace}-${i}`,
+    const setup = { port, databaseUrl: dbUrl, redisUrl: services.env.REDIS_URL, kafkaBrokers: services.env.KAFKA_BROKERS, namespace, secret, engine, nodeId: `${namespace}-${i}` };
+    const node = spawnInterlinked(realtimeNodeEnv(setup, {
       SOCKET_EVENTS_PER_SECOND: "100000",
       DRAIN_GRACE_MS: "1000",
       NODE_OPTIONS: "--max-old-space-size=4096",
       ...(process.env.FANOUT_BATCH_MS ? { FANOUT_BATCH_MS: process.env.FANOUT_BATCH_MS } : {}),
-    }, (args["node-args"] ?? "").split(" ").filter(Boolean));
+    }), (args["node-args"] ?? "").split(" ").filter(Boolean));
     nodes.push(node);
     ports.push(port);
     await waitReady(`http://127.0.0.1:${port}`, 60_000).catch((err: unknown) => {

@@ -25,7 +25,7 @@ import { TokenService } from "../../core/auth";
 import { authDefaults } from "../../core/config";
 import { openDatabase } from "../../db/database";
 import { TenantStore } from "../../db/stores/tenants";
-import { spawnInterlinked, waitReady } from "../../tools/services/interlinked-child";
+import { realtimeNodeEnv, spawnInterlinked, waitReady } from "../../tools/services/interlinked-child";
 import { ensureGoTool, goToolPath } from "../../tools/services/go-tools";
 import { freePort, waitUntil } from "../../tools/services/process";
 import { createScratchDatabase } from "../../tools/services/postgres";
@@ -176,18 +176,8 @@ try {
     await stop(bare);
 
     const nodePort = await freePort();
-    const node = spawnInterlinked({
-      ROLES: "realtime",
-      PORT: String(nodePort),
-      HOST: "127.0.0.1",
-      DATABASE_URL: dbUrl,
-      REDIS_URL: services.env.REDIS_URL,
-      KAFKA_BROKERS: services.env.KAFKA_BROKERS,
-      NAMESPACE: `bench-${engine}`,
-      AUTH_SECRET: secret,
-      REALTIME_ENGINE: engine,
-      NODE_ID: `bench-${engine}`,
-    }, [...(args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : []), ...heapArgs()]);
+    const setup = { port: nodePort, databaseUrl: dbUrl, redisUrl: services.env.REDIS_URL, kafkaBrokers: services.env.KAFKA_BROKERS, namespace: `bench-${engine}`, secret, engine, nodeId: `bench-${engine}` };
+    const node = spawnInterlinked(realtimeNodeEnv(setup), [...(args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : []), ...heapArgs()]);
     spawnedAt.set(node.child.pid as number, performance.now());
     await waitReady(`http://127.0.0.1:${nodePort}`, 60_000);
     rows.push(await measure(`Interlinked node (${engine})`, node.child.pid as number, nodePort, (i) => ({ token: jwts[i] })));

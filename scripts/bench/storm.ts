@@ -24,7 +24,7 @@ import { execFileSync } from "node:child_process";
 import { openDatabase } from "../../db/database";
 import { TenantStore } from "../../db/stores/tenants";
 import { nginxDefaults, renderNginxConfig } from "../../nginx/render-config";
-import { spawnInterlinked, waitReady, type ChildInterlinked } from "../../tools/services/interlinked-child";
+import { realtimeNodeEnv, spawnInterlinked, waitReady, type ChildInterlinked } from "../../tools/services/interlinked-child";
 import { startNginx } from "../../tools/services/nginx";
 import { createScratchDatabase } from "../../tools/services/postgres";
 import { freePort } from "../../tools/services/process";
@@ -124,21 +124,12 @@ try {
   const urls: string[] = [];
   for (let i = 0; i < NODES; i++) {
     const port = await freePort();
-    const node = spawnInterlinked({
-      ROLES: "realtime",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: services.env.REDIS_URL,
-      KAFKA_BROKERS: services.env.KAFKA_BROKERS,
-      NAMESPACE: namespace,
-      AUTH_SECRET: secret,
-      REALTIME_ENGINE: args.engine === "ws" ? "ws" : "uws",
-      NODE_ID: `storm-${i}`,
+    const setup = { port, databaseUrl, redisUrl: services.env.REDIS_URL, kafkaBrokers: services.env.KAFKA_BROKERS, namespace, secret, engine: args.engine === "ws" ? "ws" : "uws", nodeId: `storm-${i}` } as const;
+    const node = spawnInterlinked(realtimeNodeEnv(setup, {
       STICKY_ROUTE: `n${i}`,
       MEDIA: "0",
       LOG_LEVEL: "warn",
-    });
+    }));
     nodes.push(node);
     urls.push(`http://127.0.0.1:${port}`);
   }

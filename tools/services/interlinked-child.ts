@@ -31,6 +31,35 @@ function oneRedis(env: Record<string, string>): Record<string, string> {
   return { REDIS_CLUSTER_NODES: "", ...env };
 }
 
+/** What a benchmark's realtime node runs on: the services, its port, namespace, secret, engine and id. */
+export interface RealtimeNodeSetup {
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  kafkaBrokers: string;
+  namespace: string;
+  secret: string;
+  engine: "ws" | "uws";
+  nodeId: string;
+}
+
+/** The environment of a realtime-only node on the given services (loopback), for `spawnInterlinked`; `extra` on top. */
+export function realtimeNodeEnv(o: RealtimeNodeSetup, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ROLES: "realtime",
+    PORT: String(o.port),
+    HOST: "127.0.0.1",
+    DATABASE_URL: o.databaseUrl,
+    REDIS_URL: o.redisUrl,
+    KAFKA_BROKERS: o.kafkaBrokers,
+    NAMESPACE: o.namespace,
+    AUTH_SECRET: o.secret,
+    REALTIME_ENGINE: o.engine,
+    NODE_ID: o.nodeId,
+    ...extra,
+  };
+}
+
 /**
  * Runs the real entry point as its own process, the way production does (`node dist/app/main.js`, the
  * bundle `npm start` and the image run), with `env` on top of this one's (and `nodeArgs`, e.g. --cpu-prof).
