@@ -6,6 +6,7 @@
  * sampling presence. It records every ack, every refusal code seen on the wire, who dropped after the
  * fault, when each was back with every stream rejoined, and whether the server vouched `recovered`.
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { TokenService } from "../../core/auth";
 import { authDefaults } from "../../core/config";
 import { createClient, type InterlinkedClient } from "../../sdk/src/index";
@@ -321,8 +322,14 @@ async function newPhase(name: string): Promise<void> {
 }
 
 /** Where the dropped clients' time went, and where the ones not back are stuck (logged by the coordinator). */
+/** This process's own event-loop delay: a client process starved of CPU times handshakes out on its own. */
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+
 function diagnose(dropped: Sim[]): string[] {
-  if (dropped.length === 0) return [];
+  const lag = `client process ${plan.index} event-loop delay this phase: p99 ${Math.round(loopDelay.percentile(99) / 1e6)} / max ${Math.round(loopDelay.max / 1e6)} ms`;
+  loopDelay.reset();
+  if (dropped.length === 0) return [lag];
   const q = (xs: number[]): string => {
     const s = [...xs].sort((a, b) => a - b);
     const at = (p: number): number => s[Math.min(s.length - 1, Math.floor(s.length * p))] ?? NaN;
@@ -347,6 +354,7 @@ function diagnose(dropped: Sim[]): string[] {
     `connected → room rejoined ${q(dropped.filter((s) => s.roomRejoinMs >= 0).map((s) => s.roomRejoinMs))}; → conversation synced ${q(dropped.filter((s) => s.convSyncMs >= 0).map((s) => s.convSyncMs))}`,
     `rejoin refusals ${JSON.stringify(errors)}; not back: ${JSON.stringify(stuck)}`,
     `failed reconnect attempts: back ${connectErrors(back)}; not back ${connectErrors(dropped.filter((s) => s.backAt === 0))}`,
+    lag,
     ...samples,
   ];
 }
