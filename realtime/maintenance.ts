@@ -55,10 +55,10 @@ export interface MaintenanceDuties {
   /** The presence heartbeat (`beatOk` once it reached the store); a node found missing (reaped) marks every socket's presence lost. */
   liveness: HeartbeatDuty;
   /**
-   * Re-registering lost sessions (and on the first run, removing the sessions a previous process with
-   * this node id left), renewing its connection count of each tenant (every LEASE_RENEW_BEATS beats, of
-   * every namespace, and after it was found missing), reaping dead nodes (announcing who went offline and
-   * left which room), and disconnecting slow consumers with 5003.
+   * On the first run, removing the sessions a previous process with this node id left; reaping dead
+   * nodes (announcing who went offline and left which room); re-registering lost sessions; renewing its
+   * connection count of each tenant (every LEASE_RENEW_BEATS beats, of every namespace, and after it was
+   * found missing); disconnecting slow consumers with 5003.
    */
   upkeep: HeartbeatDuty;
 }
@@ -86,6 +86,8 @@ export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices
           services.log.warn({ err: err instanceof Error ? err.message : String(err) }, "presence: removing a previous process's sessions failed; retried on the next beat");
         }
       }
+      // dead nodes first: their users read online until reaped, and the work below can take seconds on a loaded node
+      await announceGone(io, services, await services.presence.reapDeadNodes(services.nodeId)); // never itself: its beat may have outlasted the TTL
       await registerLostPresence(io, services, sockets);
       if (beat % LEASE_RENEW_BEATS === 0 || renewNow) {
         renewNow = false;
@@ -95,7 +97,6 @@ export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices
         for (const nsp of namespacesOf(io)) for (const s of nsp.sockets.values()) byTenant.set(s.data.principal.tenant, (byTenant.get(s.data.principal.tenant) ?? 0) + 1);
         for (const [tenant, connected] of byTenant) await services.quotas.renewConnections(tenant, connected);
       }
-      await announceGone(io, services, await services.presence.reapDeadNodes(services.nodeId)); // never itself: its beat may have outlasted the TTL
       for (const s of sockets) {
         if (bufferedBytes(s) <= services.options.maxSocketBufferBytes) continue;
         services.metrics.slowConsumers.inc();
