@@ -56,6 +56,9 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
 if redis.call('HINCRBY', KEYS[3], ARGV[2], 1) == 1 then return 1 else return 0 end`;
 
+/** Sessions reaped concurrently (see reapSessions). */
+const REAP_AT_ONCE = 200;
+
 const LEAVE = `
 if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return 0 end
 local n = redis.call('HINCRBY', KEYS[2], ARGV[2], -1)
@@ -195,20 +198,28 @@ export class RedisPresenceStore implements PresenceStore {
     return this.reapSessions(node, isLive);
   }
 
-  /** Disconnects the sessions of the node's index that `isLive` denies (the index is read first, then asked). */
+  /**
+   * Disconnects the sessions of the node's index that `isLive` denies (the index is read first, then asked).
+   * REAP_AT_ONCE sessions at a time: their reads and scripts go out together instead of two round trips
+   * per session one after another (334 sessions of a killed node took 20–50 s on a loaded machine, while its
+   * users read online).
+   */
   private async reapSessions(node: string, isLive: (sessionId: string) => boolean): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
     const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];
-    for (const member of await this.redis.smembers(this.nodeKey(node))) {
+    const members = await this.redis.smembers(this.nodeKey(node));
+    const reapOne = async (member: string): Promise<void> => {
       const at = member.indexOf(":"); // tenants never contain ':' (core/tenancy.ts)
       const [tenant, sessionId] = [member.slice(0, at), member.slice(at + 1)];
-      if (isLive(sessionId)) continue;
+      if (isLive(sessionId)) return;
       const user = await this.redis.hget(this.p + presenceKeys.session(tenant, sessionId), "user");
       if (!user) {
         await this.redis.srem(this.nodeKey(node), member);
-        continue;
+        return;
       }
       out.push({ tenant, user, ...(await this.disconnect({ tenant, user, sessionId })) });
-    }
+    };
+    for (let i = 0; i < members.length; i += REAP_AT_ONCE) await Promise.all(members.slice(i, i + REAP_AT_ONCE).map(reapOne));
     return out;
   }
+
 }
