@@ -171,10 +171,11 @@ export async function startProcessDeployment(
     }
     return { url, child };
   };
-  const worker = await start({ ROLES: "workers", NODE_ID: `${namespace}-worker` });
-  const processes = await Promise.all(
-    Array.from({ length: realtimeNodes }, (_, i) => start({ ROLES: "realtime,api", NODE_ID: `${namespace}-node-${i}`, ...options.perNode?.(i) })),
-  );
+  // the worker starts with the nodes: its consumers read from the beginning, so nothing a node publishes first is missed
+  const [worker, ...processes] = await Promise.all([
+    start({ ROLES: "workers", NODE_ID: `${namespace}-worker` }),
+    ...Array.from({ length: realtimeNodes }, (_, i) => start({ ROLES: "realtime,api", NODE_ID: `${namespace}-node-${i}`, ...options.perNode?.(i) })),
+  ]);
   const bus = new KafkaEventBus({ brokers: base.KAFKA_BROKERS.split(","), namespace, clientId: `${namespace}-test` });
   const deployment = {
     namespace,
