@@ -8,6 +8,7 @@ import { newEvent, publishEvents, streams } from "../core/contracts/streams";
 import type { InterlinkedConfig } from "../core/config";
 import { createLogger, type Logger } from "../core/log";
 import { createMetrics } from "../core/metrics/registry";
+import { connectStageTiming } from "../core/metrics/connect-stages";
 import { CachedRevocations } from "../core/revocation/revocation-cache";
 import { EventWriter } from "../db/event-writer";
 import { TenantLimits } from "../db/stores/tenant-limits";
@@ -98,6 +99,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         revocations: infra.revocations,
         quotas,
         metrics,
+        connectStages: config.realtime.connectStageTiming ? connectStageTiming(metrics.registry) : undefined,
         stores,
       };
       realtime = createRealtimeNode(services, redis ? { pub: redis.pub, sub: redis.sub, key: redis.adapterKey, sharded: redis.sharded } : undefined);

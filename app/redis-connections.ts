@@ -26,13 +26,17 @@ const nodeOptions: RedisOptions = { maxRetriesPerRequest: 2, enableOfflineQueue:
 const commandOptions = { enableAutoPipelining: false } as const;
 
 /**
- * Cluster client settings: the slot map is refreshed every second (and at once on a MOVED or a lost
- * node), and a command meeting a failover (connection refused, CLUSTERDOWN, TRYAGAIN) is retried every
- * 200 ms up to 40 times, so a primary's replica taking over (a few seconds with cluster-node-timeout
- * 2000) delays commands instead of failing them.
+ * Cluster client settings: a command meeting a failover (connection refused, CLUSTERDOWN, TRYAGAIN) is
+ * retried every 200 ms up to 40 times, so a primary's replica taking over (a few seconds with
+ * cluster-node-timeout 2000) delays commands instead of failing them. The slot map is refreshed at once on
+ * a MOVED, a lost node or a failed subscriber (ioredis does that on its own), and otherwise every 5 s
+ * (ioredis' default), not every second: each refresh opens a connection for CLUSTER SLOTS, rewrites all
+ * 16,384 slots, and the sharded subscriber compares the whole map as JSON; at one per second per client
+ * that was 10–20 % of a node's CPU during a reconnect storm on a loaded machine (a CPU profile of the
+ * chaos command), and a share of an idle node's CPU.
  */
 const clusterOptions: ClusterOptions = {
-  slotsRefreshInterval: 1_000,
+  slotsRefreshInterval: 5_000,
   slotsRefreshTimeout: 2_000,
   retryDelayOnFailover: 200,
   retryDelayOnClusterDown: 200,

@@ -191,6 +191,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
       roomPresenceLimit: int(env, "ROOM_PRESENCE_LIMIT", realtimeDefaults.roomPresenceLimit),
       overloadLagMs: int(env, "OVERLOAD_LAG_MS", realtimeDefaults.overloadLagMs),
       fanoutBatchMs: int(env, "FANOUT_BATCH_MS", realtimeDefaults.fanoutBatchMs),
+      connectStageTiming: env.CONNECT_STAGE_TIMING === "1",
     },
     recording: recordingOptionsFromEnv(env, dataDir),
     logLevel: logLevelFrom(env.LOG_LEVEL),

@@ -44,6 +44,12 @@ export interface RealtimeOptions {
    * Default 50 ms; 0 writes every broadcast at once.
    */
   fanoutBatchMs: number;
+  /**
+   * CONNECT_STAGE_TIMING=1: each connect's stages (JWT, revocation, quota, presence, session event,
+   * backlog) are timed into `interlinked_connect_stage_seconds` (core/metrics/connect-stages.ts), for
+   * `npm run bench:sockets`. Off by default: no series, no timing.
+   */
+  connectStageTiming?: boolean;
 }
 
 export const realtimeDefaults: RealtimeOptions = {

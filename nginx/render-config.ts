@@ -71,13 +71,15 @@ http {
 ${o.nodes.map((n) => `    ~^${n.route}\\. realtime_${n.route};`).join("\n")}
   }
 
-  # Passive health: a node is skipped for 2 s after 3 failed connects within 2 s. Not max_fails=1: with
-  # fail_timeout 5 s, one failure each of three nodes within 5 s (a drained node, a restarted one, a
-  # survivor slow to accept during a reconnect storm) marked the whole pool down, and nginx answered every
-  # handshake 502 "no live upstreams" without trying any node (19,666 times in one chaos drain phase).
+  # No passive health (max_fails=0): a failed connect just moves the handshake to the next node
+  # (proxy_next_upstream error timeout), which costs a refused connect for a dead or draining node (they
+  # stop listening). With passive health, nginx took the whole pool for dead: max_fails=1 fail_timeout=5s
+  # answered 19,666 handshakes 502 "no live upstreams" in one chaos drain phase, max_fails=3
+  # fail_timeout=2s 35,416 in another (94 s without a live upstream while two nodes were serving); with
+  # max_fails=0, none, and every client was back.
   upstream realtime_pool {
     least_conn;
-${servers(" max_fails=3 fail_timeout=2s")}
+${servers(" max_fails=0")}
     keepalive 64;
   }
 ${o.nodes.map((n) => `  upstream realtime_${n.route} {\n    server ${n.address};\n    keepalive 8;\n  }`).join("\n")}

@@ -1,7 +1,7 @@
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import type { RedisClient } from "../core/redis-client";
 import { Server } from "socket.io";
-import { authMiddleware } from "./auth-middleware";
+import { authMiddleware, timeEngineOpens } from "./auth-middleware";
 import { applyKick } from "./handlers/moderation";
 import { connectionHandler, connectionQuotaMiddleware } from "./lifecycle";
 import { LoadGuard } from "./load-guard";
@@ -78,6 +78,7 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: Adapter
     cors: { origin: true, credentials: true },
   });
   if (adapter) io.adapter(redisAdapter(adapter));
+  if (services.connectStages) timeEngineOpens(io);
   const guard = new LoadGuard(options.overloadLagMs, (overloaded) => {
     services.metrics.nodeOverloaded.set(overloaded ? 1 : 0);
     if (overloaded) services.log.warn({ code: 5005 }, "realtime: over capacity: refusing messages with 5005");
@@ -91,7 +92,7 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: Adapter
     reads: new RecoveryReads(),
     backlog: new BacklogLoader(services.stores.notifications, NOTIFICATION_BACKLOG, BACKLOG_WINDOW_MS),
   };
-  io.use(authMiddleware(services.tokens, services.revocations));
+  io.use(authMiddleware(services.tokens, services.revocations, services.connectStages));
   io.use(connectionQuotaMiddleware(services));
   const onConnection = connectionHandler(io, services, shared);
   io.on("connection", (socket) => {

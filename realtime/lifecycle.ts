@@ -22,6 +22,8 @@ import type { RealtimeServices } from "./services";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 import { socketRooms } from "../core/tenant-keys";
 import { sharedAnyListeners } from "./socketio-internals";
+import { admissionStarts } from "./auth-middleware";
+import { timedStage } from "../core/metrics/connect-stages";
 
 /** Background work of a socket: a failure is logged with the socket's tenant, user and id (logger built only then). */
 function fireAndForget(log: Logger, socket: RealtimeSocket, what: string, work: Promise<unknown>): void {
@@ -36,7 +38,7 @@ export function connectionQuotaMiddleware(services: RealtimeServices) {
   return (socket: RealtimeSocket, next: (err?: ExtendedError) => void): void => {
     const { tenant, user } = socket.data.principal;
     socket.data.session = { tenant, user, sessionId: socket.id };
-    services.quotas.acquireConnection(tenant, socket.id).then(
+    timedStage(services.connectStages, "quota", () => services.quotas.acquireConnection(tenant, socket.id)).then(
       (use) => {
         quotaUses.set(socket, use);
         next();
@@ -95,9 +97,15 @@ export function connectionHandler(io: RealtimeServer, services: RealtimeServices
     fireAndForget(log, socket, "session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.ended", tenant, { sessionId: socket.id, user }))));
   }
 
+  const stages = services.connectStages;
   return (socket) => {
     const { tenant, user, role } = socket.data.principal;
     const session = socket.data.session;
+    if (stages) {
+      const started = admissionStarts.get(socket);
+      admissionStarts.delete(socket);
+      if (started !== undefined) stages.observe("admitted", performance.now() - started);
+    }
     listenToAny(socket);
     armExpiry(socket, false); // disarmed by onDisconnect
     void socket.join(socketRooms.user(tenant, user));
@@ -110,7 +118,7 @@ export function connectionHandler(io: RealtimeServer, services: RealtimeServices
     // retry may have registered the session since); a failed presence write is retried on the node's next
     // heartbeats (realtime/maintenance.ts), not dropped: else the user reads offline for as long as this
     // connection lasts
-    const connected = services.presence.connect(session, services.nodeId).then(({ cameOnline }) => {
+    const connected = timedStage(stages, "presence", () => services.presence.connect(session, services.nodeId)).then(({ cameOnline }) => {
       if (cameOnline) announcePresence(io, tenant, user, "online");
     });
     const ready = connected
@@ -124,12 +132,12 @@ export function connectionHandler(io: RealtimeServer, services: RealtimeServices
     presenceConnects.set(socket, ready);
     socket.data.ready = ready;
     fireAndForget(log, socket, "presence connect", connected);
-    fireAndForget(log, socket, "session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.started", tenant, { sessionId: socket.id, user, role, node: services.nodeId }))));
+    fireAndForget(log, socket, "session event", timedStage(stages, "session_event", () => services.sessionEvents.add(toRecord("presence", newEvent("presence.session.started", tenant, { sessionId: socket.id, user, role, node: services.nodeId })))));
     fireAndForget(
       log,
       socket,
       "notification backlog",
-      node.backlog.load(tenant, user).then(({ items, unread }) => {
+      timedStage(stages, "backlog", () => node.backlog.load(tenant, user)).then(({ items, unread }) => {
         socket.emit("notification:backlog", {
           unread,
           notifications: items.map((n) => toNotificationDelivery({ id: n.id, at: n.createdAt, data: { users: [user], feed: n.feed ?? undefined, title: n.title, body: n.body, data: n.data ?? undefined } })),

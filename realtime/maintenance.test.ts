@@ -4,7 +4,7 @@ import { defaultLogger } from "../core/log";
 import { maintenanceDuty } from "./maintenance";
 import { MemoryPresenceStore } from "./presence/presence-store-memory";
 import type { RealtimeServices } from "./services";
-import type { RealtimeServer } from "./types";
+import type { RealtimeServer, RealtimeSocket } from "./types";
 
 describe("maintenanceDuty: presence left by a previous process with the same node id", () => {
   /** A Socket.IO server never attached to a port: its namespaces and rooms, no listener, nothing to close. */
@@ -32,5 +32,62 @@ describe("maintenanceDuty: presence left by a previous process with the same nod
     await duty(1);
     expect(await presence.statuses("school", ["ghost", "ann"])).toEqual({ ghost: "offline", ann: "online" });
     expect(await presence.roomMembers("school", "r")).toEqual([]);
+  });
+});
+
+describe("maintenanceDuty: re-registering a node's sessions", () => {
+  const TTL_MS = 100;
+  /** A memory presence store whose session writes take `delayMs` (a Redis under a connect storm), counting those in flight. */
+  class SlowPresence extends MemoryPresenceStore {
+    inFlight = 0;
+    maxInFlight = 0;
+    connects = 0;
+    constructor(private readonly delayMs: number) {
+      super(TTL_MS);
+    }
+    override async connect(...args: Parameters<MemoryPresenceStore["connect"]>): ReturnType<MemoryPresenceStore["connect"]> {
+      this.connects++;
+      this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+      await new Promise((r) => setTimeout(r, this.delayMs));
+      this.inFlight--;
+      return super.connect(...args);
+    }
+  }
+
+  /** A node holding `n` connected sockets (plain objects in its root namespace: the duty reads only these fields). */
+  function nodeWith(n: number): { io: RealtimeServer; users: string[] } {
+    const io: RealtimeServer = new Server();
+    const users = Array.from({ length: n }, (_, i) => `u${i}`);
+    for (const user of users) {
+      const id = `socket-${user}`;
+      const fake = { id, data: { presenceLost: false, session: { tenant: "school", user, sessionId: id }, principal: { tenant: "school", user } }, rooms: new Set([id]), disconnected: false, conn: {} };
+      io.of("/").sockets.set(id, fake as unknown as RealtimeSocket);
+    }
+    return { io, users };
+  }
+
+  const servicesOn = (presence: MemoryPresenceStore): RealtimeServices =>
+    ({ nodeId: "realtime-1", presence, log: defaultLogger(), options: { maxSocketBufferBytes: 1 << 20 }, quotas: { renewConnections: async () => undefined } }) as unknown as RealtimeServices;
+
+  it("a beat that outlasts the node TTL does not reap its own node (it would find itself missing and re-register everything on every beat)", async () => {
+    const presence = new SlowPresence(TTL_MS + 50);
+    const { io, users } = nodeWith(3);
+    const duty = maintenanceDuty(io, servicesOn(presence));
+    await duty(0); // first beat: the node was never seen, so every socket is registered again (slower than the TTL)
+    const online = Object.fromEntries(users.map((u) => [u, "online"]));
+    expect(await presence.statuses("school", users)).toEqual(online);
+    const registered = presence.connects;
+    await duty(1);
+    expect(presence.connects).toBe(registered); // not missing on the next beat: nothing registered again
+    expect(await presence.statuses("school", users)).toEqual(online);
+  });
+
+  it("registers lost sessions concurrently, so their writes share the store's windows instead of one round trip each in turn", async () => {
+    const presence = new SlowPresence(5);
+    const { io, users } = nodeWith(50);
+    await maintenanceDuty(io, servicesOn(presence))(0);
+    expect(presence.connects).toBe(50);
+    expect(presence.maxInFlight).toBe(50);
+    expect(await presence.statuses("school", users)).toEqual(Object.fromEntries(users.map((u) => [u, "online"])));
   });
 });

@@ -17,25 +17,36 @@ async function announceGone(io: RealtimeServer, services: RealtimeServices, reap
   }
 }
 
+/** Lost sessions registered again at once: their Redis writes share the connect path's windows (one pipeline per window). */
+const REREGISTER_AT_ONCE = 500;
+
+/** Registers one flagged socket's session again, with its rooms (see registerLostPresence). */
+async function registerOne(io: RealtimeServer, services: RealtimeServices, s: RealtimeSocket): Promise<void> {
+  try {
+    const { cameOnline } = await services.presence.connect(s.data.session, services.nodeId);
+    const prefix = roomPrefix(s.data.principal.tenant);
+    for (const r of s.rooms) if (r.startsWith(prefix)) await services.presence.joinRoom(s.data.session, r.slice(prefix.length));
+    s.data.presenceLost = false;
+    if (s.disconnected) await services.presence.disconnect(s.data.session);
+    else if (cameOnline) announcePresence(io, s.data.principal.tenant, s.data.principal.user, "online");
+  } catch (err) {
+    services.log.warn({ err: err instanceof Error ? err.message : String(err), socket: s.id }, "presence: registering a session again failed; retried on the next beat");
+  }
+}
+
 /**
  * Registers again the presence sessions of sockets flagged `presenceLost` (their connect write failed, or
  * the node had been reaped), with their rooms; one that fails stays flagged for the next beat, so a
  * failure midway never leaves the rest of the node's users reading offline. A socket that disconnected
- * meanwhile is removed again (its own disconnect may have run before this registration).
+ * meanwhile is removed again (its own disconnect may have run before this registration). Up to
+ * REREGISTER_AT_ONCE sessions are registered concurrently, so their writes go to Redis batched per window
+ * (15,000 sessions take a few dozen round trips, not 15,000 one after another — which outlasted the node
+ * TTL).
  */
 async function registerLostPresence(io: RealtimeServer, services: RealtimeServices, sockets: RealtimeSocket[]): Promise<void> {
-  for (const s of sockets) {
-    if (!s.data.presenceLost || s.disconnected) continue;
-    try {
-      const { cameOnline } = await services.presence.connect(s.data.session, services.nodeId);
-      const prefix = roomPrefix(s.data.principal.tenant);
-      for (const r of s.rooms) if (r.startsWith(prefix)) await services.presence.joinRoom(s.data.session, r.slice(prefix.length));
-      s.data.presenceLost = false;
-      if (s.disconnected) await services.presence.disconnect(s.data.session);
-      else if (cameOnline) announcePresence(io, s.data.principal.tenant, s.data.principal.user, "online");
-    } catch (err) {
-      services.log.warn({ err: err instanceof Error ? err.message : String(err), socket: s.id }, "presence: registering a session again failed; retried on the next beat");
-    }
+  const lost = sockets.filter((s) => s.data.presenceLost && !s.disconnected);
+  for (let i = 0; i < lost.length; i += REREGISTER_AT_ONCE) {
+    await Promise.all(lost.slice(i, i + REREGISTER_AT_ONCE).map((s) => registerOne(io, services, s)));
   }
 }
 
@@ -71,7 +82,7 @@ export function maintenanceDuty(io: RealtimeServer, services: RealtimeServices, 
       for (const nsp of namespacesOf(io)) for (const s of nsp.sockets.values()) byTenant.set(s.data.principal.tenant, (byTenant.get(s.data.principal.tenant) ?? 0) + 1);
       for (const [tenant, connected] of byTenant) await services.quotas.renewConnections(tenant, connected);
     }
-    await announceGone(io, services, await services.presence.reapDeadNodes());
+    await announceGone(io, services, await services.presence.reapDeadNodes(services.nodeId)); // never itself: its beat may have outlasted the TTL
     for (const s of sockets) {
       if (bufferedBytes(s) <= services.options.maxSocketBufferBytes) continue;
       services.metrics.slowConsumers.inc();

@@ -4,6 +4,7 @@ import type { EventBus } from "../core/bus/event-bus";
 import type { RealtimeOptions } from "../core/config";
 import type { Logger } from "../core/log";
 import type { Metrics } from "../core/metrics/registry";
+import type { ConnectStages } from "../core/metrics/connect-stages";
 import type { RevocationStore } from "../core/revocation/revocation-store";
 import type { RoomMessageStore } from "../db/room-message-store";
 import type { ClassStore } from "../db/stores/classes";
@@ -35,6 +36,8 @@ export interface RealtimeServices {
   state: KeyedState;
   quotas: TenantQuotas;
   metrics: Metrics;
+  /** Per-stage timing of connects, only when CONNECT_STAGE_TIMING=1 (core/metrics/connect-stages.ts). */
+  connectStages?: ConnectStages;
   stores: {
     messages: RoomMessageStore;
     rooms: RoomStore;

@@ -26,6 +26,9 @@ describe("SDK errors (sdk/src/errors.ts, codes.ts)", () => {
     expect(toInterlinkedError(new Error("operation has timed out"), "room:join")).toMatchObject({ code: 5002, temporary: true });
     expect(toInterlinkedError(new Error("socket has been disconnected"), "room:join")).toMatchObject({ code: 5001, temporary: true });
     expect(toInterlinkedError("weird")).toMatchObject({ code: 5000, temporary: false });
+    // socket.io-client's own handshake failures are temporary: the reconnect loop retries them
+    expect(toInterlinkedError(new Error("timeout"), "connect")).toMatchObject({ code: 5002, temporary: true, event: "connect" });
+    expect(toInterlinkedError(new Error("websocket error"), "connect")).toMatchObject({ code: 5001, temporary: true, event: "connect" });
     expect(isErrorBody({ code: 1, message: "m" })).toBe(true);
     expect(isErrorBody({ code: "1", message: "m" })).toBe(false);
   });

@@ -34,9 +34,9 @@ export function registerChatHandlers(ctx: HandlerContext): void {
 
   on("chat:send", async ({ conversationId, text, key }) => {
     const p = socket.data.principal;
+    ctx.publisher.admit(); // before any read (see room:message)
     const users = await membersOf(ctx, members, conversationId);
     const bytes = Buffer.byteLength(text, "utf8");
-    ctx.publisher.admit();
     return sendOnce(ctx, key, {
       number: async (id) => {
         maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, users.length));

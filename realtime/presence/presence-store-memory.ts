@@ -99,8 +99,8 @@ export class MemoryPresenceStore implements PresenceStore {
     return (this.beats.get(node) ?? 0) >= Date.now() - this.nodeTtlMs;
   }
 
-  async reapDeadNodes(): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
-    const dead = [...this.beats].filter(([, at]) => at < Date.now() - this.nodeTtlMs).map(([node]) => node);
+  async reapDeadNodes(self?: string): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
+    const dead = [...this.beats].filter(([node, at]) => node !== self && at < Date.now() - this.nodeTtlMs).map(([node]) => node);
     const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];
     for (const node of dead) {
       this.beats.delete(node);

@@ -1,5 +1,5 @@
 import { RedisWindow } from "../../core/redis-window";
-import type { RedisClient } from "../../core/redis-client";
+import { isCluster, type RedisClient } from "../../core/redis-client";
 import { TrailingReads } from "../../core/trailing-reads";
 import { WindowBatcher } from "../../core/window-batcher";
 import type { PresenceStatus, PresenceStore, SessionRef } from "./presence-store";
@@ -15,6 +15,16 @@ end`;
 
 // KEYS: user hash, session hash; ARGV: sid, tenant, user, node
 const CONNECT = `
+local had = redis.call('HLEN', KEYS[1])
+redis.call('HSET', KEYS[1], ARGV[1], 'online')
+redis.call('HSET', KEYS[2], 'tenant', ARGV[2], 'user', ARGV[3], 'node', ARGV[4])
+if had == 0 then return 1 else return 0 end`;
+
+// One Redis server (not a cluster: the node index is in another slot): the node-index entry and the
+// session in one script, so a connect is one command in one window. KEYS: user hash, session hash, node
+// index; ARGV: sid, tenant, user, node, index member
+const CONNECT_INDEXED = `
+redis.call('SADD', KEYS[3], ARGV[5])
 local had = redis.call('HLEN', KEYS[1])
 redis.call('HSET', KEYS[1], ARGV[1], 'online')
 redis.call('HSET', KEYS[2], 'tenant', ARGV[2], 'user', ARGV[3], 'node', ARGV[4])
@@ -57,12 +67,13 @@ return 0`;
  * presenceKeys), a school's all in one slot: `u:{:tenant:}:user` sid→status, `s:{:tenant:}:sid` session,
  * `sr:{:tenant:}:sid` its rooms, `r:{:tenant:}:room` user→sessions in room; and, across schools,
  * `n:node` the node's `tenant:sid` entries and `nodes` node→last heartbeat. Each script touches one
- * school's slot. The node index is written outside the scripts, so it is kept a superset: the entry is
+ * school's slot (on one Redis server the connect script also adds the node-index entry, before the session).
+ * Otherwise the node index is written outside the scripts, so it is kept a superset: the entry is
  * added before a session is created and removed after it is gone (a reaper finding a gone session skips it).
  */
 export class RedisPresenceStore implements PresenceStore {
   private readonly p: string;
-  /** Node-index entries added within 2 ms (a connect storm) go in one SADD. */
+  /** On a Redis Cluster, node-index entries added within 2 ms (a connect storm) go in one SADD. */
   private readonly indexing = new WindowBatcher<string, void>(async (key, members) => {
     await this.redis.sadd(key, ...members);
     return members.map(() => undefined);
@@ -99,9 +110,18 @@ export class RedisPresenceStore implements PresenceStore {
 
   private nodeKey = (node: string): string => this.p + presenceNodeKeys.node(node);
 
+  /**
+   * On one Redis server the node-index entry is added by the session's own script (CONNECT_INDEXED: one
+   * command, one window); on a Redis Cluster, where the index is in another slot, it is added first (one
+   * SADD per window), then the session is created.
+   */
   async connect(ref: SessionRef, node: string): Promise<{ cameOnline: boolean }> {
     const k = this.keys(ref);
-    await this.indexing.add(this.nodeKey(node), presenceNodeKeys.nodeMember(ref.tenant, ref.sessionId));
+    const member = presenceNodeKeys.nodeMember(ref.tenant, ref.sessionId);
+    if (!isCluster(this.redis)) {
+      return { cameOnline: (await this.connects.eval(CONNECT_INDEXED, 3, k.user, k.session, this.nodeKey(node), ref.sessionId, ref.tenant, ref.user, node, member)) === 1 };
+    }
+    await this.indexing.add(this.nodeKey(node), member);
     const first = await this.connects.eval(CONNECT, 2, k.user, k.session, ref.sessionId, ref.tenant, ref.user, node);
     return { cameOnline: first === 1 };
   }
@@ -159,10 +179,11 @@ export class RedisPresenceStore implements PresenceStore {
     return Number((await this.redis.zscore(`${this.p}nodes`, node)) ?? 0) >= Date.now() - this.nodeTtlMs;
   }
 
-  async reapDeadNodes(): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
+  async reapDeadNodes(self?: string): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
     const dead = await this.redis.zrangebyscore(`${this.p}nodes`, "-inf", Date.now() - this.nodeTtlMs);
     const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];
     for (const node of dead) {
+      if (node === self) continue;
       if ((await this.redis.zrem(`${this.p}nodes`, node)) !== 1) continue; // another node reaps it
       out.push(...(await this.reapSessions(node, () => false)));
       await this.redis.del(this.nodeKey(node));

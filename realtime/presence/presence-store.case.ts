@@ -88,5 +88,19 @@ export function runPresenceStoreContract(name: string, open: (nodeTtlMs: number)
       expect([await a.isNodeAlive(dead), await a.isNodeAlive(alive)]).toEqual([false, true]);
       expect(await a.heartbeat(dead)).toEqual({ wasMissing: true });
     });
+
+    it("never reaps the calling node itself, even past its TTL (another node still does)", async () => {
+      const [a, b] = await open(200);
+      const t = `t-${randomUUID()}`;
+      const slow = `slow-${randomUUID()}`;
+      await a.heartbeat(slow);
+      await a.connect(session(t, "fay"), slow);
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await a.reapDeadNodes(slow)).filter((x) => x.tenant === t)).toEqual([]);
+      expect(await a.statuses(t, ["fay"])).toEqual({ fay: "online" });
+      expect(await a.heartbeat(slow)).toEqual({ wasMissing: false });
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await b.reapDeadNodes()).filter((x) => x.tenant === t)).toEqual([{ tenant: t, user: "fay", wentOffline: true, leftRooms: [] }]);
+    });
   });
 }

@@ -32,7 +32,12 @@ export interface PresenceStore {
   heartbeat(node: string): Promise<{ wasMissing: boolean }>;
   /** Whether the node has heartbeated within the node TTL. */
   isNodeAlive(node: string): Promise<boolean>;
-  reapDeadNodes(): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>>;
+  /**
+   * `self`, the calling node, is never reaped: it is running, and a beat of its own that outlasted the
+   * node TTL (a long re-registration) must not remove its own sessions — it would then find itself
+   * missing on its next beat and re-register them all again, for ever.
+   */
+  reapDeadNodes(self?: string): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>>;
   /**
    * Removes the sessions registered under `node` whose id `isLive` denies: called by a node once it runs,
    * for the sessions a previous process with the same node id (a restart, a pod keeping its name) left

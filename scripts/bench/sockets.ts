@@ -11,6 +11,9 @@
  * the idle window's offsets from the node's start are printed too (`--from/--to` of profile-summary).
  * `--heap DIR`: stock and Interlinked servers write a heap snapshot into DIR after the idle window
  * (`--heapsnapshot-signal`); compare them with `tsx scripts/bench/heap-summary.ts OURS STOCK --sockets N`.
+ * `--stages`: the Interlinked node runs with CONNECT_STAGE_TIMING=1 and the wall-clock time of each stage of
+ * its connects (JWT, revocation, quota, presence, Kafka session event, backlog) is printed from its /metrics.
+ * Each row also gives the clients' connect latency (WebSocket open requested → Socket.IO CONNECT answered).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -34,7 +37,7 @@ import { givenServices, provisionServices } from "../../tools/services/provision
 import { cpuSeconds, rssKb, threadCpuSeconds } from "./proc";
 
 const { values: args } = parseArgs({
-  options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" }, engines: { type: "string", default: "ws,uws" }, stock: { type: "boolean", default: true }, centrifugo: { type: "string", default: "auto" }, idle: { type: "string", default: "20" }, profile: { type: "string" }, heap: { type: "string" } },
+  options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" }, engines: { type: "string", default: "ws,uws" }, stock: { type: "boolean", default: true }, centrifugo: { type: "string", default: "auto" }, idle: { type: "string", default: "20" }, profile: { type: "string" }, heap: { type: "string" }, stages: { type: "boolean", default: false } },
   allowNegative: true,
 });
 const N = Number(args.sockets);
@@ -92,6 +95,7 @@ async function measure(name: string, pid: number, port: number, authFor: (i: num
   await sleep(1_000);
   const before = rssKb(pid);
   const sockets: WebSocket[] = [];
+  const latencies: number[] = [];
   let next = 0;
   const connectCpu0 = cpuSeconds(pid);
   const started = performance.now();
@@ -99,14 +103,19 @@ async function measure(name: string, pid: number, port: number, authFor: (i: num
     Array.from({ length: Number(args.concurrency) }, async () => {
       while (next < N) {
         const i = next++;
+        const t0 = performance.now();
         sockets.push(await open(port, i));
+        latencies.push(performance.now() - t0);
       }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
   const connectCpuS = cpuSeconds(pid) - connectCpu0;
+  latencies.sort((a, b) => a - b);
+  const pct = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   await sleep(5_000);
   const after = rssKb(pid);
+  if (args.stages && name.startsWith("Interlinked")) await printStages(name, port);
   const cpu0 = cpuSeconds(pid);
   const threads0 = threadCpuSeconds(pid);
   const idleStarted = performance.now();
@@ -119,9 +128,31 @@ async function measure(name: string, pid: number, port: number, authFor: (i: num
   if (spawnedAt.has(pid)) log(`${name}: idle window ${((idleStarted - spawnedAt.get(pid)!) / 1000).toFixed(1)}–${((performance.now() - spawnedAt.get(pid)!) / 1000).toFixed(1)} s after its start`);
   if (args.heap) await heapSnapshot(pid, args.heap);
   for (const ws of sockets) ws.terminate();
-  const row = { name, sockets: sockets.length, connectPerSecond: Math.round(sockets.length / seconds), serverCpuMsPerConnect: (1000 * connectCpuS) / sockets.length, connectCpuS, rssBeforeMb: before / 1024, rssAfterMb: after / 1024, kbPerSocket: (after - before) / sockets.length, idleCpuPct };
+  const row = { name, sockets: sockets.length, connectPerSecond: Math.round(sockets.length / seconds), serverCpuMsPerConnect: (1000 * connectCpuS) / sockets.length, connectCpuS, rssBeforeMb: before / 1024, rssAfterMb: after / 1024, kbPerSocket: (after - before) / sockets.length, idleCpuPct, connectMsP50: pct(0.5), connectMsP99: pct(0.99) };
   log(JSON.stringify(row));
   return row;
+}
+
+/** Prints the node's connect stage histogram (CONNECT_STAGE_TIMING=1): mean and bucket-bound p50 / p99 per stage, ms. */
+async function printStages(name: string, port: number): Promise<void> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const stages = new Map<string, { sum: number; count: number; buckets: Array<[number, number]> }>();
+  for (const line of text.split("\n")) {
+    const m = /^interlinked_connect_stage_seconds_(bucket|sum|count)\{([^}]*)\} ([0-9.e+-]+)$/.exec(line);
+    if (!m) continue;
+    const stage = /stage="([^"]+)"/.exec(m[2]!)?.[1] ?? "?";
+    const s = stages.get(stage) ?? { sum: 0, count: 0, buckets: [] };
+    stages.set(stage, s);
+    if (m[1] === "sum") s.sum = Number(m[3]);
+    else if (m[1] === "count") s.count = Number(m[3]);
+    else s.buckets.push([Number(/le="([^"]+)"/.exec(m[2]!)?.[1] === "+Inf" ? Infinity : /le="([^"]+)"/.exec(m[2]!)?.[1]), Number(m[3])]);
+  }
+  const upTo = (s: { count: number; buckets: Array<[number, number]> }, q: number): string => {
+    const le = s.buckets.find(([, n]) => n >= q * s.count)?.[0] ?? Infinity;
+    return le === Infinity ? "> 5000" : `≤ ${le * 1000}`;
+  };
+  log(`${name}: connect stages, wall clock ms (mean; p50, p99 as histogram bucket bounds):`);
+  for (const [stage, s] of stages) if (s.count > 0) log(`  ${stage.padEnd(14)} n=${s.count} mean ${((1000 * s.sum) / s.count).toFixed(2)}; p50 ${upTo(s, 0.5)}; p99 ${upTo(s, 0.99)}`);
 }
 
 /** When each server process was spawned (performance.now()), to print the idle window's offsets. */
@@ -177,7 +208,7 @@ try {
 
     const nodePort = await freePort();
     const setup = { port: nodePort, databaseUrl: dbUrl, redisUrl: services.env.REDIS_URL, kafkaBrokers: services.env.KAFKA_BROKERS, namespace: `bench-${engine}`, secret, engine, nodeId: `bench-${engine}` };
-    const node = spawnInterlinked(realtimeNodeEnv(setup), [...(args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : []), ...heapArgs()]);
+    const node = spawnInterlinked(realtimeNodeEnv(setup, args.stages ? { CONNECT_STAGE_TIMING: "1" } : {}), [...(args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : []), ...heapArgs()]);
     spawnedAt.set(node.child.pid as number, performance.now());
     await waitReady(`http://127.0.0.1:${nodePort}`, 60_000);
     rows.push(await measure(`Interlinked node (${engine})`, node.child.pid as number, nodePort, (i) => ({ token: jwts[i] })));
@@ -221,6 +252,6 @@ async function measureCentrifugo(): Promise<Array<Awaited<ReturnType<typeof meas
 }
 
 console.log(`\nSockets benchmark, ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${N} sockets`);
-console.log(`| server | sockets | connects/s | server CPU ms per connect | RSS before MB | RSS after MB | KB per idle socket | idle CPU % of a core (${IDLE_S} s) |\n|---|---|---|---|---|---|---|---|`);
-for (const r of rows) console.log(`| ${r.name} | ${r.sockets} | ${r.connectPerSecond} | ${r.serverCpuMsPerConnect.toFixed(2)} | ${r.rssBeforeMb.toFixed(0)} | ${r.rssAfterMb.toFixed(0)} | ${r.kbPerSocket.toFixed(1)} | ${r.idleCpuPct.toFixed(1)} |`);
+console.log(`| server | sockets | connects/s | server CPU ms per connect | client connect ms p50 / p99 | RSS before MB | RSS after MB | KB per idle socket | idle CPU % of a core (${IDLE_S} s) |\n|---|---|---|---|---|---|---|---|---|`);
+for (const r of rows) console.log(`| ${r.name} | ${r.sockets} | ${r.connectPerSecond} | ${r.serverCpuMsPerConnect.toFixed(2)} | ${r.connectMsP50.toFixed(1)} / ${r.connectMsP99.toFixed(1)} | ${r.rssBeforeMb.toFixed(0)} | ${r.rssAfterMb.toFixed(0)} | ${r.kbPerSocket.toFixed(1)} | ${r.idleCpuPct.toFixed(1)} |`);
 process.exit(0);

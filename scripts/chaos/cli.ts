@@ -6,10 +6,11 @@
  * writes the JSON summary and the table to `--out` (default chaos-results/<time>.{json,md}).
  * `--redis env --kafka env --postgres env` take those parts from REDIS_URL / KAFKA_BROKERS / DATABASE_URL
  * instead (small runs; faults that need to own a part are then skipped). `--logs DIR` keeps the nodes' and
- * workers' output there. A benchmark, not a test.
+ * workers' output (and nginx's error log) there; `--cpu-prof DIR` writes each realtime node's CPU
+ * profile there (read it with scripts/bench/profile-summary.ts). A benchmark, not a test.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { FAULTS, type FaultName } from "./faults";
 import { markdownReport } from "./report";
@@ -35,6 +36,7 @@ const { values: a } = parseArgs({
     "catch-up": { type: "string", default: "180" },
     out: { type: "string" },
     logs: { type: "string" },
+    "cpu-prof": { type: "string" },
   },
 });
 const source = (name: string, v: string | undefined): "own" | "env" => {
@@ -64,6 +66,7 @@ const summary = await runChaos({
   partitionMs: Number(a.partition) * 1000,
   catchUpMs: Number(a["catch-up"]) * 1000,
   keepLogs: a.logs,
+  ...(a["cpu-prof"] ? { cpuProfDir: resolve(a["cpu-prof"]) } : {}),
   log,
 });
 const table = markdownReport(summary);

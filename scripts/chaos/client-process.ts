@@ -6,6 +6,7 @@
  * sampling presence. It records every ack, every refusal code seen on the wire, who dropped after the
  * fault, when each was back with every stream rejoined, and whether the server vouched `recovered`.
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { TokenService } from "../../core/auth";
 import { authDefaults } from "../../core/config";
 import { createClient, type InterlinkedClient } from "../../sdk/src/index";
@@ -28,6 +29,8 @@ interface Sim {
   reconnectedAt: number;
   attempts: number;
   rejoinErrors: string[];
+  /** After the fault: why its reconnect attempts failed (code and message, counted). */
+  connectErrors: Record<string, number>;
   /** After the fault: from the last reconnect to its room rejoined / its conversation synced, ms (-1: not yet). */
   roomRejoinMs: number;
   convSyncMs: number;
@@ -126,6 +129,7 @@ async function startSim(i: number): Promise<Sim | undefined> {
     reconnectedAt: 0,
     attempts: 0,
     rejoinErrors: [],
+    connectErrors: {},
     roomRejoinMs: -1,
     convSyncMs: -1,
     lastMessageAt: 0,
@@ -148,7 +152,11 @@ async function startSim(i: number): Promise<Sim | undefined> {
     sim.connected = false;
     if (faultAt > 0) dropped(sim, Date.now());
   });
-  c.on("reconnecting", () => void (faultAt > 0 && sim.attempts++));
+  c.on("reconnecting", ({ error }) => {
+    if (faultAt === 0) return;
+    sim.attempts++;
+    if (error) bump(sim.connectErrors, `${error.code} ${error.message.slice(0, 60)}`);
+  });
   c.on("error", (e) => {
     if (faultAt > 0 && (e.event === "room:join" || e.event === "chat:sync") && sim.rejoinErrors.length < 20) sim.rejoinErrors.push(`${e.event} ${e.code} +${Date.now() - faultAt}`);
   });
@@ -289,6 +297,7 @@ async function newPhase(name: string): Promise<void> {
     s.reconnectedAt = 0;
     s.attempts = 0;
     s.rejoinErrors = [];
+    s.connectErrors = {};
     s.roomRejoinMs = -1;
     s.convSyncMs = -1;
     s.maxGapMs = 0;
@@ -313,8 +322,14 @@ async function newPhase(name: string): Promise<void> {
 }
 
 /** Where the dropped clients' time went, and where the ones not back are stuck (logged by the coordinator). */
+/** This process's own event-loop delay: a client process starved of CPU times handshakes out on its own. */
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+
 function diagnose(dropped: Sim[]): string[] {
-  if (dropped.length === 0) return [];
+  const lag = `client process ${plan.index} event-loop delay this phase: p99 ${Math.round(loopDelay.percentile(99) / 1e6)} / max ${Math.round(loopDelay.max / 1e6)} ms`;
+  loopDelay.reset();
+  if (dropped.length === 0) return [lag];
   const q = (xs: number[]): string => {
     const s = [...xs].sort((a, b) => a - b);
     const at = (p: number): number => s[Math.min(s.length - 1, Math.floor(s.length * p))] ?? NaN;
@@ -324,6 +339,11 @@ function diagnose(dropped: Sim[]): string[] {
   const reconnected = dropped.filter((s) => s.reconnectedAt > 0);
   const errors: Record<string, number> = {};
   for (const s of dropped) for (const e of s.rejoinErrors) bump(errors, e.split(" +")[0] as string);
+  const connectErrors = (xs: Sim[]): string => {
+    const all: Record<string, number> = {};
+    for (const s of xs) for (const [k, n] of Object.entries(s.connectErrors)) all[k] = (all[k] ?? 0) + n;
+    return JSON.stringify(all);
+  };
   const stuck: Record<string, number> = {};
   for (const s of dropped.filter((x) => x.backAt === 0)) bump(stuck, `${s.client.state}${s.connected ? ` waiting for ${[...s.pending].map((p) => (p === s.room ? "room" : "conversation")).join("+") || "nothing"}` : ""}`);
   const samples = dropped.filter((x) => x.backAt === 0).slice(0, 3).map((s) => `${s.user}: ${s.client.state}, ${s.attempts} attempts, pending [${[...s.pending].join(",")}], errors [${s.rejoinErrors.slice(-4).join("; ")}]`);
@@ -333,6 +353,8 @@ function diagnose(dropped: Sim[]): string[] {
     `drop → back ${q(back.map((s) => s.backAt - s.droppedAt))}; fault → back ${q(back.map((s) => s.backAt - faultAt))}`,
     `connected → room rejoined ${q(dropped.filter((s) => s.roomRejoinMs >= 0).map((s) => s.roomRejoinMs))}; → conversation synced ${q(dropped.filter((s) => s.convSyncMs >= 0).map((s) => s.convSyncMs))}`,
     `rejoin refusals ${JSON.stringify(errors)}; not back: ${JSON.stringify(stuck)}`,
+    `failed reconnect attempts: back ${connectErrors(back)}; not back ${connectErrors(dropped.filter((s) => s.backAt === 0))}`,
+    lag,
     ...samples,
   ];
 }

@@ -6,7 +6,7 @@
  * KAFKA_BROKERS, DATABASE_URL of services.env) for small runs; the faults that need to own a part say so.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "../../db/database";
@@ -38,6 +38,8 @@ export interface ClusterOptions {
   tenant: string;
   /** When set, every node's and worker's output is written there (`<NODE_ID>-<n>.log`) when the cluster stops. */
   keepLogs?: string;
+  /** Writes each realtime node's CPU profile (node --cpu-prof) into this directory; nodes then stop with SIGTERM so it is written. */
+  cpuProfDir?: string;
   log(line: string): void;
 }
 
@@ -89,8 +91,10 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
     if (o.keepLogs) {
       mkdirSync(o.keepLogs, { recursive: true });
       spawned.forEach(({ id, proc }, n) => writeFileSync(join(o.keepLogs as string, `${id}-${n}.log`), proc.output()));
+      const nginxErrors = join(root, "nginx", "error.log");
+      if (existsSync(nginxErrors)) copyFileSync(nginxErrors, join(o.keepLogs, "nginx-error.log"));
     }
-    await Promise.allSettled(nodes.map((n) => n.proc.stop("SIGKILL")));
+    await Promise.allSettled(nodes.map((n) => n.proc.stop(o.cpuProfDir ? "SIGTERM" : "SIGKILL")));
     for (const s of stops.reverse()) await s().catch(() => undefined);
     for (const n of nodes) for (const p of n.redisProxies) p.close();
     rmSync(root, { recursive: true, force: true });
@@ -154,7 +158,8 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
     };
     const expectedExit = new Set<ChildInterlinked>();
     const spawnNode = (extra: Record<string, string>): ChildInterlinked => {
-      const proc = spawnInterlinked({ ...base, ...extra });
+      const profiled = o.cpuProfDir !== undefined && extra.ROLES?.includes("realtime");
+      const proc = spawnInterlinked({ ...base, ...extra }, profiled ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${extra.NODE_ID}-${Date.now()}.cpuprofile`] : []);
       spawned.push({ id: extra.NODE_ID ?? "node", proc });
       proc.child.once("exit", (code, signal) => {
         if (!expectedExit.has(proc) && !stopping) log(`${extra.NODE_ID} exited on its own (code ${String(code)}, signal ${String(signal)}): ${proc.output().slice(-2000)}`);

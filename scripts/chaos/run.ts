@@ -3,6 +3,7 @@
  * traffic, the fault (held, then healed), traffic to the phase's end, in-flight sends settled — and
  * checks the invariants against PostgreSQL. Returns one result per fault (report.ts prints them).
  */
+import { readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { TokenService } from "../../core/auth";
 import { authDefaults } from "../../core/config";
@@ -34,6 +35,7 @@ export interface ChaosOptions {
   catchUpMs: number;
   /** Keep the nodes' and workers' output in this directory. */
   keepLogs?: string;
+  cpuProfDir?: string;
   log(line: string): void;
 }
 
@@ -86,6 +88,18 @@ const TENANT = "chaos-school";
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const machine = (): string => `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version} (shared with other work)`;
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(" ");
+
+/** The kernel's count of connections dropped because a listen queue was full (TcpExtListenOverflows; this machine, all sockets). */
+function listenOverflows(): number {
+  const lines = readFileSync("/proc/net/netstat", "utf8").split("\n");
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const names = (lines[i] as string).split(" ");
+    const values = (lines[i + 1] as string).split(" ");
+    const at = names.indexOf("ListenOverflows");
+    if (names[0] === "TcpExt:" && at > 0) return Number(values[at]);
+  }
+  return 0;
+}
 
 /** One direct (not through nginx) group conversation per room's users, created over REST on node 0. */
 async function createConversations(cluster: ChaosCluster, clients: number, roomSize: number): Promise<string[]> {
@@ -141,6 +155,7 @@ async function runPhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster, dr
 async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster, driver: ClientDriver, readiness: ReadinessPoller, target: number, probe: CrossNodeProbe | undefined): Promise<FaultResult> {
   const { warmupMs, phaseMs } = phaseLength(o, fault);
   const phaseStart = Date.now();
+  const overflowsBefore = listenOverflows();
   await sleep(warmupMs);
   const t0 = Date.now();
   driver.fault(t0);
@@ -162,6 +177,7 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
   const report = await driver.report(20_000);
   const elapsed = Date.now() - phaseStart;
   for (const line of report.diagnosis) o.log(`${fault.name}: ${line}`);
+  o.log(`${fault.name}: connections dropped on full listen queues this phase (kernel, whole machine): ${listenOverflows() - overflowsBefore}`);
   o.log(`${fault.name}: server time to answer (mean since start, per node): ${await ackTimes(cluster)}`);
   const times = [...report.dropToBackMs].sort((a, b) => a - b);
   const pick = (p: number): number => times[Math.min(times.length - 1, Math.floor(times.length * p))] ?? 0;
@@ -212,7 +228,7 @@ async function ackTimes(cluster: ChaosCluster): Promise<string> {
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   const startedAt = new Date().toISOString();
-  const cluster = await startChaosCluster({ nodes: o.nodes, workers: o.workers, redis: o.redis, kafka: o.kafka, postgres: o.postgres, sockets: Math.max(2_000, Math.ceil(o.clients * 1.3)), tenant: TENANT, keepLogs: o.keepLogs, log: o.log });
+  const cluster = await startChaosCluster({ nodes: o.nodes, workers: o.workers, redis: o.redis, kafka: o.kafka, postgres: o.postgres, sockets: Math.max(2_000, Math.ceil(o.clients * 1.3)), tenant: TENANT, keepLogs: o.keepLogs, cpuProfDir: o.cpuProfDir, log: o.log });
   let driver: ClientDriver | undefined;
   const readiness = pollReadiness(cluster.nodes.map((n) => n.url));
   const results: FaultResult[] = [];

@@ -18,7 +18,10 @@ export interface ConnectionOptions {
   /** Reconnect backoff: first delay (default 100 ms), doubling up to `maxDelayMs` (default 5 s), ± 25 % jitter. */
   minDelayMs?: number;
   maxDelayMs?: number;
-  /** Handshake timeout per attempt (default 5 s). */
+  /**
+   * Handshake timeout of an attempt (default 5 s). Each handshake in a row that timed out doubles the
+   * next one's, up to 4× (see `handshakeTimeoutMs`); a connect resets it.
+   */
   connectTimeoutMs?: number;
 }
 
@@ -33,6 +36,23 @@ export interface ConnectionHooks {
   disconnected(info: { reason: string; code?: number; message?: string; willReconnect: boolean }): void;
   reconnecting(info: { attempt: number; delayMs: number; url: string; error?: InterlinkedError }): void;
 }
+
+/** How many times its configured handshake timeout an attempt may wait at most. */
+export const MAX_HANDSHAKE_TIMEOUT_FACTOR = 4;
+
+/**
+ * The handshake timeout of the next attempt after `timeoutsInARow` handshakes that timed out: the
+ * configured one doubled per timeout, capped at MAX_HANDSHAKE_TIMEOUT_FACTOR× it. A server that needs
+ * longer than the configured timeout to answer a handshake (a node taking over a dead node's clients on a
+ * loaded machine) would otherwise time every attempt out, and each abandoned handshake is work it did
+ * for nothing: a retry storm nobody leaves. Growing the wait, as TCP does for its SYN, lets them in.
+ */
+export function handshakeTimeoutMs(configuredMs: number, timeoutsInARow: number): number {
+  return Math.min(configuredMs * 2 ** timeoutsInARow, configuredMs * MAX_HANDSHAKE_TIMEOUT_FACTOR);
+}
+
+/** socket.io-client's connect_error message when the handshake's `timeout` passed. */
+const HANDSHAKE_TIMEOUT_MESSAGE = "timeout";
 
 /** Handshake refusals that a new token may cure. */
 const TOKEN_CODES = new Set<number>([ErrorCode.TokenExpired, ErrorCode.TokenRevoked, ErrorCode.TokenInvalid, ErrorCode.Unauthorized]);
@@ -50,6 +70,8 @@ export class Connection {
   private stateValue: ConnectionState = "connecting";
   private urlIndex = 0;
   private attempt = 0;
+  /** Handshakes in a row that timed out (sets the next one's timeout). */
+  private handshakeTimeouts = 0;
   private everConnected = false;
   private timer: unknown;
   private lastServerCode: { code: number; message: string } | undefined;
@@ -122,7 +144,7 @@ export class Connection {
       reconnection: false,
       auth: { token },
       transports: this.options.transports ?? ["websocket"],
-      timeout: this.options.connectTimeoutMs ?? 5_000,
+      timeout: handshakeTimeoutMs(this.options.connectTimeoutMs ?? 5_000, this.handshakeTimeouts),
       ...(this.options.path === undefined ? {} : { path: this.options.path }),
     });
     this.socket = socket;
@@ -136,6 +158,7 @@ export class Connection {
       const reconnect = this.everConnected;
       this.everConnected = true;
       this.attempt = 0;
+      this.handshakeTimeouts = 0;
       this.needFreshToken = false;
       this.freshTokenTried = false;
       this.lastServerCode = undefined;
@@ -145,6 +168,7 @@ export class Connection {
     socket.on("connect_error", (err: Error) => {
       if (this.socket !== socket) return;
       this.drop();
+      this.handshakeTimeouts = err.message === HANDSHAKE_TIMEOUT_MESSAGE ? this.handshakeTimeouts + 1 : 0;
       const error = toInterlinkedError(err, "connect");
       const refused = isErrorBody((err as Error & { data?: unknown }).data);
       if (refused && TOKEN_CODES.has(error.code)) {

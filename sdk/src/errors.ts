@@ -75,6 +75,11 @@ export function toInterlinkedError(err: unknown, event?: string): InterlinkedErr
   if (err instanceof Error && /operation has timed out/i.test(err.message)) {
     return new InterlinkedError(ErrorCode.Timeout, `no answer to "${event ?? "request"}" in time`, { ...ctx, temporary: true, cause: err });
   }
+  if (err instanceof Error && event === "connect") {
+    // socket.io-client's own handshake failures (no server refusal): the node was slow or unreachable
+    if (err.message === "timeout") return new InterlinkedError(ErrorCode.Timeout, "the server did not answer the handshake in time", { ...ctx, temporary: true, cause: err });
+    return new InterlinkedError(ErrorCode.Unavailable, `could not reach the server (${err.message})`, { ...ctx, temporary: true, cause: err });
+  }
   const message = err instanceof Error ? err.message : String(err);
   return new InterlinkedError(ErrorCode.Internal, message, { ...ctx, temporary: false, cause: err });
 }
