@@ -5,7 +5,7 @@ import { authMiddleware, timeEngineOpens } from "./auth-middleware";
 import { applyKick } from "./handlers/moderation";
 import { connectionHandler, connectionQuotaMiddleware } from "./lifecycle";
 import { LoadGuard } from "./load-guard";
-import { maintenanceDuty } from "./maintenance";
+import { maintenanceDuties } from "./maintenance";
 import { LivenessWatch, NodeHeartbeat } from "./node-liveness";
 import { MessagePublisher } from "./room-messages";
 import { RoomLookup } from "./room-lookup";
@@ -102,7 +102,9 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: Adapter
   io.on("kick", (info) => void applyKick(io, info, services).catch((err: unknown) => services.log.error({ err, tenant: info.tenant, user: info.user }, "realtime: kick failed")));
   const heartbeat = new NodeHeartbeat((duty, err) => services.log.error({ err, duty }, "realtime: heartbeat duty failed"));
   const liveness = new LivenessWatch(() => redisCutOff(adapter?.pub));
-  heartbeat.add("maintenance", maintenanceDuty(io, services, () => liveness.ok()));
+  const maintenance = maintenanceDuties(io, services, () => liveness.ok());
+  heartbeat.add("presence heartbeat", maintenance.liveness, { liveness: true });
+  heartbeat.add("maintenance", maintenance.upkeep);
   heartbeat.start();
   liveness.start();
   return {

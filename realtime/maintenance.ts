@@ -50,44 +50,68 @@ async function registerLostPresence(io: RealtimeServer, services: RealtimeServic
   }
 }
 
-/**
- * The realtime node's duty on each heartbeat (realtime/node-liveness.ts): heartbeat (re-registering its
- * sessions if it had been reaped, or whose presence write failed; on its first beat, removing the sessions a
- * previous process with its node id left), renewing its connection count of each tenant (every LEASE_RENEW_BEATS beats,
- * of every namespace; `beatOk` after the heartbeat reached the store), reaping dead nodes (and announcing who went offline and left which room), and disconnecting slow
- * consumers with 5003.
- */
-export function maintenanceDuty(io: RealtimeServer, services: RealtimeServices, beatOk: () => void = () => undefined): HeartbeatDuty {
+/** The realtime node's heartbeat duties (realtime/node-liveness.ts): `liveness` first on every beat, `upkeep` when its last run has ended. */
+export interface MaintenanceDuties {
+  /** The presence heartbeat (`beatOk` once it reached the store); a node found missing (reaped) marks every socket's presence lost. */
+  liveness: HeartbeatDuty;
+  /**
+   * On the first run, removing the sessions a previous process with this node id left; reaping dead
+   * nodes (announcing who went offline and left which room); re-registering lost sessions; renewing its
+   * connection count of each tenant (every LEASE_RENEW_BEATS beats, of every namespace, and after it was
+   * found missing); disconnecting slow consumers with 5003.
+   */
+  upkeep: HeartbeatDuty;
+}
+
+export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices, beatOk: () => void = () => undefined): MaintenanceDuties {
   let predecessorReaped = false;
-  return async (beat) => {
-    const sockets = [...io.of("/").sockets.values()];
-    const { wasMissing } = await services.presence.heartbeat(services.nodeId);
-    beatOk();
-    if (!predecessorReaped) {
-      // a previous process with this node id (killed, restarted before it was reaped) left sessions behind
-      const root = io.of("/").sockets;
-      try {
-        await announceGone(io, services, await services.presence.reapStaleSessions(services.nodeId, (id) => root.has(id)));
-        predecessorReaped = true;
-      } catch (err) {
-        services.log.warn({ err: err instanceof Error ? err.message : String(err) }, "presence: removing a previous process's sessions failed; retried on the next beat");
+  let renewNow = false;
+  return {
+    liveness: async () => {
+      const { wasMissing } = await services.presence.heartbeat(services.nodeId);
+      beatOk();
+      if (!wasMissing) return;
+      for (const s of io.of("/").sockets.values()) s.data.presenceLost = true;
+      renewNow = true;
+    },
+    upkeep: async (beat) => {
+      const sockets = [...io.of("/").sockets.values()];
+      if (!predecessorReaped) {
+        // a previous process with this node id (killed, restarted before it was reaped) left sessions behind
+        const root = io.of("/").sockets;
+        try {
+          await announceGone(io, services, await services.presence.reapStaleSessions(services.nodeId, (id) => root.has(id)));
+          predecessorReaped = true;
+        } catch (err) {
+          services.log.warn({ err: err instanceof Error ? err.message : String(err) }, "presence: removing a previous process's sessions failed; retried on the next beat");
+        }
       }
-    }
-    if (wasMissing) for (const s of sockets) s.data.presenceLost = true;
-    await registerLostPresence(io, services, sockets);
-    if (beat % LEASE_RENEW_BEATS === 0 || wasMissing) {
-      // every namespace's sockets count (`/class` ones too: realtime/classes/class-namespace.ts); one count
-      // per tenant, one store call per tenant whatever its sockets
-      const byTenant = new Map<string, number>();
-      for (const nsp of namespacesOf(io)) for (const s of nsp.sockets.values()) byTenant.set(s.data.principal.tenant, (byTenant.get(s.data.principal.tenant) ?? 0) + 1);
-      for (const [tenant, connected] of byTenant) await services.quotas.renewConnections(tenant, connected);
-    }
-    await announceGone(io, services, await services.presence.reapDeadNodes(services.nodeId)); // never itself: its beat may have outlasted the TTL
-    for (const s of sockets) {
-      if (bufferedBytes(s) <= services.options.maxSocketBufferBytes) continue;
-      services.metrics.slowConsumers.inc();
-      s.emit("app:disconnect", { code: ErrorCode.SlowConsumer, message: "send buffer over its bound: reconnect and recover" });
-      s.disconnect(true);
-    }
+      // dead nodes first: their users read online until reaped, and the work below can take seconds on a loaded node
+      await announceGone(io, services, await services.presence.reapDeadNodes(services.nodeId)); // never itself: its beat may have outlasted the TTL
+      await registerLostPresence(io, services, sockets);
+      if (beat % LEASE_RENEW_BEATS === 0 || renewNow) {
+        renewNow = false;
+        // every namespace's sockets count (`/class` ones too: realtime/classes/class-namespace.ts); one count
+        // per tenant, one store call per tenant whatever its sockets
+        const byTenant = new Map<string, number>();
+        for (const nsp of namespacesOf(io)) for (const s of nsp.sockets.values()) byTenant.set(s.data.principal.tenant, (byTenant.get(s.data.principal.tenant) ?? 0) + 1);
+        for (const [tenant, connected] of byTenant) await services.quotas.renewConnections(tenant, connected);
+      }
+      for (const s of sockets) {
+        if (bufferedBytes(s) <= services.options.maxSocketBufferBytes) continue;
+        services.metrics.slowConsumers.inc();
+        s.emit("app:disconnect", { code: ErrorCode.SlowConsumer, message: "send buffer over its bound: reconnect and recover" });
+        s.disconnect(true);
+      }
+    },
+  };
+}
+
+/** Both duties of one beat in order (liveness, then upkeep), as one duty. */
+export function maintenanceDuty(io: RealtimeServer, services: RealtimeServices, beatOk: () => void = () => undefined): HeartbeatDuty {
+  const duties = maintenanceDuties(io, services, beatOk);
+  return async (beat) => {
+    await duties.liveness(beat);
+    await duties.upkeep(beat);
   };
 }

@@ -44,6 +44,31 @@ describe("NodeHeartbeat", () => {
   });
 });
 
+describe("NodeHeartbeat: liveness does not wait behind upkeep", () => {
+  it("keeps beating its liveness duties on every tick while a slow upkeep duty runs, and never runs the upkeep twice at once", async () => {
+    const alive: number[] = [];
+    let upkeepRuns = 0;
+    let upkeepActive = 0;
+    let upkeepMaxActive = 0;
+    const hb = new NodeHeartbeat(() => undefined, 10);
+    hb.add("alive", async (beat) => void alive.push(beat), { liveness: true });
+    hb.add("slow upkeep", async () => {
+      upkeepRuns++;
+      upkeepActive++;
+      upkeepMaxActive = Math.max(upkeepMaxActive, upkeepActive);
+      await sleep(150);
+      upkeepActive--;
+    });
+    hb.start();
+    await sleep(120);
+    hb.stop();
+    // a slow upkeep (announcing a dead node's users on a loaded node) used to skip every beat behind it
+    expect(alive.length).toBeGreaterThanOrEqual(5);
+    expect(upkeepRuns).toBe(1);
+    expect(upkeepMaxActive).toBe(1);
+  });
+});
+
 describe("LivenessWatch", () => {
   it("isolates the node once no beat got through for ISOLATED_AFTER_MS (before the others reap it) and no Redis node answers; the next good beat ends it", async () => {
     let now = 1_000;

@@ -93,14 +93,19 @@ export class LivenessWatch {
 export type HeartbeatDuty = (beat: number) => Promise<void>;
 
 /**
- * The node's heartbeat: runs its duties on every beat, liveness duties first (a registration must not
- * wait behind slow work past NODE_TTL_MS), then the others in order; never two beats at once (a slow beat
- * skips the next tick instead of piling up). A failing duty is logged and the others still run.
+ * The node's heartbeat: on every beat, its liveness duties (those that tell the cluster it is alive) run
+ * first, then the others in order. Liveness never waits behind the other duties: a beat whose upkeep
+ * (reaping a dead node's users, announcing them gone, renewing counts) is still running from an earlier
+ * beat runs its liveness duties anyway and skips only the upkeep. Before, one slow upkeep (seconds on a
+ * loaded node taking over a dead node's 300 users) skipped the beats behind it past NODE_TTL_MS, the
+ * others reaped this live node's sessions and its users read offline. Never two runs of the same kind at
+ * once (a slow one skips the next tick instead of piling up). A failing duty is logged and the others still run.
  */
 export class NodeHeartbeat {
   private readonly duties: Array<{ name: string; run: HeartbeatDuty; liveness: boolean }> = [];
   private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private livenessRunning = false;
+  private upkeepRunning = false;
   private beats = 0;
 
   constructor(
@@ -132,13 +137,25 @@ export class NodeHeartbeat {
   }
 
   private async beat(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
+    if (this.livenessRunning) return;
     const beat = this.beats++;
+    const duties = [...this.duties];
+    this.livenessRunning = true;
     try {
-      for (const { name, run } of [...this.duties]) await run(beat).catch((err: unknown) => this.onError(name, err));
+      await this.runAll(duties.filter((d) => d.liveness), beat);
     } finally {
-      this.running = false;
+      this.livenessRunning = false;
     }
+    if (this.upkeepRunning) return;
+    this.upkeepRunning = true;
+    try {
+      await this.runAll(duties.filter((d) => !d.liveness), beat);
+    } finally {
+      this.upkeepRunning = false;
+    }
+  }
+
+  private async runAll(duties: Array<{ name: string; run: HeartbeatDuty }>, beat: number): Promise<void> {
+    for (const { name, run } of duties) await run(beat).catch((err: unknown) => this.onError(name, err));
   }
 }

@@ -3,24 +3,39 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RoomMessageCreated } from "../core/contracts/events";
 import { newEvent, publishEvents, streams } from "../core/contracts/streams";
 import { eventually } from "./support/clients";
+import { coresBetween, pidsNamed, readCpu, type CpuReading } from "./support/cpu-use";
 import { describeReplication, readTopic, startReplicatedKafka, waitInSync, type ReplicatedKafka } from "./support/kafka-replicated";
 
 const ROOMS = 20;
 const BATCH = 200;
-/** Batches in flight at once: many sends per partition wait for the brokers when one dies. */
-const CONCURRENCY = 16;
+/**
+ * Batches in flight at once (CONCURRENCY × BATCH records waiting for their acks, below the bus's 10,000
+ * pending records): many sends per partition wait for the brokers when one dies. A closed loop's rate is
+ * what it keeps in flight over the acks' latency, which on a saturated 2-core machine is ~0.5-1 s.
+ */
+const CONCURRENCY = 32;
 /** Acked records between two steps of a round (before the kill, after it). */
 const STEP = 2_000;
 /** Broker kills in one run, each broker back and in sync before the next: KAFKA_CHAOS_ROUNDS, default 3. */
 const ROUNDS = Number(process.env.KAFKA_CHAOS_ROUNDS ?? 3);
 const TENANT = "school-k";
+/** The window before each kill over which the stream's acked rate is taken, ms (and the least time of steady stream before a kill). */
+const RATE_WINDOW_MS = 3_000;
+/**
+ * The stream's start before the first window, ms: producers connecting, and the JIT of the fresh brokers
+ * and of this process (with 3 s, the first window ran at 5,001/s where the later ones ran at 8,700-13,100/s).
+ */
+const WARMUP_MS = 8_000;
+/** The least acked rate over the window before each kill, records/s (the issue: a broker kill at ≥ 5,000 msgs/s). */
+const MIN_RATE = 5_000;
 
 /**
  * A 3-broker KRaft cluster of its own (3 voters), topics at replication factor 3 with min.insync.replicas
  * 2, the bus's idempotent acks=all producer, and a worker process writing room messages to PostgreSQL.
  * A stream of keyed room messages runs while, ROUNDS times, one broker (2, then 3, then 1, …) is killed
  * with SIGKILL, then started again and waited for until every replica is back in sync: every acked
- * message is in the topic and stored in PostgreSQL, none twice.
+ * message is in the topic and stored in PostgreSQL, none twice, and each kill came while the stream ran
+ * at ≥ MIN_RATE acked records/s (over the RATE_WINDOW_MS before it; the log says where the CPU went).
  * The loss this guards against (acked records absent from the topic) came from the producer's sequence
  * numbers: see core/bus/partition-sender.ts. Not in `npm test` (about 3 minutes on a shared 2-core
  * machine, most of it starting the cluster): `npm run test:chaos`.
@@ -68,27 +83,43 @@ describe("Kafka with replication (chaos, not in npm test): brokers killed mid-st
         }
       }
     };
-    // the acked rate over the 3 s before each kill (the issue asks for kills at ≥ 5,000 msgs/s)
-    const samples: Array<{ at: number; n: number }> = [];
-    const sampler = setInterval(() => samples.push({ at: performance.now(), n: acked.length }), 250);
-    const rateBefore = (at: number): number => {
-      const then = samples.filter((s) => s.at <= at - 3_000).at(-1) ?? samples[0] ?? { at: started, n: 0 };
-      return Math.round(((acked.length - then.n) * 1000) / Math.max(1, at - then.at));
+    // the acked rate over the 3 s before each kill (the issue asks for kills at ≥ 5,000 msgs/s), and
+    // where the machine's CPU went meanwhile (this process drives the stream; the worker stores it)
+    // (PostgreSQL is the run's shared one: "postgres" is every postgres process of the machine)
+    const pids = (): Record<string, number | number[] | undefined> => ({ test: process.pid, worker: worker.child.pid, postgres: pidsNamed("postgres"), ...Object.fromEntries(kafka.members.map((m) => [`broker ${m.nodeId}`, m.proc.child.pid])) });
+    const samples: Array<{ at: number; n: number; cpu: CpuReading }> = [];
+    const sample = (): void => void samples.push({ at: performance.now(), n: acked.length, cpu: readCpu(pids()) });
+    sample();
+    const sampler = setInterval(sample, 500);
+    const rateBefore = (at: number): { rate: number; cores: string } => {
+      const then = samples.filter((s) => s.at <= at - RATE_WINDOW_MS).at(-1) ?? (samples[0] as (typeof samples)[number]);
+      const seconds = Math.max(0.001, (at - then.at) / 1000);
+      return { rate: Math.round((acked.length - then.n) / seconds), cores: coresBetween(then.cpu, readCpu(pids()), seconds) };
     };
     const ackedPast = (n: number): Promise<number> => eventually(async () => acked.length, (a) => a >= n, 120_000);
+    /** A kill comes after STEP more acked records and at least a whole rate window of the stream on the full cluster. */
+    const steadyFor = async (since: number): Promise<void> => {
+      await ackedPast(acked.length + STEP);
+      const wait = since + RATE_WINDOW_MS + 250 - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    };
+    const rates: number[] = [];
     const faults = (async () => {
       const kills: string[] = [];
       try {
+        let since = started + WARMUP_MS;
         for (let round = 0; round < ROUNDS; round++) {
           const victim = [2, 3, 1][round % 3] as number;
-          await ackedPast(acked.length + STEP);
+          await steadyFor(since);
           const at = acked.length;
-          const rate = rateBefore(performance.now());
+          const { rate, cores } = rateBefore(performance.now());
+          rates.push(rate);
           await kafka.kill(victim);
           await ackedPast(acked.length + STEP);
           await kafka.restart(victim);
           await waitInSync(kafka.brokers, topic);
-          kills.push(`broker ${victim} killed at ${at} acked (${rate}/s over the 3 s before)`);
+          since = performance.now();
+          kills.push(`broker ${victim} killed at ${at} acked (${rate}/s over the ${RATE_WINDOW_MS / 1000} s before; cores: ${cores})`);
         }
         await ackedPast(acked.length + STEP);
       } finally {
@@ -101,6 +132,7 @@ describe("Kafka with replication (chaos, not in npm test): brokers killed mid-st
     const seconds = (performance.now() - started) / 1000;
     console.log(`kafka rf3: ${acked.length} acked in ${seconds.toFixed(1)} s (${Math.round(acked.length / seconds)}/s), ${kills.join(", ")}; ${refused.length} batches refused ${refused.slice(0, 2).join("; ")}`);
     expect(kills).toHaveLength(ROUNDS);
+    expect(rates.filter((rate) => rate < MIN_RATE), `acked rates over the ${RATE_WINDOW_MS / 1000} s before each kill: ${rates.join(", ")}/s`).toEqual([]);
 
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();

@@ -33,6 +33,13 @@ export interface KafkaEventBusOptions {
   partitionsConsumedConcurrently: number;
   /** Records that may wait for the brokers at once; past it publish is refused at once. Default 10,000. */
   maxPendingRecords: number;
+  /**
+   * Idempotent producers the sends are spread over, partition p through producer p mod this (created on
+   * first use; each holds a connection per broker). kafkajs's idempotent producer sends one request at a
+   * time per broker, so two partitions with one leader share its round trips unless their producers
+   * differ. Default: `partitions` (each partition of this bus's topics has a producer of its own).
+   */
+  producers?: number;
   /** kafkajs log level: "warn" (default) or "none". */
   logLevel: "warn" | "none";
   /** Where kafkajs's own records go (as `component: "kafkajs"`). Default: the process's fallback logger. */
@@ -70,9 +77,10 @@ function kafkaLogs(log: Logger) {
 }
 
 /**
- * EventBus on Apache Kafka (kafkajs): idempotent producer (one request in flight, so retries neither
- * duplicate nor reorder) driven by a PartitionSender (one send at a time per partition, a new producer id
- * after a failed send: an acknowledged record is a stored record, also when a leader dies), acks=all, key-partitioned topics created on first use with the configured
+ * EventBus on Apache Kafka (kafkajs): idempotent producers (one request in flight, so retries neither
+ * duplicate nor reorder; one per partition by default, so partitions led by one broker do not wait for
+ * each other) driven by a PartitionSender (one send at a time per partition, a new producer id after a
+ * failed send: an acknowledged record is a stored record, also when a leader dies), acks=all, key-partitioned topics created on first use with the configured
  * replication factor and `min.insync.replicas`, one kafkajs consumer per subscription with offsets
  * committed after the handler resolves (at-least-once: consumers are idempotent on the event id).
  */
@@ -99,7 +107,7 @@ export class KafkaEventBus implements EventBus {
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 3_000 },
       connectionTimeout: 3_000,
     });
-    this.sender = new PartitionSender(() => this.connectProducer(), this.options.log ?? defaultLogger());
+    this.sender = new PartitionSender(() => this.connectProducer(), this.options.log ?? defaultLogger(), this.options.producers ?? this.options.partitions);
   }
 
   /** The Kafka topic name behind a bus topic. */

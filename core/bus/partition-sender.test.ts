@@ -15,9 +15,17 @@ class BrokerDouble {
   ackLostAfterWrite = 0;
   private readonly inFlight = new Map<number, number>();
   maxInFlight = 0;
+  /** Produce requests being served at once, over all partitions and producers, and the most seen. */
+  private serving = 0;
+  maxServing = 0;
+  /** The producer ids each partition's records came from, in order of first use. */
+  readonly producersOf = new Map<number, number[]>();
 
   async produce(producerId: number, partition: number, firstSeq: number, messages: Message[]): Promise<void> {
-    await new Promise((r) => setTimeout(r, 5));
+    const ids = this.producersOf.get(partition) ?? [];
+    if (!ids.includes(producerId)) this.producersOf.set(partition, [...ids, producerId]);
+    this.maxServing = Math.max(this.maxServing, ++this.serving);
+    await new Promise((r) => setTimeout(r, 5)).finally(() => this.serving--);
     const key = `${producerId}/${partition}/${firstSeq}`;
     if (this.held.has(key)) return; // duplicate: success, nothing written
     this.held.set(key, this.log.length);
@@ -43,7 +51,8 @@ class BrokerDouble {
 /**
  * kafkajs 2.2.4's idempotent producer as far as the finding goes (producer/sendMessages.js): a batch takes
  * its sequence numbers from a per-partition counter under a lock, and a failed request rewinds the counter
- * by the batch's size. Each double is one producer id.
+ * by the batch's size. Each double is one producer id. Its lock is one for all partitions, as kafkajs's
+ * per-broker lock is for partitions with one leader: a producer's requests are served one at a time.
  */
 function producerDouble(broker: BrokerDouble, producerId: number): Producer {
   const counters = new Map<number, number>();
@@ -152,5 +161,44 @@ describe("PartitionSender (the acked-loss fix, against a double of kafkajs' idem
     expect(requests).toEqual([1, half, half, half]);
     expect(broker.maxInFlight).toBe(1);
     await sender.close();
+  });
+
+  it("spreads partitions over producers of their own (slot = partition mod producers), so partitions of one leader are sent concurrently", async () => {
+    const broker = new BrokerDouble();
+    let producers = 0;
+    const sender = new PartitionSender(async () => producerDouble(broker, ++producers), defaultLogger(), 2);
+    await Promise.all(
+      ["a", "b", "c"].flatMap((id) => [0, 1, 2, 3].map((partition) => sender.send({ topic: "t", partition, messages: batch(`${id}${partition}`, 1), timeoutMs: 1_000 }))),
+    );
+    expect(producers).toBe(2);
+    expect(Object.fromEntries(broker.producersOf)).toEqual({ 0: [1], 1: [2], 2: [1], 3: [2] }); // a partition's numbers stay in one producer id
+    expect(broker.maxServing).toBe(2); // one producer's lock would serve them one at a time
+    expect(broker.maxInFlight).toBe(1); // still one send at a time per partition
+    expect(broker.log.filter((v) => v.endsWith("2.0"))).toEqual(["a2.0", "b2.0", "c2.0"]);
+    await sender.close();
+
+    const single = new BrokerDouble();
+    const one = new PartitionSender(async () => producerDouble(single, 1), defaultLogger());
+    await Promise.all([0, 1, 2, 3].map((partition) => one.send({ topic: "t", partition, messages: batch(`a${partition}`, 1), timeoutMs: 1_000 })));
+    expect(single.maxServing).toBe(1);
+    await one.close();
+  });
+
+  it("retires only the failed send's producer: that slot's next send uses a new producer id, the other slot keeps its own", async () => {
+    const broker = new BrokerDouble();
+    let producers = 0;
+    const sender = new PartitionSender(async () => producerDouble(broker, ++producers), defaultLogger(), 2);
+    await Promise.all([0, 1].map((partition) => sender.send({ topic: "t", partition, messages: batch(`a${partition}`), timeoutMs: 1_000 })));
+    broker.ackLostAfterWrite = 1;
+    await expect(sender.send({ topic: "t", partition: 0, messages: batch("b0"), timeoutMs: 1_000 })).rejects.toThrow(/timed out/);
+    await Promise.all([0, 1].map((partition) => sender.send({ topic: "t", partition, messages: batch(`c${partition}`), timeoutMs: 1_000 })));
+    expect(Object.fromEntries(broker.producersOf)).toEqual({ 0: [1, 3], 1: [2] });
+    expect(broker.log).toContain("c0.0"); // through producer 1, c0 would have taken b0's rewound numbers: acked, not written
+    expect(broker.log).toContain("c1.0");
+    await sender.close();
+  });
+
+  it("refuses a pool of no producers", () => {
+    expect(() => new PartitionSender(async () => producerDouble(new BrokerDouble(), 1), defaultLogger(), 0)).toThrow(/positive integer/);
   });
 });

@@ -33,24 +33,37 @@ export interface PartitionBatch {
  *   (in call order, up to `COALESCE_MAX_RECORDS` records / `COALESCE_MAX_BYTES` bytes, so a request stays
  *   far below the brokers' 1 MB batch limit): each caller's promise settles with that send — acked all
  *   together, or all refused (and each may still be stored, as for any failed send);
- * - after any failed send the producer is retired: later batches go through a new producer (a new
- *   producer id, numbers from 0), so a counter rewound past a stored batch is never used again; the
- *   retired producer disconnects once its sends in flight have settled;
+ * - a partition always goes through the same producer while that one lives: partition p through the
+ *   producer of slot p mod `producers` (its numbers stay in one producer id);
+ * - after any failed send its slot's producer is retired: later batches of that slot go through a new
+ *   producer (a new producer id, numbers from 0), so a counter rewound past a stored batch is never used
+ *   again; the retired producer disconnects once its sends in flight have settled;
  * - a batch whose publish was refused before its turn (`abandoned`) is not sent.
- * Batches of different partitions are sent concurrently (kafkajs still sends one request at a time per broker).
+ * Batches of different partitions are sent concurrently. kafkajs's idempotent producer sends one request
+ * at a time per broker (a per-broker lock), so partitions led by one broker wait for each other unless
+ * they are in different slots: with `producers` ≥ the topic's partitions, each partition has a producer
+ * of its own and its send never waits for another partition's.
  */
 export class PartitionSender {
-  private current: Promise<Producer> | undefined;
+  /** Per slot: its live producer (created on the slot's first send). */
+  private readonly current = new Map<number, Promise<Producer>>();
   private readonly inFlight = new Map<Promise<Producer>, number>();
   private readonly retired = new Set<Promise<Producer>>();
   /** Per topic-partition: the batches waiting for its send in flight (a lane exists while it sends). */
   private readonly lanes = new Map<string, Queued[]>();
   private closed = false;
 
+  /**
+   * @param connect makes a new idempotent producer (a new producer id) each call
+   * @param producers slots: producers the partitions are spread over (partition p → slot p mod producers). Default 1.
+   */
   constructor(
     private readonly connect: () => Promise<Producer>,
     private readonly log: Logger,
-  ) {}
+    private readonly producers = 1,
+  ) {
+    if (!Number.isInteger(producers) || producers < 1) throw new Error(`PartitionSender: producers must be a positive integer, not ${producers}`);
+  }
 
   /** Resolves once the brokers acknowledged the batch (acks=all); rejects if they did not (it may still be stored). */
   send(batch: PartitionBatch): Promise<void> {
@@ -85,26 +98,29 @@ export class PartitionSender {
     this.lanes.delete(key);
   }
 
-  private producer(): Promise<Producer> {
+  private producer(slot: number): Promise<Producer> {
     if (this.closed) return Promise.reject(new Error("the event bus is closed"));
-    if (!this.current) {
+    let live = this.current.get(slot);
+    if (!live) {
       const connecting = this.connect();
-      this.current = connecting;
+      live = connecting;
+      this.current.set(slot, connecting);
       connecting.catch(() => {
-        if (this.current === connecting) this.current = undefined;
+        if (this.current.get(slot) === connecting) this.current.delete(slot);
       });
     }
-    return this.current;
+    return live;
   }
 
   private async sendNow(topic: string, partition: number, messages: Message[], timeoutMs: number): Promise<void> {
-    const generation = this.producer();
+    const slot = partition % this.producers;
+    const generation = this.producer(slot);
     const producer = await generation;
     this.inFlight.set(generation, (this.inFlight.get(generation) ?? 0) + 1);
     try {
       await producer.send({ topic, acks: -1, timeout: timeoutMs, messages: messages.map((m) => ({ ...m, partition })) });
     } catch (err) {
-      this.retire(generation, topic, partition, err);
+      this.retire(slot, generation, topic, partition, err);
       throw err;
     } finally {
       const left = (this.inFlight.get(generation) ?? 1) - 1;
@@ -116,9 +132,9 @@ export class PartitionSender {
     }
   }
 
-  private retire(generation: Promise<Producer>, topic: string, partition: number, err: unknown): void {
-    if (this.current !== generation) return;
-    this.current = undefined;
+  private retire(slot: number, generation: Promise<Producer>, topic: string, partition: number, err: unknown): void {
+    if (this.current.get(slot) !== generation) return;
+    this.current.delete(slot);
     this.retired.add(generation);
     this.log.warn({ topic, partition, err: err instanceof Error ? err.message : String(err) }, "kafka: a send failed; its producer is retired (its sequence numbers may be rewound past a stored batch), later sends use a new producer id");
   }
@@ -131,8 +147,8 @@ export class PartitionSender {
   /** Disconnects every producer; a connection still being retried is given up after 1 s. */
   async close(): Promise<void> {
     this.closed = true;
-    const all = [...new Set([this.current, ...this.retired, ...this.inFlight.keys()])].filter((g): g is Promise<Producer> => g !== undefined);
-    this.current = undefined;
+    const all = [...new Set([...this.current.values(), ...this.retired, ...this.inFlight.keys()])];
+    this.current.clear();
     this.retired.clear();
     await Promise.all(all.map((g) => Promise.race([g.then((p) => p.disconnect()).catch(() => undefined), new Promise((r) => setTimeout(r, 1_000).unref())])));
   }
