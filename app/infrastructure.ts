@@ -93,6 +93,7 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
         namespace: config.namespace,
         clientId: config.nodeId,
         publishTimeoutMs: config.kafkaPublishTimeoutMs,
+        consumerMaxWaitMs: config.kafkaConsumerMaxWaitMs ?? 5_000,
         replicationFactor: config.kafkaReplicationFactor ?? 1,
         minInsyncReplicas: config.kafkaMinInsyncReplicas ?? 1,
         log,

@@ -231,6 +231,11 @@ export interface InterlinkedConfig {
   kafkaMinInsyncReplicas?: number;
   /** How long a write may wait for Kafka (retrying) before it is refused with 5001, ms. Default 30,000. */
   kafkaPublishTimeoutMs: number;
+  /**
+   * How long an idle consumer's fetch waits at the broker (KAFKA_CONSUMER_MAX_WAIT_MS), ms; a consumer's
+   * stop waits for it. Default 5,000 (kafkajs'); the tests use 500 so a deployment stops in a second.
+   */
+  kafkaConsumerMaxWaitMs?: number;
   /** Apply database migrations at start. Default true when embedded, else false (run `npm run db:migrate`). */
   migrateOnStart: boolean;
   /** Serve POST /v1/dev/tokens. Default true only when embedded, or AUTH_DEV_TOKENS=1. */

@@ -1,23 +1,25 @@
+import { TtlReads } from "../core/ttl-reads";
 import type { ConversationStore } from "../db/stores/conversations";
-
-const MAX_ENTRIES = 10_000;
 
 /**
  * A conversation's members as `chat:sync` / `chat:send` check them, shared per node: concurrent lookups of
  * one conversation share one query and its answer is reused for `ttlMs` (default 2 s). A reconnect storm
  * brings every client of a dead node to a new socket with a cold per-socket cache, each asking for its
  * conversations' members at once; that was one query per socket and exhausted the PostgreSQL pool
- * (chat:sync answered 5000). Only a positive answer is taken from the shared copy: a user not in it is
+ * (chat:sync answered 5000). The sharing is core/ttl-reads.ts (one read in flight per conversation,
+ * failures not kept, bounded). Only a positive answer is taken from the shared copy: a user not in it is
  * looked up afresh (`getForMember`), so someone just added is never refused; someone just removed may
  * still pass for up to `ttlMs` (the per-socket cache already allowed 30 s). Keys include the tenant.
  */
 export class ConversationLookup {
-  private readonly cache = new Map<string, { until: number; members: Promise<string[] | undefined> }>();
+  private readonly cache: TtlReads<string[] | undefined>;
 
   constructor(
     private readonly conversations: Pick<ConversationStore, "get" | "getForMember">,
-    private readonly ttlMs = 2_000,
-  ) {}
+    ttlMs = 2_000,
+  ) {
+    this.cache = new TtlReads(ttlMs);
+  }
 
   /** The members when `user` is one of them, else undefined. */
   async membersFor(tenant: string, conversationId: string, user: string): Promise<string[] | undefined> {
@@ -27,14 +29,6 @@ export class ConversationLookup {
   }
 
   private members(tenant: string, conversationId: string): Promise<string[] | undefined> {
-    const key = `${tenant}\u0000${conversationId}`;
-    const now = Date.now();
-    const hit = this.cache.get(key);
-    if (hit && hit.until > now) return hit.members;
-    if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
-    const members = this.conversations.get(tenant, conversationId).then((c) => c?.members);
-    this.cache.set(key, { until: now + this.ttlMs, members });
-    members.catch(() => this.cache.delete(key));
-    return members;
+    return this.cache.get(`${tenant}\u0000${conversationId}`, () => this.conversations.get(tenant, conversationId).then((c) => c?.members));
   }
 }

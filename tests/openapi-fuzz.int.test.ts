@@ -16,7 +16,7 @@ import { serviceEnv } from "./support/services";
  * input, only documented status codes, content types, headers and response bodies, schema-valid requests
  * accepted and schema-violating ones refused, 405 with an `Allow` header for undocumented methods, a token
  * needed where the document says so. It runs as a super_admin (every route open to it) and as a student (the
- * role checks answer 403 whatever the body; embedded mode only, below). The example count is bounded so a mode takes about a minute here.
+ * role checks answer 403 whatever the body; embedded mode only, below). The example count is bounded so a run takes about a minute here.
  *
  * One check is configured, for one operation, for a documented reason (schemathesis.toml below):
  * - POST /v1/conversations: `{ "kind": "direct", "user": <the caller> }` is schema-valid and refused with
@@ -31,6 +31,10 @@ import { serviceEnv } from "./support/services";
  */
 
 const MAX_EXAMPLES = 30;
+/** One schemathesis run's limit (two run at once, see below). */
+const RUN_TIMEOUT_MS = 240_000;
+/** Runs at once: each fuzzer is a single-threaded Python process; two keep both of CI's cores busy. */
+const RUNS_AT_ONCE = 2;
 const SEED = 20_261_129;
 const CONFIG = `
 # POST /v1/conversations refuses a direct conversation with the caller (400, 1001): see tests/openapi-fuzz.int.test.ts
@@ -78,6 +82,9 @@ function schemathesis(url: string, token: string, dir: string): Promise<FuzzRun>
     "--header", `Authorization: Bearer ${token}`,
     "--max-examples", String(MAX_EXAMPLES),
     "--seed", String(SEED),
+    // a case generated twice is sent once: operations with few or no parameters drew the same request
+    // over and over (4,499 → 3,778 cases in the distributed run, same operations, checks and seed)
+    "--generation-unique-inputs",
     // one worker: with two threads, Python 3.11's ast (hypothesis describing a filter lambda) fails now
     // and then with "AST constructor recursion depth mismatch", a crash of the fuzzer, not a finding
     "--workers", "1",
@@ -86,7 +93,7 @@ function schemathesis(url: string, token: string, dir: string): Promise<FuzzRun>
     "--report-dir", join(dir, "report"),
   ];
   return new Promise((resolve) => {
-    execFile(serviceEnv("SCHEMATHESIS_BIN"), args, { cwd: dir, timeout: 170_000, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: "1" } }, (err, stdout, stderr) => {
+    execFile(serviceEnv("SCHEMATHESIS_BIN"), args, { cwd: dir, timeout: RUN_TIMEOUT_MS, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: "1" } }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
       resolve({ exitCode: code, output: `${stdout}\n${stderr}` });
     });
@@ -128,39 +135,72 @@ const modes: Array<{ name: string; start: () => Promise<Deployment>; roles: Role
   { name: "distributed (PostgreSQL, Kafka, Redis, worker process)", start: () => startDistributedDeployment(1), roles: ["super_admin"] },
 ];
 
-for (const mode of modes) {
-  describe(`OpenAPI fuzzing (schemathesis ${SCHEMATHESIS_VERSION}): ${mode.name}`, () => {
-    let deployment: Deployment;
-    let url: string;
-    let dir: string;
-    let operations = 0;
-    const tenant = `fz-${randomUUID().slice(0, 8)}`;
+/** At most `n` of the calls given to `run` at a time, in the order asked. */
+function slots(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let free = n;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (free > 0) free--;
+    else await new Promise<void>((r) => waiting.push(r));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
 
-    beforeAll(async () => {
-      deployment = await mode.start();
-      url = (deployment.nodes[0] ?? expect.fail("no node")).url;
-      dir = mkdtempSync(join(tmpdir(), "interlinked-fuzz-"));
-      writeFileSync(join(dir, "schemathesis.toml"), CONFIG);
-      const doc = (await (await fetch(`${url}/v1/openapi.json`)).json()) as { paths: Record<string, object> };
-      operations = Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
-      // the fuzzer sends thousands of requests a minute: the tenant's rate limit is raised so they reach the routes
-      const root = await apiAs(url, tenant, "fz-root", "super_admin");
-      expect((await root.put(`/v1/tenants/${tenant}/quotas`, { apiRequestsPerMinute: 1_000_000 })).status).toBe(200);
-    }, 60_000);
-    afterAll(async () => {
-      await deployment?.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+/**
+ * The runs go two at a time (CI time: integration files run one at a time on a 2-core machine, and one
+ * run, a single-threaded Python process generating inputs, kept one core busy while the other idled). The
+ * two deployments start together. Each run has its own directory (report, hypothesis' example database);
+ * the two runs of one mode share its deployment and school, as they did when they ran in turn.
+ */
+describe(`OpenAPI fuzzing (schemathesis ${SCHEMATHESIS_VERSION})`, () => {
+  const started: Array<{ deployment: Deployment; url: string; tenant: string; operations: number }> = [];
+  const dirs: string[] = [];
+  const inTurn = slots(RUNS_AT_ONCE);
 
+  beforeAll(async () => {
+    const ready = await Promise.allSettled(
+      modes.map(async (mode) => {
+        const deployment = await mode.start();
+        const url = (deployment.nodes[0] ?? expect.fail("no node")).url;
+        const tenant = `fz-${randomUUID().slice(0, 8)}`;
+        const doc = (await (await fetch(`${url}/v1/openapi.json`)).json()) as { paths: Record<string, object> };
+        const operations = Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
+        // the fuzzer sends thousands of requests a minute: the tenant's rate limit is raised so they reach the routes
+        const root = await apiAs(url, tenant, "fz-root", "super_admin");
+        expect((await root.put(`/v1/tenants/${tenant}/quotas`, { apiRequestsPerMinute: 1_000_000 })).status).toBe(200);
+        return { deployment, url, tenant, operations };
+      }),
+    );
+    for (const r of ready) if (r.status === "fulfilled") started.push(r.value);
+    const failed = ready.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all(started.map((s) => s.deployment.close()));
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  modes.forEach((mode, m) => {
     for (const role of mode.roles) {
-      it(`as a ${role}: every check passes on every operation`, async () => {
-        const run = await fuzz(url, await mintToken(tenant, `fz-${role}`, role), dir);
+      it.concurrent(`${mode.name}, as a ${role}: every check passes on every operation`, async () => {
+        const { url, tenant, operations } = started[m] ?? expect.fail(`${mode.name} did not start`);
+        const dir = mkdtempSync(join(tmpdir(), "interlinked-fuzz-"));
+        dirs.push(dir);
+        writeFileSync(join(dir, "schemathesis.toml"), CONFIG);
+        const token = await mintToken(tenant, `fz-${role}`, role);
+        const run = await inTurn(() => fuzz(url, token, dir));
         expect(run.exitCode, run.output).toBe(0);
         expect(run.output, run.output).not.toMatch(/\bFailures:/);
         const summary = summaryOf(run.output);
         expect(summary.tested, run.output).toBe(operations);
         expect(summary.generated, run.output).toBeGreaterThan(operations * 5);
-      }, 180_000);
+      }, 2 * RUN_TIMEOUT_MS + 30_000);
     }
   });
-}
+});

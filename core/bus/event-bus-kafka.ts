@@ -23,6 +23,12 @@ export interface KafkaEventBusOptions {
   minInsyncReplicas: number;
   /** How long a publish may wait for the brokers (retrying) before it is refused, ms. Default 30,000. */
   publishTimeoutMs: number;
+  /**
+   * How long a subscription's fetch waits at the broker for new records when there are none, ms (kafkajs
+   * `maxWaitTimeInMs`). Default 5,000. Closing a subscription waits for its fetch in flight, so this is
+   * also how long a stop of an idle consumer can take; shorter makes idle consumers ask more often.
+   */
+  consumerMaxWaitMs: number;
   /** Partitions whose batches a subscription handles at once (order holds within each). Default 4. */
   partitionsConsumedConcurrently: number;
   /** Records that may wait for the brokers at once; past it publish is refused at once. Default 10,000. */
@@ -40,7 +46,7 @@ export interface KafkaEventBusOptions {
   log?: Logger;
 }
 
-export const kafkaDefaults = { partitions: 6, replicationFactor: 1, minInsyncReplicas: 1, publishTimeoutMs: 30_000, maxPendingRecords: 10_000, partitionsConsumedConcurrently: 4, logLevel: "warn" as const };
+export const kafkaDefaults = { partitions: 6, replicationFactor: 1, minInsyncReplicas: 1, publishTimeoutMs: 30_000, maxPendingRecords: 10_000, partitionsConsumedConcurrently: 4, consumerMaxWaitMs: 5_000, logLevel: "warn" as const };
 
 /** Attempts to create (or see) a topic while the brokers' metadata converges, 250 ms apart. */
 const TOPIC_ATTEMPTS = 40;
@@ -251,6 +257,7 @@ export class KafkaEventBus implements EventBus {
       groupId: `${this.options.namespace}.${options.group}`,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
+      maxWaitTimeInMs: this.options.consumerMaxWaitMs,
       allowAutoTopicCreation: false,
     });
     this.consumers.add(consumer);

@@ -16,6 +16,11 @@ import { createTestDatabase, serviceEnv, testNamespace } from "./services";
 export const TEST_SECRET = "test-secret-that-is-at-least-32-bytes-long";
 /** The METRICS_TOKEN of test nodes: GET /metrics with it includes tenant-labelled series. */
 export const TEST_METRICS_TOKEN = "test-metrics-token";
+/**
+ * Test deployments' idle Kafka fetch wait (KAFKA_CONSUMER_MAX_WAIT_MS): a consumer's stop waits for its
+ * fetch in flight, and with kafkajs' 5 s a deployment took 6–10 s to close (every test file pays it).
+ */
+const TEST_CONSUMER_MAX_WAIT_MS = 500;
 /** GET /metrics of a test node, as its Prometheus (with the bearer token). */
 export async function scrape(url: string): Promise<string> {
   return (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } })).text();
@@ -42,6 +47,7 @@ export function testConfig(overrides: Partial<InterlinkedConfig> & { roles?: Rea
     nodeId: `test-${process.pid}`,
     namespace: "il",
     kafkaPublishTimeoutMs: 30_000,
+    kafkaConsumerMaxWaitMs: TEST_CONSUMER_MAX_WAIT_MS,
     dataDir: join(tmpdir(), "interlinked-test-data"), // only used by embedded tests, which pass their own
     migrateOnStart: false,
     devTokens: true,
@@ -149,6 +155,7 @@ export async function startProcessDeployment(
     REALTIME_ENGINE: options.engine,
     HOST: "127.0.0.1",
     DRAIN_GRACE_MS: "2000",
+    KAFKA_CONSUMER_MAX_WAIT_MS: String(TEST_CONSUMER_MAX_WAIT_MS),
     MEDIA: "0", // live classes are tested on their own deployments (tests/live-class*.int.test.ts)
     ...options.env,
   };
@@ -164,10 +171,11 @@ export async function startProcessDeployment(
     }
     return { url, child };
   };
-  const worker = await start({ ROLES: "workers", NODE_ID: `${namespace}-worker` });
-  const processes = await Promise.all(
-    Array.from({ length: realtimeNodes }, (_, i) => start({ ROLES: "realtime,api", NODE_ID: `${namespace}-node-${i}`, ...options.perNode?.(i) })),
-  );
+  // the worker starts with the nodes: its consumers read from the beginning, so nothing a node publishes first is missed
+  const [worker, ...processes] = await Promise.all([
+    start({ ROLES: "workers", NODE_ID: `${namespace}-worker` }),
+    ...Array.from({ length: realtimeNodes }, (_, i) => start({ ROLES: "realtime,api", NODE_ID: `${namespace}-node-${i}`, ...options.perNode?.(i) })),
+  ]);
   const bus = new KafkaEventBus({ brokers: base.KAFKA_BROKERS.split(","), namespace, clientId: `${namespace}-test` });
   const deployment = {
     namespace,
