@@ -3,6 +3,7 @@
  * one room (the longest silence at the receiver after the fault is how long cross-node delivery was
  * down), and a readiness poller of every node (when GET /health/ready stopped and resumed answering 200).
  */
+import WebSocket from "ws";
 import { TokenService } from "../../core/auth";
 import { authDefaults } from "../../core/config";
 import { createClient, type InterlinkedClient } from "../../sdk/src/index";
@@ -78,6 +79,43 @@ export function pollReadiness(urls: string[], everyMs = 500): ReadinessPoller {
       const bad = list.find((s) => s.status !== "200");
       const again = bad ? list.find((s) => s.at > bad.at && s.status === "200") : undefined;
       return { firstNotReadyAt: bad?.at ?? 0, readyAgainAt: again?.at ?? 0, statuses };
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+export interface OpenProbe {
+  /** The node's Engine.IO open times since `since` (ms; a timeout counts as `timeoutMs`), and the last time one took over 1 s. */
+  window(node: number, since: number): { times: number[]; slowLastAt: number };
+  stop(): void;
+}
+
+/**
+ * Every `everyMs`, opens a raw WebSocket straight to each node's Socket.IO path (no nginx, no SDK, no
+ * auth) and times the Engine.IO open packet: how long the node itself takes to take a new connection in,
+ * apart from the load balancer and the clients. A node that is down answers nothing and is not sampled.
+ */
+export function probeEngineOpen(urls: string[], everyMs = 1_000, timeoutMs = 30_000): OpenProbe {
+  const samples: Array<Array<{ at: number; ms: number }>> = urls.map(() => []);
+  const open = (url: string, i: number): void => {
+    const at = Date.now();
+    const ws = new WebSocket(`${url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`);
+    const done = (ms: number | undefined): void => {
+      clearTimeout(timer);
+      ws.removeAllListeners();
+      ws.on("error", () => undefined);
+      ws.terminate();
+      if (ms !== undefined) samples[i]?.push({ at, ms });
+    };
+    const timer = setTimeout(() => done(timeoutMs), timeoutMs);
+    ws.once("message", () => done(Date.now() - at));
+    ws.once("error", () => done(undefined));
+  };
+  const timer = setInterval(() => urls.forEach(open), everyMs);
+  return {
+    window(node, since) {
+      const list = (samples[node] ?? []).filter((s) => s.at >= since);
+      return { times: list.map((s) => s.ms), slowLastAt: Math.max(0, ...list.filter((s) => s.ms > 1_000).map((s) => s.at)) };
     },
     stop: () => clearInterval(timer),
   };

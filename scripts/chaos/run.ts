@@ -11,7 +11,7 @@ import { startChaosCluster, type ChaosCluster, type PartSource } from "./cluster
 import { startClients, type ClientDriver } from "./driver";
 import { faultsByName, type Fault, type FaultName } from "./faults";
 import { checkInvariants, type InvariantResult } from "./invariants";
-import { pollReadiness, startCrossNodeProbe, type CrossNodeProbe, type ReadinessPoller, type ReadinessWindow } from "./probes";
+import { pollReadiness, probeEngineOpen, startCrossNodeProbe, type CrossNodeProbe, type OpenProbe, type ReadinessPoller, type ReadinessWindow } from "./probes";
 
 export interface ChaosOptions {
   clients: number;
@@ -135,7 +135,7 @@ function phaseLength(o: ChaosOptions, fault: Fault): { warmupMs: number; phaseMs
   return { warmupMs, phaseMs: Math.max(o.durationMs, warmupMs + fault.holdMs + 25_000) };
 }
 
-async function runPhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster, driver: ClientDriver, readiness: ReadinessPoller, target: number): Promise<FaultResult> {
+async function runPhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster, driver: ClientDriver, readiness: ReadinessPoller, target: number, opens: OpenProbe): Promise<FaultResult> {
   o.log(`--- ${fault.name}: ${fault.summary} (phase ${Math.round(phaseLength(o, fault).phaseMs / 1000)} s, load ${load()})`);
   await driver.phase(fault.name);
   // the probes send and receive on the two nodes the fault does not target
@@ -146,13 +146,13 @@ async function runPhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster, dr
     return undefined;
   });
   try {
-    return await measurePhase(o, fault, cluster, driver, readiness, target, probe);
+    return await measurePhase(o, fault, cluster, driver, readiness, target, probe, opens);
   } finally {
     probe?.close();
   }
 }
 
-async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster, driver: ClientDriver, readiness: ReadinessPoller, target: number, probe: CrossNodeProbe | undefined): Promise<FaultResult> {
+async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster, driver: ClientDriver, readiness: ReadinessPoller, target: number, probe: CrossNodeProbe | undefined, opens: OpenProbe): Promise<FaultResult> {
   const { warmupMs, phaseMs } = phaseLength(o, fault);
   const phaseStart = Date.now();
   const overflowsBefore = listenOverflows();
@@ -178,6 +178,7 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
   const elapsed = Date.now() - phaseStart;
   for (const line of report.diagnosis) o.log(`${fault.name}: ${line}`);
   o.log(`${fault.name}: connections dropped on full listen queues this phase (kernel, whole machine): ${listenOverflows() - overflowsBefore}`);
+  o.log(`${fault.name}: Engine.IO open, straight to each node, after the fault: ${engineOpens(cluster, opens, t0)}`);
   o.log(`${fault.name}: server time to answer (mean since start, per node): ${await ackTimes(cluster)}`);
   const times = [...report.dropToBackMs].sort((a, b) => a - b);
   const pick = (p: number): number => times[Math.min(times.length - 1, Math.floor(times.length * p))] ?? 0;
@@ -210,6 +211,19 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
   };
 }
 
+/** Per node: its Engine.IO open times since `t0` (p50 / max) and until when one took over 1 s. */
+function engineOpens(cluster: ChaosCluster, opens: OpenProbe, t0: number): string {
+  return cluster.nodes
+    .map((n, i) => {
+      const { times, slowLastAt } = opens.window(i, t0);
+      const sorted = [...times].sort((a, b) => a - b);
+      if (sorted.length === 0) return `${n.id} no sample`;
+      const slow = slowLastAt > 0 ? `, over 1 s until +${((slowLastAt - t0) / 1000).toFixed(1)} s` : "";
+      return `${n.id} p50 ${sorted[Math.floor(sorted.length / 2)]} / max ${sorted.at(-1)} ms (${sorted.length}${slow})`;
+    })
+    .join("; ");
+}
+
 /** Each reachable node's mean time to answer room:join and chat:sync since it started (its ack histogram). */
 async function ackTimes(cluster: ChaosCluster): Promise<string> {
   const parts = await Promise.all(
@@ -231,6 +245,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   const cluster = await startChaosCluster({ nodes: o.nodes, workers: o.workers, redis: o.redis, kafka: o.kafka, postgres: o.postgres, sockets: Math.max(2_000, Math.ceil(o.clients * 1.3)), tenant: TENANT, keepLogs: o.keepLogs, cpuProfDir: o.cpuProfDir, log: o.log });
   let driver: ClientDriver | undefined;
   const readiness = pollReadiness(cluster.nodes.map((n) => n.url));
+  const opens = probeEngineOpen(cluster.nodes.map((n) => n.url));
   const results: FaultResult[] = [];
   try {
     const conversations = await createConversations(cluster, o.clients, o.roomSize);
@@ -255,7 +270,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       }
       try {
         const target = fault.hitsNode ? (1 + nodeFaults++) % cluster.nodes.length : 1;
-        results.push(await runPhase(o, fault, cluster, driver, readiness, target));
+        results.push(await runPhase(o, fault, cluster, driver, readiness, target, opens));
       } catch (err) {
         o.log(`--- ${name}: failed: ${err instanceof Error ? err.stack : String(err)}`);
         results.push({ fault: name, summary: fault.summary, error: err instanceof Error ? err.message : String(err) });
@@ -265,6 +280,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
     return { startedAt, machine: machine(), options, clientsConnected: driver.started, results };
   } finally {
     readiness.stop();
+    opens.stop();
     await driver?.stop().catch(() => undefined);
     await cluster.stop();
   }
