@@ -3,7 +3,8 @@ import type { TokenService } from "../core/auth";
 import { toAppError } from "../core/errors";
 import { refuseRevoked } from "../core/revocation/revocation-check";
 import type { RevocationStore } from "../core/revocation/revocation-store";
-import type { RealtimeServer, RealtimeSocket } from "./types";
+import type { RealtimeSocket } from "./types";
+import { admissionStarted } from "./connect-timing";
 import { timedStage, type ConnectStages } from "../core/metrics/connect-stages";
 
 /**
@@ -15,13 +16,7 @@ import { timedStage, type ConnectStages } from "../core/metrics/connect-stages";
  */
 export function authMiddleware(tokens: TokenService, revocations: RevocationStore, stages?: ConnectStages) {
   return (socket: RealtimeSocket, next: (err?: ExtendedError) => void): void => {
-    if (stages) {
-      const now = performance.now();
-      admissionStarts.set(socket, now);
-      const opened = engineOpens.get(socket.conn);
-      engineOpens.delete(socket.conn);
-      if (opened !== undefined) stages.observe("handshake", now - opened);
-    }
+    if (stages) admissionStarted(stages, socket);
     const auth: unknown = socket.handshake.auth;
     const token = typeof auth === "object" && auth !== null ? (auth as { token?: unknown }).token : undefined;
     const verified = timedStage(stages, "jwt", () => tokens.verify(token)).then(async (principal) => {
@@ -43,20 +38,3 @@ export function authMiddleware(tokens: TokenService, revocations: RevocationStor
   };
 }
 
-/** When each socket's admission began (only with stage timing on): the connection handler observes `admitted`. */
-export const admissionStarts = new WeakMap<RealtimeSocket, number>();
-
-/** When each Engine.IO connection opened (only with stage timing on: `timeEngineOpens`). */
-const engineOpens = new WeakMap<object, number>();
-
-/**
- * With stage timing on, notes when each Engine.IO connection opens (a listener added ahead of Socket.IO's
- * own when the engine is bound, whichever engine attaches it), for the `handshake` stage.
- */
-export function timeEngineOpens(io: RealtimeServer): void {
-  const bind = io.bind.bind(io);
-  io.bind = (engine) => {
-    (engine as unknown as { on(event: "connection", listener: (conn: object) => void): void }).on("connection", (conn) => engineOpens.set(conn, performance.now()));
-    return bind(engine);
-  };
-}

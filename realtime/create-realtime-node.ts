@@ -1,7 +1,8 @@
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import type { RedisClient } from "../core/redis-client";
 import { Server } from "socket.io";
-import { authMiddleware, timeEngineOpens } from "./auth-middleware";
+import { authMiddleware } from "./auth-middleware";
+import { timeEngineOpens } from "./connect-timing";
 import { applyKick } from "./handlers/moderation";
 import { connectionHandler, connectionQuotaMiddleware } from "./lifecycle";
 import { LoadGuard } from "./load-guard";

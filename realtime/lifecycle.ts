@@ -22,7 +22,7 @@ import type { RealtimeServices } from "./services";
 import type { RealtimeServer, RealtimeSocket } from "./types";
 import { socketRooms } from "../core/tenant-keys";
 import { sharedAnyListeners } from "./socketio-internals";
-import { admissionStarts } from "./auth-middleware";
+import { admitted } from "./connect-timing";
 import { timedStage } from "../core/metrics/connect-stages";
 
 /** Background work of a socket: a failure is logged with the socket's tenant, user and id (logger built only then). */
@@ -101,11 +101,7 @@ export function connectionHandler(io: RealtimeServer, services: RealtimeServices
   return (socket) => {
     const { tenant, user, role } = socket.data.principal;
     const session = socket.data.session;
-    if (stages) {
-      const started = admissionStarts.get(socket);
-      admissionStarts.delete(socket);
-      if (started !== undefined) stages.observe("admitted", performance.now() - started);
-    }
+    if (stages) admitted(stages, socket);
     listenToAny(socket);
     armExpiry(socket, false); // disarmed by onDisconnect
     void socket.join(socketRooms.user(tenant, user));

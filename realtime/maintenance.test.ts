@@ -1,10 +1,20 @@
 import { Server } from "socket.io";
 import { describe, expect, it } from "vitest";
 import { defaultLogger } from "../core/log";
-import { maintenanceDuty } from "./maintenance";
+import { maintenanceDuties } from "./maintenance";
+import type { HeartbeatDuty } from "./node-liveness";
 import { MemoryPresenceStore } from "./presence/presence-store-memory";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer, RealtimeSocket } from "./types";
+
+/** One whole beat as the node's heartbeat runs it when nothing is in flight: liveness, then upkeep. */
+function maintenanceDuty(io: RealtimeServer, services: RealtimeServices): HeartbeatDuty {
+  const { liveness, upkeep } = maintenanceDuties(io, services);
+  return async (beat) => {
+    await liveness(beat);
+    await upkeep(beat);
+  };
+}
 
 describe("maintenanceDuty: presence left by a previous process with the same node id", () => {
   /** A Socket.IO server never attached to a port: its namespaces and rooms, no listener, nothing to close. */

@@ -107,11 +107,3 @@ export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices
   };
 }
 
-/** Both duties of one beat in order (liveness, then upkeep), as one duty. */
-export function maintenanceDuty(io: RealtimeServer, services: RealtimeServices, beatOk: () => void = () => undefined): HeartbeatDuty {
-  const duties = maintenanceDuties(io, services, beatOk);
-  return async (beat) => {
-    await duties.liveness(beat);
-    await duties.upkeep(beat);
-  };
-}
