@@ -11,7 +11,37 @@ import { createClient, type InterlinkedClient } from "../../sdk/src/index";
 export interface CrossNodeProbe {
   /** Longest gap between the receiver's deliveries from `since` to now, ms. */
   longestGapSince(since: number): number;
+  /** What the probe's messages did from `since` on: the sender side (acks, refusals) apart from the delivery across nodes. */
+  summarySince(since: number): CrossNodeSummary;
   close(): void;
+}
+
+/**
+ * The cross-node probe after the fault. The receiver's silence mixes two causes: the sender's node not
+ * accepting the message (refused, or its publish waiting for Redis/Kafka: nothing to deliver yet) and an
+ * accepted message not crossing to the other node. A message is broadcast before it is acked, so
+ * "arrival − ack" is the delivery across nodes alone.
+ */
+export interface CrossNodeSummary {
+  sent: number;
+  acked: number;
+  /** Refusal acks seen on the sender's wire (SDK retries included), by code. */
+  refused: Record<string, number>;
+  /** Longest span with no ack at the sender (from `since`, or between acks, or to now), ms. */
+  longestAckGapMs: number;
+  /** Acked messages that reached the receiver 1 s or more after their ack, or never. */
+  late: number;
+  missing: number;
+  /** Longest ack → arrival of an acked message (a missing one counts until now), ms. */
+  maxDeliveryMs: number;
+  /** From `since` to the ack of the last late or missing message, ms (0: every acked message crossed within 1 s). */
+  deliveryBackAfterMs: number;
+}
+
+interface ProbeMessage {
+  sentAt: number;
+  ackedAt: number;
+  arrivedAt: number;
 }
 
 export async function startCrossNodeProbe(o: { sendUrl: string; receiveUrl: string; secret: string; tenant: string }): Promise<CrossNodeProbe> {
@@ -21,12 +51,36 @@ export async function startCrossNodeProbe(o: { sendUrl: string; receiveUrl: stri
   const sender = open(o.sendUrl, "probe-sender");
   const receiver = open(o.receiveUrl, "probe-receiver");
   const arrivals: number[] = [];
-  receiver.on("room:message", (m) => void (m.user === "probe-sender" && arrivals.push(Date.now())));
+  const messages = new Map<string, ProbeMessage>();
+  const refusals: Array<{ at: number; code: string }> = [];
+  receiver.on("room:message", (m) => {
+    if (m.user !== "probe-sender") return;
+    const now = Date.now();
+    arrivals.push(now);
+    const msg = messages.get(m.text);
+    if (msg && msg.arrivedAt === 0) msg.arrivedAt = now;
+  });
+  // refusal acks on the sender's wire (`3<id>[{"error":{"code":…}}]`), each engine it connects with
+  sender.on("connected", () => {
+    sender.socket?.io.engine?.on("packet", (p: { type: string; data?: unknown }) => {
+      if (p.type !== "message" || typeof p.data !== "string" || p.data[0] !== "3") return;
+      const code = /"error":\{"code":(\d+)/.exec(p.data)?.[1];
+      if (code) refusals.push({ at: Date.now(), code });
+    });
+  });
   await Promise.all([sender.ready(30_000), receiver.ready(30_000)]);
   await receiver.rooms.join("probe");
   await sender.rooms.join("probe");
   let n = 0;
-  const timer = setInterval(() => void sender.rooms.send("probe", `probe:${++n}`).catch(() => undefined), 200);
+  const timer = setInterval(() => {
+    const text = `probe:${++n}`;
+    const msg: ProbeMessage = { sentAt: Date.now(), ackedAt: 0, arrivedAt: 0 };
+    messages.set(text, msg);
+    sender.rooms.send("probe", text).then(
+      () => void (msg.ackedAt = Date.now()),
+      () => undefined,
+    );
+  }, 200);
   return {
     longestGapSince(since) {
       let last = since;
@@ -37,6 +91,32 @@ export async function startCrossNodeProbe(o: { sendUrl: string; receiveUrl: stri
         last = t;
       }
       return Math.max(longest, Date.now() - last);
+    },
+    summarySince(since) {
+      const now = Date.now();
+      const list = [...messages.values()].filter((m) => m.sentAt >= since || m.ackedAt >= since);
+      const acked = list.filter((m) => m.ackedAt > 0).sort((a, b) => a.ackedAt - b.ackedAt);
+      let longestAckGapMs = 0;
+      let last = since;
+      for (const m of acked) {
+        longestAckGapMs = Math.max(longestAckGapMs, m.ackedAt - last);
+        last = m.ackedAt;
+      }
+      longestAckGapMs = Math.max(longestAckGapMs, now - last);
+      const delivery = (m: ProbeMessage): number => (m.arrivedAt > 0 ? m.arrivedAt : now) - m.ackedAt;
+      const bad = acked.filter((m) => delivery(m) >= 1_000);
+      const refused: Record<string, number> = {};
+      for (const r of refusals) if (r.at >= since) refused[r.code] = (refused[r.code] ?? 0) + 1;
+      return {
+        sent: list.length,
+        acked: acked.length,
+        refused,
+        longestAckGapMs,
+        late: bad.filter((m) => m.arrivedAt > 0).length,
+        missing: bad.filter((m) => m.arrivedAt === 0).length,
+        maxDeliveryMs: Math.max(0, ...acked.map(delivery)),
+        deliveryBackAfterMs: bad.length > 0 ? Math.max(...bad.map((m) => m.ackedAt)) - since : 0,
+      };
     },
     close() {
       clearInterval(timer);

@@ -23,7 +23,7 @@ function row(r: FaultResult): string {
     `${seconds(r.presenceWrongMs)} (${r.presenceWrongSamples})`,
     codes(r.refusedDuringFault),
     codes(r.failedSends),
-    `${r.crossNodeGapMs === undefined ? "no probe" : seconds(r.crossNodeGapMs)} / ${seconds(r.maxStreamGapMs)} (${r.streamGapsOver10s} > 10 s)`,
+    `${r.crossNodeGapMs === undefined ? "no probe" : seconds(r.crossNodeGapMs)}${r.crossNode ? ` (no ack ${seconds(r.crossNode.longestAckGapMs)}; acked → delivered ≥ 1 s until +${seconds(r.crossNode.deliveryBackAfterMs)})` : ""} / ${seconds(r.maxStreamGapMs)} (${r.streamGapsOver10s} > 10 s)`,
     ready,
     `${r.ackedPerSecond}/s, catch-up ${seconds(inv?.catchUpMs)}, load ${r.loadAverage}`,
     "",

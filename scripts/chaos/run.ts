@@ -11,7 +11,7 @@ import { startChaosCluster, type ChaosCluster, type PartSource } from "./cluster
 import { startClients, type ClientDriver } from "./driver";
 import { faultsByName, type Fault, type FaultName } from "./faults";
 import { checkInvariants, type InvariantResult } from "./invariants";
-import { pollReadiness, probeEngineOpen, startCrossNodeProbe, type CrossNodeProbe, type OpenProbe, type ReadinessPoller, type ReadinessWindow } from "./probes";
+import { pollReadiness, probeEngineOpen, startCrossNodeProbe, type CrossNodeProbe, type CrossNodeSummary, type OpenProbe, type ReadinessPoller, type ReadinessWindow } from "./probes";
 
 export interface ChaosOptions {
   clients: number;
@@ -69,6 +69,8 @@ export interface FaultResult {
   failedSends?: Record<string, number>;
   /** Longest silence of the cross-node probe after the fault, ms. */
   crossNodeGapMs?: number;
+  /** The cross-node probe's sender side apart from its delivery across nodes (probes.ts). */
+  crossNode?: CrossNodeSummary;
   maxStreamGapMs?: number;
   streamGapsOver10s?: number;
   /** The target node's readiness after the fault. */
@@ -173,6 +175,12 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
   await clientsBack(30_000);
   await sleep(Math.max(0, phaseStart + phaseMs - Date.now()));
   const crossNodeGapMs = probe?.longestGapSince(t0);
+  const crossNode = probe?.summarySince(t0);
+  if (crossNode) {
+    const c = crossNode;
+    const refused = Object.entries(c.refused).map(([k, v]) => `${k}×${v}`).join(", ") || "none";
+    o.log(`${fault.name}: cross-node probe after the fault: ${c.acked} acked of ${c.sent} sent, refused ${refused}, longest span without an ack ${c.longestAckGapMs} ms; delivery across nodes: ${c.late} late (≥ 1 s after the ack), ${c.missing} never arrived, longest ${c.maxDeliveryMs} ms, all within 1 s from +${(c.deliveryBackAfterMs / 1000).toFixed(1)} s`);
+  }
   // sends still unacked 20 s after traffic stopped are reported as in flight (the SDK keeps them 60 s)
   const report = await driver.report(20_000);
   const elapsed = Date.now() - phaseStart;
@@ -204,6 +212,7 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
     refusedDuringFault: report.refusedDuringFault,
     failedSends: report.failed,
     crossNodeGapMs,
+    ...(crossNode ? { crossNode } : {}),
     maxStreamGapMs: report.maxStreamGapMs,
     streamGapsOver10s: report.streamGapsOver10s,
     targetReadiness: readinessOf(readiness.window(target, t0), t0),
