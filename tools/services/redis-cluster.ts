@@ -63,26 +63,34 @@ async function clusterReady(ports: number[]): Promise<boolean> {
  * yes` on free loopback ports, no persistence) and joins them with `redis-cli --cluster create
  * --cluster-replicas 1`. `nodeTimeoutMs` is cluster-node-timeout: how long a silent primary has before
  * its replica is elected in its place (1 s here, so a failover test sees it within a few seconds).
+ *
+ * Each node's cluster bus port is a free port of its own (`cluster-port`), not Redis' default of the
+ * client port + 10000, which nothing checked was free: on a machine with many loopback connections
+ * that port was often an outgoing connection's local port and the node exited ("Address already in
+ * use"). A port can still be taken between the check and the node's bind; a node that exits while
+ * starting is started again on new ports (up to 3 times). `allocatePort` picks a free port (tests).
  */
 export async function startRedisCluster(
   redisServer: string,
   dir: string,
   logDir: string,
-  options: { primaries?: number; nodeTimeoutMs?: number; name?: string } = {},
+  options: { primaries?: number; nodeTimeoutMs?: number; name?: string; allocatePort?: () => Promise<number> } = {},
 ): Promise<RedisClusterInstance> {
   const count = (options.primaries ?? 3) * 2;
   const name = options.name ?? "redis-cluster";
+  const allocatePort = options.allocatePort ?? freePort;
   const redisCli = join(redisServer, "..", "redis-cli");
   const members: ClusterNode[] = [];
+  const busPorts = new Map<number, number>();
   const stop = async (): Promise<void> => {
     await Promise.allSettled(members.map((m) => m.proc.stop()));
   };
-  const spawnNode = (port: number, nodeDir: string): ServiceProcess =>
+  const spawnNode = (port: number, busPort: number, nodeDir: string): ServiceProcess =>
     spawnService({
       name: `${name}-${port}`,
       command: redisServer,
       args: [
-        "--port", String(port), "--bind", "127.0.0.1", "--protected-mode", "no", "--dir", nodeDir,
+        "--port", String(port), "--cluster-port", String(busPort), "--bind", "127.0.0.1", "--protected-mode", "no", "--dir", nodeDir,
         "--save", "", "--appendonly", "no",
         "--cluster-enabled", "yes", "--cluster-config-file", join(nodeDir, "nodes.conf"),
         "--cluster-node-timeout", String(options.nodeTimeoutMs ?? 1_000),
@@ -91,15 +99,30 @@ export async function startRedisCluster(
       ],
       logFile: join(logDir, `${name}-${port}.log`),
     });
-  try {
-    for (let i = 0; i < count; i++) {
-      const port = await freePort();
+  const answers = async (port: number): Promise<boolean> => (await ask(port, "PING")) === "PONG";
+  /** One node on new free ports, started again on others if it exits before it answers. */
+  const startNode = async (): Promise<ClusterNode> => {
+    for (let attempt = 1; ; attempt++) {
+      const port = await allocatePort();
+      let busPort = await allocatePort();
+      while (busPort === port) busPort = await allocatePort();
       const nodeDir = join(dir, String(port));
       mkdirSync(nodeDir, { recursive: true });
-      const proc = spawnNode(port, nodeDir);
-      members.push({ port, proc });
+      const proc = spawnNode(port, busPort, nodeDir);
+      try {
+        await waitUntil(`${name} node ${port}`, () => answers(port), { timeoutMs: 10_000, proc });
+        busPorts.set(port, busPort);
+        const node = { port, proc };
+        members.push(node); // stopped with the others if another node fails to start
+        return node;
+      } catch (err) {
+        await proc.stop(1_000).catch(() => undefined);
+        if (attempt >= 3) throw err;
+      }
     }
-    await Promise.all(members.map((m) => waitUntil(`${name} node ${m.port}`, async () => (await ask(m.port, "PING")) === "PONG", { timeoutMs: 10_000, proc: m.proc })));
+  };
+  try {
+    await Promise.all(Array.from({ length: count }, startNode));
     const addresses = members.map((m) => `127.0.0.1:${m.port}`);
     await run(redisCli, ["--cluster", "create", ...addresses, "--cluster-replicas", "1", "--cluster-yes"], { maxBuffer: 4 << 20, timeout: 60_000 });
     await waitUntil(`${name} (slots and replicas)`, () => clusterReady(members.map((m) => m.port)), { timeoutMs: 30_000 });
@@ -129,8 +152,8 @@ export async function startRedisCluster(
     async restart(port) {
       const member = members.find((m) => m.port === port);
       if (!member) throw new Error(`no cluster node on port ${port}`);
-      member.proc = spawnNode(port, join(dir, String(port)));
-      await waitUntil(`${name} node ${port}`, async () => (await ask(port, "PING")) === "PONG", { timeoutMs: 10_000, proc: member.proc });
+      member.proc = spawnNode(port, busPorts.get(port) as number, join(dir, String(port)));
+      await waitUntil(`${name} node ${port}`, () => answers(port), { timeoutMs: 10_000, proc: member.proc });
     },
     stop,
   };
