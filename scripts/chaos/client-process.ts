@@ -232,7 +232,7 @@ async function sendOne(sim: Sim): Promise<void> {
   const text = `${sim.user}:${phase}:${++counter}`;
   try {
     const ack = chat ? await sim.client.chat.send(sim.conv, text) : await sim.client.rooms.send(sim.room, text);
-    acked.push({ k: chat ? "c" : "r", s: chat ? sim.conv : sim.room, q: ack.seq, i: ack.id, t: text });
+    acked.push({ k: chat ? "c" : "r", s: chat ? sim.conv : sim.room, q: ack.seq, i: ack.id, t: text, a: Date.now() });
   } catch (err) {
     const code = codeOf(err);
     if (!failed[code]) send({ type: "log", line: `${sim.user}: ${chat ? "chat:send" : "room:message"} failed for good: ${String(err)}` });

@@ -30,6 +30,8 @@ export interface AckedMessage {
   q: number;
   i: string;
   t: string;
+  /** When the ack arrived (ms since the epoch). */
+  a: number;
 }
 
 export type ToClient =

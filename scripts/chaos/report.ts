@@ -25,7 +25,7 @@ function row(r: FaultResult): string {
     codes(r.failedSends),
     `${r.crossNodeGapMs === undefined ? "no probe" : seconds(r.crossNodeGapMs)}${r.crossNode ? ` (no ack ${seconds(r.crossNode.longestAckGapMs)}; acked → delivered ≥ 1 s until +${seconds(r.crossNode.deliveryBackAfterMs)})` : ""} / ${seconds(r.maxStreamGapMs)} (${r.streamGapsOver10s} > 10 s)`,
     ready,
-    `${r.ackedPerSecond}/s, catch-up ${seconds(inv?.catchUpMs)}, load ${r.loadAverage}`,
+    `${r.ackedPerSecond}/s${r.ackRates ? ` (before ${r.ackRates.before}, during ${r.ackRates.during}, after ${r.ackRates.after})` : ""}, catch-up ${seconds(inv?.catchUpMs)}, load ${r.loadAverage}`,
     "",
   ].join(" | ").trim();
 }

@@ -49,6 +49,8 @@ export interface FaultResult {
   sent?: number;
   /** Acked messages per second over the phase. */
   ackedPerSecond?: number;
+  /** Acks per second before the fault (the warm-up), while it lasted (fault to heal), and after the heal. */
+  ackRates?: { before: number; during: number; after: number };
   /** Clients whose connection dropped after the fault, and how many were back with every stream rejoined. */
   clientsDropped?: number;
   clientsBack?: number;
@@ -190,6 +192,9 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
   o.log(`${fault.name}: server time to answer (mean since start, per node): ${await ackTimes(cluster)}`);
   const times = [...report.dropToBackMs].sort((a, b) => a - b);
   const pick = (p: number): number => times[Math.min(times.length - 1, Math.floor(times.length * p))] ?? 0;
+  const rate = (from: number, to: number): number => Math.round((report.acked.filter((a) => a.a >= from && a.a < to).length / Math.max(1, to - from)) * 1000 * 10) / 10;
+  const ackRates = { before: rate(phaseStart, t0), during: rate(t0, run.healedAt), after: rate(run.healedAt, phaseStart + phaseMs) };
+  o.log(`${fault.name}: acks/s before the fault ${ackRates.before}, while it lasted ${ackRates.during}, after the heal ${ackRates.after}`);
   o.log(`${fault.name}: ${report.acked.length} acked of ${report.sent} sent; checking PostgreSQL`);
   const invariants = await checkInvariants(cluster.databaseUrl, TENANT, fault.name, report.acked, o.catchUpMs);
   return {
@@ -199,6 +204,7 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
     phaseMs: elapsed,
     sent: report.sent,
     ackedPerSecond: Math.round(report.acked.length / (phaseMs / 1000)),
+    ackRates,
     clientsDropped: report.disconnected,
     clientsBack: report.back,
     reconnect100Ms: report.disconnected === 0 ? 0 : report.back === report.disconnected ? report.lastBackAt - t0 : null,
