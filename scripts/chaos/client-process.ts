@@ -69,6 +69,8 @@ let failed: Record<string, number> = {};
 let refusedDuringFault: Record<string, number> = {};
 let refusedTotal: Record<string, number> = {};
 let recovered = 0;
+/** Holes in a live stream fetched this phase (SDK recoveries with reason "gap"). */
+let gapFetches = 0;
 let notRecovered = 0;
 let presenceWrongLastAt = 0;
 let presenceWrongSamples = 0;
@@ -161,6 +163,7 @@ async function startSim(i: number): Promise<Sim | undefined> {
     if (faultAt > 0 && (e.event === "room:join" || e.event === "chat:sync") && sim.rejoinErrors.length < 20) sim.rejoinErrors.push(`${e.event} ${e.code} +${Date.now() - faultAt}`);
   });
   const rejoined = (stream: string, info: { recovered: boolean; reason: string }): void => {
+    if (info.reason === "gap") gapFetches++;
     if (info.reason !== "reconnect") return;
     sim.pending.delete(stream);
     if (faultAt > 0 && stream === sim.room) sim.roomRejoinMs = Date.now() - sim.connectedAt;
@@ -285,6 +288,7 @@ async function newPhase(name: string): Promise<void> {
   refusedDuringFault = {};
   refusedTotal = {};
   recovered = 0;
+  gapFetches = 0;
   notRecovered = 0;
   presenceWrongLastAt = 0;
   presenceWrongSamples = 0;
@@ -387,6 +391,7 @@ async function report(settleMs: number): Promise<PhaseReport> {
     connected: sims.filter((s) => s.connected).length,
     maxStreamGapMs: Math.max(0, ...gaps),
     streamGapsOver10s: gaps.filter((g) => g > 10_000).length,
+    gapFetches,
   };
 }
 

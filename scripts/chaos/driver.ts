@@ -60,7 +60,7 @@ function addCounts(a: Record<string, number>, b: Record<string, number>): Record
 export function mergeReports(reports: PhaseReport[]): PhaseReport {
   const out: PhaseReport = {
     sent: 0, acked: [], failed: {}, refusedDuringFault: {}, refusedTotal: {}, disconnected: 0, back: 0, lastBackAt: 0, dropToBackMs: [], diagnosis: [],
-    recovered: 0, notRecovered: 0, presenceWrongLastAt: 0, presenceWrongSamples: 0, presenceSamples: 0, ghostsDropped: 0, connected: 0, maxStreamGapMs: 0, streamGapsOver10s: 0,
+    recovered: 0, notRecovered: 0, presenceWrongLastAt: 0, presenceWrongSamples: 0, presenceSamples: 0, ghostsDropped: 0, connected: 0, maxStreamGapMs: 0, streamGapsOver10s: 0, gapFetches: 0,
   };
   for (const r of reports) {
     out.sent += r.sent;
@@ -82,6 +82,7 @@ export function mergeReports(reports: PhaseReport[]): PhaseReport {
     out.connected += r.connected;
     out.maxStreamGapMs = Math.max(out.maxStreamGapMs, r.maxStreamGapMs);
     out.streamGapsOver10s += r.streamGapsOver10s;
+    out.gapFetches += r.gapFetches;
   }
   return out;
 }

@@ -78,6 +78,8 @@ export interface PhaseReport {
   ghostsDropped: number;
   /** Clients connected now. */
   connected: number;
+  /** Holes in a live stream the SDK fetched (recoveries with reason "gap", rooms and conversations) this phase. */
+  gapFetches: number;
   /** Longest time after the fault one client received no message of its room (to the end of traffic), ms. */
   maxStreamGapMs: number;
   /** Clients with such a gap over 10 s. */

@@ -74,6 +74,8 @@ export interface FaultResult {
   /** The cross-node probe's sender side apart from its delivery across nodes (probes.ts). */
   crossNode?: CrossNodeSummary;
   maxStreamGapMs?: number;
+  /** Holes in live streams the SDK fetched this phase. */
+  gapFetches?: number;
   streamGapsOver10s?: number;
   /** The target node's readiness after the fault. */
   targetReadiness?: { notReadyAfterMs: number | null; readyAgainAfterMs: number | null; statuses: Record<string, number> };
@@ -194,6 +196,7 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
   const pick = (p: number): number => times[Math.min(times.length - 1, Math.floor(times.length * p))] ?? 0;
   const rate = (from: number, to: number): number => Math.round((report.acked.filter((a) => a.a >= from && a.a < to).length / Math.max(1, to - from)) * 1000 * 10) / 10;
   const ackRates = { before: rate(phaseStart, t0), during: rate(t0, run.healedAt), after: rate(run.healedAt, phaseStart + phaseMs) };
+  o.log(`${fault.name}: holes in live streams fetched by the SDK this phase (room:join / chat:sync with since): ${report.gapFetches}`);
   o.log(`${fault.name}: acks/s before the fault ${ackRates.before}, while it lasted ${ackRates.during}, after the heal ${ackRates.after}`);
   o.log(`${fault.name}: ${report.acked.length} acked of ${report.sent} sent; checking PostgreSQL`);
   const invariants = await checkInvariants(cluster.databaseUrl, TENANT, fault.name, report.acked, o.catchUpMs);
@@ -220,6 +223,7 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
     crossNodeGapMs,
     ...(crossNode ? { crossNode } : {}),
     maxStreamGapMs: report.maxStreamGapMs,
+    gapFetches: report.gapFetches,
     streamGapsOver10s: report.streamGapsOver10s,
     targetReadiness: readinessOf(readiness.window(target, t0), t0),
     loadAverage: load(),
