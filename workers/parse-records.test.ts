@@ -11,7 +11,9 @@ describe("parseRecords", () => {
   it("decodes a record of one event and a packed record into the same events, in order", () => {
     const events = [started("s1", "kim"), started("s2", "lee"), ended("s1", "kim")];
     const single = parseRecords("presence", events.map((ev) => toRecord("presence", ev)));
-    const packed = parseRecords("presence", packRecords(events.map((ev) => toRecord("presence", ev))));
+    const records = events.map((ev) => toRecord("presence", ev));
+    expect(records.map((r) => r.key)).toEqual([TENANT, TENANT, TENANT]); // the presence stream is keyed by tenant: one pack per school
+    const packed = parseRecords("presence", packRecords(records));
     expect(packed.invalid).toEqual([]);
     expect(packed.valid.map((v) => v.event)).toEqual(events);
     expect(packed.valid.map((v) => v.event)).toEqual(single.valid.map((v) => v.event));
