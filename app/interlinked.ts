@@ -90,8 +90,9 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
         options: config.realtime,
         tokens,
         bus,
-        // session events are fire-and-forget: a 100 ms linger makes a connect storm a few large Kafka batches
-        sessionEvents: new BatchingPublisher(bus, streams.presence.topic, 100, 2_000),
+        // session events are fire-and-forget: a 100 ms linger makes a connect storm a few large Kafka batches,
+        // packed per key (the presence stream is keyed by tenant: one packed record per school and flush)
+        sessionEvents: new BatchingPublisher(bus, streams.presence.topic, 100, 2_000, { pack: true }),
         sequences: infra.sequences,
         presence: infra.presence,
         history: infra.history,

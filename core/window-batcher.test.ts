@@ -25,4 +25,25 @@ describe("WindowBatcher", () => {
     });
     await expect(throwing.add("k", 1)).rejects.toThrow("bad");
   });
+
+  it("with a window of 0, takes what one turn's callbacks ask together and a later turn's apart", async () => {
+    const batches: number[][] = [];
+    const batcher = new WindowBatcher<number, number>(async (_key, items) => {
+      batches.push(items);
+      return items;
+    }, 0);
+    const asked: Array<Promise<number>> = [];
+    await new Promise<void>((resolve) => {
+      setImmediate(() => {
+        asked.push(batcher.add("", 1));
+        asked.push(batcher.add("", 2));
+        setImmediate(() => {
+          asked.push(batcher.add("", 3));
+          setImmediate(resolve);
+        });
+      });
+    });
+    expect(await Promise.all(asked)).toEqual([1, 2, 3]);
+    expect(batches).toEqual([[1, 2], [3]]);
+  });
 });

@@ -1,12 +1,14 @@
 /**
  * Coalesces calls made within a short window into one batched operation per key, as the notification
  * backlog loader does for PostgreSQL: `add(key, item)` resolves with the batch's answer for that item. A
- * batch goes out `windowMs` after its first item, or at once when it reaches `maxBatch`; items of one key
+ * batch goes out `windowMs` after its first item (`0`: at the end of the current turn of the event loop,
+ * setImmediate, so everything the turn's I/O callbacks asked for goes together and waits no timer), or at
+ * once when it reaches `maxBatch`; items of one key
  * keep their order, and a failed batch rejects each of its items. Used on the connect path, where a storm
  * makes one round trip per socket the cost.
  */
 export class WindowBatcher<I, O> {
-  private readonly pending = new Map<string, { items: I[]; waiters: Array<{ resolve(o: O): void; reject(err: unknown): void }>; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<string, { items: I[]; waiters: Array<{ resolve(o: O): void; reject(err: unknown): void }>; cancel: () => void }>();
 
   constructor(
     /** Answers a batch of one key: one output per item, in order. */
@@ -19,7 +21,7 @@ export class WindowBatcher<I, O> {
     return new Promise<O>((resolve, reject) => {
       let batch = this.pending.get(key);
       if (!batch) {
-        batch = { items: [], waiters: [], timer: setTimeout(() => this.flush(key), this.windowMs) };
+        batch = { items: [], waiters: [], cancel: this.schedule(key) };
         this.pending.set(key, batch);
       }
       batch.items.push(item);
@@ -28,11 +30,20 @@ export class WindowBatcher<I, O> {
     });
   }
 
+  private schedule(key: string): () => void {
+    if (this.windowMs === 0) {
+      const immediate = setImmediate(() => this.flush(key));
+      return () => clearImmediate(immediate);
+    }
+    const timer = setTimeout(() => this.flush(key), this.windowMs);
+    return () => clearTimeout(timer);
+  }
+
   private flush(key: string): void {
     const batch = this.pending.get(key);
     if (!batch) return;
     this.pending.delete(key);
-    clearTimeout(batch.timer);
+    batch.cancel();
     let answered: Promise<O[]>;
     try {
       answered = this.run(key, batch.items);

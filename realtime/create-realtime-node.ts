@@ -1,4 +1,5 @@
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
+import { corkedPublishes } from "../core/corked-publish";
 import type { RedisClient } from "../core/redis-client";
 import { Server } from "socket.io";
 import { authMiddleware } from "./auth-middleware";
@@ -51,11 +52,14 @@ export interface AdapterConnections {
  * only after a socket joined it, so a message sent right after the join's ack could reach the room's
  * channel before that subscription and be missed; one channel keeps every room's delivery, and the
  * order of everything sent on one connection (an event, then the kick disconnecting its reader).
+ * Its publishes are corked (core/corked-publish.ts): what one turn of the event loop broadcasts goes to
+ * Redis as one write, in order (a connect storm's `online` announcements, a burst of room messages).
  */
 function redisAdapter(adapter: AdapterConnections) {
+  const pub = corkedPublishes(adapter.pub);
   return adapter.sharded
-    ? createShardedAdapter(adapter.pub, adapter.sub, { channelPrefix: adapter.key, subscriptionMode: "static" })
-    : createAdapter(adapter.pub, adapter.sub, { key: adapter.key });
+    ? createShardedAdapter(pub, adapter.sub, { channelPrefix: adapter.key, subscriptionMode: "static" })
+    : createAdapter(pub, adapter.sub, { key: adapter.key });
 }
 
 /** Whether no Redis node answers a PING within a second (every node of a cluster asked; no Redis: never cut off). */

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { webhookDefaults } from "../core/config";
-import { newEvent, publishEvents } from "../core/contracts/streams";
+import { packRecords } from "../core/bus/packed-records";
+import { newEvent, publishEvents, streams, toRecord } from "../core/contracts/streams";
 import { ENDPOINT_CACHE_MS } from "../workers/webhooks/consumer";
 import { WebhookSender } from "../workers/webhooks/sender";
 import { startInterlinked, type RunningInterlinked } from "../app/interlinked";
@@ -205,6 +206,25 @@ describe("webhooks on Kafka and PostgreSQL, to real HTTP receivers", { timeout: 
     ]);
     expect(all.find((e) => e.type === "quota.warning")?.data).toEqual({ quota: "messages", used: 8, limit: 10 });
     expect(types.length).toBeGreaterThanOrEqual(5);
+    await adminA.del(`/v1/webhooks/${endpoint.id}`);
+  });
+
+  it("derives the same presence webhooks from a packed record of session events as from single records", async () => {
+    const r = await receiver();
+    const endpoint = await register(adminA, r.url, ["presence.online", "presence.offline"]);
+    const started = (id: string, user: string) => newEvent("presence.session.started", "school-a", { sessionId: id, user, role: "student" as const, node: "n1" });
+    const ended = (id: string, user: string) => newEvent("presence.session.ended", "school-a", { sessionId: id, user });
+    const events = [started("p1", "lou"), started("p2", "max"), ended("p1", "lou"), ended("p2", "max")];
+    const packed = packRecords(events.map((ev) => toRecord("presence", ev)));
+    expect(packed).toHaveLength(1); // one school: one record
+    await node.bus.publish(streams.presence.topic, packed);
+    await until("four presence webhooks", () => (r.received.length >= 4 ? true : undefined));
+    await new Promise((res) => setTimeout(res, 300));
+    const seen = r.received.map((x) => JSON.parse(x.body) as { id: string; type: string; data: { user: string } });
+    for (const user of ["lou", "max"]) {
+      expect(seen.filter((e) => e.data.user === user).map((e) => e.type)).toEqual(["presence.online", "presence.offline"]);
+    }
+    expect(seen.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort()); // each webhook carries its session event's id
     await adminA.del(`/v1/webhooks/${endpoint.id}`);
   });
 

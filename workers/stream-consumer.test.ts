@@ -1,3 +1,4 @@
+import { like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryEventBus } from "../core/bus/event-bus-memory";
 import { DEAD_LETTER_TOPIC, newEvent, publishEvents, streams, type DeadLetter } from "../core/contracts/streams";
@@ -6,6 +7,7 @@ import { createMetrics } from "../core/metrics/registry";
 import type { DatabaseHandle } from "../db/database";
 import { openTestPglite } from "../tests/support/pglite";
 import { isRetriableDbError } from "../db/errors";
+import { presenceSessions } from "../db/schema";
 import { EventWriter, eventWriters, type EventWriters } from "../db/event-writer";
 import { startStreamConsumer } from "./stream-consumer";
 
@@ -26,7 +28,7 @@ afterAll(async () => {
 });
 
 /** A memory bus with the quota stream's persister and a collector of dead letters. */
-async function consumer(writer: EventWriter) {
+async function consumer<S extends "quota" | "presence">(writer: EventWriter, stream: S = "quota" as S) {
   const bus = new MemoryEventBus();
   const metrics = createMetrics("test");
   const letters: DeadLetter[] = [];
@@ -36,7 +38,7 @@ async function consumer(writer: EventWriter) {
     handler: async (records) => void letters.push(...records.map((r) => JSON.parse(r.value) as DeadLetter)),
   });
   const stored: string[] = [];
-  await startStreamConsumer({ bus, stream: "quota", writer, metrics, attempts: 3, afterWrite: (evs) => stored.push(...evs.map((e) => e.id)) });
+  await startStreamConsumer({ bus, stream, writer, metrics, attempts: 3, afterWrite: (evs) => stored.push(...evs.map((e) => e.id)) });
   const retries = async () => (await metrics.workerRetries.get()).values.reduce((n, v) => n + v.value, 0);
   const lost = async () => (await metrics.ackedLost.get()).values.reduce((n, v) => n + v.value, 0);
   return { bus, letters, stored, retries, lost };
@@ -81,5 +83,24 @@ describe("stream consumer: event types without a writer", () => {
     expect((err as AppError).code).toBe(ErrorCode.UnknownEvent);
     expect(isRetriableDbError(err)).toBe(false);
     expect(isRetriableDbError(new AppError(ErrorCode.Unavailable, "bus down"))).toBe(true);
+  });
+});
+
+describe("stream consumer: packed records", () => {
+  it("stores the events of a packed record and dead-letters its invalid element alone", async () => {
+    const { bus, letters, stored, lost } = await consumer(new EventWriter(handle.db), "presence");
+    const first = newEvent("presence.session.started", TENANT, { sessionId: "packed-1", user: "kim", role: "student" as const, node: "n1" });
+    const bad = { ...newEvent("presence.session.ended", TENANT, { sessionId: "packed-2", user: "lee" }), type: "presence.session.paused" };
+    const last = newEvent("presence.session.ended", TENANT, { sessionId: "packed-1", user: "kim" });
+    await bus.publish(streams.presence.topic, [{ key: TENANT, value: JSON.stringify([first, bad, last]) }]);
+    expect(stored).toEqual([first.id, last.id]);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ topic: streams.presence.topic, key: TENANT });
+    expect(letters[0]?.reason).toMatch(/^invalid event: type: /);
+    expect(JSON.parse(letters[0]?.value ?? "")).toEqual(bad); // the element alone: a replay carries only it
+    expect(await lost()).toBe(1);
+    const rows = await handle.db.select().from(presenceSessions).where(like(presenceSessions.sessionId, "packed-%"));
+    expect(rows.map((r) => [r.sessionId, r.disconnectedAt?.toISOString()])).toEqual([["packed-1", last.at]]);
+    await bus.close();
   });
 });

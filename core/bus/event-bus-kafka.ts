@@ -4,6 +4,7 @@ import { defaultLogger, type Logger } from "../log";
 import { Attr, SpanKind, inSpan, injectContext } from "../tracing";
 import type { BusRecord, EventBus, SubscribeOptions, Subscription } from "./event-bus";
 import { stopKafkajsIdleLoop } from "./kafkajs-idle-loop";
+import { useFastKafkaCrc32c } from "./kafka-crc32c";
 import { PartitionSender } from "./partition-sender";
 
 export interface KafkaEventBusOptions {
@@ -99,6 +100,7 @@ export class KafkaEventBus implements EventBus {
   constructor(options: Partial<KafkaEventBusOptions> & Pick<KafkaEventBusOptions, "brokers" | "namespace" | "clientId">) {
     this.options = { ...kafkaDefaults, ...options };
     stopKafkajsIdleLoop(); // kafkajs 2.2.4 wakes the loop every 1 ms per idle connection (see the function)
+    if (useFastKafkaCrc32c() === "too-late") (this.options.log ?? defaultLogger()).warn("kafka: record batches keep kafkajs' own CRC-32C loop (its encoder loaded first)");
     this.kafka = new Kafka({
       clientId: this.options.clientId,
       brokers: this.options.brokers,

@@ -7,7 +7,7 @@ import { orderingKeys } from "../tenant-keys";
 
 /**
  * The bus streams: one topic each, records keyed so that what must stay in order shares a partition
- * (a room's messages, a conversation's messages and receipts, a user's sessions, a class's attendance).
+ * (a room's messages, a conversation's messages and receipts, a school's sessions, a class's attendance).
  */
 export const streams = {
   roomMessages: {
@@ -28,7 +28,14 @@ export const streams = {
   presence: {
     topic: "presence",
     schema: z.discriminatedUnion("type", [e.presenceSessionStarted, e.presenceSessionEnded]),
-    key: (ev: { tenant: string; data: { user: string } }) => orderingKeys.user(ev.tenant, ev.data.user),
+    /**
+     * Keyed by tenant (it was by user): one school's session events share a partition, so a connect
+     * storm's events pack into one record per school and flush (core/bus/packed-records.ts) instead
+     * of one record per user. A user's started/ended still keep their order (one tenant, one
+     * partition). Consumers must not read the user from the record key (the webhooks consumer orders
+     * presence deliveries by `orderingKeys.user` from the event itself).
+     */
+    key: (ev: { tenant: string }) => orderingKeys.tenant(ev.tenant),
   },
   notifications: {
     topic: "notifications",

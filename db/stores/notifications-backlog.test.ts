@@ -32,4 +32,13 @@ describe("NotificationStore.backlogs (PGlite; PostgreSQL through tests/realtime-
     expect(single).toEqual(got.get("x"));
     expect((await store.backlogs("b", ["x"], 50)).get("x")).toMatchObject({ unread: 1, items: [{ title: "x-1" }] });
   });
+
+  it("finds users whose ids hold commas, quotes, braces, backslashes and non-ASCII letters, and only them", async () => {
+    const odd = ['c,d', 'q"x', "{br}", "back\\slash", "ümlaut", "x y"];
+    await withTenant(handle.db, "c", (tx) => tx.insert(notifications).values(odd.map((u, i) => row("c", u, i))));
+    const got = await new NotificationStore(handle.db).backlogs("c", [...odd, "c", "d"], 50);
+    for (const [i, u] of odd.entries()) expect(got.get(u)).toMatchObject({ unread: 1, items: [{ title: `${u}-${i}` }] });
+    expect(got.get("c")).toEqual({ items: [], unread: 0 });
+    expect(got.get("d")).toEqual({ items: [], unread: 0 });
+  });
 });

@@ -44,11 +44,14 @@ export class NotificationStore {
 
   /**
    * The unread backlog of several users of a tenant at once — the newest `limit` of each, and each one's
-   * unread count — in one transaction of two queries (a connect storm's backlogs, batched).
+   * unread count — in one transaction of two queries (a connect storm's backlogs, batched). The users go
+   * as one JSON parameter, not one parameter each (`inArray`): building and sending 500 parameters twice
+   * per batch was most of a connect's PostgreSQL CPU (drizzle builds each parameter as a query chunk).
    */
   backlogs(tenant: string, users: string[], limit: number): Promise<Map<string, { items: NotificationView[]; unread: number }>> {
     return withTenant(this.db, tenant, async (tx) => {
-      const unreadOf = and(eq(notifications.tenantId, tenant), inArray(notifications.userId, users), isNull(notifications.readAt));
+      const anyUser = sql`any(array(select jsonb_array_elements_text(${JSON.stringify(users)}::jsonb)))`;
+      const unreadOf = and(eq(notifications.tenantId, tenant), sql`${notifications.userId} = ${anyUser}`, isNull(notifications.readAt));
       const rank = sql<number>`row_number() over (partition by ${notifications.userId} order by ${notifications.createdAt} desc, ${notifications.id} desc)`;
       const ranked = tx.select({ ...getTableColumns(notifications), rank: rank.as("rank") }).from(notifications).where(unreadOf).as("ranked");
       const rows = await tx.select().from(ranked).where(lte(ranked.rank, limit)).orderBy(ranked.userId, ranked.rank);

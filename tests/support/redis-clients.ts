@@ -18,12 +18,12 @@ export function redisClients(): () => Redis {
   };
 }
 
-/** The same for the provisioned Redis Cluster (REDIS_CLUSTER_NODES): the client the app opens for it. */
-export function redisClusterClients(): () => RedisClient {
+/** The same for the provisioned Redis Cluster (REDIS_CLUSTER_NODES): the client the app opens for it (`sharded`: its sharded subscriber). */
+export function redisClusterClients(options: { sharded?: boolean } = {}): () => RedisClient {
   const open: RedisClient[] = [];
   afterAll(() => open.forEach((c) => c.disconnect()));
   return () => {
-    const client = clusterClient(serviceEnv("REDIS_CLUSTER_NODES").split(","));
+    const client = clusterClient(serviceEnv("REDIS_CLUSTER_NODES").split(","), options);
     open.push(client);
     return client;
   };

@@ -1,6 +1,7 @@
 import type { BusRecord, EventBus, Subscription } from "../../core/bus/event-bus";
 import { streams, type StreamEvent, type StreamName } from "../../core/contracts/streams";
 import { defaultLogger, type Logger } from "../../core/log";
+import { orderingKeys } from "../../core/tenant-keys";
 import { webhookEventsOf, type KeyedWebhookEvent } from "../../core/webhooks/events";
 import { byTenant } from "../../db/tenant-scope";
 import { deliveryIdOf, type NewDelivery, type WebhookStore, type WebhookTarget } from "../../db/stores/webhooks";
@@ -36,7 +37,9 @@ export class EndpointCache {
 /**
  * Turns records of the source streams into queued deliveries: one per webhook event and subscribed
  * endpoint, with the stable id `<event id>.<endpoint id>` (a replayed record queues nothing new) and the
- * source record's key as the order key. A batch counts as consumed once its deliveries are durable in the
+ * source record's key as the order key (presence: the user's ordering key, taken from the event, so a
+ * user's online/offline stay ordered per user whether the record was keyed by user or, as now, by
+ * tenant). Packed records are decoded by `parseRecords` into their events. A batch counts as consumed once its deliveries are durable in the
  * queue, so a worker killed mid-batch loses none (the bus redelivers the batch). Records that fail
  * validation are skipped here: the stream's persister dead-letters them.
  *
@@ -54,11 +57,11 @@ export async function startWebhookConsumers(deps: { bus: EventBus; store: Webhoo
       return { user: ev.data.user, sessionId: ev.data.sessionId, kind: ev.type === "presence.session.started" ? ("started" as const) : ("ended" as const) };
     });
     const transitions = await deps.store.presenceTransitions(tenant, sessions);
-    return items.flatMap(({ record, event }, i) => {
+    return items.flatMap(({ event }, i) => {
       const t = transitions[i];
       if (!t) return [];
       const ev = event as StreamEvent<"presence">;
-      return [{ event: { id: ev.id, type: t === "online" ? ("presence.online" as const) : ("presence.offline" as const), tenant, createdAt: ev.at, data: { user: ev.data.user } }, orderKey: record.key }];
+      return [{ event: { id: ev.id, type: t === "online" ? ("presence.online" as const) : ("presence.offline" as const), tenant, createdAt: ev.at, data: { user: ev.data.user } }, orderKey: orderingKeys.user(tenant, ev.data.user) }];
     });
   };
 
