@@ -343,6 +343,41 @@ describe("Outbox (sdk/src/outbox.ts): a resend after a backoff", () => {
   });
 });
 
+describe("Outbox (sdk/src/outbox.ts): a message given up at its deadline", () => {
+  it("rejects with the refusal it was backing off from, not 'not connected', when the deadline falls in a backoff", async () => {
+    let sends = 0;
+    const outbox = new Outbox(
+      {
+        send: () => {
+          sends++;
+          return Promise.reject(new InterlinkedError(ErrorCode.Overloaded, "this node is over capacity: retry shortly", {}));
+        },
+        ready: () => true, // connected and joined throughout
+        acked: () => undefined,
+        clock: systemClock,
+      },
+      250, // refused at once, backoff 200 ms, refused again, then the deadline falls in the second backoff
+    );
+    const error = await outbox.sendRoom("r", "hello").then(
+      () => expect.fail("not acked"),
+      (err: unknown) => err as InterlinkedError,
+    );
+    expect(sends).toBeGreaterThanOrEqual(2);
+    expect(error.code).toBe(ErrorCode.Overloaded);
+    expect(error.message).not.toContain("not connected");
+  });
+
+  it("still says 'not connected' when it was waiting for its stream to be ready", async () => {
+    const outbox = new Outbox({ send: () => expect.fail("no sends while not ready"), ready: () => false, acked: () => undefined, clock: systemClock }, 50);
+    const error = await outbox.sendRoom("r", "hello").then(
+      () => expect.fail("not acked"),
+      (err: unknown) => err as InterlinkedError,
+    );
+    expect(error.code).toBe(ErrorCode.Timeout);
+    expect(error.message).toContain("not connected");
+  });
+});
+
 describe("Rejoiner: the retry backoff of a refused rejoin", () => {
   it("stays within 5 s between attempts, so a client whose rejoins are refused for a while is back soon after they are accepted", async () => {
     let refuse = 7;

@@ -19,6 +19,8 @@ interface Entry {
   inflight: boolean;
   /** A recovery matched it to a stored message (see claimUnacked). */
   claimed: boolean;
+  /** The refusal whose backoff it is waiting out (between two attempts), if so. */
+  backingOff?: InterlinkedError;
   timer: unknown;
   resolve(ack: SentMessage): void;
   reject(error: InterlinkedError): void;
@@ -154,7 +156,11 @@ export class Outbox {
     }
   }
 
-  /** A message still waiting (not in flight) at its deadline: rejected with 5002. */
+  /**
+   * A message still waiting (not in flight) at its deadline: rejected with the refusal whose backoff it was
+   * waiting out, like an attempt that fails at its deadline; with 5002 "not connected" when it was waiting
+   * for its stream to be ready (disconnected, or not rejoined yet).
+   */
   private expire(entry: Entry): void {
     if (entry.inflight) return; // the attempt in flight checks the deadline itself
     const queue = this.queues.get(entry.stream);
@@ -162,7 +168,7 @@ export class Outbox {
     if (!queue || at < 0) return;
     queue.splice(at, 1);
     if (queue.length === 0) this.queues.delete(entry.stream);
-    entry.reject(new InterlinkedError(ErrorCode.Timeout, `message not acked within ${this.sendTimeoutMs} ms (not connected)`, { temporary: true, event: entry.event }));
+    entry.reject(entry.backingOff ?? new InterlinkedError(ErrorCode.Timeout, `message not acked within ${this.sendTimeoutMs} ms (not connected)`, { temporary: true, event: entry.event }));
     this.notify(entry.stream);
   }
 
@@ -189,7 +195,9 @@ export class Outbox {
     }
     if (!this.deps.ready(entry.stream)) return "wait"; // pumped again once rejoined
     const backoff = error.retryAfterMs ?? Math.min(5_000, 100 * 2 ** Math.min(entry.attempt, 6));
+    entry.backingOff = error;
     await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, Math.min(backoff, Math.max(0, entry.deadline - this.deps.clock.now()))));
+    delete entry.backingOff;
     if (!this.queues.get(entry.stream)?.includes(entry)) return "done"; // expired or closed meanwhile
     // the connection may have been replaced during the backoff: on a new socket the room is not joined
     // until its rejoin succeeds (a send would fail for good with 4001), so wait for the rejoin's pump
