@@ -51,17 +51,7 @@ return out`;
 const DISCONNECT_INDEXED = `
 local node = redis.call('HGET', KEYS[2], 'node')
 if node then redis.call('SREM', ARGV[4] .. node, ARGV[5]) end
-if redis.call('EXISTS', KEYS[2]) == 0 then return {0} end
-local out = {0}
-for _, room in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-  local rk = ARGV[2] .. room
-  local n = redis.call('HINCRBY', rk, ARGV[3], -1)
-  if n <= 0 then redis.call('HDEL', rk, ARGV[3]); table.insert(out, room) end
-end
-redis.call('DEL', KEYS[3], KEYS[2])
-redis.call('HDEL', KEYS[1], ARGV[1])
-if redis.call('HLEN', KEYS[1]) == 0 then out[1] = 1 end
-return out`;
+${DISCONNECT}`;
 
 const SET_STATUS = `${AGGREGATE}
 local before = status(KEYS[1])
