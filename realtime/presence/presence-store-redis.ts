@@ -45,6 +45,14 @@ redis.call('HDEL', KEYS[1], ARGV[1])
 if redis.call('HLEN', KEYS[1]) == 0 then out[1] = 1 end
 return out`;
 
+// One Redis server only: DISCONNECT, and first the session's entry in its node's index (another slot on a
+// cluster, so there it is a command of its own). KEYS and ARGV as DISCONNECT, then ARGV[4] the node index's
+// key before the node id, ARGV[5] the session's entry.
+const DISCONNECT_INDEXED = `
+local node = redis.call('HGET', KEYS[2], 'node')
+if node then redis.call('SREM', ARGV[4] .. node, ARGV[5]) end
+${DISCONNECT}`;
+
 const SET_STATUS = `${AGGREGATE}
 local before = status(KEYS[1])
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
@@ -129,8 +137,18 @@ export class RedisPresenceStore implements PresenceStore {
     return { cameOnline: first === 1 };
   }
 
+  /**
+   * Ends a session. On one Redis server, one script through the connect window (a class leaving at once,
+   * a drain: one pipeline per 2 ms instead of three round trips each); on a Redis Cluster, where the node
+   * index is in another slot, its node is read first and its index entry removed after.
+   */
   async disconnect(ref: SessionRef): Promise<{ wentOffline: boolean; leftRooms: string[] }> {
     const k = this.keys(ref);
+    if (!isCluster(this.redis)) {
+      const member = presenceNodeKeys.nodeMember(ref.tenant, ref.sessionId);
+      const [off, ...left] = (await this.connects.eval(DISCONNECT_INDEXED, 3, k.user, k.session, k.rooms, ref.sessionId, k.roomPrefix, ref.user, this.nodeKey(""), member)) as [number, ...string[]];
+      return { wentOffline: off === 1, leftRooms: left };
+    }
     const node = await this.redis.hget(k.session, "node");
     const [off, ...left] = (await this.redis.eval(DISCONNECT, 3, k.user, k.session, k.rooms, ref.sessionId, k.roomPrefix, ref.user)) as [number, ...string[]];
     if (node !== null) await this.redis.srem(this.nodeKey(node), presenceNodeKeys.nodeMember(ref.tenant, ref.sessionId));

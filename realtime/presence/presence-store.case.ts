@@ -22,6 +22,25 @@ export function runPresenceStoreContract(name: string, open: (nodeTtlMs: number)
       expect(await a.statuses(t, ["ann"])).toEqual({ ann: "offline" });
     });
 
+    it("a class leaving at once: concurrent disconnects each report their own transition, as one by one", async () => {
+      const [a, b] = await open(10_000);
+      const t = `t-${randomUUID()}`;
+      const users = Array.from({ length: 10 }, (_, i) => `u${i}`);
+      const sessions = users.flatMap((u) => [session(t, u), session(t, u)]);
+      for (const s of sessions) {
+        await a.connect(s, "n1");
+        await a.joinRoom(s, "class");
+      }
+      const ends = await Promise.all(sessions.map((s, i) => (i % 2 ? a : b).disconnect(s)));
+      // each user's second session to end is the one that takes it offline and out of the room
+      expect(ends.filter((e) => e.wentOffline)).toHaveLength(users.length);
+      expect(ends.filter((e) => e.leftRooms.includes("class"))).toHaveLength(users.length);
+      expect(ends.every((e) => e.wentOffline === e.leftRooms.includes("class"))).toBe(true);
+      expect(Object.values(await b.statuses(t, users)).every((st) => st === "offline")).toBe(true);
+      expect(await a.roomMembers(t, "class")).toEqual([]);
+      expect(await Promise.all(sessions.slice(0, 4).map((s) => a.disconnect(s)))).toEqual(sessions.slice(0, 4).map(() => ({ wentOffline: false, leftRooms: [] })));
+    });
+
     it("removes the sessions a previous process of the same node id left, keeping the live ones", async () => {
       const [a, b] = await open(10_000);
       const t = `t-${randomUUID()}`;

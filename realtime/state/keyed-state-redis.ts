@@ -119,13 +119,15 @@ end
 redis.call('HSET', KEYS[1], me, mine .. ':' .. (now + ttl))
 redis.call('PEXPIRE', KEYS[1], ttl * 2)
 return out`;
-// ARGV now, holder
+// ARGV now, holder, drops: takes `drops` from the holder's count (never below 0; nothing when it lapsed).
 const DROP_COUNT = `
 local v = redis.call('HGET', KEYS[1], ARGV[2])
 if not v then return 0 end
 local c, exp = string.match(v, '^(%d+):(%d+)$')
 if not c or tonumber(exp) <= tonumber(ARGV[1]) or tonumber(c) == 0 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[2], (tonumber(c) - 1) .. ':' .. exp)
+local left = tonumber(c) - tonumber(ARGV[3])
+if left < 0 then left = 0 end
+redis.call('HSET', KEYS[1], ARGV[2], left .. ':' .. exp)
 return 1`;
 // ARGV now, ttl, holder, count ('' = keep the count)
 const HOLD_COUNT = `
@@ -175,6 +177,13 @@ export class RedisKeyedState implements KeyedState {
     const [scope, holder, limit, ttlMs] = batchKey.split("\u0000") as [string, string, string, string];
     const flat = (await this.redis.eval(TAKE_COUNT, 1, this.c(scope), Date.now(), limit, ttlMs, holder, items.length)) as number[];
     return items.map((_, i) => ({ granted: flat[2 * i] === 1, count: flat[2 * i + 1]! }));
+  });
+
+  /** Drops of a holder within one window (a class leaving at once, a drain) are one script call, as many drops as asked. */
+  private readonly drops = new WindowBatcher<null, void>(async (batchKey, items) => {
+    const [scope, holder] = batchKey.split("\u0000") as [string, string];
+    await this.redis.eval(DROP_COUNT, 1, this.c(scope), Date.now(), holder, items.length);
+    return items.map(() => undefined);
   });
 
   private args(owner: string, ttlSeconds: number): Array<string | number> {
@@ -248,8 +257,8 @@ export class RedisKeyedState implements KeyedState {
     return this.takes.add(`${scope}\u0000${holder}\u0000${limit}\u0000${ttlMs}`, null);
   }
 
-  async dropCount(scope: string, holder: string): Promise<void> {
-    await this.redis.eval(DROP_COUNT, 1, this.c(scope), Date.now(), holder);
+  dropCount(scope: string, holder: string): Promise<void> {
+    return this.drops.add(`${scope}\u0000${holder}`, null);
   }
 
   async holdCount(scope: string, holder: string, ttlMs: number, count?: number): Promise<void> {
