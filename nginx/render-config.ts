@@ -31,11 +31,21 @@ export interface NginxConfigOptions {
 
 export const nginxDefaults = { sockets: 100_000, fileLimit: 20_000, connectionsPerIp: 20_000, apiRequestsPerSecondPerIp: 200 };
 
+/**
+ * Connections nginx is sized for, per socket it must hold: 1.5 × the sockets. `reuseport` spreads
+ * connections over the workers only on average, and a reconnect storm holds handshakes in flight and their
+ * retries beside the sockets already up. Sized to exactly 2 × sockets (4 workers for 39,000 sockets),
+ * workers hit `worker_connections` at 37,291 sockets and then dropped live connections ("worker_connections
+ * are not enough, reusing connections"): the reconnect storm at 13,000 sockets per node stalled there
+ * (BENCHMARKS.md, "Reconnect storm").
+ */
+export const NGINX_HEADROOM = 1.5;
+
 /** Worker processes and connections per worker for `sockets` client sockets within `fileLimit` files each. */
-function nginxSizing(sockets: number, fileLimit: number): { workers: number; workerConnections: number; rlimit: number } {
+export function nginxSizing(sockets: number, fileLimit: number): { workers: number; workerConnections: number; rlimit: number } {
   const rlimit = fileLimit;
   const workerConnections = Math.floor((fileLimit - 200) / 2) * 2; // client + upstream fds per socket, margin for logs
-  const workers = Math.max(1, Math.ceil((sockets * 2) / workerConnections));
+  const workers = Math.max(1, Math.ceil((sockets * 2 * NGINX_HEADROOM) / workerConnections));
   return { workers, workerConnections, rlimit };
 }
 

@@ -55,7 +55,7 @@ const emit = (s: Socket, event: string, payload: unknown): Promise<Record<string
 describe("nginx in front of three realtime nodes (nginx/render-config.ts)", () => {
   it("renders a config nginx accepts, sized for 100,000 sockets within 20,000 files per process", () => {
     const conf = renderNginxConfig({ ...nginxDefaults, listen: "127.0.0.1:8080", nodes: [0, 1, 2].map((i) => ({ route: `n${i}`, address: `127.0.0.1:${3000 + i}` })), runDir: dir });
-    expect(conf).toMatch(/worker_processes 11;/);
+    expect(conf).toMatch(/worker_processes 16;/);
     expect(conf).toMatch(/worker_rlimit_nofile 20000;/);
     expect(conf).toMatch(/worker_connections 19800;/);
     const file = join(dir, "check.conf");
