@@ -64,6 +64,10 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
 if redis.call('HINCRBY', KEYS[3], ARGV[2], 1) == 1 then return 1 else return 0 end`;
 
+// Reads of a room's member hash, as scripts so they share the connect window (core/redis-window.ts).
+const HKEYS = "return redis.call('HKEYS', KEYS[1])";
+const HLEN = "return redis.call('HLEN', KEYS[1])";
+
 /** Sessions reaped concurrently (see reapSessions). */
 const REAP_AT_ONCE = 200;
 
@@ -95,8 +99,11 @@ export class RedisPresenceStore implements PresenceStore {
    * class joining at once asked for both once per join (the list O(n) each, n² for the room); every
    * caller still gets an answer read after it asked, so its own join is in it.
    */
-  private readonly memberLists = new TrailingReads<string[]>(async (key) => (await this.redis.hkeys(key)).sort());
-  private readonly memberCounts = new TrailingReads<number>((key) => this.redis.hlen(key));
+  // …and go through the connect window (one pipeline per 2 ms on one Redis server): a reconnect storm's
+  // rejoins and the reaping of a dead node's sessions ask for thousands of rooms' counts at once, and a
+  // command each was the largest single cost of a survivor's CPU profile (a socket write per read)
+  private readonly memberLists = new TrailingReads<string[]>(async (key) => ((await this.connects.eval(HKEYS, 1, key)) as string[]).sort());
+  private readonly memberCounts = new TrailingReads<number>(async (key) => Number(await this.connects.eval(HLEN, 1, key)));
 
   /** Session scripts of a connect storm go as one pipeline per 2 ms window (core/redis-window.ts). */
   private readonly connects: RedisWindow;

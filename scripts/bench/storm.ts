@@ -41,6 +41,8 @@ const { values: args } = parseArgs({
     concurrency: { type: "string", default: "100" },
     /** A directory to write each node's log to (nodes log at warn). */
     logs: { type: "string" },
+    /** A directory for each node's CPU profile (`--cpu-prof`, written when the node exits at the end). */
+    profile: { type: "string" },
   },
 });
 const log = (line: string): void => console.log(`[storm] ${new Date().toISOString().slice(11, 23)} ${line}`);
@@ -125,11 +127,14 @@ try {
   for (let i = 0; i < NODES; i++) {
     const port = await freePort();
     const setup = { port, databaseUrl, redisUrl: services.env.REDIS_URL, kafkaBrokers: services.env.KAFKA_BROKERS, namespace, secret, engine: args.engine === "ws" ? "ws" : "uws", nodeId: `storm-${i}` } as const;
-    const node = spawnInterlinked(realtimeNodeEnv(setup, {
-      STICKY_ROUTE: `n${i}`,
-      MEDIA: "0",
-      LOG_LEVEL: "warn",
-    }));
+    const node = spawnInterlinked(
+      realtimeNodeEnv(setup, {
+        STICKY_ROUTE: `n${i}`,
+        MEDIA: "0",
+        LOG_LEVEL: "warn",
+      }),
+      args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : [],
+    );
     nodes.push(node);
     urls.push(`http://127.0.0.1:${port}`);
   }
@@ -245,7 +250,7 @@ try {
 } finally {
   await Promise.allSettled(clients.map((c) => c.ask({ cmd: "stop" }, "stopped", 10_000)));
   for (const c of clients) c.child.kill("SIGKILL");
-  await Promise.allSettled(nodes.map((n) => n.stop("SIGKILL")));
+  await Promise.allSettled(nodes.map((n) => n.stop(args.profile ? "SIGTERM" : "SIGKILL"))); // a profile is written on a clean exit
   await nginx?.stop();
   await services.stop({ keepLogs: false });
   rmSync(runDir, { recursive: true, force: true });
