@@ -12,18 +12,32 @@ import { embeddedClassroom } from "./embedded-classroom";
 // events driven by the audio levels Chromium writes into its RTP (ssrc-audio-level header extension).
 const classroom = embeddedClassroom(48_600);
 
-/** Publishes a 440 Hz tone as the page's mic (WebAudio, so the test sets its loudness: `setLoudness`). */
+/**
+ * Publishes a 440 Hz tone as the page's mic (WebAudio, so the test sets its loudness: `setLoudness`).
+ * The tone swells and fades four times a second, from 0.003 to 1 of full scale, like syllables: the
+ * dominant-speaker algorithm measures a speaker against their own noise floor (the lowest level it
+ * saw, raised towards the newer minimum every 15 s of levels), so a steady tone held for 15 s
+ * becomes that speaker's floor, and they are never named again (seen in CI).
+ */
 function publishTone(page: Page, gain: number): Promise<void> {
   return page.evaluate(async (g) => {
     const ctx = new AudioContext();
     await ctx.resume();
     const osc = ctx.createOscillator();
+    osc.frequency.value = 440;
+    const syllables = ctx.createGain();
+    syllables.gain.value = 0.5;
+    const swing = ctx.createOscillator();
+    swing.frequency.value = 4;
+    const depth = ctx.createGain();
+    depth.gain.value = 0.497;
+    swing.connect(depth).connect(syllables.gain);
     const level = ctx.createGain();
     level.gain.value = g;
-    osc.frequency.value = 440;
     const dest = ctx.createMediaStreamDestination();
-    osc.connect(level).connect(dest);
+    osc.connect(syllables).connect(level).connect(dest);
     osc.start();
+    swing.start();
     (window as unknown as { toneGain: GainNode }).toneGain = level;
     const client = window.interlinkedClassroom?.client;
     if (!client) throw new Error("no classroom on the page");
@@ -88,6 +102,9 @@ describe("class media in Chromium: H264 and active speaker", () => {
           let n = 0;
           expect(await eventually(() => lateJoiner(`late${++n}`), (s) => s?.user === "ms-h")).toMatchObject({ user: "ms-h" });
 
+          // the teacher goes on speaking past one 15 s noise-floor window (with a steady tone, this
+          // made the teacher's own tone their floor, and the switch back below never came)
+          await new Promise((r) => setTimeout(r, 16_000));
           // the student speaks, the teacher goes quiet: the student is named
           await setLoudness(teacher, 0);
           await setLoudness(student, 1);
@@ -105,5 +122,5 @@ describe("class media in Chromium: H264 and active speaker", () => {
         }
       });
     });
-  }, 58_000);
+  }, 98_000);
 });
