@@ -96,12 +96,19 @@ export const presenceKeys = {
   room: (tenant: string, room: string): string => `r:${slotTags.presence(tenant)}:${room}`,
 };
 
-/** The presence store's node index (across schools, so untagged and never touched by a script). */
+/** The presence store's node index and node set (across schools, so untagged; the index is touched by a script only on one Redis server). */
 export const presenceNodeKeys = {
   /** A node's sessions, as `nodeMember` entries. */
   node: (node: string): string => `n:${node}`,
   /** A session's entry in its node's index: `tenant:sessionId` (tenants never contain ':'). */
   nodeMember: (tenant: string, sessionId: string): string => `${tenant}:${sessionId}`,
+  /** Live nodes: node → last heartbeat (ms). */
+  nodes: "nodes",
+  /**
+   * Nodes being reaped: node → until when (ms). Given the full key of `nodes`, so that it shares its slot
+   * (a hash tag of that whole name): a reap's claim and a heartbeat are each one script on both.
+   */
+  reaping: (nodesKey: string): string => `{${nodesKey}}:reaping`,
 };
 
 /** Keys of the Redis media directory (realtime/classes/), below the deployment prefix, in one slot. */

@@ -92,6 +92,24 @@ describe("maintenanceDuty: re-registering a node's sessions", () => {
     expect(await presence.statuses("school", users)).toEqual(online);
   });
 
+  it("a node reaped though alive registers its sessions again only once the reap is over (it would remove them behind it)", async () => {
+    class BeingReaped extends MemoryPresenceStore {
+      reaping = true;
+      override async heartbeat(node: string): ReturnType<MemoryPresenceStore["heartbeat"]> {
+        return { ...(await super.heartbeat(node)), reaping: this.reaping };
+      }
+    }
+    const presence = new BeingReaped(10_000);
+    const { io, users } = nodeWith(3);
+    const duty = maintenanceDuty(io, servicesOn(presence));
+    await duty(0); // missing (never beat) while the store says a reap of it runs: nothing registered yet
+    await duty(1);
+    expect(Object.values(await presence.statuses("school", users))).toEqual(["offline", "offline", "offline"]);
+    presence.reaping = false;
+    await duty(2); // the reap is over: its sockets, still flagged lost, are registered
+    expect(Object.values(await presence.statuses("school", users))).toEqual(["online", "online", "online"]);
+  });
+
   it("registers lost sessions concurrently, so their writes share the store's windows instead of one round trip each in turn", async () => {
     const presence = new SlowPresence(5);
     const { io, users } = nodeWith(50);

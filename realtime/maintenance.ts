@@ -66,10 +66,12 @@ export interface MaintenanceDuties {
 export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices, beatOk: () => void = () => undefined): MaintenanceDuties {
   let predecessorReaped = false;
   let renewNow = false;
+  let beingReaped = false;
   return {
     liveness: async () => {
-      const { wasMissing } = await services.presence.heartbeat(services.nodeId);
+      const { wasMissing, reaping } = await services.presence.heartbeat(services.nodeId);
       beatOk();
+      beingReaped = reaping;
       if (!wasMissing) return;
       for (const s of io.of("/").sockets.values()) s.data.presenceLost = true;
       renewNow = true;
@@ -88,7 +90,8 @@ export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices
       }
       // dead nodes first: their users read online until reaped, and the work below can take seconds on a loaded node
       await announceGone(io, services, await services.presence.reapDeadNodes(services.nodeId)); // never itself: its beat may have outlasted the TTL
-      await registerLostPresence(io, services, sockets);
+      // reaped though alive: register again once the reap is over (what it would remove behind us)
+      if (!beingReaped) await registerLostPresence(io, services, sockets);
       if (beat % LEASE_RENEW_BEATS === 0 || renewNow) {
         renewNow = false;
         // every namespace's sockets count (`/class` ones too: realtime/classes/class-namespace.ts); one count

@@ -1,4 +1,4 @@
-import type { PresenceStatus, PresenceStore, SessionRef } from "./presence-store";
+import { REAP_MARK_MS, type PresenceStatus, type PresenceStore, type SessionRef } from "./presence-store";
 
 interface Session {
   ref: SessionRef;
@@ -13,6 +13,8 @@ export class MemoryPresenceStore implements PresenceStore {
   private readonly byUser = new Map<string, Set<string>>();
   private readonly rooms = new Map<string, Map<string, number>>();
   private readonly beats = new Map<string, number>();
+  /** Nodes being reaped → until when (ms). */
+  private readonly reapMarks = new Map<string, number>();
 
   constructor(private readonly nodeTtlMs = 10_000) {}
 
@@ -89,10 +91,12 @@ export class MemoryPresenceStore implements PresenceStore {
     return this.rooms.get(this.roomKey(tenant, room))?.size ?? 0;
   }
 
-  async heartbeat(node: string): Promise<{ wasMissing: boolean }> {
+  async heartbeat(node: string): Promise<{ wasMissing: boolean; reaping: boolean }> {
     const wasMissing = !this.beats.has(node);
     this.beats.set(node, Date.now());
-    return { wasMissing };
+    const mark = this.reapMarks.get(node);
+    if (mark !== undefined && mark <= Date.now()) this.reapMarks.delete(node);
+    return { wasMissing, reaping: mark !== undefined && mark > Date.now() };
   }
 
   async isNodeAlive(node: string): Promise<boolean> {
@@ -100,12 +104,22 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 
   async reapDeadNodes(self?: string): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
-    const dead = [...this.beats].filter(([node, at]) => node !== self && at < Date.now() - this.nodeTtlMs).map(([node]) => node);
+    const cutoff = Date.now() - this.nodeTtlMs;
+    const dead = [...this.beats].filter(([node, at]) => node !== self && at < cutoff).map(([node]) => node);
     const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];
     for (const node of dead) {
+      const beat = this.beats.get(node);
+      if (beat === undefined || beat >= cutoff) continue; // another caller reaps it, or it beat since
       this.beats.delete(node);
-      for (const s of [...this.sessions.values()].filter((x) => x.node === node)) {
-        out.push({ tenant: s.ref.tenant, user: s.ref.user, ...(await this.disconnect(s.ref)) });
+      this.reapMarks.set(node, Date.now() + REAP_MARK_MS);
+      try {
+        for (const s of [...this.sessions.values()].filter((x) => x.node === node)) {
+          // registered again (by the node, alive after all) while this reap ran: it stays
+          if (this.sessions.get(s.ref.sessionId) !== s) continue;
+          out.push({ tenant: s.ref.tenant, user: s.ref.user, ...(await this.disconnect(s.ref)) });
+        }
+      } finally {
+        this.reapMarks.delete(node);
       }
     }
     return out;

@@ -2,7 +2,7 @@ import { RedisWindow } from "../../core/redis-window";
 import { isCluster, type RedisClient } from "../../core/redis-client";
 import { TrailingReads } from "../../core/trailing-reads";
 import { WindowBatcher } from "../../core/window-batcher";
-import type { PresenceStatus, PresenceStore, SessionRef } from "./presence-store";
+import { REAP_MARK_MS, type PresenceStatus, type PresenceStore, type SessionRef } from "./presence-store";
 import { presenceKeys, presenceNodeKeys } from "../../core/tenant-keys";
 
 const AGGREGATE = `
@@ -13,21 +13,28 @@ local function status(key)
   return 'away'
 end`;
 
+/**
+ * The Redis server's time in microseconds, as 16 digits (a Lua number would print in 14 significant
+ * digits): a session's registration time (field `at`), which a reap compares with the time it claimed the
+ * node (REAP_GUARD).
+ */
+const NOW_US = "local t = redis.call('TIME'); local now = t[1] .. string.format('%06d', tonumber(t[2]))";
+
 // KEYS: user hash, session hash; ARGV: sid, tenant, user, node
-const CONNECT = `
+const CONNECT = `${NOW_US}
 local had = redis.call('HLEN', KEYS[1])
 redis.call('HSET', KEYS[1], ARGV[1], 'online')
-redis.call('HSET', KEYS[2], 'tenant', ARGV[2], 'user', ARGV[3], 'node', ARGV[4])
+redis.call('HSET', KEYS[2], 'tenant', ARGV[2], 'user', ARGV[3], 'node', ARGV[4], 'at', now)
 if had == 0 then return 1 else return 0 end`;
 
 // One Redis server (not a cluster: the node index is in another slot): the node-index entry and the
 // session in one script, so a connect is one command in one window. KEYS: user hash, session hash, node
 // index; ARGV: sid, tenant, user, node, index member
-const CONNECT_INDEXED = `
+const CONNECT_INDEXED = `${NOW_US}
 redis.call('SADD', KEYS[3], ARGV[5])
 local had = redis.call('HLEN', KEYS[1])
 redis.call('HSET', KEYS[1], ARGV[1], 'online')
-redis.call('HSET', KEYS[2], 'tenant', ARGV[2], 'user', ARGV[3], 'node', ARGV[4])
+redis.call('HSET', KEYS[2], 'tenant', ARGV[2], 'user', ARGV[3], 'node', ARGV[4], 'at', now)
 if had == 0 then return 1 else return 0 end`;
 
 // KEYS: user hash, session hash, session rooms; ARGV: sid, room key prefix, user. The room hashes it
@@ -52,6 +59,60 @@ const DISCONNECT_INDEXED = `
 local node = redis.call('HGET', KEYS[2], 'node')
 if node then redis.call('SREM', ARGV[4] .. node, ARGV[5]) end
 ${DISCONNECT}`;
+
+/**
+ * A reap removes a dead node's session only if it was registered before the reap claimed the node: the
+ * node, if it was alive after all (a beat delayed past the TTL, say by a Redis failover), finds itself
+ * missing and registers its sessions again while the reap still works through the index it read, and
+ * those must stay. `{-1}`: spared. A session without `at` (registered by an older version) is reaped.
+ * Assumes the Redis servers' clocks agree to well under the node TTL (a cluster's shards each stamp
+ * their own sessions). ARGV[n]: the claim's time (NOW_US digits).
+ */
+const REAP_GUARD = (n: number): string => `
+local at = redis.call('HGET', KEYS[2], 'at')
+if at and tonumber(at) > tonumber(ARGV[${n}]) then return {-1} end`;
+
+// A dead node's session, guarded (REAP_GUARD). KEYS and ARGV as DISCONNECT, then ARGV[4] the claim's time.
+const REAP = `${REAP_GUARD(4)}
+${DISCONNECT}`;
+
+// One Redis server: REAP and the session's node-index entry in one script. KEYS and ARGV as
+// DISCONNECT_INDEXED, then ARGV[6] the claim's time.
+const REAP_INDEXED = `${REAP_GUARD(6)}
+${DISCONNECT_INDEXED}`;
+
+// One Redis server: a node-index entry whose session is gone is removed, unless the session is back (the
+// node registered it again meanwhile). KEYS: session hash, node index; ARGV: index entry.
+const DROP_GONE_ENTRY = `
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[1]) end
+return 0`;
+
+/**
+ * Claims a dead node for one reaper: removes it from the node set only if its last beat is still older
+ * than the cutoff (a beat that came in since the read keeps it), marks it being reaped until the given
+ * time, and returns the server's time (NOW_US). KEYS: node set, reaping marks; ARGV: node, cutoff (ms),
+ * mark until (ms).
+ */
+const CLAIM = `
+local beat = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not beat or tonumber(beat) >= tonumber(ARGV[2]) then return false end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+${NOW_US}
+return now`;
+
+/**
+ * A node's beat: {was missing, being reaped}. A mark past its time is dropped (its reaper stopped).
+ * KEYS: node set, reaping marks; ARGV: node, now (ms).
+ */
+const HEARTBEAT = `
+local added = redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local mark = redis.call('HGET', KEYS[2], ARGV[1])
+local reaping = 0
+if mark then
+  if tonumber(mark) > tonumber(ARGV[2]) then reaping = 1 else redis.call('HDEL', KEYS[2], ARGV[1]) end
+end
+return {added, reaping}`;
 
 const SET_STATUS = `${AGGREGATE}
 local before = status(KEYS[1])
@@ -127,6 +188,8 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   private nodeKey = (node: string): string => this.p + presenceNodeKeys.node(node);
+  private readonly nodesKey = (): string => this.p + presenceNodeKeys.nodes;
+  private readonly reapingKey = (): string => presenceNodeKeys.reaping(this.nodesKey());
 
   /**
    * On one Redis server the node-index entry is added by the session's own script (CONNECT_INDEXED: one
@@ -199,28 +262,40 @@ export class RedisPresenceStore implements PresenceStore {
     return this.memberCounts.get(this.p + presenceKeys.room(tenant, room));
   }
 
-  async heartbeat(node: string): Promise<{ wasMissing: boolean }> {
-    return { wasMissing: (await this.redis.zadd(`${this.p}nodes`, Date.now(), node)) === 1 };
+  async heartbeat(node: string): Promise<{ wasMissing: boolean; reaping: boolean }> {
+    const [added, reaping] = (await this.redis.eval(HEARTBEAT, 2, this.nodesKey(), this.reapingKey(), node, Date.now())) as [number, number];
+    return { wasMissing: added === 1, reaping: reaping === 1 };
   }
 
   async isNodeAlive(node: string): Promise<boolean> {
-    return Number((await this.redis.zscore(`${this.p}nodes`, node)) ?? 0) >= Date.now() - this.nodeTtlMs;
+    return Number((await this.redis.zscore(this.nodesKey(), node)) ?? 0) >= Date.now() - this.nodeTtlMs;
   }
 
+  /**
+   * Each dead node is claimed by one reaper (CLAIM), which marks it being reaped (its beats say so, and it
+   * waits to register its sessions again) and removes the sessions registered before its claim
+   * (REAP_GUARD: a fresh connect of the node, if alive, stays). The node's index is not deleted after:
+   * entries added meanwhile stay (each reaped session's entry goes with it).
+   */
   async reapDeadNodes(self?: string): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
-    const dead = await this.redis.zrangebyscore(`${this.p}nodes`, "-inf", Date.now() - this.nodeTtlMs);
+    const cutoff = Date.now() - this.nodeTtlMs;
+    const dead = await this.redis.zrangebyscore(this.nodesKey(), "-inf", cutoff);
     const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];
     for (const node of dead) {
       if (node === self) continue;
-      if ((await this.redis.zrem(`${this.p}nodes`, node)) !== 1) continue; // another node reaps it
-      out.push(...(await this.reapSessions(node, () => false)));
-      await this.redis.del(this.nodeKey(node));
+      const claimedAt = (await this.redis.eval(CLAIM, 2, this.nodesKey(), this.reapingKey(), node, cutoff, Date.now() + REAP_MARK_MS)) as string | null;
+      if (claimedAt === null) continue; // another node reaps it, or it beat since
+      try {
+        out.push(...(await this.reapSessions(node, () => false, claimedAt)));
+      } finally {
+        await this.redis.hdel(this.reapingKey(), node);
+      }
     }
     return out;
   }
 
   async reapStaleSessions(node: string, isLive: (sessionId: string) => boolean): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
-    return this.reapSessions(node, isLive);
+    return this.reapSessions(node, isLive, null);
   }
 
   /**
@@ -229,22 +304,48 @@ export class RedisPresenceStore implements PresenceStore {
    * per session one after another (334 sessions of a killed node took 20–50 s on a loaded machine, while its
    * users read online).
    */
-  private async reapSessions(node: string, isLive: (sessionId: string) => boolean): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
+  private async reapSessions(node: string, isLive: (sessionId: string) => boolean, claimedAt: string | null): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
     const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];
     const members = await this.redis.smembers(this.nodeKey(node));
     const reapOne = async (member: string): Promise<void> => {
       const at = member.indexOf(":"); // tenants never contain ':' (core/tenancy.ts)
       const [tenant, sessionId] = [member.slice(0, at), member.slice(at + 1)];
       if (isLive(sessionId)) return;
-      const user = await this.redis.hget(this.p + presenceKeys.session(tenant, sessionId), "user");
+      const sessionKey = this.p + presenceKeys.session(tenant, sessionId);
+      const user = await this.redis.hget(sessionKey, "user");
       if (!user) {
-        await this.redis.srem(this.nodeKey(node), member);
+        if (isCluster(this.redis)) await this.redis.srem(this.nodeKey(node), member);
+        else await this.connects.eval(DROP_GONE_ENTRY, 2, sessionKey, this.nodeKey(node), member);
         return;
       }
-      out.push({ tenant, user, ...(await this.disconnect({ tenant, user, sessionId })) });
+      const ref = { tenant, user, sessionId };
+      const ended = claimedAt === null ? await this.disconnect(ref) : await this.reapSession(ref, claimedAt);
+      if (ended) out.push({ tenant, user, ...ended });
     };
-    for (let i = 0; i < members.length; i += REAP_AT_ONCE) await Promise.all(members.slice(i, i + REAP_AT_ONCE).map(reapOne));
+    for (let i = 0; i < members.length; i += REAP_AT_ONCE) {
+      // a long reap keeps its mark (the node, if alive, waits for the end to register again)
+      if (claimedAt !== null && i > 0) await this.redis.hset(this.reapingKey(), node, Date.now() + REAP_MARK_MS);
+      await Promise.all(members.slice(i, i + REAP_AT_ONCE).map(reapOne));
+    }
     return out;
+  }
+
+  /**
+   * Ends a dead node's session unless it was registered after `claimedAt` (REAP_GUARD): then undefined.
+   * As `disconnect`: one script on one Redis server, and on a cluster the index entry removed after.
+   */
+  private async reapSession(ref: SessionRef, claimedAt: string): Promise<{ wentOffline: boolean; leftRooms: string[] } | undefined> {
+    const k = this.keys(ref);
+    const member = presenceNodeKeys.nodeMember(ref.tenant, ref.sessionId);
+    if (!isCluster(this.redis)) {
+      const [off, ...left] = (await this.connects.eval(REAP_INDEXED, 3, k.user, k.session, k.rooms, ref.sessionId, k.roomPrefix, ref.user, this.nodeKey(""), member, claimedAt)) as [number, ...string[]];
+      return off === -1 ? undefined : { wentOffline: off === 1, leftRooms: left };
+    }
+    const node = await this.redis.hget(k.session, "node");
+    const [off, ...left] = (await this.redis.eval(REAP, 3, k.user, k.session, k.rooms, ref.sessionId, k.roomPrefix, ref.user, claimedAt)) as [number, ...string[]];
+    if (off === -1) return undefined;
+    if (node !== null) await this.redis.srem(this.nodeKey(node), member);
+    return { wentOffline: off === 1, leftRooms: left };
   }
 
 }

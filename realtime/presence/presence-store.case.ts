@@ -92,7 +92,7 @@ export function runPresenceStoreContract(name: string, open: (nodeTtlMs: number)
       const t = `t-${randomUUID()}`;
       const dead = `dead-${randomUUID()}`;
       const alive = `alive-${randomUUID()}`;
-      expect(await a.heartbeat(dead)).toEqual({ wasMissing: true });
+      expect(await a.heartbeat(dead)).toEqual({ wasMissing: true, reaping: false });
       await b.heartbeat(alive);
       const [s1, s2] = [session(t, "dan"), session(t, "eve")];
       await a.connect(s1, dead);
@@ -105,7 +105,69 @@ export function runPresenceStoreContract(name: string, open: (nodeTtlMs: number)
       expect(reaped).toEqual([{ tenant: t, user: "dan", wentOffline: true, leftRooms: ["r"] }]);
       expect(await b.statuses(t, ["dan", "eve"])).toEqual({ dan: "offline", eve: "online" });
       expect([await a.isNodeAlive(dead), await a.isNodeAlive(alive)]).toEqual([false, true]);
-      expect(await a.heartbeat(dead)).toEqual({ wasMissing: true });
+      expect(await a.heartbeat(dead)).toEqual({ wasMissing: true, reaping: false });
+    });
+
+    /** A node with `n` sessions (users u0…), one each, whose beat is then past the TTL (200 ms). */
+    const lateNode = async (a: PresenceStore, t: string, n: number) => {
+      const node = `late-${randomUUID()}`;
+      const users = Array.from({ length: n }, (_, i) => `u${i}`);
+      const sessions = users.map((u) => session(t, u));
+      await a.heartbeat(node);
+      await Promise.all(sessions.map((s) => a.connect(s, node)));
+      await new Promise((r) => setTimeout(r, 300));
+      return { node, users, sessions };
+    };
+    /** Resolves once the reap has begun: some of the users read offline. */
+    const reapBegun = async (a: PresenceStore, t: string, users: string[]) => {
+      while (Object.values(await a.statuses(t, users)).every((st) => st === "online")) await new Promise((r) => setImmediate(r));
+    };
+
+    it("a node reaped though alive is told so by its beats until the reap ends; its fresh connects meanwhile stay, with their index", async () => {
+      const [a, b] = await open(200);
+      const t = `t-${randomUUID()}`;
+      const { node, users, sessions } = await lateNode(a, t, 2_000);
+      const reaping = b.reapDeadNodes();
+      await reapBegun(a, t, users);
+      expect(await a.heartbeat(node)).toEqual({ wasMissing: true, reaping: true });
+      // new sockets on the node while the reap runs (new session ids, other users)
+      const fresh = Array.from({ length: 500 }, (_, i) => session(t, `v${i}`));
+      await Promise.all(fresh.map(async (s) => {
+        await a.connect(s, node);
+        await a.joinRoom(s, "class");
+      }));
+      await reaping;
+      expect(await a.heartbeat(node)).toEqual({ wasMissing: false, reaping: false });
+      // now the node registers its reaped sessions again
+      await Promise.all(sessions.map(async (s) => {
+        await a.connect(s, node);
+        await a.joinRoom(s, "class");
+      }));
+      const everyone = [...users, ...fresh.map((s) => s.user)];
+      expect(Object.entries(await a.statuses(t, everyone)).filter(([, st]) => st !== "online")).toEqual([]);
+      expect(await a.roomMemberCount(t, "class")).toBe(everyone.length);
+      // the index kept them all: when the node does die, they are all reaped
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await b.reapDeadNodes()).filter((x) => x.tenant === t && x.wentOffline)).toHaveLength(everyone.length);
+      expect(Object.values(await a.statuses(t, everyone)).every((st) => st === "offline")).toBe(true);
+      expect(await a.roomMemberCount(t, "class")).toBe(0);
+    });
+
+    it("a reap spares the sessions its node registers again while the reap runs (a node that did not wait)", async () => {
+      const [a, b] = await open(200);
+      const t = `t-${randomUUID()}`;
+      const { node, users, sessions } = await lateNode(a, t, 2_000);
+      const reaping = b.reapDeadNodes();
+      await reapBegun(a, t, users);
+      await a.heartbeat(node);
+      // last first, so that most come before the reap reaches them
+      await Promise.all([...sessions].reverse().map(async (s) => {
+        await a.connect(s, node);
+        await a.joinRoom(s, "class");
+      }));
+      await reaping;
+      expect(Object.entries(await a.statuses(t, users)).filter(([, st]) => st !== "online")).toEqual([]);
+      expect(await a.roomMemberCount(t, "class")).toBe(users.length);
     });
 
     it("never reaps the calling node itself, even past its TTL (another node still does)", async () => {
@@ -117,7 +179,7 @@ export function runPresenceStoreContract(name: string, open: (nodeTtlMs: number)
       await new Promise((r) => setTimeout(r, 300));
       expect((await a.reapDeadNodes(slow)).filter((x) => x.tenant === t)).toEqual([]);
       expect(await a.statuses(t, ["fay"])).toEqual({ fay: "online" });
-      expect(await a.heartbeat(slow)).toEqual({ wasMissing: false });
+      expect(await a.heartbeat(slow)).toEqual({ wasMissing: false, reaping: false });
       await new Promise((r) => setTimeout(r, 300));
       expect((await b.reapDeadNodes()).filter((x) => x.tenant === t)).toEqual([{ tenant: t, user: "fay", wentOffline: true, leftRooms: [] }]);
     });

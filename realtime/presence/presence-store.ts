@@ -6,6 +6,9 @@ export interface SessionRef {
   sessionId: string;
 }
 
+/** How long a reap's mark holds (`heartbeat` → `reaping`) after its last sign of progress (a claim, a chunk). */
+export const REAP_MARK_MS = 30_000;
+
 /**
  * Cluster-wide presence: sessions (sockets) of users on nodes, and which users are in which room.
  *
@@ -14,7 +17,9 @@ export interface SessionRef {
  *   one caller when several race, so each transition is announced once.
  * - A user is online while any session is online, away while all are away, offline with none.
  * - Sessions of a node that stops heartbeating for `nodeTtlMs` are removed by `reapDeadNodes` (any node
- *   may call it; each dead node is reaped once), and the transitions this causes are returned.
+ *   may call it; each dead node is reaped once), and the transitions this causes are returned. A reap
+ *   removes only sessions registered before it claimed the node: those the node registers meanwhile (it
+ *   was alive after all) stay, with their index entries.
  */
 export interface PresenceStore {
   connect(session: SessionRef, node: string): Promise<{ cameOnline: boolean }>;
@@ -28,8 +33,13 @@ export interface PresenceStore {
   roomMembers(tenant: string, room: string): Promise<string[]>;
   /** How many users have a session in the room (O(1): large rooms count without listing). */
   roomMemberCount(tenant: string, room: string): Promise<number>;
-  /** Marks the node alive; `wasMissing` when it had been reaped (or never beat): the node must re-register its sessions. */
-  heartbeat(node: string): Promise<{ wasMissing: boolean }>;
+  /**
+   * Marks the node alive; `wasMissing` when it had been reaped (or never beat): the node must register its
+   * sessions again, but only once `reaping` is false — while another node is still removing this node's
+   * sessions (it was reaped, yet is alive: a beat delayed past the TTL), what it registers again could be
+   * removed behind it. A reaper that stops midway holds `reaping` for at most REAP_MARK_MS.
+   */
+  heartbeat(node: string): Promise<{ wasMissing: boolean; reaping: boolean }>;
   /** Whether the node has heartbeated within the node TTL. */
   isNodeAlive(node: string): Promise<boolean>;
   /**
