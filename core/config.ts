@@ -38,6 +38,13 @@ export interface RealtimeOptions {
    */
   overloadLagMs: number;
   /**
+   * Handshake admission (realtime/connect-admission.ts): at most this many connections being set up at
+   * once (Engine.IO open → auth, connection quota, presence registration); a handshake beyond it is
+   * refused at once (HTTP 403 "busy"), and the client retries after its backoff, instead of queueing
+   * what the node would finish after the client's handshake timeout. Default 500; 0 turns it off.
+   */
+  maxPendingConnects: number;
+  /**
    * Under fan-out load, room broadcasts are collected this long and written together, one send per
    * subscriber per window instead of per message (uWS: realtime/uws-publish.ts, ws: realtime/ws-publish.ts);
    * rooms under 100 local members, and every broadcast while the node is quiet, are written at once.
@@ -65,6 +72,7 @@ export const realtimeDefaults: RealtimeOptions = {
   drainGraceMs: 20_000,
   roomPresenceLimit: 1_000,
   overloadLagMs: 250,
+  maxPendingConnects: 500,
   fanoutBatchMs: 50,
 };
 

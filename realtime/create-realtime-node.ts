@@ -3,6 +3,7 @@ import { corkedPublishes } from "../core/corked-publish";
 import type { RedisClient } from "../core/redis-client";
 import { Server } from "socket.io";
 import { authMiddleware } from "./auth-middleware";
+import { ConnectAdmission } from "./connect-admission";
 import { timeEngineOpens } from "./connect-timing";
 import { applyKick } from "./handlers/moderation";
 import { connectionHandler, connectionQuotaMiddleware } from "./lifecycle";
@@ -74,6 +75,7 @@ async function redisCutOff(redis: RedisClient | undefined): Promise<boolean> {
 
 export function createRealtimeNode(services: RealtimeServices, adapter?: AdapterConnections): RealtimeNode {
   const { options } = services;
+  const admission = new ConnectAdmission(options.maxPendingConnects, () => services.metrics.handshakesRefusedBusy.inc());
   const io: RealtimeServer = new Server({
     path: "/socket.io",
     maxHttpBufferSize: options.maxHttpBufferSize,
@@ -81,7 +83,9 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: Adapter
     pingTimeout: options.pingTimeoutMs,
     serveClient: false,
     cors: { origin: true, credentials: true },
+    allowRequest: admission.allowRequest,
   });
+  admission.watch(io); // before any middleware: it releases a connection its middlewares refuse
   if (adapter) io.adapter(redisAdapter(adapter));
   if (services.connectStages) timeEngineOpens(io);
   const guard = new LoadGuard(options.overloadLagMs, (overloaded) => {
@@ -103,6 +107,8 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: Adapter
   io.on("connection", (socket) => {
     guard.noteConnect();
     onConnection(socket);
+    // its setup ends with its presence registration (`ready` never rejects)
+    void (socket.data.ready ?? Promise.resolve()).then(() => admission.settled(socket.conn));
   });
   io.on("kick", (info) => void applyKick(io, info, services).catch((err: unknown) => services.log.error({ err, tenant: info.tenant, user: info.user }, "realtime: kick failed")));
   const heartbeat = new NodeHeartbeat((duty, err) => services.log.error({ err, duty }, "realtime: heartbeat duty failed"));

@@ -103,6 +103,11 @@ export function createMetrics(nodeId: string) {
       help: "Sockets disconnected because their send buffer stayed over the bound.",
       registers: [registry],
     }),
+    handshakesRefusedBusy: new Counter({
+      name: "interlinked_handshakes_refused_busy_total",
+      help: "Engine.IO handshakes refused because MAX_PENDING_CONNECTS connections were being set up (the client retries after its backoff).",
+      registers: [registry],
+    }),
     nodeOverloaded: new Gauge({
       name: "interlinked_node_overloaded",
       help: "1 while this node refuses messages with 5005 because its event loop is behind (OVERLOAD_LAG_MS).",
