@@ -2,17 +2,9 @@ import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import type { RealtimeServer } from "../../realtime/types";
-import type { FetchHandler, HttpEndpoint } from "./http-endpoint";
+import { LISTEN_BACKLOG, type FetchHandler, type HttpEndpoint } from "./http-endpoint";
 import { attachSocketIo } from "./plain-upgrades";
 import { useWsPublish } from "../../realtime/ws-publish";
-
-/**
- * Connections the kernel queues for the node before it accepts them (capped by net.core.somaxconn; Node's
- * default is 511). A node whose loop is late during a reconnect storm accepts in bursts: with 511, the
- * queue overflowed, connects were dropped (TcpExtListenOverflows), nginx's connects timed out after 5 s,
- * marked the survivors down and answered "no live upstreams" (the chaos command's node kill at 1,000 clients).
- */
-export const LISTEN_BACKLOG = 4_096;
 
 /**
  * Engine "ws": Node's http server runs the API; Socket.IO (engine.io + ws) attaches to it at /socket.io,

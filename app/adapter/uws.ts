@@ -1,12 +1,23 @@
 import { STATUS_CODES } from "node:http";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 import uWS from "uWebSockets.js";
 import { skipMiddlewaresOnUpgrades } from "../../realtime/socketio-internals";
 import type { RealtimeServer } from "../../realtime/types";
 import { useUwsPublish } from "../../realtime/uws-publish";
-import type { FetchHandler, HttpEndpoint } from "./http-endpoint";
+import { LISTEN_BACKLOG, type FetchHandler, type HttpEndpoint } from "./http-endpoint";
 import { withClientSemantics } from "./uws-client-semantics";
 
 const UWS_MAX_BACKPRESSURE = 256 * 1024 * 1024;
+
+/** uWebSockets.js listens with a fixed backlog of 512 (usockets), and no option changes it. */
+const UWS_BACKLOG = 512;
+/**
+ * Listen sockets on the node's one port (SO_REUSEPORT, which uWS sets on each): the kernel spreads new
+ * connections over them, so their accept queues add up to LISTEN_BACKLOG as on the ws engine. With one, a
+ * survivor of the 13,000-per-node reconnect storm overflowed its 512 (nginx: "upstream timed out while
+ * connecting", 23,004 times in a minute).
+ */
+export const UWS_LISTEN_SOCKETS = Math.ceil(LISTEN_BACKLOG / UWS_BACKLOG);
 
 /** Answers a uWS request with the fetch handler (the Hono API), buffering the request body. */
 function fetchRoute(fetch: FetchHandler) {
@@ -45,6 +56,23 @@ function fetchRoute(fetch: FetchHandler) {
   };
 }
 
+/** Runs `listenAll` on a port that was free a moment ago (picked by binding port 0), a few times if it was taken meanwhile. */
+async function onFreePort<T>(host: string, listenAll: (port: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const probe = createNetServer();
+    const port = await new Promise<number>((resolve, reject) => {
+      probe.once("error", reject);
+      probe.listen(0, host, () => resolve((probe.address() as AddressInfo).port));
+    });
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    try {
+      return await listenAll(port);
+    } catch (err) {
+      if (attempt === 5) throw err;
+    }
+  }
+}
+
 /** Engine "uws": one uWebSockets.js app serves Socket.IO (io.attachApp) and, for every other path, the API. */
 export async function serveOnUws(fetch: FetchHandler, host: string, port: number, io?: RealtimeServer, fanoutBatchMs = 0): Promise<HttpEndpoint> {
   const native = uWS.App();
@@ -61,11 +89,20 @@ export async function serveOnUws(fetch: FetchHandler, host: string, port: number
     new Promise<uWS.us_listen_socket>((resolve, reject) => {
       app.listen(host, on, (token) => (token ? resolve(token) : reject(new Error(`uWebSockets.js could not listen on ${host}:${on}`))));
     });
-  let listenSocket = await listen(port);
-  const boundPort = uWS.us_socket_local_port(listenSocket);
+  /** All of them on port `on`; none left open if one fails. */
+  const listenAll = async (on: number): Promise<uWS.us_listen_socket[]> => {
+    const tried = await Promise.allSettled(Array.from({ length: UWS_LISTEN_SOCKETS }, () => listen(on)));
+    const open = tried.flatMap((t) => (t.status === "fulfilled" ? [t.value] : []));
+    if (open.length === tried.length) return open;
+    for (const s of open) uWS.us_listen_socket_close(s);
+    throw (tried.find((t) => t.status === "rejected") as PromiseRejectedResult).reason;
+  };
+  // port 0 (tests): a free port picked first, since a socket the kernel gave a port to takes no others beside it
+  let listenSockets = port === 0 ? await onFreePort(host, listenAll) : await listenAll(port);
+  const boundPort = uWS.us_socket_local_port(listenSockets[0] as uWS.us_listen_socket);
   let listening = true;
   const stopListening = (): void => {
-    if (listening) uWS.us_listen_socket_close(listenSocket);
+    if (listening) for (const s of listenSockets) uWS.us_listen_socket_close(s);
     listening = false;
   };
   return {
@@ -74,7 +111,7 @@ export async function serveOnUws(fetch: FetchHandler, host: string, port: number
     resumeListening: () => {
       if (listening) return;
       listening = true;
-      void listen(boundPort).then((token) => (listenSocket = token));
+      void listenAll(boundPort).then((tokens) => (listenSockets = tokens));
     },
     close: async () => stopListening(),
   };
