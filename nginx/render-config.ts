@@ -27,6 +27,27 @@ export interface NginxConfigOptions {
   apiRequestsPerSecondPerIp: number;
   /** Where pid, logs and temp files go; absolute. Omit for the distribution's defaults (root). */
   runDir?: string;
+  /**
+   * Local addresses nginx opens its connections to the nodes from (`proxy_bind`), clients spread over
+   * them; omitted: the host's one. Each (source address, node address) pair has one ephemeral port range
+   * (28,232 ports by default), and the kernel's search for a free port in connect() grows with the
+   * connections already open to the same node: at 13,000 sockets per node through one source address,
+   * nginx spent 64 % of a 2-core machine in that search (__inet_check_established) during a reconnect
+   * storm. Give one address per ~5,000 sockets per node (they must be assigned to the host; on loopback
+   * every 127.x address is).
+   */
+  upstreamSources?: string[];
+}
+
+/** split_clients buckets over the upstream source addresses: equal shares, the last one taking the rest. */
+function upstreamSourceSplit(sources: string[]): string {
+  const share = Math.floor(10_000 / sources.length) / 100;
+  const lines = sources.map((a, i) => (i === sources.length - 1 ? `    * ${a};` : `    ${share}% ${a};`));
+  return `  # Connections to the nodes from several local addresses (each pair of addresses has its own ports).
+  split_clients "$remote_addr$remote_port" $upstream_source {
+${lines.join("\n")}
+  }
+`;
 }
 
 export const nginxDefaults = { sockets: 100_000, fileLimit: 20_000, connectionsPerIp: 20_000, apiRequestsPerSecondPerIp: 200 };
@@ -75,7 +96,7 @@ http {
     '' '';
   }
 
-  # Sticky routing for long-polling: the session id names its node.
+${o.upstreamSources && o.upstreamSources.length > 0 ? upstreamSourceSplit(o.upstreamSources) : ""}  # Sticky routing for long-polling: the session id names its node.
   map $arg_sid $realtime_upstream {
     default realtime_pool;
 ${o.nodes.map((n) => `    ~^${n.route}\\. realtime_${n.route};`).join("\n")}
@@ -119,7 +140,7 @@ ${o.nodes.map((n) => `  upstream realtime_${n.route} {\n    server ${n.address};
       # Above Engine.IO's ping interval + timeout (25 s + 20 s): idle sockets are not cut.
       proxy_read_timeout 75s;
       proxy_send_timeout 75s;
-      proxy_connect_timeout 5s;
+      proxy_connect_timeout 5s;${o.upstreamSources && o.upstreamSources.length > 0 ? "\n      proxy_bind $upstream_source;" : ""}
     }
 
     location /v1/ {

@@ -29,6 +29,7 @@ beforeAll(async () => {
     listen: `127.0.0.1:${port}`,
     nodes: deployment.nodes.map((n, i) => ({ route: `n${i}`, address: new URL(n.url).host })),
     runDir: dir,
+    upstreamSources: ["127.0.0.1", "127.0.0.2"],
   });
   nginx = await startNginx({ bin: serviceEnv("NGINX_BIN"), dir, port, config });
 }, 60_000);
@@ -48,6 +49,18 @@ async function client(user: string, transports: Array<"polling" | "websocket">, 
     s.once("connect_error", reject);
   });
   return s;
+}
+/** Established connections to the nodes' ports, counted by their local (source) address (`ss`). */
+function upstreamSources(nodePorts: Set<string>): Map<string, number> {
+  const out = spawnSync("ss", ["-Htn", "state", "established"], { encoding: "utf8" }).stdout;
+  const counts = new Map<string, number>();
+  for (const line of out.split("\n")) {
+    const [local, peer] = line.trim().split(/\s+/).slice(2, 4);
+    if (!local || !peer || !nodePorts.has(peer.split(":").at(-1) ?? "")) continue;
+    const address = local.slice(0, local.lastIndexOf(":"));
+    counts.set(address, (counts.get(address) ?? 0) + 1);
+  }
+  return counts;
 }
 const routeOf = (s: Socket): string => String(s.io.engine.id).split(".")[0] ?? "";
 const emit = (s: Socket, event: string, payload: unknown): Promise<Record<string, unknown>> => s.timeout(10_000).emitWithAck(event, payload) as Promise<Record<string, unknown>>;
@@ -82,6 +95,16 @@ describe("nginx in front of three realtime nodes (nginx/render-config.ts)", () =
     // Each polling client sent one: it hears the 8 others; the rest hear all 9.
     await eventually(async () => received, (r) => r.every((n, i) => n === (i < polling.length ? polling.length - 1 : polling.length)));
   }, 30_000);
+
+  it("opens its WebSocket connections to the nodes from each of its upstream source addresses (proxy_bind)", async () => {
+    const nodePorts = new Set(deployment.nodes.map((n) => new URL(n.url).port));
+    const before = upstreamSources(nodePorts);
+    const opened = await Promise.all(Array.from({ length: 16 }, (_, i) => client(`src${i}`, ["websocket"])));
+    const after = upstreamSources(nodePorts);
+    for (const s of opened) s.close(); // least_conn: the next test's clients must still reach every node
+    for (const address of ["127.0.0.1", "127.0.0.2"]) expect(after.get(address) ?? 0).toBeGreaterThan(before.get(address) ?? 0);
+    expect([...after.keys()].sort()).toEqual(["127.0.0.1", "127.0.0.2"]);
+  });
 
   it("moves clients of a node that goes down to the others; new clients keep connecting", async () => {
     const onOne: Socket[] = [];

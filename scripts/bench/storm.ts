@@ -43,6 +43,8 @@ const { values: args } = parseArgs({
     logs: { type: "string" },
     /** A directory for each node's CPU profile (`--cpu-prof`, written when the node exits at the end). */
     profile: { type: "string" },
+    /** Loopback addresses nginx connects to the nodes from (127.0.0.1 …): nginx/render-config.ts `upstreamSources`. */
+    "nginx-sources": { type: "string", default: "8" },
   },
 });
 const log = (line: string): void => console.log(`[storm] ${new Date().toISOString().slice(11, 23)} ${line}`);
@@ -144,7 +146,14 @@ try {
     bin: services.env.NGINX_BIN,
     dir: runDir,
     port,
-    config: renderNginxConfig({ ...nginxDefaults, sockets: total, listen: `127.0.0.1:${port}`, nodes: urls.map((u, i) => ({ route: `n${i}`, address: new URL(u).host })), runDir }),
+    config: renderNginxConfig({
+      ...nginxDefaults,
+      sockets: total,
+      listen: `127.0.0.1:${port}`,
+      nodes: urls.map((u, i) => ({ route: `n${i}`, address: new URL(u).host })),
+      runDir,
+      upstreamSources: Array.from({ length: Math.max(1, Number(args["nginx-sources"])) }, (_, i) => `127.0.0.${i + 1}`),
+    }),
   });
   log(`3 ${args.engine} nodes behind nginx :${port}; ${total} sockets (${perNode} per node), rooms of ${ROOM_SIZE}; load average ${load0.map((l) => l.toFixed(1)).join(" ")}`);
 
