@@ -1,3 +1,4 @@
+import { batchedSeed } from "../realtime/sequence/batched-seed";
 import type { HealthChecks } from "../api/routes/health";
 import type { EventBus } from "../core/bus/event-bus";
 import { KafkaEventBus } from "../core/bus/event-bus-kafka";
@@ -100,11 +101,11 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
       })
     : new MemoryEventBus({ log });
   const health: HealthChecks = { database: () => database.ping(), bus: () => bus.ping() };
-  /** Sequence keys are `tenant:room` or `tenant:c:conversationId`; a new key continues after what is stored. */
-  const seed = (key: string): Promise<number> => {
-    const [tenant, a, b] = key.split(":") as [string, string, string | undefined];
-    return a === "c" && b ? stores.conversations.maxSeq(tenant, b) : stores.messages.maxSeq(tenant, a);
-  };
+  /** A new sequence key continues after what is stored (a school's rooms read together: realtime/sequence/batched-seed.ts). */
+  const seed = batchedSeed(
+    (tenant, rooms) => stores.messages.maxSeqs(tenant, rooms),
+    (tenant, conversation) => stores.conversations.maxSeq(tenant, conversation),
+  );
   const prefix = `${config.namespace}:`;
   const redis = openRedisConnections(config, log);
   if (redis) {

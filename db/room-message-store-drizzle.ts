@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, lt, max } from "drizzle-orm";
+import { and, asc, eq, gt, lt, max, sql } from "drizzle-orm";
 import type { RoomMessageCreated } from "../core/contracts/events";
 import type { Database } from "./database";
 import type { RoomMessageStore, StoredRoomMessage } from "./room-message-store";
@@ -51,6 +51,22 @@ export class DrizzleRoomMessageStore implements RoomMessageStore {
         .from(roomMessages)
         .where(and(eq(roomMessages.tenantId, tenant), eq(roomMessages.room, room)));
       return Number(row?.value ?? 0);
+    });
+  }
+
+  /** One query for all the rooms, passed as one JSON parameter (not one parameter per room). */
+  maxSeqs(tenant: string, rooms: string[]): Promise<Map<string, number>> {
+    if (rooms.length === 0) return Promise.resolve(new Map());
+    return withTenant(this.db, tenant, async (tx) => {
+      const anyRoom = sql`any(array(select jsonb_array_elements_text(${JSON.stringify(rooms)}::jsonb)))`;
+      const rows = await tx
+        .select({ room: roomMessages.room, value: max(roomMessages.seq) })
+        .from(roomMessages)
+        .where(and(eq(roomMessages.tenantId, tenant), sql`${roomMessages.room} = ${anyRoom}`))
+        .groupBy(roomMessages.room);
+      const out = new Map(rooms.map((r) => [r, 0]));
+      for (const r of rows) out.set(r.room, Number(r.value ?? 0));
+      return out;
     });
   }
 }

@@ -43,6 +43,13 @@ export function runRoomMessageStoreContract(name: string, open: () => Promise<{ 
       expect(await store.maxSeq("sch-a", "empty")).toBe(0);
     });
 
+    it("reports the highest seq of several rooms in one read, 0 for an empty room, never another tenant's", async () => {
+      await store.insert([1, 2, 3].map((s) => message("sch-m", "m1", s)));
+      await store.insert([message("sch-m", "m2", 7), message("sch-n", "m3", 9)]);
+      expect(await store.maxSeqs("sch-m", ["m1", "m2", "m3", "none"])).toEqual(new Map([["m1", 3], ["m2", 7], ["m3", 0], ["none", 0]]));
+      expect(await store.maxSeqs("sch-m", [])).toEqual(new Map());
+    });
+
     it("never returns another tenant's messages for the same room name", async () => {
       await store.insert([message("sch-b", "shared", 1, "secret of b")]);
       await store.insert([message("sch-c", "shared", 1, "secret of c")]);

@@ -23,4 +23,6 @@ export interface RoomMessageStore {
   list(tenant: string, room: string, options: { afterSeq: number; beforeSeq?: number; limit: number }): Promise<StoredRoomMessage[]>;
   /** Highest stored seq of a room, 0 when empty. */
   maxSeq(tenant: string, room: string): Promise<number>;
+  /** `maxSeq` of several rooms of a tenant in one read: every room asked has an entry (0 when empty). */
+  maxSeqs(tenant: string, rooms: string[]): Promise<Map<string, number>>;
 }
