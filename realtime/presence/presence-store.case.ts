@@ -118,6 +118,14 @@ export function runPresenceStoreContract(name: string, open: (nodeTtlMs: number)
       await new Promise((r) => setTimeout(r, 300));
       return { node, users, sessions };
     };
+    /** Registers the sessions on the node, each joining room "class" (as a node registers its sockets). */
+    const registerInClass = (a: PresenceStore, sessions: SessionRef[], node: string) =>
+      Promise.all(
+        sessions.map(async (s) => {
+          await a.connect(s, node);
+          await a.joinRoom(s, "class");
+        }),
+      );
     /** Resolves once the reap has begun: some of the users read offline. */
     const reapBegun = async (a: PresenceStore, t: string, users: string[]) => {
       while (Object.values(await a.statuses(t, users)).every((st) => st === "online")) await new Promise((r) => setImmediate(r));
@@ -132,17 +140,11 @@ export function runPresenceStoreContract(name: string, open: (nodeTtlMs: number)
       expect(await a.heartbeat(node)).toEqual({ wasMissing: true, reaping: true });
       // new sockets on the node while the reap runs (new session ids, other users)
       const fresh = Array.from({ length: 500 }, (_, i) => session(t, `v${i}`));
-      await Promise.all(fresh.map(async (s) => {
-        await a.connect(s, node);
-        await a.joinRoom(s, "class");
-      }));
+      await registerInClass(a, fresh, node);
       await reaping;
       expect(await a.heartbeat(node)).toEqual({ wasMissing: false, reaping: false });
       // now the node registers its reaped sessions again
-      await Promise.all(sessions.map(async (s) => {
-        await a.connect(s, node);
-        await a.joinRoom(s, "class");
-      }));
+      await registerInClass(a, sessions, node);
       const everyone = [...users, ...fresh.map((s) => s.user)];
       expect(Object.entries(await a.statuses(t, everyone)).filter(([, st]) => st !== "online")).toEqual([]);
       expect(await a.roomMemberCount(t, "class")).toBe(everyone.length);
@@ -161,10 +163,7 @@ export function runPresenceStoreContract(name: string, open: (nodeTtlMs: number)
       await reapBegun(a, t, users);
       await a.heartbeat(node);
       // last first, so that most come before the reap reaches them
-      await Promise.all([...sessions].reverse().map(async (s) => {
-        await a.connect(s, node);
-        await a.joinRoom(s, "class");
-      }));
+      await registerInClass(a, [...sessions].reverse(), node);
       await reaping;
       expect(Object.entries(await a.statuses(t, users)).filter(([, st]) => st !== "online")).toEqual([]);
       expect(await a.roomMemberCount(t, "class")).toBe(users.length);
