@@ -190,6 +190,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
       drainGraceMs: int(env, "DRAIN_GRACE_MS", realtimeDefaults.drainGraceMs),
       roomPresenceLimit: int(env, "ROOM_PRESENCE_LIMIT", realtimeDefaults.roomPresenceLimit),
       overloadLagMs: int(env, "OVERLOAD_LAG_MS", realtimeDefaults.overloadLagMs),
+      connectSetupLimitMs: int(env, "CONNECT_SETUP_LIMIT_MS", realtimeDefaults.connectSetupLimitMs),
       maxPendingConnects: int(env, "MAX_PENDING_CONNECTS", realtimeDefaults.maxPendingConnects),
       fanoutBatchMs: int(env, "FANOUT_BATCH_MS", realtimeDefaults.fanoutBatchMs),
       connectStageTiming: env.CONNECT_STAGE_TIMING === "1",

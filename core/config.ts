@@ -38,11 +38,13 @@ export interface RealtimeOptions {
    */
   overloadLagMs: number;
   /**
-   * Handshake admission (realtime/connect-admission.ts): at most this many connections being set up at
-   * once (Engine.IO open → auth, connection quota, presence registration); a handshake beyond it is
-   * refused at once (HTTP 403 "busy"), and the client retries after its backoff, instead of queueing
-   * what the node would finish after the client's handshake timeout. Default 500; 0 turns it off.
+   * Handshake admission (realtime/connect-admission.ts): new handshakes are refused at once ("busy", the
+   * client retries after its backoff) while the oldest connection still being set up (Engine.IO open →
+   * auth, connection quota, presence registration) has waited longer than this, ms: the node is behind,
+   * and would finish what it admits after the client's handshake timeout. Default 5,000; 0 turns it off.
    */
+  connectSetupLimitMs: number;
+  /** Handshake admission: new handshakes are refused while this many connections are being set up. Default 10,000; 0 turns it off. */
   maxPendingConnects: number;
   /**
    * Under fan-out load, room broadcasts are collected this long and written together, one send per
@@ -72,7 +74,8 @@ export const realtimeDefaults: RealtimeOptions = {
   drainGraceMs: 20_000,
   roomPresenceLimit: 1_000,
   overloadLagMs: 250,
-  maxPendingConnects: 500,
+  connectSetupLimitMs: 5_000,
+  maxPendingConnects: 10_000,
   fanoutBatchMs: 50,
 };
 

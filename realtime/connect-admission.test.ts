@@ -10,8 +10,8 @@ import type { RealtimeServer, RealtimeSocket } from "./types";
  * A real Socket.IO server on a loopback port whose root namespace's setup waits until the test lets it
  * finish (`finish`), so connections stay "being set up" as long as the test wants.
  */
-async function serverWith(maxPending: number) {
-  const admission = new ConnectAdmission(maxPending);
+async function serverWith(maxPending: number, maxWaitMs = 0, now?: () => number) {
+  const admission = new ConnectAdmission({ maxPending, maxWaitMs }, undefined, now);
   const http = createServer();
   const io: RealtimeServer = new Server({ allowRequest: admission.allowRequest });
   admission.watch(io); // before attach, as the node does
@@ -92,6 +92,26 @@ describe("ConnectAdmission: connections being set up at once", () => {
       expect(await connect(server.url, {}, "/other").outcome).toBe("connected");
       expect(server.admission.inFlight).toBe(0);
       expect(server.admission.refused).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("refuses while the oldest connection still being set up has waited past the limit, however few they are", async () => {
+    let clock = 0;
+    const server = await serverWith(0, 5_000, () => clock);
+    try {
+      const slow = connect(server.url, { slow: true });
+      await until(() => server.admission.inFlight === 1);
+      clock = 4_000; // behind, but within the limit: admitted
+      expect(await connect(server.url).outcome).toBe("connected");
+      clock = 5_001; // the slow one has waited past it: the node is behind, refused
+      expect(await connect(server.url).outcome).toBe("websocket error");
+      expect(server.admission.oldestWaitMs()).toBe(5_001);
+      server.finish(); // its setup ends: nothing old is waiting, admitted again
+      expect(await slow.outcome).toBe("connected");
+      expect(await connect(server.url).outcome).toBe("connected");
+      expect(server.admission.refused).toBe(1);
     } finally {
       await server.close();
     }

@@ -75,7 +75,7 @@ async function redisCutOff(redis: RedisClient | undefined): Promise<boolean> {
 
 export function createRealtimeNode(services: RealtimeServices, adapter?: AdapterConnections): RealtimeNode {
   const { options } = services;
-  const admission = new ConnectAdmission(options.maxPendingConnects, () => services.metrics.handshakesRefusedBusy.inc());
+  const admission = new ConnectAdmission({ maxPending: options.maxPendingConnects, maxWaitMs: options.connectSetupLimitMs }, () => services.metrics.handshakesRefusedBusy.inc());
   const io: RealtimeServer = new Server({
     path: "/socket.io",
     maxHttpBufferSize: options.maxHttpBufferSize,

@@ -105,7 +105,7 @@ export function createMetrics(nodeId: string) {
     }),
     handshakesRefusedBusy: new Counter({
       name: "interlinked_handshakes_refused_busy_total",
-      help: "Engine.IO handshakes refused because MAX_PENDING_CONNECTS connections were being set up (the client retries after its backoff).",
+      help: "Engine.IO handshakes refused because the node was behind on setting up connections (CONNECT_SETUP_LIMIT_MS, MAX_PENDING_CONNECTS); the client retries after its backoff.",
       registers: [registry],
     }),
     nodeOverloaded: new Gauge({
