@@ -26,10 +26,10 @@ type Middleware = (socket: RealtimeSocket, next: (err?: ExtendedError) => void) 
  * first middleware runs) to the end of its setup (auth, connection quota, presence registration:
  * `settled`); an Engine.IO connection that has not asked yet is waiting on its client, not on the node,
  * and is not counted (else one idle connection would hold the node's admission for Socket.IO's 45 s
- * connect timeout). A new handshake is refused at the
- * Engine.IO level, before any work of ours (`BUSY_REASON`), while the oldest connection still being set
- * up has waited more than `maxWaitMs` (the node is behind: what it admits now it would finish after the
- * client's handshake timeout), or while `maxPending` are; the client retries after its backoff.
+ * connect timeout). A new handshake is refused at the Engine.IO level, before any work of ours
+ * (`BUSY_REASON`), while the oldest connection still being set up has waited more than `maxWaitMs` (the
+ * node is behind: what it admits now it would finish after the client's handshake timeout), or while
+ * `maxPending` are; the client retries after its backoff.
  * Refusing by wait and not by count leaves a node that keeps up alone: a cap of 500 connections doubled
  * the 13,000-per-node storm (23.8 s against 11.6 s without a cap), while a node that does not keep up
  * otherwise finishes handshakes after their clients gave up and tears them down (98–558 of 13,000 back
