@@ -95,8 +95,9 @@ export class MemoryPresenceStore implements PresenceStore {
     const wasMissing = !this.beats.has(node);
     this.beats.set(node, Date.now());
     const mark = this.reapMarks.get(node);
-    if (mark !== undefined && mark <= Date.now()) this.reapMarks.delete(node);
-    return { wasMissing, reaping: mark !== undefined && mark > Date.now() };
+    const reaping = mark !== undefined && mark > Date.now();
+    if (mark !== undefined && !reaping) this.reapMarks.delete(node); // its reaper stopped
+    return { wasMissing, reaping };
   }
 
   async isNodeAlive(node: string): Promise<boolean> {
