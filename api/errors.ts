@@ -15,8 +15,7 @@ export function onApiError(err: Error, c: Context): Response {
     appError = toAppError(err);
   }
   if (appError.code === ErrorCode.Internal) requestLogger(c).error({ ...errorFields(appError.cause ?? appError), code: appError.code }, "api: request failed");
-  const retryAfter = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
-  if (typeof retryAfter === "number") c.header("Retry-After", String(retryAfter));
+  if (appError.retryAfterMs !== undefined) c.header("Retry-After", String(Math.max(1, Math.ceil(appError.retryAfterMs / 1000))));
   return c.json({ error: appError.toBody() }, httpStatusOf(appError.code) as ContentfulStatusCode);
 }
 

@@ -9,7 +9,7 @@ import type { AuthEnv } from "./auth";
 
 /** The error body of every failure (docs/PROTOCOL.md lists the codes). */
 const errorSchema = z
-  .object({ error: z.object({ code: z.number().int(), message: z.string(), temporary: z.literal(true).optional() }) })
+  .object({ error: z.object({ code: z.number().int(), message: z.string(), temporary: z.literal(true).optional(), retryAfterMs: z.number().int().optional() }) })
   .openapi("Error");
 
 const errorDescriptions: Record<number, string> = {

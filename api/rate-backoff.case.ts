@@ -40,7 +40,7 @@ export function runRateBackoffCase(name: string, redis: () => Redis | undefined,
       const refusal = async (p: Promise<unknown>) =>
         p.then(
           () => undefined,
-          (e: unknown) => (e instanceof AppError ? { code: e.code, retryAfter: (e as AppError & { retryAfterSeconds: number }).retryAfterSeconds } : undefined),
+          (e: unknown) => (e instanceof AppError ? { code: e.code, retryAfter: (e.retryAfterMs ?? 0) / 1000 } : undefined),
         );
       await a.consume("t1", 1);
       await b.consume("t1", 1).catch(() => undefined); // the burst bucket's one point

@@ -44,12 +44,11 @@ export class TenantRateLimiter {
   }
 
   /**
-   * Counts one request; throws 3000 (temporary, with retryAfterSeconds) when over the limit, or while
+   * Counts one request; throws 3000 (temporary, with retryAfterMs: REST `Retry-After`) when over the limit, or while
    * the school serves a backoff penalty — each refusal by the limiter doubles it (RateBackoff).
    */
   async consume(tenant: string, limit: number): Promise<{ remaining: number }> {
-    const refused = (ms: number, why: string) =>
-      Object.assign(new AppError(ErrorCode.RateLimited, why), { retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) });
+    const refused = (ms: number, why: string) => new AppError(ErrorCode.RateLimited, why, { retryAfterMs: Math.max(1_000, Math.ceil(ms)) });
     let limited: RateLimiterRes;
     try {
       const blocked = await this.backoff.blockedFor(tenant);

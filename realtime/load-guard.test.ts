@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCode } from "../core/errors";
-import { LoadGuard } from "./load-guard";
+import { LoadGuard, RETRY_BASE_MS, RETRY_MAX_MS } from "./load-guard";
 
 const block = (ms: number) => {
   const until = Date.now() + ms;
@@ -106,6 +106,47 @@ describe("LoadGuard", () => {
       expect(guard.busy).toBeLessThan(0.9); // … but the loop was idle most of it
       expect(changes).toEqual([]);
       expect(() => guard.admit()).not.toThrow();
+    } finally {
+      guard.stop();
+    }
+  });
+
+  it("tells the refused when to retry: longer the less it admits, spread ±50 %, capped, without a stack trace", () => {
+    let r = 0;
+    const guard = new LoadGuard(40, () => undefined, 60_000, () => r);
+    const refusedWith = (): { retryAfterMs: number | undefined; body: unknown; stack: string | undefined } => {
+      for (let i = 0; i < 64; i++) {
+        try {
+          guard.admit();
+        } catch (err) {
+          const e = err as { code: number; retryAfterMs?: number; stack?: string; toBody(): unknown };
+          expect(e.code).toBe(ErrorCode.Overloaded);
+          return { retryAfterMs: e.retryAfterMs, body: e.toBody(), stack: e.stack };
+        }
+      }
+      throw new Error("never refused");
+    };
+    try {
+      guard.admit();
+      guard.observe(60, 0.95); // share ½
+      r = 0.5; // the middle of the spread
+      const half = refusedWith();
+      expect(half.retryAfterMs).toBe(RETRY_BASE_MS * 2);
+      expect(half.body).toMatchObject({ code: ErrorCode.Overloaded, temporary: true, retryAfterMs: RETRY_BASE_MS * 2 });
+      expect(half.stack ?? "").not.toMatch(/\n\s+at /); // no frames captured
+      guard.observe(60, 0.95);
+      guard.observe(60, 0.95); // share ⅛
+      expect(refusedWith().retryAfterMs).toBe(RETRY_BASE_MS * 8);
+      r = 0; // the spread's ends: ×0.5 … ×1.5
+      expect(refusedWith().retryAfterMs).toBe(RETRY_BASE_MS * 4);
+      r = 0.999;
+      expect(refusedWith().retryAfterMs).toBe(Math.round(RETRY_BASE_MS * 8 * 1.499));
+      for (let i = 0; i < 4; i++) guard.observe(60, 0.95); // share at its floor, 1/32
+      r = 0.5;
+      expect(guard.share).toBe(1 / 32);
+      expect(refusedWith().retryAfterMs).toBe(RETRY_BASE_MS * 32);
+      r = 0.999;
+      expect(refusedWith().retryAfterMs).toBe(RETRY_MAX_MS); // 500 × 32 × 1.499 capped
     } finally {
       guard.stop();
     }

@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from "node:perf_hooks";
-import { AppError, ErrorCode } from "../core/errors";
+import { ErrorCode, refusal } from "../core/errors";
 
 /**
  * Admission control for fan-out: a node past its capacity that keeps accepting messages only queues
@@ -17,6 +17,14 @@ import { AppError, ErrorCode } from "../core/errors";
  * (`noteConnect`), and the STORM_HOLD_MS after the last such window (the rejoins and the dead node's
  * presence that follow), leaves the share where it was — the late, busy loop is the storm's, which ends
  * by itself, and halving the messages would not shorten it. Off when `maxLagMs` is 0.
+ *
+ * A refusal says when to retry (`retryAfterMs`, the SDK waits it): RETRY_BASE_MS divided by the share
+ * admitted, spread ±50 % (up to RETRY_MAX_MS) so the refused do not come back together. Without it the
+ * SDK's own backoff (100 ms doubling to 5 s) brought every refused message back several times while the
+ * node stayed saturated, and the node spent most of its loop refusing them (a CPU profile of `npm run
+ * chaos` at 10,000 clients: a third of the main thread in refusals and their replies, the share at its
+ * floor, 23 messages acked a second of the 1,000 offered). The fewer the node admits, the longer it asks
+ * the refused to stay away, so the retries it must refuse fall with the share.
  */
 const BUSY = 0.9;
 const MIN_SHARE = 1 / 32;
@@ -27,6 +35,9 @@ const TRAFFIC_WINDOW_MS = 5_000;
 export const STORM_CONNECTS_PER_SECOND = 50;
 /** How long after its last storm window the node still counts as in a connect storm. */
 export const STORM_HOLD_MS = 5_000;
+/** A refusal's retry wait at a share of 1 (the wait is this divided by the share, ±50 %), and its cap. */
+export const RETRY_BASE_MS = 500;
+export const RETRY_MAX_MS = 20_000;
 
 export class LoadGuard {
   /** Share of messages admitted (1 = all). */
@@ -45,6 +56,7 @@ export class LoadGuard {
     private readonly maxLagMs: number,
     private readonly onChange: (overloaded: boolean) => void = () => undefined,
     private readonly windowMs = 1_000,
+    private readonly random: () => number = Math.random,
   ) {
     if (maxLagMs <= 0) return;
     this.histogram.enable();
@@ -95,7 +107,8 @@ export class LoadGuard {
       this.credit -= 1;
       return;
     }
-    throw new AppError(ErrorCode.Overloaded, `this node is over capacity (event loop ${Math.round(this.busy * 100)} % busy, ${Math.round(this.lagMs)} ms behind; admitting ${Math.round(this.share * 100)} %): retry shortly`);
+    const retryAfterMs = Math.round(Math.min(RETRY_MAX_MS, (RETRY_BASE_MS / this.share) * (0.5 + this.random())));
+    throw refusal(ErrorCode.Overloaded, `this node is over capacity (event loop ${Math.round(this.busy * 100)} % busy, ${Math.round(this.lagMs)} ms behind; admitting ${Math.round(this.share * 100)} %): retry in ${retryAfterMs} ms`, { retryAfterMs });
   }
 
   stop(): void {

@@ -21,6 +21,9 @@ describe("SDK errors (sdk/src/errors.ts, codes.ts)", () => {
     expect(e).toMatchObject({ code: 5005, temporary: true, event: "room:message", message: "busy", codeName: "Overloaded" });
     expect(fromErrorBody({ code: 1004, message: "bad room" })).toMatchObject({ code: 1004, temporary: false });
     expect(fromErrorBody({ code: 3003, message: "slow down" }).retryAfterMs).toBe(1_000);
+    // the server's own wait, when it says one (a node over capacity)
+    expect(fromErrorBody(new AppError(CoreErrorCode.Overloaded, "busy", { retryAfterMs: 4_000 }).toBody()).retryAfterMs).toBe(4_000);
+    expect(fromErrorBody({ code: 5005, message: "busy", temporary: true, retryAfterMs: -1 }).retryAfterMs).toBeUndefined();
     const handshake = Object.assign(new Error("token expired"), { data: { code: 2002, message: "token expired" } });
     expect(toInterlinkedError(handshake, "connect")).toMatchObject({ code: 2002, temporary: false, event: "connect" });
     expect(toInterlinkedError(new Error("operation has timed out"), "room:join")).toMatchObject({ code: 5002, temporary: true });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AckOf, RoomMessageDelivery } from "../core/events";
 import { ErrorCode } from "./src/codes";
-import { InterlinkedError } from "./src/errors";
+import { InterlinkedError, fromErrorBody } from "./src/errors";
 import { Outbox } from "./src/outbox";
 import type { Payloads } from "./src/protocol";
 import { Rejoiner, type RecoveryInfo } from "./src/rejoin";
@@ -365,6 +365,29 @@ describe("Outbox (sdk/src/outbox.ts): a message given up at its deadline", () =>
     expect(sends).toBeGreaterThanOrEqual(2);
     expect(error.code).toBe(ErrorCode.Overloaded);
     expect(error.message).not.toContain("not connected");
+  });
+
+  it("waits the server's retryAfterMs before resending a refused message, not its own backoff", async () => {
+    const waits: number[] = [];
+    let sends = 0;
+    // backoffs are recorded and cut to 1 ms; the message's own deadline (60 s) runs as it is
+    const recordingClock = { ...systemClock, setTimeout: (fn: () => void, ms: number) => (ms === 60_000 ? systemClock.setTimeout(fn, ms) : (waits.push(ms), systemClock.setTimeout(fn, 1))) };
+    const outbox = new Outbox(
+      {
+        send: (_event, payload) => {
+          sends++;
+          if (sends === 1) return Promise.reject(fromErrorBody({ code: ErrorCode.Overloaded, message: "over capacity", temporary: true, retryAfterMs: 7_000 }));
+          return Promise.resolve({ id: payload.key, seq: 1 });
+        },
+        ready: () => true,
+        acked: () => undefined,
+        clock: recordingClock,
+      },
+      60_000,
+    );
+    expect(await outbox.sendRoom("r", "hello")).toEqual({ id: expect.any(String), seq: 1 });
+    expect(sends).toBe(2);
+    expect(waits).toEqual([7_000]); // the SDK's own first backoff would have been 200 ms
   });
 
   it("still says 'not connected' when it was waiting for its stream to be ready", async () => {

@@ -38,7 +38,7 @@ describe("admission control (embedded node)", () => {
     expect(await ack(sender, "room:message", { room: "r", text: "before" })).toMatchObject({ seq: 1 });
     await saturate(2_300); // two full 1-second windows
     const refused = await ack(sender, "room:message", { room: "r", text: "during" });
-    expect(refused.error).toMatchObject({ code: ErrorCode.Overloaded, temporary: true });
+    expect(refused.error).toMatchObject({ code: ErrorCode.Overloaded, temporary: true, retryAfterMs: expect.any(Number) }); // the wait it asks for (LoadGuard)
     const metrics = await scrape(deployment.nodes[0]!.url);
     expect(metrics).toMatch(/^interlinked_node_overloaded\{[^}]*\} 1$/m);
     await eventually(gauge, (g) => g === "0", 8_000); // idle windows give the admitted share back

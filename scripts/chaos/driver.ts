@@ -16,6 +16,8 @@ export interface DriverOptions {
   /** Messages per second over all processes. */
   rate: number;
   plan: Omit<ClientPlan, "first" | "count" | "rate" | "index">;
+  /** Write each client process's CPU profile there (at its exit). */
+  cpuProfDir?: string;
   log(line: string): void;
 }
 
@@ -25,8 +27,10 @@ interface Proc {
   send(m: ToClient): void;
 }
 
-function forkClient(log: (line: string) => void): Proc {
-  const child = fork(join(here, "client-process.ts"), [], { execArgv: ["--import", "tsx", "--max-old-space-size=1536"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+function forkClient(log: (line: string) => void, cpuProfDir: string | undefined, index: number): Proc {
+  // a directory per process, Node's own file names: tsx's loader thread writes a profile too (no shared name)
+  const profile = cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${join(cpuProfDir, `client-${index}`)}`];
+  const child = fork(join(here, "client-process.ts"), [], { execArgv: ["--import", "tsx", "--max-old-space-size=1536", ...profile], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   child.setMaxListeners(0);
   const waiting = new Map<string, Array<(m: FromClient) => void>>();
   child.on("message", (m: FromClient) => {
@@ -99,7 +103,7 @@ export interface ClientDriver {
 }
 
 export async function startClients(o: DriverOptions): Promise<ClientDriver> {
-  const procs = Array.from({ length: o.processes }, () => forkClient(o.log));
+  const procs = Array.from({ length: o.processes }, (_, i) => forkClient(o.log, o.cpuProfDir, i));
   await Promise.all(procs.map((p) => p.next("ready", 30_000)));
   const per = Math.ceil(o.clients / o.processes);
   const started = await Promise.all(

@@ -274,6 +274,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       clients: o.clients,
       rate: o.rate,
       plan: { url: cluster.url, secret: cluster.secret, tenant: TENANT, roomSize: o.roomSize, conversations, chatShare: o.chatShare, ghosts: o.ghostsPerProcess },
+      ...(o.cpuProfDir === undefined ? {} : { cpuProfDir: o.cpuProfDir }),
       log: o.log,
     });
     // node faults take the nodes in turn (1, 2, 0, …): a node restarted after a fault holds few clients

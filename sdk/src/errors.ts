@@ -49,7 +49,8 @@ export function isErrorBody(value: unknown): value is ErrorBody {
 
 /** An InterlinkedError from a server error body (ack `{ error }`, REST body, `connect_error.data`). */
 export function fromErrorBody(body: ErrorBody, context: { event?: string; retryAfterMs?: number } = {}): InterlinkedError {
-  const retryAfterMs = context.retryAfterMs ?? (body.code === ErrorCode.SocketRate ? 1_000 : undefined);
+  const said = typeof body.retryAfterMs === "number" && Number.isFinite(body.retryAfterMs) && body.retryAfterMs >= 0 ? body.retryAfterMs : undefined;
+  const retryAfterMs = context.retryAfterMs ?? said ?? (body.code === ErrorCode.SocketRate ? 1_000 : undefined);
   return new InterlinkedError(body.code, body.message, {
     temporary: body.temporary === true || TEMPORARY_CODES.has(body.code),
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
