@@ -11,8 +11,13 @@ import { setupMaster } from "@socket.io/sticky";
 import { hasRedis } from "../core/config";
 import { configFromEnv } from "../core/config-env";
 import { createLogger } from "../core/log";
+import { stackTracesUnmapped } from "../core/stack-map";
 import { startInterlinked } from "./interlinked";
 import { defaultMediasoupWorker } from "./media-worker-default";
+
+// the bundle runs with --enable-source-maps to load its map; logged stacks are mapped by the logger, and
+// Node's own reads of every failed socket write's stack stay cheap (core/stack-map.ts)
+if (process.execArgv.includes("--enable-source-maps")) stackTracesUnmapped();
 
 // `npm start` with no MEDIASOUP_WORKER_BIN: the worker its first step cached, so the embedded node hosts classes
 if (!process.env.MEDIASOUP_WORKER_BIN && process.env.MEDIA !== "0") {

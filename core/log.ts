@@ -1,4 +1,5 @@
 import { pino, stdSerializers, type DestinationStream, type Logger as PinoLogger } from "pino";
+import { mapStack } from "./stack-map";
 import { AppError } from "./errors";
 import { traceFields } from "./tracing";
 
@@ -36,10 +37,14 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
-/** Errors keep pino's standard shape (type, message, stack, cause); an AppError adds its `code`. */
+/**
+ * Errors keep pino's standard shape (type, message, stack, cause); an AppError adds its `code`. The stack's
+ * frames are at their source positions (core/stack-map.ts), whether or not Node maps stacks itself.
+ */
 function serializeError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
   const out = stdSerializers.err(err) as unknown as Record<string, unknown>;
+  if (typeof out.stack === "string") out.stack = mapStack(out.stack);
   if (err instanceof AppError) out.code = err.code;
   return out;
 }
