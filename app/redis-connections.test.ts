@@ -41,17 +41,21 @@ describe("the sharded subscriber's slot-map comparison (ioredis compares JSON of
     for (const [a, b] of cases) expect(sameSlotMap(a, b)).toBe(a !== undefined && JSON.stringify(a) === JSON.stringify(b));
   });
 
-  it("is what a sharded cluster client's subscriber group uses", () => {
+  it("is what every sharded client's subscriber group uses, duplicates included", () => {
     const client = clusterClient(["127.0.0.1:1"], { sharded: true });
+    const duplicate = client.duplicate([], { shardedSubscribers: true }); // as realtime/classes/media-rpc-redis.ts makes one
     try {
-      client.on("error", () => undefined);
-      const group = (client as unknown as { shardedSubscribers: { clusterSlots: string[][]; _slotsAreEqual(o: string[][]): boolean } }).shardedSubscribers;
-      group.clusterSlots = map(16_384);
-      expect(group._slotsAreEqual(map(16_384))).toBe(true);
-      expect(group._slotsAreEqual(map(16_384, 2))).toBe(false);
-      expect(group._slotsAreEqual.toString()).toContain("sameSlotMap"); // ours, not ioredis' JSON.stringify
+      for (const c of [client, duplicate]) {
+        c.on("error", () => undefined);
+        const group = (c as unknown as { shardedSubscribers: { clusterSlots: string[][]; _slotsAreEqual(o: string[][]): boolean } }).shardedSubscribers;
+        group.clusterSlots = map(16_384);
+        expect(group._slotsAreEqual(map(16_384))).toBe(true);
+        expect(group._slotsAreEqual(map(16_384, 2))).toBe(false);
+        expect(group._slotsAreEqual.toString()).toContain("sameSlotMap"); // ours, not ioredis' JSON.stringify
+      }
     } finally {
       client.disconnect();
+      duplicate.disconnect();
     }
   });
 });
