@@ -22,7 +22,7 @@ import { ErrorCode, refusal } from "../core/errors";
  * admitted, spread ±50 % (up to RETRY_MAX_MS) so the refused do not come back together. Without it the
  * SDK's own backoff (100 ms doubling to 5 s) brought every refused message back several times while the
  * node stayed saturated, and the node spent most of its loop refusing them (a CPU profile of `npm run
- * chaos` at 10,000 clients: a third of the main thread in refusals and their replies, the share at its
+ * chaos` at 10,000 clients: 29 % of the main thread in refusals and their replies, the share at its
  * floor, 23 messages acked a second of the 1,000 offered). The fewer the node admits, the longer it asks
  * the refused to stay away, so the retries it must refuse fall with the share.
  */
