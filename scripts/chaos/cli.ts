@@ -6,8 +6,9 @@
  * writes the JSON summary and the table to `--out` (default chaos-results/<time>.{json,md}).
  * `--redis env --kafka env --postgres env` take those parts from REDIS_URL / KAFKA_BROKERS / DATABASE_URL
  * instead (small runs; faults that need to own a part are then skipped). `--logs DIR` keeps the nodes' and
- * workers' output (and nginx's error log) there; `--cpu-prof DIR` writes each realtime node's and each client
- * process's CPU profile there (read it with scripts/bench/profile-summary.ts). A benchmark, not a test.
+ * workers' output (and nginx's error log) there; `--cpu-prof DIR` writes each realtime node's CPU profile there
+ * (read it with scripts/bench/profile-summary.ts) and each client process's under DIR/client-N/ (its main
+ * thread's and tsx's loader thread's, Node's file names). A benchmark, not a test.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
