@@ -74,7 +74,8 @@ export function videoWidth(page: Page, user: string, source: string): Promise<nu
 
 /**
  * Waits until `user`'s `source` plays on the page: for video a rendered width and framesDecoded rising,
- * for audio bytesReceived rising. Returns the two samples (0.6 s apart).
+ * for audio bytesReceived rising. Returns the two samples (the second the first that rose, at least 0.6 s
+ * later, within 10 s: a stream that has just started can stall for a moment on a loaded machine).
  */
 export async function flowing(page: Page, user: string, source: string, kind: "audio" | "video", timeout = 30_000): Promise<[ReceivedStats, ReceivedStats]> {
   const metric = (s: ReceivedStats | undefined): number => (kind === "video" ? (s?.framesDecoded ?? 0) : (s?.bytesReceived ?? 0));
@@ -82,7 +83,11 @@ export async function flowing(page: Page, user: string, source: string, kind: "a
   await expect.poll(async () => metric(await track(page, user, source, kind)), { timeout, interval: 300 }).toBeGreaterThan(0);
   const first = await track(page, user, source, kind);
   await page.waitForTimeout(600);
-  const later = await track(page, user, source, kind);
+  let later = await track(page, user, source, kind);
+  for (let waited = 0; metric(later) <= metric(first) && waited < 10_000; waited += 300) {
+    await page.waitForTimeout(300);
+    later = await track(page, user, source, kind);
+  }
   expect(metric(later)).toBeGreaterThan(metric(first));
   return [first as ReceivedStats, later as ReceivedStats];
 }
