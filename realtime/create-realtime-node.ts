@@ -13,6 +13,7 @@ import { LivenessWatch, NodeHeartbeat } from "./node-liveness";
 import { MessagePublisher } from "./room-messages";
 import { RoomLookup } from "./room-lookup";
 import { ConversationLookup } from "./conversation-lookup";
+import { releaseRequest } from "./socketio-internals";
 import { RecoveryReads } from "./recovery-reads";
 import { BacklogLoader } from "./backlog-loader";
 import type { RealtimeServices } from "./services";
@@ -105,6 +106,7 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: Adapter
   io.use(connectionQuotaMiddleware(services));
   const onConnection = connectionHandler(io, services, shared);
   io.on("connection", (socket) => {
+    releaseRequest(socket);
     guard.noteConnect();
     onConnection(socket);
     // its setup ends with its presence registration (`ready` never rejects)

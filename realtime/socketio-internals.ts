@@ -227,3 +227,47 @@ export function hasOutgoingListeners(target: BroadcastTarget): boolean {
   const listeners = (target as unknown as { _anyOutgoingListeners?: unknown[] })._anyOutgoingListeners;
   return (listeners?.length ?? 0) > 0;
 }
+
+type Handshake = RealtimeSocket["handshake"];
+const NO_HEADERS: Handshake["headers"] = Object.freeze({});
+const NO_QUERY: Handshake["query"] = Object.freeze({});
+/**
+ * What an Engine.IO connection keeps as its request once released (`releaseRequest`): Socket.IO reads a
+ * connection's request again only to build the handshake of a namespace joined later (headers, url,
+ * `_query`, `connection.encrypted`; the node serves plain HTTP behind its proxy, so `encrypted` is false).
+ */
+const RELEASED_REQUEST = Object.freeze({ headers: NO_HEADERS, url: "", _query: NO_QUERY, connection: Object.freeze({ encrypted: false }) });
+
+/** A handshake without the request's headers, URL and query; `time` is derived from `issued` (the same string Socket.IO builds). */
+class ReleasedHandshake {
+  readonly headers = NO_HEADERS;
+  readonly query = NO_QUERY;
+  readonly url = "";
+  constructor(
+    readonly address: string,
+    readonly xdomain: boolean,
+    readonly secure: boolean,
+    readonly issued: number,
+    readonly auth: Handshake["auth"],
+  ) {}
+  get time(): string {
+    return `${new Date(this.issued)}`;
+  }
+  /** As JSON (the adapter's `fetchSockets` sends handshakes between nodes): the same fields, `time` included. */
+  toJSON(): Handshake {
+    return { headers: this.headers, time: this.time, address: this.address, xdomain: this.xdomain, secure: this.secure, issued: this.issued, url: this.url, query: this.query, auth: this.auth };
+  }
+}
+
+/**
+ * Releases what a connected socket no longer needs of its HTTP upgrade: the Engine.IO connection's request
+ * (on uWS its request and response wrappers, the header object and strings; on Node http the whole
+ * IncomingMessage with its raw headers) and the handshake's copies of the headers, URL and query. The
+ * node reads none of them after the handshake (the principal, the address and `issued` are what it keeps).
+ * The remote address stays (Engine.IO caches it on the connection). Call once the socket is connected.
+ */
+export function releaseRequest(socket: RealtimeSocket): void {
+  const h = socket.handshake;
+  (socket.conn as unknown as { request: unknown }).request = RELEASED_REQUEST;
+  (socket as unknown as { handshake: Handshake | ReleasedHandshake }).handshake = new ReleasedHandshake(h.address, h.xdomain, h.secure, h.issued, h.auth);
+}

@@ -26,3 +26,26 @@ export function threadCpuSeconds(pid: number): Map<string, number> {
   }
   return out;
 }
+
+/**
+ * A process's resident memory by kind of mapping, KiB, from /proc/PID/smaps: `small` anonymous mappings of
+ * at most 256 KiB (V8 allocates its heap in 256 KiB pages; a few other small mmaps land here too),
+ * `brk` (the `[heap]` mapping: malloc's main arena, where native objects and small buffers live), `other`
+ * anonymous mappings (larger mmaps: malloc's big blocks, V8's large objects, thread stacks) and `files`.
+ */
+export function residentByMapping(pid: number): { small: number; brk: number; other: number; files: number } {
+  const out = { small: 0, brk: 0, other: 0, files: 0 };
+  let kind: keyof typeof out = "other";
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const range = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (range) {
+      const name = range[3] ?? "";
+      const kib = (parseInt(range[2]!, 16) - parseInt(range[1]!, 16)) / 1024;
+      kind = name === "[heap]" ? "brk" : name.startsWith("/") ? "files" : name === "" && kib <= 256 ? "small" : "other";
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) out[kind] += Number(rss[1]);
+  }
+  return out;
+}

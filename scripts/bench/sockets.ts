@@ -14,6 +14,11 @@
  * `--stages`: the Interlinked node runs with CONNECT_STAGE_TIMING=1 and the wall-clock time of each stage of
  * its connects (JWT, revocation, quota, presence, Kafka session event, backlog) is printed from its /metrics.
  * Each row also gives the clients' connect latency (WebSocket open requested → Socket.IO CONNECT answered).
+ * `--gc`: every Node server runs with its inspector on, and its RSS is also measured after a full garbage
+ * collection (`HeapProfiler.collectGarbage`): before the connects, at a third of them (the connects pause
+ * there, untimed) and after the idle window. The growth from a third to all, per socket added, is what a
+ * socket keeps alive, apart from the storm's garbage not collected yet (the "KB per idle socket" column
+ * counts both) and from the process's baseline; it is itemized by kind of mapping (proc.ts `residentByMapping`).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -34,10 +39,11 @@ import { freePort, waitUntil } from "../../tools/services/process";
 import { createScratchDatabase } from "../../tools/services/postgres";
 import { ensureBuilt } from "../../tools/services/production-build";
 import { givenServices, provisionServices } from "../../tools/services/provision";
-import { cpuSeconds, rssKb, threadCpuSeconds } from "./proc";
+import { collectGarbage } from "./inspector-gc";
+import { cpuSeconds, residentByMapping, rssKb, threadCpuSeconds } from "./proc";
 
 const { values: args } = parseArgs({
-  options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" }, engines: { type: "string", default: "ws,uws" }, stock: { type: "boolean", default: true }, centrifugo: { type: "string", default: "auto" }, idle: { type: "string", default: "20" }, profile: { type: "string" }, heap: { type: "string" }, stages: { type: "boolean", default: false } },
+  options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" }, engines: { type: "string", default: "ws,uws" }, stock: { type: "boolean", default: true }, centrifugo: { type: "string", default: "auto" }, idle: { type: "string", default: "20" }, profile: { type: "string" }, heap: { type: "string" }, stages: { type: "boolean", default: false }, gc: { type: "boolean", default: false } },
   allowNegative: true,
 });
 const N = Number(args.sockets);
@@ -94,22 +100,37 @@ function connectCentrifugo(port: number, token: string): Promise<WebSocket> {
 async function measure(name: string, pid: number, port: number, authFor: (i: number) => object, open: (port: number, i: number) => Promise<WebSocket> = (p, i) => connectRaw(p, authFor(i))) {
   await sleep(1_000);
   const before = rssKb(pid);
+  // with --gc: the same after a full GC (through the inspector), then again after the idle window
+  const inspect = inspectPorts.get(pid);
+  const gcBefore = inspect === undefined ? undefined : await afterFullGc(inspect, pid);
   const sockets: WebSocket[] = [];
   const latencies: number[] = [];
   let next = 0;
-  const connectCpu0 = cpuSeconds(pid);
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: Number(args.concurrency) }, async () => {
-      while (next < N) {
-        const i = next++;
-        const t0 = performance.now();
-        sockets.push(await open(port, i));
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
+  let connectCpu0 = cpuSeconds(pid);
+  let seconds = 0;
+  // with --gc the connects pause at a third (not timed) for a full GC: RSS from there to N is the growth per
+  // socket without the process's baseline, which moves by tens of MB between runs of the same code
+  let gcThird: { rss: number; maps: ReturnType<typeof residentByMapping> } | undefined;
+  for (const limit of inspect === undefined ? [N] : [Math.floor(N / 3), N]) {
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: Number(args.concurrency) }, async () => {
+        while (next < limit) {
+          const i = next++;
+          const t0 = performance.now();
+          sockets.push(await open(port, i));
+          latencies.push(performance.now() - t0);
+        }
+      }),
+    );
+    seconds += (performance.now() - started) / 1000;
+    if (limit < N && inspect !== undefined) {
+      const cpu = cpuSeconds(pid);
+      await sleep(5_000);
+      gcThird = await afterFullGc(inspect, pid);
+      connectCpu0 += cpuSeconds(pid) - cpu; // the pause's CPU is not the connects'
+    }
+  }
   const connectCpuS = cpuSeconds(pid) - connectCpu0;
   latencies.sort((a, b) => a - b);
   const pct = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
@@ -126,9 +147,17 @@ async function measure(name: string, pid: number, port: number, authFor: (i: num
     log(`${name}: idle CPU by thread (% of a core): ${byThread.map(([t, pct]) => `${t} ${pct.toFixed(2)}`).join(", ")}`);
   }
   if (spawnedAt.has(pid)) log(`${name}: idle window ${((idleStarted - spawnedAt.get(pid)!) / 1000).toFixed(1)}–${((performance.now() - spawnedAt.get(pid)!) / 1000).toFixed(1)} s after its start`);
+  let kbPerSocketAfterGc: number | undefined;
+  if (inspect !== undefined && gcBefore && gcThird) {
+    const gcAfter = await afterFullGc(inspect, pid);
+    const added = sockets.length - Math.floor(N / 3);
+    kbPerSocketAfterGc = (gcAfter.rss - gcThird.rss) / added;
+    const per = (k: keyof typeof gcAfter.maps): string => ((gcAfter.maps[k] - gcThird!.maps[k]) / added).toFixed(2);
+    log(`${name}: RSS after a full GC: ${(gcBefore.rss / 1024).toFixed(0)} MB with no socket, ${(gcThird.rss / 1024).toFixed(0)} MB with ${Math.floor(N / 3)}, ${(gcAfter.rss / 1024).toFixed(0)} MB with ${sockets.length}: ${kbPerSocketAfterGc.toFixed(1)} KB per socket added (small anonymous mappings, V8's pages ${per("small")}; [heap] ${per("brk")}; other anonymous ${per("other")}; files ${per("files")})`);
+  }
   if (args.heap) await heapSnapshot(pid, args.heap);
   for (const ws of sockets) ws.terminate();
-  const row = { name, sockets: sockets.length, connectPerSecond: Math.round(sockets.length / seconds), serverCpuMsPerConnect: (1000 * connectCpuS) / sockets.length, connectCpuS, rssBeforeMb: before / 1024, rssAfterMb: after / 1024, kbPerSocket: (after - before) / sockets.length, idleCpuPct, connectMsP50: pct(0.5), connectMsP99: pct(0.99) };
+  const row = { name, sockets: sockets.length, connectPerSecond: Math.round(sockets.length / seconds), serverCpuMsPerConnect: (1000 * connectCpuS) / sockets.length, connectCpuS, rssBeforeMb: before / 1024, rssAfterMb: after / 1024, kbPerSocket: (after - before) / sockets.length, idleCpuPct, kbPerSocketAfterGc, connectMsP50: pct(0.5), connectMsP99: pct(0.99) };
   log(JSON.stringify(row));
   return row;
 }
@@ -158,6 +187,19 @@ async function printStages(name: string, port: number): Promise<void> {
 /** When each server process was spawned (performance.now()), to print the idle window's offsets. */
 const spawnedAt = new Map<number, number>();
 const heapArgs = (): string[] => (args.heap ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${args.heap}`] : []);
+/** RSS (KiB) and its mappings after a full garbage collection of the process behind `inspectPort`. */
+async function afterFullGc(inspectPort: number, pid: number): Promise<{ rss: number; maps: ReturnType<typeof residentByMapping> }> {
+  await collectGarbage(inspectPort);
+  await sleep(1_000); // V8 releases the emptied pages after the collection
+  return { rss: rssKb(pid), maps: residentByMapping(pid) };
+}
+/** With `--gc`: each Node server's inspector port (its RSS is also measured after a full GC through it). */
+const inspectPorts = new Map<number, number>();
+const inspectArgs = async (): Promise<{ args: string[]; port?: number }> => {
+  if (!args.gc) return { args: [] };
+  const port = await freePort();
+  return { args: [`--inspect=127.0.0.1:${port}`], port };
+};
 
 /** Asks a server started with heapArgs() for a heap snapshot and waits until the file is complete. */
 async function heapSnapshot(pid: number, dir: string): Promise<void> {
@@ -199,7 +241,9 @@ try {
 
   for (const engine of (args.engines ?? "ws,uws").split(",") as Array<"ws" | "uws">) {
     const port = await freePort();
-    const bare = spawn(process.execPath, [...heapArgs(), "--import", "tsx", join(dirname(fileURLToPath(import.meta.url)), "bare-socketio.ts")], { env: { ...process.env, PORT: String(port), ENGINE: engine }, stdio: ["ignore", "pipe", "inherit"] });
+    const bareInspect = await inspectArgs();
+    const bare = spawn(process.execPath, [...heapArgs(), ...bareInspect.args, "--import", "tsx", join(dirname(fileURLToPath(import.meta.url)), "bare-socketio.ts")], { env: { ...process.env, PORT: String(port), ENGINE: engine }, stdio: ["ignore", "pipe", "inherit"] });
+    if (bareInspect.port !== undefined) inspectPorts.set(bare.pid as number, bareInspect.port);
     if (args.stock) {
       await waitUntil("bare server", async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, { timeoutMs: 30_000 });
       rows.push(await measure(`stock Socket.IO (${engine})`, bare.pid as number, port, () => ({})));
@@ -208,7 +252,9 @@ try {
 
     const nodePort = await freePort();
     const setup = { port: nodePort, databaseUrl: dbUrl, redisUrl: services.env.REDIS_URL, kafkaBrokers: services.env.KAFKA_BROKERS, namespace: `bench-${engine}`, secret, engine, nodeId: `bench-${engine}` };
-    const node = spawnInterlinked(realtimeNodeEnv(setup, args.stages ? { CONNECT_STAGE_TIMING: "1" } : {}), [...(args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : []), ...heapArgs()]);
+    const nodeInspect = await inspectArgs();
+    const node = spawnInterlinked(realtimeNodeEnv(setup, args.stages ? { CONNECT_STAGE_TIMING: "1" } : {}), [...(args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : []), ...heapArgs(), ...nodeInspect.args]);
+    if (nodeInspect.port !== undefined) inspectPorts.set(node.child.pid as number, nodeInspect.port);
     spawnedAt.set(node.child.pid as number, performance.now());
     await waitReady(`http://127.0.0.1:${nodePort}`, 60_000);
     rows.push(await measure(`Interlinked node (${engine})`, node.child.pid as number, nodePort, (i) => ({ token: jwts[i] })));
@@ -252,6 +298,7 @@ async function measureCentrifugo(): Promise<Array<Awaited<ReturnType<typeof meas
 }
 
 console.log(`\nSockets benchmark, ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${N} sockets`);
-console.log(`| server | sockets | connects/s | server CPU ms per connect | client connect ms p50 / p99 | RSS before MB | RSS after MB | KB per idle socket | idle CPU % of a core (${IDLE_S} s) |\n|---|---|---|---|---|---|---|---|---|`);
-for (const r of rows) console.log(`| ${r.name} | ${r.sockets} | ${r.connectPerSecond} | ${r.serverCpuMsPerConnect.toFixed(2)} | ${r.connectMsP50.toFixed(1)} / ${r.connectMsP99.toFixed(1)} | ${r.rssBeforeMb.toFixed(0)} | ${r.rssAfterMb.toFixed(0)} | ${r.kbPerSocket.toFixed(1)} | ${r.idleCpuPct.toFixed(1)} |`);
+const gcColumn = args.gc ? " KB per socket after a full GC |" : "";
+console.log(`| server | sockets | connects/s | server CPU ms per connect | client connect ms p50 / p99 | RSS before MB | RSS after MB | KB per idle socket | idle CPU % of a core (${IDLE_S} s) |${gcColumn}\n|---|---|---|---|---|---|---|---|---|${args.gc ? "---|" : ""}`);
+for (const r of rows) console.log(`| ${r.name} | ${r.sockets} | ${r.connectPerSecond} | ${r.serverCpuMsPerConnect.toFixed(2)} | ${r.connectMsP50.toFixed(1)} / ${r.connectMsP99.toFixed(1)} | ${r.rssBeforeMb.toFixed(0)} | ${r.rssAfterMb.toFixed(0)} | ${r.kbPerSocket.toFixed(1)} | ${r.idleCpuPct.toFixed(1)} |${args.gc ? ` ${r.kbPerSocketAfterGc === undefined ? "—" : r.kbPerSocketAfterGc.toFixed(1)} |` : ""}`);
 process.exit(0);
