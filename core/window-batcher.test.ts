@@ -46,4 +46,46 @@ describe("WindowBatcher", () => {
     expect(await Promise.all(asked)).toEqual([1, 2, 3]);
     expect(batches).toEqual([[1, 2], [3]]);
   });
+
+  it("opens the window only under load: quiet calls go out at the end of their turn, a busy stream waits the window", async () => {
+    let clock = 0;
+    const batches: number[][] = [];
+    const batcher = new WindowBatcher<number, number>(
+      async (_key, items) => {
+        batches.push(items);
+        return items;
+      },
+      200, // far longer than a turn
+      1_000,
+      500,
+      () => clock,
+    );
+    // quiet: one call every 50 ms (20/s), each answered without the window
+    for (let i = 0; i < 3; i++) {
+      clock += 50;
+      const answer = batcher.add("", i);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(batches).toHaveLength(i + 1); // sent at the end of its turn, not after the window
+      expect(await answer).toBe(i);
+    }
+    expect(batches).toEqual([[0], [1], [2]]);
+
+    // busy: 60 calls within 100 ms (600/s). The first turn's calls go out together at its end (the batch
+    // began while quiet); from then on the window is open and a later turn's call waits in it.
+    batches.length = 0;
+    clock += 1_000;
+    const asked: Array<Promise<number>> = [];
+    for (let i = 0; i < 60; i++) asked.push(batcher.add("busy", i));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([Array.from({ length: 60 }, (_, i) => i)]);
+    clock += 10;
+    asked.push(batcher.add("busy", 60));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(batches).toHaveLength(1); // held by the window, not flushed at the end of its turn
+    expect(await asked[60]).toBe(60); // and sent when the window closes
+    expect(batches).toEqual([Array.from({ length: 60 }, (_, i) => i), [60]]);
+    expect(asked).toHaveLength(61);
+  });
 });
+
