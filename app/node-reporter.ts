@@ -2,7 +2,7 @@ import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import type { Logger } from "../core/log";
 import type { NodeReport, NodeReports } from "../core/nodes/node-reports";
 import { HEARTBEAT_MS } from "../realtime/node-liveness";
-import { socketsOfEveryNamespace } from "../realtime/socketio-internals";
+import { namespacesOf } from "../realtime/socketio-internals";
 import type { RealtimeServer } from "../realtime/types";
 
 export interface NodeReporterOptions {
@@ -48,10 +48,13 @@ export function startNodeReporter(options: NodeReporterOptions): () => Promise<v
     try {
       const tenants: Record<string, number> = {};
       let connections = 0;
-      for (const s of options.io ? socketsOfEveryNamespace(options.io) : []) {
-        const tenant = s.data.principal.tenant;
-        tenants[tenant] = (tenants[tenant] ?? 0) + 1;
-        connections++;
+      // walked in place, not copied: at 15,000 sockets a copy every beat was a share of the idle node's CPU
+      for (const nsp of options.io ? namespacesOf(options.io) : []) {
+        for (const s of nsp.sockets.values()) {
+          const tenant = s.data.principal.tenant;
+          tenants[tenant] = (tenants[tenant] ?? 0) + 1;
+          connections++;
+        }
       }
       const now = performance.eventLoopUtilization();
       const busy = performance.eventLoopUtilization(now, utilization).utilization;

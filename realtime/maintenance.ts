@@ -77,7 +77,16 @@ export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices
       renewNow = true;
     },
     upkeep: async (beat) => {
-      const sockets = [...io.of("/").sockets.values()];
+      // one pass over the node's sockets, in place (a copy and three passes per beat were most of an idle
+      // node's own CPU at 15,000 sockets): slow consumers out, sockets whose presence was lost noted
+      const lost: RealtimeSocket[] = [];
+      for (const s of io.of("/").sockets.values()) {
+        if (bufferedBytes(s) > services.options.maxSocketBufferBytes) {
+          services.metrics.slowConsumers.inc();
+          s.emit("app:disconnect", { code: ErrorCode.SlowConsumer, message: "send buffer over its bound: reconnect and recover" });
+          s.disconnect(true); // removes it from the map being walked: a Map's iteration goes on past a deleted entry
+        } else if (s.data.presenceLost) lost.push(s);
+      }
       if (!predecessorReaped) {
         // a previous process with this node id (killed, restarted before it was reaped) left sessions behind
         const root = io.of("/").sockets;
@@ -91,7 +100,7 @@ export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices
       // dead nodes first: their users read online until reaped, and the work below can take seconds on a loaded node
       await announceGone(io, services, await services.presence.reapDeadNodes(services.nodeId)); // never itself: its beat may have outlasted the TTL
       // reaped though alive: register again once the reap is over (what it would remove behind us)
-      if (!beingReaped) await registerLostPresence(io, services, sockets);
+      if (!beingReaped) await registerLostPresence(io, services, lost);
       if (beat % LEASE_RENEW_BEATS === 0 || renewNow) {
         renewNow = false;
         // every namespace's sockets count (`/class` ones too: realtime/classes/class-namespace.ts); one count
@@ -99,12 +108,6 @@ export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices
         const byTenant = new Map<string, number>();
         for (const nsp of namespacesOf(io)) for (const s of nsp.sockets.values()) byTenant.set(s.data.principal.tenant, (byTenant.get(s.data.principal.tenant) ?? 0) + 1);
         for (const [tenant, connected] of byTenant) await services.quotas.renewConnections(tenant, connected);
-      }
-      for (const s of sockets) {
-        if (bufferedBytes(s) <= services.options.maxSocketBufferBytes) continue;
-        services.metrics.slowConsumers.inc();
-        s.emit("app:disconnect", { code: ErrorCode.SlowConsumer, message: "send buffer over its bound: reconnect and recover" });
-        s.disconnect(true);
       }
     },
   };

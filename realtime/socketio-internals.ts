@@ -177,14 +177,9 @@ export function terminateWebSockets(io: RealtimeServer, closing: Iterable<unknow
   }
 }
 
-/** This node's sockets of every namespace (`/`, `/class`, …), from the server's namespace map (`_nsps`). */
-/** The server's namespaces (`io._nsps`), to walk their sockets without copying them. */
+/** The server's namespaces (`io._nsps`: `/`, `/class`, …), to walk their sockets without copying them. */
 export function namespacesOf(io: RealtimeServer): Iterable<{ sockets: Map<string, RealtimeSocket> }> {
   return io._nsps.values();
-}
-
-export function socketsOfEveryNamespace(io: RealtimeServer): RealtimeSocket[] {
-  return [...io._nsps.values()].flatMap((nsp) => [...nsp.sockets.values()]);
 }
 
 type Duplex = { write(chunk: Buffer): boolean; writableNeedDrain?: boolean; destroyed?: boolean };
