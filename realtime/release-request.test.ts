@@ -71,10 +71,10 @@ describe.each<Engine>(["uws", "ws"])("releaseRequest (%s engine)", (engine) => {
   });
 });
 
-describe("releaseRequest on uWS", () => {
+describe.each<Engine>(["uws", "ws"])("releaseRequest (%s engine), memory", (engine) => {
   it("lets the upgrade's request (headers and all) be collected while the socket stays connected", async () => {
     let released: WeakRef<object> | undefined;
-    const port = await serve("uws", (_socket, request) => (released = new WeakRef(request)));
+    const port = await serve(engine, (_socket, request) => (released = new WeakRef(request)));
     const main = client(port);
     await new Promise<void>((resolve, reject) => (main.once("connect", resolve), main.once("connect_error", reject)));
     for (let i = 0; i < 5 && released?.deref() !== undefined; i++) {

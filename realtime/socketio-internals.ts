@@ -259,12 +259,18 @@ class ReleasedHandshake {
  * (on uWS its request wrapper, the header object and strings: 0.7 KB of live heap per socket at 15,000,
  * BENCHMARKS.md) and the handshake's copies of the headers, URL and query. The node reads none of them after
  * the handshake (the principal, the address and `issued` are what it keeps). The remote address stays
- * (Engine.IO caches it on the connection). On Node http the IncomingMessage stays reachable from elsewhere
- * after this (realtime/release-request.test.ts checks the uWS engine only; not traced). Call once the
- * socket is connected.
+ * (Engine.IO caches it on the connection). On Node http, engine.io 6.6 also keeps the IncomingMessage
+ * through the upgrade's `WebSocketResponse`: its `close` listener on the TCP socket (there for HTTP
+ * middlewares, which upgrades skip here: skipMiddlewaresOnUpgrades) holds the response and the request for
+ * the connection's life; that listener is removed too. Call once the socket is connected.
  */
 export function releaseRequest(socket: RealtimeSocket): void {
   const h = socket.handshake;
   (socket.conn as unknown as { request: unknown }).request = RELEASED_REQUEST;
   (socket as unknown as { handshake: Handshake | ReleasedHandshake }).handshake = new ReleasedHandshake(h.address, h.xdomain, h.secure, h.issued, h.auth);
+  const tcp = (socket.conn as unknown as WsConnInternals).transport?.socket?._socket as (Duplex & { listeners?(event: string): Array<(...args: unknown[]) => void>; removeListener?(event: string, fn: (...args: unknown[]) => void): void }) | undefined;
+  for (const listener of tcp?.listeners?.("close") ?? []) if (String(listener) === ENGINE_RESPONSE_CLOSE) tcp?.removeListener?.("close", listener);
 }
+
+/** The source of engine.io's `WebSocketResponse` close listener (engine.io/build/server.js), which only re-emits `close` on the response. */
+const ENGINE_RESPONSE_CLOSE = '() => this.emit("close")';
