@@ -1,3 +1,4 @@
+import type { EventEmitter } from "node:events";
 import type { Adapter } from "socket.io-adapter";
 import type { WebSocket as UwsSocket } from "uWebSockets.js";
 import type { RealtimeServer, RealtimeSocket } from "./types";
@@ -268,8 +269,8 @@ export function releaseRequest(socket: RealtimeSocket): void {
   const h = socket.handshake;
   (socket.conn as unknown as { request: unknown }).request = RELEASED_REQUEST;
   (socket as unknown as { handshake: Handshake | ReleasedHandshake }).handshake = new ReleasedHandshake(h.address, h.xdomain, h.secure, h.issued, h.auth);
-  const tcp = (socket.conn as unknown as WsConnInternals).transport?.socket?._socket as (Duplex & { listeners?(event: string): Array<(...args: unknown[]) => void>; removeListener?(event: string, fn: (...args: unknown[]) => void): void }) | undefined;
-  for (const listener of tcp?.listeners?.("close") ?? []) if (String(listener) === ENGINE_RESPONSE_CLOSE) tcp?.removeListener?.("close", listener);
+  const tcp = (socket.conn as unknown as { transport?: { socket?: { _socket?: EventEmitter } } }).transport?.socket?._socket; // ws engine only
+  for (const listener of tcp?.listeners("close") ?? []) if (String(listener) === ENGINE_RESPONSE_CLOSE) tcp?.removeListener("close", listener as (...args: unknown[]) => void);
 }
 
 /** The source of engine.io's `WebSocketResponse` close listener (engine.io/build/server.js), which only re-emits `close` on the response. */
