@@ -7,6 +7,7 @@ import type { EventBus } from "../core/bus/event-bus";
 import { newEvent, publishEvents, streams } from "../core/contracts/streams";
 import type { InterlinkedConfig } from "../core/config";
 import { createLogger, type Logger } from "../core/log";
+import { prepareBus } from "./prepare-bus";
 import { createMetrics } from "../core/metrics/registry";
 import { connectStageTiming } from "../core/metrics/connect-stages";
 import { CachedRevocations } from "../core/revocation/revocation-cache";
@@ -84,6 +85,7 @@ export async function startInterlinked(config: InterlinkedConfig): Promise<Runni
     let realtime: RealtimeNode | undefined;
     let classes: ClassTier | undefined;
     if (config.roles.has("realtime")) {
+      await prepareBus(bus, Object.values(streams).map((s) => s.topic), log);
       const services = {
         nodeId: config.nodeId,
         log,

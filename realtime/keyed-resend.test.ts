@@ -36,6 +36,7 @@ class LossyAckBus implements EventBus {
     return rows;
   }
 
+  async prepare(): Promise<void> {}
   async subscribe(): Promise<Subscription> {
     return { close: async () => undefined };
   }

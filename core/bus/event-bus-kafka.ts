@@ -185,6 +185,16 @@ export class KafkaEventBus implements EventBus {
     return done;
   }
 
+  async prepare(topics: string[]): Promise<void> {
+    try {
+      await Promise.all(topics.map((t) => this.ensureTopic(t)));
+      const names = topics.map((t) => this.topicName(t));
+      await this.sender.prepare(names, Math.max(0, ...names.map((n) => this.partitions.get(n)?.length ?? 0)));
+    } catch (err) {
+      throw new AppError(ErrorCode.Unavailable, "event bus unavailable", { cause: err });
+    }
+  }
+
   /**
    * Sends the records in a `publish <topic>` producer span; each record carries the trace context it was
    * created in (its `headers`) or else this span's, as W3C `traceparent` / `tracestate` record headers.

@@ -96,6 +96,9 @@ export class MemoryEventBus implements EventBus {
     return state && !state.groups.has(group) ? state.backlog.length : 0;
   }
 
+  /** Nothing to prepare in memory. */
+  async prepare(): Promise<void> {}
+
   async ping(): Promise<boolean> {
     return !this.closed;
   }

@@ -55,6 +55,17 @@ export function runEventBusContract(name: string, open: () => Promise<EventBus>)
       await Promise.all([subA.close(), subB.close()]);
     });
 
+    it("publishes to a prepared topic like to any other (prepare twice is harmless)", async () => {
+      const topic = `prepared-${randomUUID()}`;
+      await bus.prepare([topic]);
+      await bus.prepare([topic]);
+      await bus.publish(topic, [{ key: "a", value: "1" }]);
+      const c = collector(1);
+      const sub = await bus.subscribe({ group: "gp", topic, handler: c.handler });
+      expect((await c.done).map((r) => r.value)).toEqual(["1"]);
+      await sub.close();
+    });
+
     it("answers ping while open", async () => {
       expect(await bus.ping()).toBe(true);
     });

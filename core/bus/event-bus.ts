@@ -35,6 +35,13 @@ export interface Subscription {
  */
 export interface EventBus {
   publish(topic: string, records: BusRecord[]): Promise<void>;
+  /**
+   * Readies `topics` for publishing, so that a process's first publish to each waits no longer than later
+   * ones: for Kafka the topics exist (created if missing), their metadata is loaded and every producer is
+   * connected. Calling it is optional: publish does the same on first use. It rejects (AppError 5001) when
+   * the bus cannot be reached; later publishes then do it themselves.
+   */
+  prepare(topics: string[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** Records of `topic` not yet consumed by `group` (exported as the consumer-lag metric). */
   consumerLag(group: string, topic: string): Promise<number>;

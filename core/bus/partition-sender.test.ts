@@ -1,4 +1,4 @@
-import type { Message, Producer, ProducerRecord, RecordMetadata } from "kafkajs";
+import type { Message, Producer, ProducerBatch, ProducerRecord, RecordMetadata } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { defaultLogger } from "../log";
 import { COALESCE_MAX_RECORDS, PartitionSender } from "./partition-sender";
@@ -195,6 +195,33 @@ describe("PartitionSender (the acked-loss fix, against a double of kafkajs' idem
     expect(Object.fromEntries(broker.producersOf)).toEqual({ 0: [1, 3], 1: [2] });
     expect(broker.log).toContain("c0.0"); // through producer 1, c0 would have taken b0's rewound numbers: acked, not written
     expect(broker.log).toContain("c1.0");
+    await sender.close();
+  });
+
+  it("prepare connects each slot's producer once and loads the topics into it with an empty send; later sends reuse them", async () => {
+    const broker = new BrokerDouble();
+    const loaded: Array<{ producer: number; topics: string[]; records: number }> = [];
+    let producers = 0;
+    const connect = async (): Promise<Producer> => {
+      const id = ++producers;
+      const producer = producerDouble(broker, id);
+      return Object.assign(producer, {
+        sendBatch: async (b: ProducerBatch) => {
+          loaded.push({ producer: id, topics: (b.topicMessages ?? []).map((t) => t.topic), records: (b.topicMessages ?? []).reduce((n, t) => n + t.messages.length, 0) });
+          return [];
+        },
+      });
+    };
+    const sender = new PartitionSender(connect, defaultLogger(), 4);
+    await sender.prepare(["t", "u"], 6);
+    expect(producers).toBe(4); // slots 0–3 (partitions 0–5 → slot p mod 4)
+    expect(loaded.map((l) => l.producer).sort()).toEqual([1, 2, 3, 4]);
+    for (const l of loaded) expect(l).toMatchObject({ topics: ["t", "u"], records: 0 });
+    await Promise.all([0, 1, 2, 3, 4, 5].map((partition) => sender.send({ topic: "t", partition, messages: batch(`p${partition}`, 1), timeoutMs: 1_000 })));
+    expect(producers).toBe(4);
+    expect(broker.log).toHaveLength(6);
+    await sender.prepare(["t"], 2); // fewer partitions than slots: only those slots, already connected
+    expect(producers).toBe(4);
     await sender.close();
   });
 

@@ -80,6 +80,21 @@ export class PartitionSender {
     });
   }
 
+  /**
+   * Connects the producer of every slot that partitions `0..partitions-1` use and loads the topics'
+   * metadata into each (kafkajs fetches a topic's metadata on its first send: an empty send fetches it
+   * and produces nothing). A later send then waits for neither.
+   */
+  async prepare(topics: string[], partitions: number): Promise<void> {
+    const slots = Math.min(this.producers, partitions);
+    await Promise.all(
+      Array.from({ length: slots }, async (_, slot) => {
+        const producer = await this.producer(slot);
+        await producer.sendBatch({ acks: -1, topicMessages: topics.map((topic) => ({ topic, messages: [] })) });
+      }),
+    );
+  }
+
   /** Sends the lane's batches, coalescing what queued meanwhile, until none is left. */
   private async drain(key: string, lane: Queued[]): Promise<void> {
     while (lane.length > 0) {

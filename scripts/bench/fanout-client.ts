@@ -140,7 +140,7 @@ function open(port: number, localAddress: string, opts: { protocol?: Protocol; a
           if (opts.sample) {
             now ||= nowUs();
             const t = stampOf(buf, start, off);
-            if (t > 0) stats.record(now - t);
+            if (t > 0) stats.record(now - t, t);
           }
           continue;
         }
@@ -158,7 +158,7 @@ function open(port: number, localAddress: string, opts: { protocol?: Protocol; a
         if (opts.sample) {
           now ||= nowUs();
           const t = stampOf(buf, start, off);
-          if (t > 0) stats.record(now - t);
+          if (t > 0) stats.record(now - t, t);
         }
       } else if (t0 === 0x34 && t1 === 0x33) {
         const text = buf.toString("utf8", start, off);

@@ -22,7 +22,13 @@ export interface StatsSnapshot {
   errors: Record<string, number>;
   /** Sparse histogram: bucket, count, bucket, count, … */
   histogram?: number[];
+  /** Messages delivered late here (over SLOW_US): send stamp µs, deliveries late, the latest µs; at most SLOW_KEPT messages. */
+  slow?: Array<[number, number, number]>;
 }
+
+/** A delivery later than this is counted per message, to tell one slow message from a slow tail. */
+export const SLOW_US = 20_000;
+const SLOW_KEPT = 1_000;
 
 export class FanoutStats {
   ready = 0;
@@ -31,12 +37,18 @@ export class FanoutStats {
   messages = 0;
   errors: Record<string, number> = {};
   private histogram = new Uint32Array(BUCKETS);
+  private slow = new Map<number, [number, number]>();
 
   error(what: string): void {
     this.errors[what] = (this.errors[what] ?? 0) + 1;
   }
 
-  record(us: number): void {
+  record(us: number, stamp: number): void {
+    if (us > SLOW_US) {
+      const seen = this.slow.get(stamp);
+      if (seen) [seen[0], seen[1]] = [seen[0] + 1, Math.max(seen[1], us)];
+      else if (this.slow.size < SLOW_KEPT) this.slow.set(stamp, [1, us]);
+    }
     const bucket = us < 10_000 ? Math.max(0, Math.floor(us / 10)) : Math.min(BUCKETS - 1, 1_000 + Math.floor(us / 1_000));
     this.histogram[bucket]!++;
   }
@@ -44,6 +56,7 @@ export class FanoutStats {
   reset(): void {
     this.messages = 0;
     this.histogram = new Uint32Array(BUCKETS);
+    this.slow.clear();
   }
 
   snapshot(withHistogram: boolean): StatsSnapshot {
@@ -51,7 +64,7 @@ export class FanoutStats {
     if (!withHistogram) return { ready, failed, closedAfterReady, messages, errors };
     const histogram: number[] = [];
     this.histogram.forEach((count, bucket) => void (count && histogram.push(bucket, count)));
-    return { ready, failed, closedAfterReady, messages, errors, histogram };
+    return { ready, failed, closedAfterReady, messages, errors, histogram, slow: [...this.slow].map(([stamp, [n, us]]) => [stamp, n, us]) };
   }
 }
 

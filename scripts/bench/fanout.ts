@@ -30,7 +30,7 @@ import { ensureBuilt } from "../../tools/services/production-build";
 import { ensureGoTool, goToolPath } from "../../tools/services/go-tools";
 import { givenServices, provisionServices } from "../../tools/services/provision";
 import type { ClientCommand, Protocol } from "./fanout-client";
-import { percentiles, type StatsSnapshot } from "./fanout-stats";
+import { percentiles, SLOW_US, type StatsSnapshot } from "./fanout-stats";
 import { cpuSeconds, rssKb } from "./proc";
 
 const { values: args } = parseArgs({
@@ -224,7 +224,20 @@ interface Step {
 type Published = { sent: number; acked: number; ms: number; refusals: Record<string, number> };
 type Snapshot = StatsSnapshot & { type: string };
 
-async function runStep(server: Server, receivers: Client[], publisher: Client, rate: number): Promise<Step> {
+/** The messages delivered later than SLOW_US to some receivers: when each was sent (s into the step), to how many late, the latest. */
+function slowMessages(snaps: Snapshot[], startedUs: number, ready: number): string | undefined {
+  const merged = new Map<number, [number, number]>();
+  for (const [stamp, n, us] of snaps.flatMap((s) => s.slow ?? [])) {
+    const seen = merged.get(stamp) ?? [0, 0];
+    merged.set(stamp, [seen[0] + n, Math.max(seen[1], us)]);
+  }
+  if (merged.size === 0) return undefined;
+  const rows = [...merged].sort((a, b) => b[1][0] - a[1][0]);
+  const shown = rows.slice(0, 8).map(([stamp, [n, us]]) => `+${((stamp - startedUs) / 1e6).toFixed(2)} s: ${n}/${ready} late, max ${(us / 1000).toFixed(0)} ms`);
+  return `${merged.size} message(s) delivered later than ${SLOW_US / 1000} ms to some receivers (most late first): ${shown.join("; ")}`;
+}
+
+async function runStep(name: string, server: Server, receivers: Client[], publisher: Client, rate: number): Promise<Step> {
   const total = async () => (await Promise.all(receivers.map((c) => c.request<Snapshot>({ cmd: "stats" }, "stats", 30_000)))).reduce((a, s) => a + s.messages, 0);
   await Promise.all(receivers.map((c) => c.request({ cmd: "stats", reset: true }, "stats", 30_000)));
   const cpu0 = server.pids.map(cpuSeconds);
@@ -247,6 +260,8 @@ async function runStep(server: Server, receivers: Client[], publisher: Client, r
   const ready = snaps.reduce((a, s) => a + s.ready - s.closedAfterReady, 0);
   const got = snaps.reduce((a, s) => a + s.messages, 0);
   const lat = percentiles(snaps.map((s) => s.histogram ?? []), [0.5, 0.99]);
+  const slow = slowMessages(snaps, started * 1000, ready);
+  if (slow) log(`${name} R=${rate}: ${slow}`);
   const sent = server.join ? pub.acked : pub.sent;
   return {
     rate,
@@ -294,7 +309,7 @@ async function runVariant(name: string, server: Server): Promise<{ name: string;
     const saturated = (s: Step) => s.ratio < 0.97 || s.p99 > 1_000;
     const rates = name.includes("uws") && args["uws-rates"] ? args["uws-rates"] : (args.rates ?? "");
     for (const rate of rates.split(",").map(Number)) {
-      const step = await runStep(server, receivers, publisher, rate).catch((err: unknown) => (log(`${name} R=${rate}: step failed: ${String(err)}`), undefined));
+      const step = await runStep(name, server, receivers, publisher, rate).catch((err: unknown) => (log(`${name} R=${rate}: step failed: ${String(err)}`), undefined));
       if (!step) break;
       steps.push(step);
       log(`${name} R=${rate}/s ${JSON.stringify(step)}`);
@@ -304,7 +319,7 @@ async function runVariant(name: string, server: Server): Promise<{ name: string;
     const good = steps.filter((s) => !saturated(s)).at(-1);
     if (args.overload && good) {
       await sleep(2_000);
-      const step = await runStep(server, receivers, publisher, good.rate * 2).catch(() => undefined);
+      const step = await runStep(name, server, receivers, publisher, good.rate * 2).catch(() => undefined);
       if (step) {
         steps.push(step);
         log(`${name} overload R=${good.rate * 2}/s ${JSON.stringify(step)}`);

@@ -8,7 +8,8 @@
  * instead (small runs; faults that need to own a part are then skipped). `--logs DIR` keeps the nodes' and
  * workers' output (and nginx's error log) there; `--cpu-prof DIR` writes each realtime node's CPU profile there
  * (read it with scripts/bench/profile-summary.ts) and each client process's under DIR/client-N/ (its main
- * thread's and tsx's loader thread's, Node's file names). A benchmark, not a test.
+ * thread's and tsx's loader thread's, Node's file names). `--engine uws` runs the realtime nodes on uWebSockets.js
+ * (default ws); `--kafka-jit c1` stops the brokers' JIT at its first tier. A benchmark, not a test.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -29,6 +30,8 @@ const { values: a } = parseArgs({
     faults: { type: "string", default: FAULTS.join(",") },
     nodes: { type: "string", default: "3" },
     workers: { type: "string", default: "1" },
+    engine: { type: "string", default: "ws" },
+    "kafka-jit": { type: "string", default: "c2" },
     redis: { type: "string", default: "own" },
     kafka: { type: "string", default: "own" },
     postgres: { type: "string", default: "own" },
@@ -43,6 +46,11 @@ const { values: a } = parseArgs({
 const source = (name: string, v: string | undefined): "own" | "env" => {
   if (v === "own" || v === "env") return v;
   throw new Error(`--${name}: own or env`);
+};
+const oneOf = <T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T => {
+  const found = allowed.find((x) => x === v);
+  if (found === undefined) throw new Error(`--${name}: one of ${allowed.join(", ")}`);
+  return found;
 };
 const faults = (a.faults ?? "").split(",").map((f) => f.trim()).filter((f) => f !== "");
 const unknown = faults.filter((f) => !(FAULTS as readonly string[]).includes(f));
@@ -60,6 +68,8 @@ const summary = await runChaos({
   faults: faults as FaultName[],
   nodes: Number(a.nodes),
   workers: Number(a.workers),
+  engine: oneOf("engine", a.engine, ["ws", "uws"] as const),
+  kafkaJit: oneOf("kafka-jit", a["kafka-jit"], ["c1", "c2"] as const),
   redis: source("redis", a.redis),
   kafka: source("kafka", a.kafka),
   postgres: source("postgres", a.postgres),

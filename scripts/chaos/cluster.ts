@@ -34,6 +34,10 @@ export interface ClusterOptions {
   postgres: PartSource;
   /** Sockets nginx is sized for. */
   sockets: number;
+  /** The realtime nodes' engine (REALTIME_ENGINE). */
+  engine: "ws" | "uws";
+  /** The Kafka brokers' JIT (tools/services/kafka-cluster.ts). */
+  kafkaJit: "c1" | "c2";
   /** The tenant the clients use: its quotas are raised so that the run measures faults, not quotas. */
   tenant: string;
   /** When set, every node's and worker's output is written there (`<NODE_ID>-<n>.log`) when the cluster stops. */
@@ -114,7 +118,7 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
     const started = await Promise.allSettled([
       o.redis === "own" ? startRedisCluster(bins.get("redis-server") as string, dir("redis"), logDir) : undefined,
       o.kafka === "own"
-        ? ensureKafkaJars(bins.get("mvn") as string, log).then((lib) => startKafkaCluster(bins.get("java") as string, lib, dir("kafka"), logDir))
+        ? ensureKafkaJars(bins.get("mvn") as string, log).then((lib) => startKafkaCluster(bins.get("java") as string, lib, dir("kafka"), logDir, { jit: o.kafkaJit }))
         : undefined,
       o.postgres === "own" ? startOwnPostgres(bins.get("postgres") as string, dir("postgres"), logDir) : undefined,
     ] as const);
@@ -143,7 +147,7 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
       NAMESPACE: `chaos${randomBytes(3).toString("hex")}`,
       AUTH_SECRET: secret,
       HOST: "127.0.0.1",
-      REALTIME_ENGINE: "ws",
+      REALTIME_ENGINE: o.engine,
       LOG_LEVEL: "warn",
       MEDIA: "0",
     };
@@ -192,11 +196,13 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
     );
     const nginxPort = await freePort();
     const nginxDir = dir("nginx");
+    // to the nodes from 8 loopback addresses, as bench:storm: one (source, node) pair per ~5,000 sockets keeps
+    // the kernel's ephemeral port search short when a node takes over a dead one's clients (nginx/render-config.ts)
     const nginx = await startNginx({
       bin: process.env.NGINX_BIN || (bins.get("nginx") as string),
       dir: nginxDir,
       port: nginxPort,
-      config: renderNginxConfig({ ...nginxDefaults, sockets: o.sockets, listen: `127.0.0.1:${nginxPort}`, nodes: nodes.map((n) => ({ route: n.route, address: `127.0.0.1:${n.port}` })), runDir: nginxDir }),
+      config: renderNginxConfig({ ...nginxDefaults, sockets: o.sockets, listen: `127.0.0.1:${nginxPort}`, nodes: nodes.map((n) => ({ route: n.route, address: `127.0.0.1:${n.port}` })), runDir: nginxDir, upstreamSources: Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 1}`) }),
     });
     stops.push(() => nginx.stop());
     const url = `http://127.0.0.1:${nginxPort}`;

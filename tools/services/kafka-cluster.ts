@@ -48,10 +48,13 @@ async function clusterAnswers(brokers: string[], expected: number): Promise<bool
  * loopback ports: `controller.quorum.voters` names all of them, internal topics are replicated `size`
  * times with min.insync.replicas 2, and so are topics created without a replication factor. A killed
  * broker is fenced after broker.session.timeout.ms (3 s), and its partitions' leadership moves to
- * in-sync replicas. Heaps are capped at 256 MB each (the log cleaner's buffer at 16 MB).
+ * in-sync replicas. Heaps are capped at 256 MB each (the log cleaner's buffer at 16 MB). `jit: "c1"` stops
+ * the JVM's tiered compilation at its first tier (`-XX:TieredStopAtLevel=1`): less CPU spent compiling on a
+ * machine the brokers share with everything else, at some cost in the brokers' peak throughput.
  */
-export async function startKafkaCluster(java: string, lib: string, dir: string, logDir: string, options: { size?: number } = {}): Promise<KafkaClusterInstance> {
+export async function startKafkaCluster(java: string, lib: string, dir: string, logDir: string, options: { size?: number; jit?: "c1" | "c2" } = {}): Promise<KafkaClusterInstance> {
   const size = options.size ?? 3;
+  const jitArgs = options.jit === "c1" ? ["-XX:TieredStopAtLevel=1"] : [];
   const ports = await Promise.all(Array.from({ length: size * 2 }, () => freePort()));
   const nodes = Array.from({ length: size }, (_, i) => ({ nodeId: i + 1, port: ports[2 * i] as number, controllerPort: ports[2 * i + 1] as number }));
   const voters = nodes.map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`).join(",");
@@ -65,7 +68,7 @@ export async function startKafkaCluster(java: string, lib: string, dir: string, 
     spawnService({
       name: `kafka-${nodeId}`,
       command: java,
-      args: ["-Xms128m", "-Xmx256m", "-XX:+UseG1GC", "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${log4j}`, "-cp", classpath, "kafka.Kafka", props],
+      args: ["-Xms128m", "-Xmx256m", "-XX:+UseG1GC", ...jitArgs, "-Djava.awt.headless=true", `-Dlog4j.configuration=file:${log4j}`, "-cp", classpath, "kafka.Kafka", props],
       logFile: join(logDir, `kafka-${nodeId}.log`),
       cwd: nodeDir,
     });
