@@ -100,7 +100,7 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: Adapter
     rooms: new RoomLookup(services.stores.rooms),
     conversations: new ConversationLookup(services.stores.conversations),
     reads: new RecoveryReads(),
-    backlog: new BacklogLoader(services.stores.notifications, NOTIFICATION_BACKLOG, BACKLOG_WINDOW_MS),
+    backlog: new BacklogLoader(services.stores.notifications, services.log, NOTIFICATION_BACKLOG, BACKLOG_WINDOW_MS),
   };
   io.use(authMiddleware(services.tokens, services.revocations, services.connectStages));
   io.use(connectionQuotaMiddleware(services));

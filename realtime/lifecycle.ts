@@ -133,7 +133,9 @@ export function connectionHandler(io: RealtimeServer, services: RealtimeServices
       log,
       socket,
       "notification backlog",
-      timedStage(stages, "backlog", () => node.backlog.load(tenant, user)).then(({ items, unread }) => {
+      timedStage(stages, "backlog", () => node.backlog.load(tenant, user)).then((backlog) => {
+        if (!backlog) return; // its batch failed, and the loader logged it once for the batch
+        const { items, unread } = backlog;
         socket.emit("notification:backlog", {
           unread,
           notifications: items.map((n) => toNotificationDelivery({ id: n.id, at: n.createdAt, data: { users: [user], feed: n.feed ?? undefined, title: n.title, body: n.body, data: n.data ?? undefined } })),

@@ -8,8 +8,9 @@
  * instead (small runs; faults that need to own a part are then skipped). `--logs DIR` keeps the nodes' and
  * workers' output (and nginx's error log) there; `--cpu-prof DIR` writes each realtime node's CPU profile there
  * (read it with scripts/bench/profile-summary.ts) and each client process's under DIR/client-N/ (its main
- * thread's and tsx's loader thread's, Node's file names). `--engine uws` runs the realtime nodes on uWebSockets.js
- * (default ws); `--kafka-jit c1` stops the brokers' JIT at its first tier. A benchmark, not a test.
+ * thread's and tsx's loader thread's, Node's file names). `--engine ws|uws` picks the realtime nodes' engine
+ * (default uws); `--kafka-jit c1|c2`, how far the brokers' JIT compiles (default c1: less of the machine spent
+ * compiling; RELIABILITY.md has both measured). A benchmark, not a test.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -30,8 +31,8 @@ const { values: a } = parseArgs({
     faults: { type: "string", default: FAULTS.join(",") },
     nodes: { type: "string", default: "3" },
     workers: { type: "string", default: "1" },
-    engine: { type: "string", default: "ws" },
-    "kafka-jit": { type: "string", default: "c2" },
+    engine: { type: "string", default: "uws" },
+    "kafka-jit": { type: "string", default: "c1" },
     redis: { type: "string", default: "own" },
     kafka: { type: "string", default: "own" },
     postgres: { type: "string", default: "own" },

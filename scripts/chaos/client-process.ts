@@ -160,7 +160,7 @@ async function startSim(i: number): Promise<Sim | undefined> {
     if (error) bump(sim.connectErrors, `${error.code} ${error.message.slice(0, 60)}`);
   });
   c.on("error", (e) => {
-    if (faultAt > 0 && (e.event === "room:join" || e.event === "chat:sync") && sim.rejoinErrors.length < 20) sim.rejoinErrors.push(`${e.event} ${e.code} +${Date.now() - faultAt}`);
+    if (faultAt > 0 && (e.event === "room:join" || e.event === "chat:sync") && sim.rejoinErrors.length < 20) sim.rejoinErrors.push(`${e.event} ${e.code} ${e.message.split(":")[0]?.replaceAll(" +", " ").slice(0, 48)} +${Date.now() - faultAt}`);
   });
   const rejoined = (stream: string, info: { recovered: boolean; reason: string }): void => {
     if (info.reason === "gap") gapFetches++;
