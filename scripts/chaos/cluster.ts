@@ -38,6 +38,12 @@ export interface ClusterOptions {
   engine: "ws" | "uws";
   /** The Kafka brokers' JIT (tools/services/kafka-cluster.ts). */
   kafkaJit: "c1" | "c2";
+  /**
+   * Put a TCP proxy this process can cut between each node (and worker) and each Redis node: the partition
+   * fault needs them. They carry every Redis byte of the tier through this one process, so without that fault
+   * the nodes connect to Redis directly.
+   */
+  redisProxies: boolean;
   /** The tenant the clients use: its quotas are raised so that the run measures faults, not quotas. */
   tenant: string;
   /** When set, every node's and worker's output is written there (`<NODE_ID>-<n>.log`) when the cluster stops. */
@@ -151,8 +157,9 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
       LOG_LEVEL: "warn",
       MEDIA: "0",
     };
-    /** A node's Redis: through proxies it owns (one per Redis node, the partition fault cuts them), mapped back for cluster redirects. */
+    /** A node's Redis: through proxies it owns (one per Redis node, the partition fault cuts them), mapped back for cluster redirects; else direct. */
     const redisEnvOf = async (proxies: TcpProxy[]): Promise<Record<string, string>> => {
+      if (!o.redisProxies) return redisCluster ? { REDIS_CLUSTER_NODES: redisSeeds.map((port) => `127.0.0.1:${port}`).join(",") } : { REDIS_URL: env("REDIS_URL") };
       for (const port of redisSeeds) proxies.push(await startTcpProxy(port));
       if (!redisCluster) return { REDIS_URL: `redis://127.0.0.1:${proxies[0]?.port}` };
       return {

@@ -135,7 +135,7 @@ export function faultsByName(o: { postgresDownMs: number; partitionMs: number })
       name: "redis-partition",
       hitsNode: true,
       summary: `a realtime node cut off from Redis for ${Math.round(o.partitionMs / 1000)} s`,
-      unavailable: (c) => (c.nodes.length < 2 ? "needs 2 realtime nodes" : undefined),
+      unavailable: (c) => (c.nodes.length < 2 ? "needs 2 realtime nodes" : c.nodes.some((n) => n.redisProxies.length === 0) ? "needs the Redis proxies (started only when this fault is selected)" : undefined),
       holdMs: o.partitionMs,
       async inject(ctx) {
         const node = ctx.cluster.nodes[ctx.target];
