@@ -26,6 +26,25 @@ describe("ConversationLookup (a conversation's members, shared per node)", () =>
     expect(asked).toEqual(["get t/c1", "member t/c1/dan", "member t/c1/eve", "get u/c1"]);
   });
 
+  it("reads the conversations of one school asked within the window in one getMany (per school); a user not in one is asked afresh", async () => {
+    const asked: string[] = [];
+    const lookup = new ConversationLookup({
+      get: async (tenant, id) => (asked.push(`get ${tenant}/${id}`), view(id, ["ann"])),
+      getForMember: async (tenant, id, user) => (asked.push(`member ${tenant}/${id}/${user}`), undefined),
+      getMany: async (tenant, ids) => (asked.push(`many ${tenant}/${ids.join(",")}`), new Map(ids.filter((id) => id !== "gone").map((id) => [id, view(id, ["ann", id])]))),
+    });
+    const answers = await Promise.all([
+      lookup.membersFor("t", "c1", "ann"),
+      lookup.membersFor("t", "c2", "c2"),
+      lookup.membersFor("t", "gone", "ann"),
+      lookup.membersFor("u", "c1", "ann"),
+      lookup.membersFor("t", "c3", "bob"),
+    ]);
+    expect(answers).toEqual([["ann", "c1"], ["ann", "c2"], undefined, ["ann", "c1"], undefined]);
+    expect(asked.filter((a) => a.startsWith("many")).sort()).toEqual(["many t/c1,c2,gone,c3", "many u/c1"]);
+    expect(asked.filter((a) => !a.startsWith("many")).sort()).toEqual(["member t/c3/bob", "member t/gone/ann"]);
+  });
+
   it("does not keep a failed lookup", async () => {
     let fail = true;
     const lookup = new ConversationLookup({
