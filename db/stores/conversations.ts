@@ -16,6 +16,11 @@ export interface ConversationView {
   createdAt: string;
 }
 
+/** A conversation row and its members (sorted) as the stores answer it. */
+function toView(row: typeof conversations.$inferSelect, members: string[]): ConversationView {
+  return { id: row.id, kind: row.kind, title: row.title, members, createdBy: row.createdBy, createdAt: row.createdAt.toISOString() };
+}
+
 export interface ConversationSummary extends ConversationView {
   lastSeq: number;
   lastReadSeq: number;
@@ -53,7 +58,7 @@ export class ConversationStore {
         return { conversation: await this.viewOf(tx, existing as typeof conversations.$inferSelect), created: false };
       }
       await tx.insert(conversationMembers).values(members.map((userId) => ({ tenantId: tenant, conversationId: id, userId })));
-      return { conversation: { id, kind: row.kind, title: row.title, members, createdBy: row.createdBy, createdAt: row.createdAt.toISOString() }, created: true };
+      return { conversation: toView(row, members), created: true };
     });
   }
 
@@ -63,7 +68,7 @@ export class ConversationStore {
       .from(conversationMembers)
       .where(and(eq(conversationMembers.tenantId, row.tenantId), eq(conversationMembers.conversationId, row.id)))
       .orderBy(asc(conversationMembers.userId));
-    return { id: row.id, kind: row.kind, title: row.title, members: members.map((m) => m.user), createdBy: row.createdBy, createdAt: row.createdAt.toISOString() };
+    return toView(row, members.map((m) => m.user));
   }
 
   /** The conversation, whoever asks (the platform's own calls), else undefined. */
@@ -96,7 +101,7 @@ export class ConversationStore {
         if (list) list.push(m.user);
         else membersOf.set(m.conversationId, [m.user]);
       }
-      return new Map(rows.map((r) => [r.id, { id: r.id, kind: r.kind, title: r.title, members: membersOf.get(r.id) ?? [], createdBy: r.createdBy, createdAt: r.createdAt.toISOString() }]));
+      return new Map(rows.map((r) => [r.id, toView(r, membersOf.get(r.id) ?? [])]));
     });
   }
 
