@@ -128,6 +128,9 @@ if redis.call('HINCRBY', KEYS[3], ARGV[2], 1) == 1 then return 1 else return 0 e
 // Reads of a room's member hash, as scripts so they share the connect window (core/redis-window.ts).
 const HKEYS = "return redis.call('HKEYS', KEYS[1])";
 const HLEN = "return redis.call('HLEN', KEYS[1])";
+// …and the single commands of the cluster paths of a disconnect and a reap (a dead node's thousands of sessions)
+const HGET = "return redis.call('HGET', KEYS[1], ARGV[1])";
+const SREM = "return redis.call('SREM', KEYS[1], ARGV[1])";
 
 /** Sessions reaped concurrently (see reapSessions). */
 const REAP_AT_ONCE = 200;
@@ -219,9 +222,9 @@ export class RedisPresenceStore implements PresenceStore {
       const [off, ...left] = (await this.connects.eval(DISCONNECT_INDEXED, 3, k.user, k.session, k.rooms, ref.sessionId, k.roomPrefix, ref.user, this.nodeKey(""), member)) as [number, ...string[]];
       return { wentOffline: off === 1, leftRooms: left };
     }
-    const node = await this.redis.hget(k.session, "node");
-    const [off, ...left] = (await this.redis.eval(DISCONNECT, 3, k.user, k.session, k.rooms, ref.sessionId, k.roomPrefix, ref.user)) as [number, ...string[]];
-    if (node !== null) await this.redis.srem(this.nodeKey(node), presenceNodeKeys.nodeMember(ref.tenant, ref.sessionId));
+    const node = (await this.connects.eval(HGET, 1, k.session, "node")) as string | null;
+    const [off, ...left] = (await this.connects.eval(DISCONNECT, 3, k.user, k.session, k.rooms, ref.sessionId, k.roomPrefix, ref.user)) as [number, ...string[]];
+    if (node !== null) await this.connects.eval(SREM, 1, this.nodeKey(node), presenceNodeKeys.nodeMember(ref.tenant, ref.sessionId));
     return { wentOffline: off === 1, leftRooms: left };
   }
 
@@ -245,7 +248,7 @@ export class RedisPresenceStore implements PresenceStore {
 
   async joinRoom(ref: SessionRef, room: string): Promise<{ firstInRoom: boolean }> {
     const k = this.keys(ref);
-    return { firstInRoom: (await this.redis.eval(JOIN, 3, k.session, k.rooms, `${k.roomPrefix}${room}`, room, ref.user)) === 1 };
+    return { firstInRoom: (await this.connects.eval(JOIN, 3, k.session, k.rooms, `${k.roomPrefix}${room}`, room, ref.user)) === 1 };
   }
 
   async leaveRoom(ref: SessionRef, room: string): Promise<{ lastInRoom: boolean }> {
@@ -312,9 +315,9 @@ export class RedisPresenceStore implements PresenceStore {
       const [tenant, sessionId] = [member.slice(0, at), member.slice(at + 1)];
       if (isLive(sessionId)) return;
       const sessionKey = this.p + presenceKeys.session(tenant, sessionId);
-      const user = await this.redis.hget(sessionKey, "user");
+      const user = (await this.connects.eval(HGET, 1, sessionKey, "user")) as string | null;
       if (!user) {
-        if (isCluster(this.redis)) await this.redis.srem(this.nodeKey(node), member);
+        if (isCluster(this.redis)) await this.connects.eval(SREM, 1, this.nodeKey(node), member);
         else await this.connects.eval(DROP_GONE_ENTRY, 2, sessionKey, this.nodeKey(node), member);
         return;
       }
@@ -341,10 +344,10 @@ export class RedisPresenceStore implements PresenceStore {
       const [off, ...left] = (await this.connects.eval(REAP_INDEXED, 3, k.user, k.session, k.rooms, ref.sessionId, k.roomPrefix, ref.user, this.nodeKey(""), member, claimedAt)) as [number, ...string[]];
       return off === -1 ? undefined : { wentOffline: off === 1, leftRooms: left };
     }
-    const node = await this.redis.hget(k.session, "node");
-    const [off, ...left] = (await this.redis.eval(REAP, 3, k.user, k.session, k.rooms, ref.sessionId, k.roomPrefix, ref.user, claimedAt)) as [number, ...string[]];
+    const node = (await this.connects.eval(HGET, 1, k.session, "node")) as string | null;
+    const [off, ...left] = (await this.connects.eval(REAP, 3, k.user, k.session, k.rooms, ref.sessionId, k.roomPrefix, ref.user, claimedAt)) as [number, ...string[]];
     if (off === -1) return undefined;
-    if (node !== null) await this.redis.srem(this.nodeKey(node), member);
+    if (node !== null) await this.connects.eval(SREM, 1, this.nodeKey(node), member);
     return { wentOffline: off === 1, leftRooms: left };
   }
 

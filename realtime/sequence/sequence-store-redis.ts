@@ -1,4 +1,5 @@
 import type { RedisClient } from "../../core/redis-client";
+import { RedisWindow } from "../../core/redis-window";
 
 /** How long a number waits for a replica to confirm it, ms (then it is handed out anyway). */
 const REPLICA_WAIT_MS = 100;
@@ -21,13 +22,17 @@ return redis.call('INCR', KEYS[1])`;
  */
 export class RedisSequenceStore implements SequenceStore {
   private readonly seeding = new Map<string, Promise<number>>();
+  /** Reads of a reconnect storm (each rejoin reads its streams' counters) share a pipeline per window. */
+  private readonly reads: RedisWindow;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly seed: SequenceSeed = async () => 0,
     private readonly replicas = 0,
-  ) {}
+  ) {
+    this.reads = new RedisWindow(redis);
+  }
 
   /** The script's result, after WAIT when replicas are asked for (same pipeline, so same node). */
   private async incr(redisKey: string, seed: string): Promise<unknown> {
@@ -55,7 +60,7 @@ export class RedisSequenceStore implements SequenceStore {
    */
   async current(key: string): Promise<number> {
     const redisKey = `${this.prefix}seq:${key}`;
-    const value = await this.redis.get(redisKey);
+    const value = await this.reads.get(redisKey);
     if (value !== null) return Number(value);
     const seeded = await this.sharedSeed(key);
     await this.redis.set(redisKey, String(seeded), "NX");

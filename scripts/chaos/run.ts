@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { TokenService } from "../../core/auth";
 import { authDefaults } from "../../core/config";
+import { cpuShare, cpuSnapshot } from "./cpu-share";
 import { startChaosCluster, type ChaosCluster, type PartSource } from "./cluster";
 import { startClients, type ClientDriver } from "./driver";
 import { faultsByName, type Fault, type FaultName } from "./faults";
@@ -95,6 +96,9 @@ export interface ChaosSummary {
 const TENANT = "chaos-school";
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const machine = (): string => `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version} (shared with other work)`;
+/** How long after the fault the machine's CPU is split by part (the reconnect storm of a node kill fits in it). */
+const CPU_WINDOW_MS = 15_000;
+
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(" ");
 
 /** The kernel's count of connections dropped because a listen queue was full (TcpExtListenOverflows; this machine, all sockets). */
@@ -167,6 +171,8 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
   await sleep(warmupMs);
   const t0 = Date.now();
   driver.fault(t0);
+  const cpuAtFault = cpuSnapshot();
+  const cpuAfterFault = sleep(CPU_WINDOW_MS).then(cpuSnapshot);
   const clientsBack = async (timeoutMs: number): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
@@ -191,6 +197,7 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
   const report = await driver.report(20_000);
   const elapsed = Date.now() - phaseStart;
   for (const line of report.diagnosis) o.log(`${fault.name}: ${line}`);
+  o.log(`${fault.name}: the machine's CPU over the fault's first ${CPU_WINDOW_MS / 1000} s (of ${(cpus().length * CPU_WINDOW_MS) / 1000} CPU s), by part: ${cpuShare(cpuAtFault, await cpuAfterFault)}`);
   o.log(`${fault.name}: connections dropped on full listen queues this phase (kernel, whole machine): ${listenOverflows() - overflowsBefore}`);
   o.log(`${fault.name}: Engine.IO open, straight to each node, after the fault: ${engineOpens(cluster, opens, t0)}`);
   o.log(`${fault.name}: server time to answer (mean since start, per node): ${await ackTimes(cluster)}`);
