@@ -15,6 +15,7 @@ import { RoomLookup } from "./room-lookup";
 import { ConversationLookup } from "./conversation-lookup";
 import { releaseRequest } from "./socketio-internals";
 import { RecoveryReads } from "./recovery-reads";
+import { InFlight } from "./in-flight";
 import { BacklogLoader } from "./backlog-loader";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer } from "./types";
@@ -74,6 +75,9 @@ async function redisCutOff(redis: RedisClient | undefined): Promise<boolean> {
   return !answers.includes(true);
 }
 
+/** How long a closing node waits for the presence and quota writes of its last disconnects. */
+const CLOSE_WAIT_MS = 5_000;
+
 export function createRealtimeNode(services: RealtimeServices, adapter?: AdapterConnections): RealtimeNode {
   const { options } = services;
   const admission = new ConnectAdmission({ maxPending: options.maxPendingConnects, maxWaitMs: options.connectSetupLimitMs }, () => services.metrics.handshakesRefusedBusy.inc());
@@ -101,6 +105,7 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: Adapter
     conversations: new ConversationLookup(services.stores.conversations),
     reads: new RecoveryReads(),
     backlog: new BacklogLoader(services.stores.notifications, services.log, NOTIFICATION_BACKLOG, BACKLOG_WINDOW_MS),
+    disconnects: new InFlight(),
   };
   io.use(authMiddleware(services.tokens, services.revocations, services.connectStages));
   io.use(connectionQuotaMiddleware(services));
@@ -131,6 +136,7 @@ export function createRealtimeNode(services: RealtimeServices, adapter?: Adapter
       const sockets = [...io.of("/").sockets.values()];
       io.local.disconnectSockets(true); // this node's only: `io.disconnectSockets` would reach every node through the adapter
       await Promise.allSettled(sockets.map((s) => services.presence.disconnect(s.data.session)));
+      await shared.disconnects.settled(CLOSE_WAIT_MS); // sockets a drain closed just before: their writes are still out
       await new Promise<void>((resolve) => void io.close(() => resolve()));
     },
   };

@@ -24,6 +24,7 @@ import { socketRooms } from "../core/tenant-keys";
 import { sharedAnyListeners } from "./socketio-internals";
 import { admitted } from "./connect-timing";
 import { timedStage } from "../core/metrics/connect-stages";
+import type { InFlight } from "./in-flight";
 
 /** Background work of a socket: a failure is logged with the socket's tenant, user and id (logger built only then). */
 function fireAndForget(log: Logger, socket: RealtimeSocket, what: string, work: Promise<unknown>): void {
@@ -59,7 +60,7 @@ export function connectionQuotaMiddleware(services: RealtimeServices) {
  * `this`), and a socket's handlers, rate counter and handler context are built at its first inbound
  * event (lazySocketDispatch), so an idle socket holds no closures of ours.
  */
-export function connectionHandler(io: RealtimeServer, services: RealtimeServices, node: { publisher: MessagePublisher; rooms: RoomLookup; conversations: ConversationLookup; reads: RecoveryReads; backlog: BacklogLoader }): (socket: RealtimeSocket) => void {
+export function connectionHandler(io: RealtimeServer, services: RealtimeServices, node: { publisher: MessagePublisher; rooms: RoomLookup; conversations: ConversationLookup; reads: RecoveryReads; backlog: BacklogLoader; disconnects: InFlight }): (socket: RealtimeSocket) => void {
   const { log } = services;
   const onAnyEvent = lazySocketDispatch((socket) => {
     const rate = new SocketRate(services.options.perSocketEventsPerSecond);
@@ -83,16 +84,19 @@ export function connectionHandler(io: RealtimeServer, services: RealtimeServices
     const { tenant, user } = socket.data.principal;
     const session = socket.data.session;
     services.metrics.realtimeConnections.dec({ tenant });
-    fireAndForget(log, socket, "quota release", services.quotas.releaseConnection(tenant, socket.id));
+    // tracked: a closing node waits for them before it closes Redis (realtime/in-flight.ts)
+    fireAndForget(log, socket, "quota release", node.disconnects.track(services.quotas.releaseConnection(tenant, socket.id)));
     fireAndForget(
       log,
       socket,
       "presence disconnect",
-      (presenceConnects.get(socket) ?? Promise.resolve()).then(async () => {
-        const { wentOffline, leftRooms } = await services.presence.disconnect(session);
-        for (const room of leftRooms) await announceLeft(io, services, tenant, room, user);
-        if (wentOffline) announcePresence(io, tenant, user, "offline");
-      }),
+      node.disconnects.track(
+        (presenceConnects.get(socket) ?? Promise.resolve()).then(async () => {
+          const { wentOffline, leftRooms } = await services.presence.disconnect(session);
+          for (const room of leftRooms) await announceLeft(io, services, tenant, room, user);
+          if (wentOffline) announcePresence(io, tenant, user, "offline");
+        }),
+      ),
     );
     fireAndForget(log, socket, "session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.ended", tenant, { sessionId: socket.id, user }))));
   }
