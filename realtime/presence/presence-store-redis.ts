@@ -240,7 +240,10 @@ export class RedisPresenceStore implements PresenceStore {
     const results = (await pipeline.exec()) ?? [];
     return Object.fromEntries(
       users.map((u, i) => {
-        const vals = (results[i]?.[1] as string[] | undefined) ?? [];
+        // a read that failed is not "offline": the caller gets the error (a numbered, temporary refusal)
+        const [error, value] = results[i] ?? [new Error("no answer from the pipeline")];
+        if (error) throw error;
+        const vals = value as string[];
         return [u, vals.length === 0 ? "offline" : vals.includes("online") ? "online" : "away"];
       }),
     );
