@@ -16,7 +16,7 @@ const NOT_RUN_HERE = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;
  *
  * On a Redis Cluster a pipeline must stay on the slots of one server, so a window's commands are grouped by
  * the servers of their key's slot (as ioredis' auto-pipelining groups them): one pipeline per primary.
- * Before, each went alone there, a socket write per command (8 % of a survivor's main thread in a 10,000-client
+ * Before, each went alone there, a socket write per command (9.4 % of a survivor's profile in a 10,000-client
  * node kill). A command without a key goes alone. When the slot map changed between grouping and sending (a
  * failover), the pipeline is refused as a whole and its commands go alone; a command answered MOVED, ASK,
  * TRYAGAIN or CLUSTERDOWN was not run and goes again alone, where ioredis follows the cluster as it does for
