@@ -76,7 +76,8 @@ type Cb<T> = (res: Ack<T>) => void;
 export interface AckOf {
   "auth:refresh": { exp: number };
   /** `members` is left out for rooms larger than ROOM_PRESENCE_LIMIT (1,000): use `room:members`. */
-  "room:join": { room: string; memberCount: number; members?: string[]; recovered?: boolean; messages?: RoomMessageDelivery[] };
+  /** `pending`: seqs after `since` handed out but not yet published; they come live (core: realtime/recovery.ts). */
+  "room:join": { room: string; memberCount: number; members?: string[]; recovered?: boolean; messages?: RoomMessageDelivery[]; pending?: number[] };
   "room:leave": { room: string };
   "room:message": { id: string; seq: number };
   "room:typing": Record<string, never>;
@@ -88,7 +89,7 @@ export interface AckOf {
   "chat:send": { id: string; seq: number };
   "chat:receipt": { conversationId: string; upToSeq: number };
   "chat:typing": Record<string, never>;
-  "chat:sync": { conversationId: string; recovered: boolean; messages: ChatMessageDelivery[] };
+  "chat:sync": { conversationId: string; recovered: boolean; messages: ChatMessageDelivery[]; pending?: number[] };
   "presence:set": { status: PresenceStatus };
   "presence:query": { statuses: Record<string, PresenceStatus> };
   "presence:subscribe": { statuses: Record<string, PresenceStatus> };

@@ -20,6 +20,7 @@ function heldHistory(log: string[]) {
   let finish: () => void = () => undefined;
   const history: HistoryStore = {
     append: () => (log.push("history sent"), new Promise<void>((r) => (finish = () => (log.push("history stored"), r())))),
+    reserve: async (_stream, seq) => void log.push(`reserved seq ${seq}`),
     since: async () => [],
   };
   return { history, finish: () => finish() };
@@ -36,10 +37,10 @@ describe("MessagePublisher: what the broadcast waits for", () => {
     let acked = false;
     const done = publisher.room(principal, "r", "hi", undefined, (d) => log.push(`delivered seq ${d.seq}`)).then(() => (acked = true));
     await tick();
-    expect(log).toEqual(["bus sent"]); // nothing delivered before the bus holds it durably
+    expect(log).toEqual(["reserved seq 1", "bus sent"]); // reserved once numbered; nothing delivered before the bus holds it durably
     release();
     await tick();
-    expect(log).toEqual(["bus sent", "bus durable", "history sent", "delivered seq 1"]);
+    expect(log).toEqual(["reserved seq 1", "bus sent", "bus durable", "history sent", "delivered seq 1"]);
     expect(acked).toBe(false); // the ack still waits for the history write
     finish();
     await done;
@@ -52,6 +53,6 @@ describe("MessagePublisher: what the broadcast waits for", () => {
     const { history } = heldHistory(log);
     const publisher = new MessagePublisher(bus, new MemorySequenceStore(), history);
     await expect(publisher.chat(principal, "7c9e6679-7425-40de-944b-e07fc1f90ae7", "hi", undefined, () => log.push("delivered"))).rejects.toThrow("refused");
-    expect(log).toEqual([]);
+    expect(log).toEqual(["reserved seq 1"]); // the reservation stays: a keyed resend may still publish seq 1
   });
 });

@@ -56,13 +56,23 @@ export class MessagePublisher {
 
   /** The room message with the room's next seq, not yet published (a keyed send stages it first: realtime/handlers/idempotent.ts). */
   async numberRoom(principal: Principal, room: string, text: string, id?: string): Promise<RoomMessageCreated> {
-    const seq = await this.sequences.next(orderingKeys.room(principal.tenant, room));
+    const seq = await this.number(orderingKeys.room(principal.tenant, room));
     return newEvent("room.message.created", principal.tenant, { room, seq, user: principal.user, text }, id);
   }
 
   async numberChat(principal: Principal, conversationId: string, text: string, id?: string): Promise<ChatMessageCreated> {
-    const seq = await this.sequences.next(orderingKeys.chatHistory(principal.tenant, conversationId));
+    const seq = await this.number(orderingKeys.chatHistory(principal.tenant, conversationId));
     return newEvent("chat.message.created", principal.tenant, { conversationId, seq, user: principal.user, text }, id);
+  }
+
+  /**
+   * The stream's next seq, reserved in the history (sent, not awaited: the append that replaces it goes to
+   * the same key later, on the same connection) so that a recovery meanwhile sees it on its way, not missing.
+   */
+  private async number(stream: string): Promise<number> {
+    const seq = await this.sequences.next(stream);
+    this.history.reserve(stream, seq, Date.now()).catch((err: unknown) => this.log.warn({ err, stream }, "realtime: history reservation failed"));
+    return seq;
   }
 
   /**

@@ -5,7 +5,7 @@ import { InterlinkedError, fromErrorBody } from "./src/errors";
 import { Outbox } from "./src/outbox";
 import type { Payloads } from "./src/protocol";
 import { Rejoiner, type RecoveryInfo } from "./src/rejoin";
-import { SeqStream } from "./src/sequence";
+import { MAX_SKIPPED, SeqStream } from "./src/sequence";
 import { systemClock } from "./src/token";
 
 const msg = (seq: number, user = "bob", room = "r"): RoomMessageDelivery => ({ room, id: `id-${seq}`, seq, user, text: `t${seq}`, sentAt: "2026-01-01T00:00:00Z" });
@@ -48,12 +48,42 @@ describe("SeqStream (sdk/src/sequence.ts): in order, once, no gaps", () => {
     s.receive(msg(41));
     s.receive(msg(44));
     expect(got).toEqual([41]);
-    expect(s.skipGap()).toEqual({ from: 42, to: 43 });
+    expect(s.skipGap()).toEqual({ from: 42, to: 43, delivered: 1 });
     expect(got).toEqual([41, 44]);
     s.setBaseline(50);
     s.receive(msg(50));
     s.receive(msg(51));
     expect(got).toEqual([41, 44, 51]);
+  });
+
+  it("delivers a message it gave up on when it still comes (late, once), and only such a one", () => {
+    const got: number[] = [];
+    const late: number[] = [];
+    const s = new SeqStream<RoomMessageDelivery>((m) => got.push(m.seq), 10, (m) => late.push(m.seq));
+    s.receive(msg(13)); // 11 and 12 are still on their way (their node waits for Kafka)
+    expect(s.skipGap()).toEqual({ from: 11, to: 12, delivered: 1 });
+    expect(got).toEqual([13]);
+    s.receive(msg(12)); // it was not lost: delivered late, not dropped as a duplicate
+    s.receive(msg(12));
+    s.receive(msg(10)); // at the baseline, never given up on: a duplicate
+    expect(got).toEqual([13, 12]);
+    expect(late).toEqual([12]);
+    s.hold();
+    expect(s.release([msg(11), msg(12), msg(14)])).toBe(1); // a later fetch brings 11 too
+    expect(got).toEqual([13, 12, 11, 14]);
+    expect(late).toEqual([12, 11]);
+    s.receive(msg(11));
+    expect(got).toEqual([13, 12, 11, 14]);
+  });
+
+  it("remembers only the newest MAX_SKIPPED seqs it gave up on", () => {
+    const got: number[] = [];
+    const s = new SeqStream<RoomMessageDelivery>((m) => got.push(m.seq), 0);
+    s.receive(msg(MAX_SKIPPED + 11));
+    expect(s.skipGap()).toEqual({ from: 1, to: MAX_SKIPPED + 10, delivered: 1 });
+    s.receive(msg(10)); // older than the newest MAX_SKIPPED: forgotten, a duplicate
+    s.receive(msg(11));
+    expect(got).toEqual([MAX_SKIPPED + 11, 11]);
   });
 });
 
@@ -260,6 +290,121 @@ describe("Rejoiner (sdk/src/rejoin.ts) with the outbox", () => {
     expect(server.joins.at(-1)).toEqual({ room: "r", since: 1 });
     expect(delivered).toEqual([1, 2, 3]);
     expect(infos).toEqual([{ recovered: true, missed: 2, reason: "gap", room: "r" }]); // 2 fetched, 3 held
+  });
+});
+
+describe("Rejoiner: a hole of seqs the server says are on their way", () => {
+  it("is not reported as skipped, and the message is delivered when it comes (late)", async () => {
+    const delivered: number[] = [];
+    const infos: RecoveryInfo[] = [];
+    const lates: number[] = [];
+    const joins: Array<number | undefined> = [];
+    // seq 2 was handed out but its node still waits for Kafka: the server answers 3 and says 2 is on its way
+    const request = (async (event: keyof Payloads, payload: unknown) => {
+      if (event !== "room:join") throw new Error(`unexpected ${event}`);
+      const since = (payload as { since?: number }).since;
+      joins.push(since);
+      return since === 0 ? { room: "r", memberCount: 2, recovered: true, messages: [] } : { room: "r", memberCount: 2, recovered: true, messages: [msg(3)], pending: [2] };
+    }) as unknown as <E extends keyof Payloads & keyof AckOf>(event: E, payload: Payloads[E]) => Promise<AckOf[E]>;
+    const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock: systemClock }, 1_000);
+    const rejoiner = new Rejoiner({
+      request,
+      outbox,
+      clock: systemClock,
+      connected: () => true,
+      deliverRoom: (m) => delivered.push(m.seq),
+      deliverChat: () => undefined,
+      rejoined: (info) => infos.push(info),
+      synced: () => undefined,
+      late: (info) => lates.push(info.seq),
+      error: (e) => expect.fail(e.message),
+      gapWaitMs: 30,
+      settleWaitMs: 100,
+      user: () => "ann",
+    });
+    await rejoiner.join("r", 0);
+    rejoiner.roomMessage(msg(1));
+    rejoiner.roomMessage(msg(4)); // 2 and 3 not here yet
+    await sleep(100);
+    expect(joins).toEqual([0, 1]);
+    expect(infos).toEqual([{ recovered: true, missed: 2, reason: "gap", room: "r" }]); // 3 fetched, 4 held; not skipped: 2 is on its way
+    expect(delivered).toEqual([1, 3, 4]);
+    rejoiner.roomMessage(msg(2)); // its node got Kafka's acknowledgement and broadcast it
+    rejoiner.roomMessage(msg(2));
+    expect(delivered).toEqual([1, 3, 4, 2]);
+    expect(lates).toEqual([2]);
+  });
+});
+
+/** A clock whose time moves only on `advance` (timers due by then run, in order, with the promises they start). */
+function manualClock() {
+  let now = 0;
+  const timers: Array<{ at: number; fn: () => void }> = [];
+  const flush = () => new Promise((r) => setImmediate(r));
+  return {
+    now: () => now,
+    setTimeout: (fn: () => void, ms: number) => {
+      const t = { at: now + ms, fn };
+      timers.push(t);
+      return t;
+    },
+    clearTimeout: (t: unknown) => {
+      const i = timers.indexOf(t as { at: number; fn: () => void });
+      if (i >= 0) timers.splice(i, 1);
+    },
+    advance: async (ms: number) => {
+      const until = now + ms;
+      for (;;) {
+        await flush();
+        const due = timers.filter((t) => t.at <= until).sort((a, b) => a.at - b.at)[0];
+        if (!due) break;
+        timers.splice(timers.indexOf(due), 1);
+        now = due.at;
+        due.fn();
+      }
+      now = until;
+      await flush();
+    },
+  };
+}
+
+describe("Rejoiner: the wait before a hole is fetched", () => {
+  it("grows when the live copy of a fetched message arrives after the fetch (the hole was only late)", async () => {
+    const server = fakeServer();
+    const delivered: number[] = [];
+    const clock = manualClock();
+    const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock }, 1_000);
+    const rejoiner = new Rejoiner({
+      request: server.request,
+      outbox,
+      clock,
+      connected: () => true,
+      deliverRoom: (m) => delivered.push(m.seq),
+      deliverChat: () => undefined,
+      rejoined: () => undefined,
+      synced: () => undefined,
+      error: (e) => expect.fail(e.message),
+      gapWaitMs: 500,
+      settleWaitMs: 100,
+      user: () => "ann",
+    });
+    await rejoiner.join("r", 0);
+    for (const seq of [1, 2, 3]) server.stored.push(msg(seq));
+    rejoiner.roomMessage(msg(1));
+    rejoiner.roomMessage(msg(3)); // 2 is late
+    await clock.advance(499);
+    expect(server.joins.length).toBe(1);
+    await clock.advance(1);
+    expect(server.joins.length).toBe(2); // fetched after 500 ms
+    rejoiner.roomMessage(msg(2)); // its live copy: the fetch was not needed
+    for (const seq of [4, 5]) server.stored.push(msg(seq));
+    rejoiner.roomMessage(msg(5)); // 4 is late too: now the hole waits 1 s
+    await clock.advance(999);
+    expect(server.joins.length).toBe(2);
+    rejoiner.roomMessage(msg(4)); // it comes within the longer wait: no fetch at all
+    await clock.advance(2_000);
+    expect(server.joins.length).toBe(2);
+    expect(delivered).toEqual([1, 2, 3, 4, 5]);
   });
 });
 

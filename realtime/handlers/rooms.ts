@@ -44,8 +44,8 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     if (firstInRoom && !large) socket.to(target).emit("room:member", { room, user: p.user, action: "joined" });
     const listed = large ? {} : { members: await presence.roomMembers(p.tenant, room) };
     if (!recovery) return { room, memberCount, ...listed };
-    const { recovered, messages } = await recovery;
-    return { room, memberCount, ...listed, recovered, messages };
+    const { recovered, messages, pending } = await recovery;
+    return { room, memberCount, ...listed, recovered, messages, ...(pending.length > 0 ? { pending } : {}) };
   });
 
   on("room:leave", async ({ room }) => {

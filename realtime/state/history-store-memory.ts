@@ -1,8 +1,8 @@
-import { historyDefaults, type HistoryOptions, type HistoryStore } from "./history-store";
+import { historyDefaults, type HistoryEntry, type HistoryOptions, type HistoryStore } from "./history-store";
 
 /** In-process HistoryStore (embedded default). */
 export class MemoryHistoryStore implements HistoryStore {
-  private readonly streams = new Map<string, { entries: Map<number, string>; expires: number }>();
+  private readonly streams = new Map<string, { entries: Map<number, string | number>; expires: number }>();
   private readonly options: HistoryOptions;
 
   constructor(options: Partial<HistoryOptions> = {}) {
@@ -10,26 +10,35 @@ export class MemoryHistoryStore implements HistoryStore {
   }
 
   async append(stream: string, seq: number, payload: string): Promise<void> {
-    let s = this.streams.get(stream);
-    if (!s || s.expires < Date.now()) {
-      s = { entries: new Map(), expires: 0 };
-      this.streams.set(stream, s);
-    }
-    s.entries.set(seq, payload);
-    s.expires = Date.now() + this.options.ttlSeconds * 1000;
-    if (s.entries.size > this.options.size) {
-      const seqs = [...s.entries.keys()].sort((a, b) => a - b);
-      for (const old of seqs.slice(0, seqs.length - this.options.size)) s.entries.delete(old);
-    }
+    this.write(stream, seq, payload, true);
   }
 
-  async since(stream: string, after: number, limit: number): Promise<Array<{ seq: number; payload: string }>> {
+  async reserve(stream: string, seq: number, atMs: number): Promise<void> {
+    this.write(stream, seq, atMs, false);
+  }
+
+  async since(stream: string, after: number, limit: number): Promise<HistoryEntry[]> {
     const s = this.streams.get(stream);
     if (!s || s.expires < Date.now()) return [];
     return [...s.entries]
       .filter(([seq]) => seq > after)
       .sort(([a], [b]) => a - b)
       .slice(0, limit)
-      .map(([seq, payload]) => ({ seq, payload }));
+      .map(([seq, entry]) => (typeof entry === "string" ? { seq, payload: entry } : { seq, reservedAt: entry }));
+  }
+
+  private write(stream: string, seq: number, entry: string | number, replace: boolean): void {
+    let s = this.streams.get(stream);
+    if (!s || s.expires < Date.now()) {
+      s = { entries: new Map(), expires: 0 };
+      this.streams.set(stream, s);
+    }
+    if (!replace && s.entries.has(seq)) return;
+    s.entries.set(seq, entry);
+    s.expires = Date.now() + this.options.ttlSeconds * 1000;
+    if (s.entries.size > this.options.size) {
+      const seqs = [...s.entries.keys()].sort((a, b) => a - b);
+      for (const old of seqs.slice(0, seqs.length - this.options.size)) s.entries.delete(old);
+    }
   }
 }

@@ -1,5 +1,5 @@
 import type { RedisClient } from "../../core/redis-client";
-import { historyDefaults, type HistoryOptions, type HistoryStore } from "./history-store";
+import { historyDefaults, type HistoryEntry, type HistoryOptions, type HistoryStore } from "./history-store";
 
 const APPEND = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])
@@ -7,6 +7,17 @@ redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1`;
+
+/** Adds the reservation only when the seq has no entry (a message or an earlier reservation). */
+const RESERVE = `
+if redis.call('ZCOUNT', KEYS[1], ARGV[1], ARGV[1]) > 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1`;
+
+/** A reservation's member: `~<seq>:<reservedAt>` (a message's member is its JSON payload, which starts with `{`). */
+const RESERVED = "~";
 
 /** HistoryStore on a Redis sorted set per stream (`{prefix}h:{stream}`, score = seq), trimmed atomically. */
 export class RedisHistoryStore implements HistoryStore {
@@ -24,10 +35,18 @@ export class RedisHistoryStore implements HistoryStore {
     await this.redis.eval(APPEND, 1, `${this.prefix}h:${stream}`, seq, payload, this.options.size, this.options.ttlSeconds);
   }
 
-  async since(stream: string, after: number, limit: number): Promise<Array<{ seq: number; payload: string }>> {
+  async reserve(stream: string, seq: number, atMs: number): Promise<void> {
+    await this.redis.eval(RESERVE, 1, `${this.prefix}h:${stream}`, seq, `${RESERVED}${seq}:${atMs}`, this.options.size, this.options.ttlSeconds);
+  }
+
+  async since(stream: string, after: number, limit: number): Promise<HistoryEntry[]> {
     const flat = await this.redis.zrangebyscore(`${this.prefix}h:${stream}`, `(${after}`, "+inf", "WITHSCORES", "LIMIT", 0, limit);
-    const out: Array<{ seq: number; payload: string }> = [];
-    for (let i = 0; i < flat.length; i += 2) out.push({ payload: flat[i] as string, seq: Number(flat[i + 1]) });
+    const out: HistoryEntry[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      const member = flat[i] as string;
+      const seq = Number(flat[i + 1]);
+      out.push(member.startsWith(RESERVED) ? { seq, reservedAt: Number(member.slice(member.indexOf(":") + 1)) } : { seq, payload: member });
+    }
     return out;
   }
 }

@@ -15,6 +15,26 @@ export function runHistoryStoreContract(name: string, open: (options: HistoryOpt
       expect(await h.since(randomUUID(), 0, 10)).toEqual([]);
     });
 
+    it("shows a reserved seq until its message is appended, and never lets a reservation replace a message", async () => {
+      const h = await open({ size: 5, ttlSeconds: 60 });
+      const s = randomUUID();
+      await h.append(s, 1, "m1");
+      await h.reserve(s, 2, 1_000);
+      await h.reserve(s, 2, 2_000); // the first reservation stays
+      await h.reserve(s, 3, 3_000);
+      await h.reserve(s, 1, 4_000); // 1 has its message
+      expect(await h.since(s, 0, 10)).toEqual([
+        { seq: 1, payload: "m1" },
+        { seq: 2, reservedAt: 1_000 },
+        { seq: 3, reservedAt: 3_000 },
+      ]);
+      await h.append(s, 3, "m3");
+      expect(await h.since(s, 1, 10)).toEqual([
+        { seq: 2, reservedAt: 1_000 },
+        { seq: 3, payload: "m3" },
+      ]);
+    });
+
     it("forgets a stream after its ttl", async () => {
       const h = await open({ size: 5, ttlSeconds: 1 });
       const s = randomUUID();

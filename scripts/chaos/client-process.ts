@@ -71,6 +71,9 @@ let refusedTotal: Record<string, number> = {};
 let recovered = 0;
 /** Holes in a live stream fetched this phase (SDK recoveries with reason "gap"). */
 let gapFetches = 0;
+/** Gap fetches that gave seqs up (`skipped`), and messages delivered after their seq was given up on. */
+let gapSkips = 0;
+let lates = 0;
 let notRecovered = 0;
 let presenceWrongLastAt = 0;
 let presenceWrongSamples = 0;
@@ -162,8 +165,9 @@ async function startSim(i: number): Promise<Sim | undefined> {
   c.on("error", (e) => {
     if (faultAt > 0 && (e.event === "room:join" || e.event === "chat:sync") && sim.rejoinErrors.length < 20) sim.rejoinErrors.push(`${e.event} ${e.code} ${e.message.split(":")[0]?.replaceAll(" +", " ").slice(0, 48)} +${Date.now() - faultAt}`);
   });
-  const rejoined = (stream: string, info: { recovered: boolean; reason: string }): void => {
+  const rejoined = (stream: string, info: { recovered: boolean; reason: string; skipped?: unknown }): void => {
     if (info.reason === "gap") gapFetches++;
+    if (info.reason === "gap" && info.skipped) gapSkips++;
     if (info.reason !== "reconnect") return;
     sim.pending.delete(stream);
     if (faultAt > 0 && stream === sim.room) sim.roomRejoinMs = Date.now() - sim.connectedAt;
@@ -181,6 +185,7 @@ async function startSim(i: number): Promise<Sim | undefined> {
     sim.lastMessageAt = now;
   });
   c.on("synced", (info) => rejoined(info.conversationId, info));
+  c.on("late", () => lates++);
   try {
     await c.ready(30_000);
     await c.rooms.join(sim.room);
@@ -289,6 +294,8 @@ async function newPhase(name: string): Promise<void> {
   refusedTotal = {};
   recovered = 0;
   gapFetches = 0;
+  gapSkips = 0;
+  lates = 0;
   notRecovered = 0;
   presenceWrongLastAt = 0;
   presenceWrongSamples = 0;
@@ -392,6 +399,8 @@ async function report(settleMs: number): Promise<PhaseReport> {
     maxStreamGapMs: Math.max(0, ...gaps),
     streamGapsOver10s: gaps.filter((g) => g > 10_000).length,
     gapFetches,
+    gapSkips,
+    lates,
   };
 }
 

@@ -80,6 +80,9 @@ export interface PhaseReport {
   connected: number;
   /** Holes in a live stream the SDK fetched (recoveries with reason "gap", rooms and conversations) this phase. */
   gapFetches: number;
+  /** Gap fetches that gave seqs up, and messages delivered after their seq was given up on (SDK `late`). */
+  gapSkips: number;
+  lates: number;
   /** Longest time after the fault one client received no message of its room (to the end of traffic), ms. */
   maxStreamGapMs: number;
   /** Clients with such a gap over 10 s. */

@@ -168,10 +168,12 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
   const { warmupMs, phaseMs } = phaseLength(o, fault);
   const phaseStart = Date.now();
   const overflowsBefore = listenOverflows();
+  const cpuAtStart = cpuSnapshot();
   await sleep(warmupMs);
   const t0 = Date.now();
   driver.fault(t0);
   const cpuAtFault = cpuSnapshot();
+  o.log(`${fault.name}: the machine's CPU over the ${warmupMs / 1000} s before the fault (of ${(cpus().length * warmupMs) / 1000} CPU s), by part: ${cpuShare(cpuAtStart, cpuAtFault)}`);
   const cpuAfterFault = sleep(CPU_WINDOW_MS).then(cpuSnapshot);
   const clientsBack = async (timeoutMs: number): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
@@ -205,7 +207,7 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
   const pick = (p: number): number => times[Math.min(times.length - 1, Math.floor(times.length * p))] ?? 0;
   const rate = (from: number, to: number): number => Math.round((report.acked.filter((a) => a.a >= from && a.a < to).length / Math.max(1, to - from)) * 1000 * 10) / 10;
   const ackRates = { before: rate(phaseStart, t0), during: rate(t0, run.healedAt), after: rate(run.healedAt, phaseStart + phaseMs) };
-  o.log(`${fault.name}: holes in live streams fetched by the SDK this phase (room:join / chat:sync with since): ${report.gapFetches}`);
+  o.log(`${fault.name}: holes in live streams fetched by the SDK this phase (room:join / chat:sync with since): ${report.gapFetches}, of which gave seqs up ${report.gapSkips}; messages delivered late (after their seq was given up on) ${report.lates}`);
   o.log(`${fault.name}: acks/s before the fault ${ackRates.before}, while it lasted ${ackRates.during}, after the heal ${ackRates.after}`);
   o.log(`${fault.name}: ${report.acked.length} acked of ${report.sent} sent; checking PostgreSQL`);
   const invariants = await checkInvariants(cluster.databaseUrl, TENANT, fault.name, report.acked, o.catchUpMs);

@@ -17,7 +17,10 @@ export interface ClientOptions extends TokenSourceOptions, Omit<ConnectionOption
   requestTimeoutMs?: number;
   /** How long `rooms.send` / `chat.send` keep a message for resends before giving up (default 60 s). */
   sendTimeoutMs?: number;
-  /** How long a hole in a live stream may stay before it is fetched (default 500 ms). */
+  /**
+   * How long a hole in a live stream may stay before it is fetched (default 500 ms). Under load it grows,
+   * up to 16×, while fetches turn out not to be needed (sdk/src/gap-wait.ts).
+   */
   gapWaitMs?: number;
   /**
    * How long a rejoin waits for the acks of this client's resent messages before delivering the missed
@@ -179,6 +182,7 @@ export function createClient(options: ClientOptions): InterlinkedClient {
     deliverChat: (m: ChatMessageDelivery) => events.emit("chat:message", m),
     rejoined: (info) => events.emit("rejoined", info),
     synced: (info) => events.emit("synced", info),
+    late: (info) => events.emit("late", info),
     error: (error) => events.emit("error", error),
     gapWaitMs: options.gapWaitMs ?? 500,
     settleWaitMs: options.resendSettleMs ?? 2_000,

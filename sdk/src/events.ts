@@ -1,6 +1,6 @@
 import type { InterlinkedError } from "./errors";
 import type { ServerToClientEvents } from "./protocol";
-import type { RecoveryInfo } from "./rejoin";
+import type { LateInfo, RecoveryInfo } from "./rejoin";
 
 /** Connection and recovery events of the client (besides the server's own events). */
 export interface ConnectionEvents {
@@ -17,6 +17,11 @@ export interface ConnectionEvents {
   rejoined: (info: RecoveryInfo & { room: string }) => void;
   /** A conversation was synced after a reconnect (or a hole was fetched). */
   synced: (info: RecoveryInfo & { conversationId: string }) => void;
+  /**
+   * A message of a hole given up on (`skipped` above) came after all and was delivered to the `room:message` /
+   * `chat:message` listeners — after messages with higher seqs. Apps that keep a list order it by `seq`.
+   */
+  late: (info: LateInfo) => void;
   /** The token was refreshed and the server accepted it (`exp` of the new one, seconds). */
   "token:refreshed": (info: { exp: number }) => void;
   /** A background failure (token refresh, a rejoin the server refused). */

@@ -10,7 +10,7 @@ export { InterlinkedError, fromErrorBody, isErrorBody, isInterlinkedError, toInt
 export type { ClientEvents, ConnectionEvents } from "./events";
 export { newMessageKey } from "./keys";
 export type { SentMessage } from "./outbox";
-export type { JoinResult, RecoveryInfo, RecoveryReason } from "./rejoin";
+export type { JoinResult, LateInfo, RecoveryInfo, RecoveryReason } from "./rejoin";
 export { DEFAULT_REQUEST_TIMEOUT_MS, request, requester, type RequestOptions, type RequestSocket, type Requester } from "./request";
 export { decodeJwtClaims, refreshDelayMs, type TokenClaims } from "./token";
 export type * from "./protocol";

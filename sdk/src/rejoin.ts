@@ -3,6 +3,7 @@ import { toInterlinkedError, type InterlinkedError } from "./errors";
 import type { Outbox, SentMessage } from "./outbox";
 import type { AckOf, ChatMessageDelivery, Payloads, RoomMessageDelivery } from "./protocol";
 import type { Requester } from "./request";
+import { GapWait } from "./gap-wait";
 import { SeqStream } from "./sequence";
 import type { Clock } from "./token";
 
@@ -16,8 +17,20 @@ export interface RecoveryInfo {
   /** Messages delivered to the listeners by this recovery. */
   missed: number;
   reason: RecoveryReason;
-  /** Seqs given up on (only when `recovered` is false and a hole could not be filled): reload them over REST. */
+  /**
+   * Seqs given up on (only when `recovered` is false and a hole could not be filled). A message among them
+   * that still comes (it was on its way) is delivered then, late (`late` event); the others can be reloaded
+   * over REST.
+   */
   skipped?: { from: number; to: number };
+}
+
+/** A message that came after its seq had been given up on: delivered anyway, after higher seqs. */
+export interface LateInfo {
+  kind: "room" | "chat";
+  /** The room, or the conversation id. */
+  name: string;
+  seq: number;
 }
 
 interface Track<M extends RoomMessageDelivery | ChatMessageDelivery> {
@@ -29,6 +42,8 @@ interface Track<M extends RoomMessageDelivery | ChatMessageDelivery> {
   /** Bumped by each recovery; an older recovery's result is ignored. */
   generation: number;
   gapTimer: unknown;
+  /** Seqs the last gap fetch brought: a live copy of one arriving after it means the fetch was too soon. */
+  gapFetched: Set<number>;
 }
 
 export interface RejoinDeps {
@@ -40,8 +55,10 @@ export interface RejoinDeps {
   deliverChat(message: ChatMessageDelivery): void;
   rejoined(info: RecoveryInfo & { room: string }): void;
   synced(info: RecoveryInfo & { conversationId: string }): void;
+  /** A message delivered after its seq was given up on (`skipped` of an earlier recovery); optional. */
+  late?(info: LateInfo): void;
   error(error: InterlinkedError): void;
-  /** How long a hole in a live stream may stay before it is fetched (default 500 ms). */
+  /** How long a hole in a live stream may stay before it is fetched (default 500 ms; longer under load: gap-wait.ts). */
   gapWaitMs: number;
   /** How long a recovery waits for acks of this client's resent messages of the stream before delivering (default 2 s). */
   settleWaitMs: number;
@@ -90,7 +107,11 @@ export class Rejoiner {
   private readonly rooms = new Map<string, Track<RoomMessageDelivery>>();
   private readonly conversations = new Map<string, Track<ChatMessageDelivery>>();
 
-  constructor(private readonly deps: RejoinDeps) {}
+  private readonly gapWait: GapWait;
+
+  constructor(private readonly deps: RejoinDeps) {
+    this.gapWait = new GapWait(deps.gapWaitMs, () => deps.clock.now());
+  }
 
   joinedRooms(): string[] {
     return [...this.rooms.keys()];
@@ -125,14 +146,17 @@ export class Rejoiner {
   roomMessage(message: RoomMessageDelivery): void {
     const track = this.rooms.get(message.room);
     if (!track) return; // a room this client left: late delivery
-    track.stream.receive(message);
-    this.watchGap(track);
+    this.receive(track, message);
   }
 
   /** A live conversation message (conversations are followed from their first message or send). */
   chatMessage(message: ChatMessageDelivery): void {
     const track = this.followConversation(message.conversationId);
-    track.stream.receive(message);
+    this.receive(track, message);
+  }
+
+  private receive<M extends RoomMessageDelivery | ChatMessageDelivery>(track: Track<M>, message: M): void {
+    if (!track.stream.receive(message) && track.gapFetched.delete(message.seq)) this.gapWait.fetchedTooSoon();
     this.watchGap(track);
   }
 
@@ -198,7 +222,8 @@ export class Rejoiner {
   }
 
   private newTrack<M extends RoomMessageDelivery | ChatMessageDelivery>(kind: "room" | "chat", name: string, since: number | undefined, deliver: (m: M) => void): Track<M> {
-    return { kind, name, stream: new SeqStream<M>(deliver, since), ready: false, generation: 0, gapTimer: undefined };
+    const late = (m: M): void => this.deps.late?.({ kind, name, seq: m.seq });
+    return { kind, name, stream: new SeqStream<M>(deliver, since, late), ready: false, generation: 0, gapTimer: undefined, gapFetched: new Set() };
   }
 
   private watchGap<M extends RoomMessageDelivery | ChatMessageDelivery>(track: Track<M>): void {
@@ -206,7 +231,7 @@ export class Rejoiner {
     track.gapTimer = this.deps.clock.setTimeout(() => {
       track.gapTimer = undefined;
       if (track.stream.hasGap() && this.deps.connected()) void this.recoverInBackground(track, "gap");
-    }, this.deps.gapWaitMs);
+    }, this.gapWait.ms);
   }
 
   /**
@@ -252,6 +277,8 @@ export class Rejoiner {
     if (reason !== "gap") track.ready = false;
     const from = track.stream.lastSeq;
     const fetched: M[] = [];
+    /** Seqs the server said are on their way (handed out, not yet published): they come live, late if need be. */
+    const onItsWay = new Set<number>();
     let recovered = from !== undefined;
     let joined: AckOf["room:join"] | undefined;
     try {
@@ -260,6 +287,7 @@ export class Rejoiner {
         const ack = await this.fetchSince(track, since);
         joined ??= ack.join;
         fetched.push(...(ack.messages as M[]));
+        for (const seq of ack.pending ?? []) onItsWay.add(seq);
         recovered = ack.recovered;
         const last = ack.messages[ack.messages.length - 1];
         if (recovered || !last || since === undefined) break;
@@ -287,8 +315,18 @@ export class Rejoiner {
     // already be stored: a fetched message of this user with the text of such a message is taken as it.
     const me = this.deps.user();
     const stream = `${track.kind}:${track.name}`;
-    const missed = track.stream.release(fetched, (m) => m.user === me && this.deps.outbox.claimUnacked(stream, m.text));
-    const skipped = track.stream.hasGap() ? track.stream.skipGap() : undefined;
+    let missed = track.stream.release(fetched, (m) => m.user === me && this.deps.outbox.claimUnacked(stream, m.text));
+    if (reason === "gap") {
+      track.gapFetched = new Set(fetched.map((m) => m.seq));
+      if (onItsWay.size > 0) this.gapWait.fetchedTooSoon(); // the server says what it looked for is still on its way
+    }
+    // Every hole left is given up on. A hole of seqs on their way is not a loss: the stream moves on and
+    // delivers each when it comes (late); `skipped` spans the others.
+    let skipped: { from: number; to: number } | undefined;
+    for (let gap = track.stream.hasGap() ? track.stream.skipGap() : undefined; gap; gap = track.stream.hasGap() ? track.stream.skipGap() : undefined) {
+      missed += gap.delivered;
+      if (!everyOnItsWay(gap, onItsWay)) skipped = { from: skipped?.from ?? gap.from, to: gap.to };
+    }
     const info: RecoveryInfo = { recovered: recovered && skipped === undefined, missed, reason, ...(skipped ? { skipped } : {}) };
     if (reason === "join") return from === undefined ? base : { ...base, recovered: info.recovered, missed, ...(skipped ? { skipped } : {}) }; // the caller's ack says it
     if (track.kind === "room") this.deps.rejoined({ room: track.name, ...info });
@@ -299,13 +337,19 @@ export class Rejoiner {
   private async fetchSince<M extends RoomMessageDelivery | ChatMessageDelivery>(
     track: Track<M>,
     since: number | undefined,
-  ): Promise<{ join?: AckOf["room:join"]; recovered: boolean; messages: Array<RoomMessageDelivery | ChatMessageDelivery> }> {
+  ): Promise<{ join?: AckOf["room:join"]; recovered: boolean; messages: Array<RoomMessageDelivery | ChatMessageDelivery>; pending?: number[] }> {
     if (track.kind === "room") {
       const join = await this.deps.request("room:join", since === undefined ? { room: track.name } : { room: track.name, since });
-      return { join, recovered: since !== undefined && join.recovered === true, messages: join.messages ?? [] };
+      return { join, recovered: since !== undefined && join.recovered === true, messages: join.messages ?? [], ...(join.pending ? { pending: join.pending } : {}) };
     }
     if (since === undefined) return { recovered: false, messages: [] };
     const ack = await this.deps.request("chat:sync", { conversationId: track.name, since });
-    return { recovered: ack.recovered, messages: ack.messages };
+    return { recovered: ack.recovered, messages: ack.messages, ...(ack.pending ? { pending: ack.pending } : {}) };
   }
+}
+
+/** Whether every seq of the range is among those the server said are on their way. */
+function everyOnItsWay(range: { from: number; to: number }, onItsWay: ReadonlySet<number>): boolean {
+  for (let seq = range.from; seq <= range.to; seq++) if (!onItsWay.has(seq)) return false;
+  return true;
 }

@@ -6,6 +6,9 @@ export interface Sequenced {
 
 const OWN = Symbol("own");
 
+/** The most given-up seqs a stream remembers per stream (the newest), to deliver them should they still come. */
+export const MAX_SKIPPED = 1_000;
+
 /**
  * Gap-free, duplicate-free, in-order delivery of one stream's messages, whatever order they arrive in
  * (live fan-out from several nodes, recovery acks, resend acks).
@@ -13,17 +16,26 @@ const OWN = Symbol("own");
  * `lastSeq` is the high-water mark: every seq up to it was delivered (or was this client's own message,
  * which is never delivered: the sender learns it from its ack). A message at or below it is a duplicate
  * and dropped; one above `lastSeq + 1` waits in `pending` until the hole fills (`hasGap()` tells the owner
- * to fetch it) or the owner gives up on the hole (`skipTo`). While `holding` (a recovery in progress),
+ * to fetch it) or the owner gives up on the hole (`skipGap`). While `holding` (a recovery in progress),
  * live messages only wait.
+ *
+ * A seq given up on is not always gone: a message numbered before the ones that arrived can still be on its
+ * way (its node waits for Kafka's acknowledgement, or its sender resends it through another node after its
+ * node died, with the same seq). Such a message is delivered when it comes — late, after higher seqs, once
+ * (`onLate` tells the owner) — instead of being dropped as a duplicate. The stream remembers the newest
+ * MAX_SKIPPED seqs it gave up on.
  */
 export class SeqStream<M extends Sequenced> {
   private last: number | undefined;
   private readonly pending = new Map<number, M | typeof OWN>();
   private holding = false;
+  /** Seqs given up on that have not arrived since, oldest first (a Set keeps insertion order). */
+  private readonly skipped = new Set<number>();
 
   constructor(
     private readonly deliver: (message: M) => void,
     baseline?: number,
+    private readonly onLate: (message: M) => void = () => undefined,
   ) {
     this.last = baseline;
   }
@@ -67,7 +79,8 @@ export class SeqStream<M extends Sequenced> {
    */
   release(fetched: readonly M[] = [], isOwn: (message: M) => boolean = () => false): number {
     for (const m of fetched) {
-      if (m.seq > (this.last ?? -1) && !this.pending.has(m.seq)) this.add(m.seq, isOwn(m) ? OWN : m, true);
+      if (this.last !== undefined && m.seq <= this.last) this.late(m.seq, isOwn(m) ? OWN : m);
+      else if (!this.pending.has(m.seq)) this.add(m.seq, isOwn(m) ? OWN : m, true);
     }
     this.holding = false;
     return this.drain();
@@ -78,23 +91,41 @@ export class SeqStream<M extends Sequenced> {
     return !this.holding && this.pending.size > 0;
   }
 
-  /** Gives up on the hole: jumps to just before the first waiting message and delivers from there. Returns the seqs skipped. */
-  skipGap(): { from: number; to: number } | undefined {
+  /**
+   * Gives up on the hole: jumps to just before the first waiting message and delivers from there. Returns
+   * the seqs skipped and how many messages that delivered.
+   */
+  skipGap(): { from: number; to: number; delivered: number } | undefined {
     if (this.pending.size === 0 || this.last === undefined) return undefined;
     const first = Math.min(...this.pending.keys());
     const skipped = { from: this.last + 1, to: first - 1 };
+    for (let seq = Math.max(skipped.from, skipped.to - MAX_SKIPPED + 1); seq <= skipped.to; seq++) this.skipped.add(seq);
+    for (const seq of this.skipped) {
+      if (this.skipped.size <= MAX_SKIPPED) break;
+      this.skipped.delete(seq);
+    }
     this.last = first - 1;
-    this.drain();
-    return skipped.to >= skipped.from ? skipped : undefined;
+    const delivered = this.drain();
+    return skipped.to >= skipped.from ? { ...skipped, delivered } : undefined;
   }
 
   private add(seq: number, entry: M | typeof OWN, quiet = false): boolean {
     if (this.last === undefined) this.last = seq - 1; // first sight without a baseline
-    if (seq <= this.last) return false;
+    if (seq <= this.last) return this.late(seq, entry);
     const held = this.pending.get(seq);
     if (held !== undefined) return false;
     this.pending.set(seq, entry);
     if (!this.holding && !quiet) this.drain();
+    return true;
+  }
+
+  /** A seq at or below the high-water mark: delivered if it was given up on and has not come since, else a duplicate. */
+  private late(seq: number, entry: M | typeof OWN): boolean {
+    if (!this.skipped.delete(seq)) return false;
+    if (entry !== OWN) {
+      this.deliver(entry);
+      this.onLate(entry);
+    }
     return true;
   }
 
