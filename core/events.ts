@@ -76,8 +76,12 @@ type Cb<T> = (res: Ack<T>) => void;
 export interface AckOf {
   "auth:refresh": { exp: number };
   /** `members` is left out for rooms larger than ROOM_PRESENCE_LIMIT (1,000): use `room:members`. */
-  /** `pending`: seqs after `since` handed out but not yet published; they come live (core: realtime/recovery.ts). */
-  "room:join": { room: string; memberCount: number; members?: string[]; recovered?: boolean; messages?: RoomMessageDelivery[]; pending?: number[] };
+  /**
+   * Without `since`: `seq`, the room's last seq at the join (follow it from there: the next rejoin's `since`).
+   * With `since`: `recovered`, `messages`, and `pending` (seqs after `since` handed out but not yet
+   * published; they come live: realtime/recovery.ts).
+   */
+  "room:join": { room: string; memberCount: number; members?: string[]; seq?: number; recovered?: boolean; messages?: RoomMessageDelivery[]; pending?: number[] };
   "room:leave": { room: string };
   "room:message": { id: string; seq: number };
   "room:typing": Record<string, never>;

@@ -4,7 +4,7 @@ import { ErrorCode } from "./src/codes";
 import { InterlinkedError, fromErrorBody } from "./src/errors";
 import { Outbox } from "./src/outbox";
 import type { Payloads } from "./src/protocol";
-import { Rejoiner, type RecoveryInfo } from "./src/rejoin";
+import { Rejoiner, type RecoveryInfo, type RejoinDeps } from "./src/rejoin";
 import { MAX_SKIPPED, SeqStream } from "./src/sequence";
 import { systemClock } from "./src/token";
 
@@ -99,7 +99,7 @@ function fakeServer() {
       const p = payload as { room: string; since?: number };
       joins.push(p);
       const messages = p.since === undefined ? undefined : stored.filter((m) => m.seq > (p.since as number));
-      return { room: p.room, memberCount: 2, ...(messages ? { recovered: true, messages } : {}) };
+      return { room: p.room, memberCount: 2, ...(messages ? { recovered: true, messages } : { seq: stored.length }) };
     }
     throw new Error(`unexpected ${event}`);
   }) as unknown as <E extends keyof Payloads & keyof AckOf>(event: E, payload: Payloads[E]) => Promise<AckOf[E]>;
@@ -118,6 +118,23 @@ function fakeServer() {
     return ack;
   };
   return { stored, joins, sends, request, send, loseNextAcks: (n: number) => (failSends = n) };
+}
+
+/** A Rejoiner on `request` and `outbox` with quiet defaults for everything a test does not set. */
+function rejoinerWith(deps: Pick<RejoinDeps, "request" | "outbox"> & Partial<RejoinDeps>): Rejoiner {
+  return new Rejoiner({
+    clock: systemClock,
+    connected: () => true,
+    deliverRoom: () => undefined,
+    deliverChat: () => undefined,
+    rejoined: () => undefined,
+    synced: () => undefined,
+    error: (e) => expect.fail(e.message),
+    gapWaitMs: 50,
+    settleWaitMs: 100,
+    user: () => "ann",
+    ...deps,
+  });
 }
 
 describe("Rejoiner (sdk/src/rejoin.ts) with the outbox", () => {
@@ -267,20 +284,7 @@ describe("Rejoiner (sdk/src/rejoin.ts) with the outbox", () => {
     const delivered: number[] = [];
     const infos: RecoveryInfo[] = [];
     const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock: systemClock }, 1_000);
-    const rejoiner = new Rejoiner({
-      request: server.request,
-      outbox,
-      clock: systemClock,
-      connected: () => true,
-      deliverRoom: (m) => delivered.push(m.seq),
-      deliverChat: () => undefined,
-      rejoined: (info) => infos.push(info),
-      synced: () => undefined,
-      error: (e) => expect.fail(e.message),
-      gapWaitMs: 30,
-      settleWaitMs: 100,
-      user: () => "ann",
-    });
+    const rejoiner = rejoinerWith({ request: server.request, outbox, deliverRoom: (m) => delivered.push(m.seq), rejoined: (info) => infos.push(info), gapWaitMs: 30 });
     await rejoiner.join("r", 0);
     for (const seq of [1, 2, 3]) server.stored.push(msg(seq));
     rejoiner.roomMessage(msg(1));
@@ -307,21 +311,7 @@ describe("Rejoiner: a hole of seqs the server says are on their way", () => {
       return since === 0 ? { room: "r", memberCount: 2, recovered: true, messages: [] } : { room: "r", memberCount: 2, recovered: true, messages: [msg(3)], pending: [2] };
     }) as unknown as <E extends keyof Payloads & keyof AckOf>(event: E, payload: Payloads[E]) => Promise<AckOf[E]>;
     const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock: systemClock }, 1_000);
-    const rejoiner = new Rejoiner({
-      request,
-      outbox,
-      clock: systemClock,
-      connected: () => true,
-      deliverRoom: (m) => delivered.push(m.seq),
-      deliverChat: () => undefined,
-      rejoined: (info) => infos.push(info),
-      synced: () => undefined,
-      late: (info) => lates.push(info.seq),
-      error: (e) => expect.fail(e.message),
-      gapWaitMs: 30,
-      settleWaitMs: 100,
-      user: () => "ann",
-    });
+    const rejoiner = rejoinerWith({ request, outbox, deliverRoom: (m) => delivered.push(m.seq), rejoined: (info) => infos.push(info), late: (info) => lates.push(info.seq), gapWaitMs: 30 });
     await rejoiner.join("r", 0);
     rejoiner.roomMessage(msg(1));
     rejoiner.roomMessage(msg(4)); // 2 and 3 not here yet
@@ -374,20 +364,7 @@ describe("Rejoiner: the wait before a hole is fetched", () => {
     const delivered: number[] = [];
     const clock = manualClock();
     const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock }, 1_000);
-    const rejoiner = new Rejoiner({
-      request: server.request,
-      outbox,
-      clock,
-      connected: () => true,
-      deliverRoom: (m) => delivered.push(m.seq),
-      deliverChat: () => undefined,
-      rejoined: () => undefined,
-      synced: () => undefined,
-      error: (e) => expect.fail(e.message),
-      gapWaitMs: 500,
-      settleWaitMs: 100,
-      user: () => "ann",
-    });
+    const rejoiner = rejoinerWith({ request: server.request, outbox, clock, deliverRoom: (m) => delivered.push(m.seq), gapWaitMs: 500 });
     await rejoiner.join("r", 0);
     for (const seq of [1, 2, 3]) server.stored.push(msg(seq));
     rejoiner.roomMessage(msg(1));
@@ -408,6 +385,26 @@ describe("Rejoiner: the wait before a hole is fetched", () => {
   });
 });
 
+describe("Rejoiner: a room joined without since", () => {
+  it("follows it from the server's seq at the join, so a reconnect before any message recovers what was missed", async () => {
+    const server = fakeServer();
+    for (const seq of [1, 2]) server.stored.push(msg(seq)); // before the join
+    const delivered: number[] = [];
+    const infos: RecoveryInfo[] = [];
+    const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock: systemClock }, 1_000);
+    const rejoiner = rejoinerWith({ request: server.request, outbox, deliverRoom: (m) => delivered.push(m.seq), rejoined: (info) => infos.push(info) });
+    await rejoiner.join("r");
+    expect(rejoiner.lastSeq("room", "r")).toBe(2);
+    rejoiner.disconnected();
+    for (const seq of [3, 4]) server.stored.push(msg(seq)); // sent while the client was away
+    rejoiner.reconnected();
+    await sleep(50);
+    expect(server.joins).toEqual([{ room: "r" }, { room: "r", since: 2 }]);
+    expect(delivered).toEqual([3, 4]);
+    expect(infos).toEqual([{ recovered: true, missed: 2, reason: "reconnect", room: "r" }]);
+  });
+});
+
 describe("Rejoiner: a conversation's sync after a reconnect", () => {
   it("refused with a code not marked temporary (5000) is retried until it succeeds, then reported as synced", async () => {
     let refuseSyncs = 0;
@@ -425,20 +422,7 @@ describe("Rejoiner: a conversation's sync after a reconnect", () => {
     const synced: Array<RecoveryInfo & { conversationId: string }> = [];
     const errors: number[] = [];
     const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock: systemClock }, 1_000);
-    const rejoiner = new Rejoiner({
-      request,
-      outbox,
-      clock: fastRetryClock,
-      connected: () => true,
-      deliverRoom: () => undefined,
-      deliverChat: () => undefined,
-      rejoined: () => undefined,
-      synced: (info) => synced.push(info),
-      error: (e) => errors.push(e.code),
-      gapWaitMs: 50,
-      settleWaitMs: 100,
-      user: () => "ann",
-    });
+    const rejoiner = rejoinerWith({ request, outbox, clock: fastRetryClock, synced: (info) => synced.push(info), error: (e) => errors.push(e.code) });
     await rejoiner.sync("c1", 0);
     refuseSyncs = 2;
     rejoiner.disconnected();
@@ -564,20 +548,7 @@ describe("Rejoiner: the retry backoff of a refused rejoin", () => {
     }) as unknown as <E extends keyof Payloads & keyof AckOf>(event: E, payload: Payloads[E]) => Promise<AckOf[E]>;
     const rejoined: string[] = [];
     const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock }, 1_000);
-    const rejoiner = new Rejoiner({
-      request,
-      outbox,
-      clock,
-      connected: () => true,
-      deliverRoom: () => undefined,
-      deliverChat: () => undefined,
-      rejoined: (info) => rejoined.push(info.room),
-      synced: () => undefined,
-      error: () => undefined,
-      gapWaitMs: 50,
-      settleWaitMs: 100,
-      user: () => "ann",
-    });
+    const rejoiner = rejoinerWith({ request, outbox, clock, rejoined: (info) => rejoined.push(info.room), error: () => undefined });
     await rejoiner.join("r");
     rejoiner.roomMessage(msg(1));
     rejoiner.disconnected();

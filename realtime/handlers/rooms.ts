@@ -1,7 +1,7 @@
 import { AppError, ErrorCode } from "../../core/errors";
 import type { RoomMessageDelivery } from "../../core/events";
 import { isStaff } from "../../core/roles";
-import { recover } from "../recovery";
+import { recover, type Recovery } from "../recovery";
 import { maybeWarn, type HandlerContext } from "./context";
 import { announceLeft } from "./presence";
 import { sendOnce } from "./idempotent";
@@ -29,13 +29,14 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     const target = socketRooms.room(p.tenant, room);
     await socket.join(target);
     const stream = orderingKeys.room(p.tenant, room);
-    const recovery =
+    // with `since`: the recovery; without: the room's seq now, where the client follows it from (its rejoin's `since`)
+    const found: Promise<{ seq: number } | Recovery<RoomMessageDelivery>> =
       since === undefined
-        ? undefined
+        ? services.sequences.current(stream).then((seq) => ({ seq }))
         : recover<RoomMessageDelivery>(services, "room", stream, since, (after, limit) =>
             ctx.reads.read(stream, after, limit, async (a, l) => (await stores.messages.list(p.tenant, room, { afterSeq: a, limit: l })).map((m) => ({ room, id: m.id, seq: m.seq, user: m.user, text: m.text, sentAt: m.sentAt }))),
           );
-    recovery?.catch(() => undefined); // awaited below; not unhandled if the presence part fails first
+    found.catch(() => undefined); // awaited below; not unhandled if the presence part fails first
     const { firstInRoom } = await presence.joinRoom(socket.data.session, room);
     // Large rooms (lectures, school-wide channels) skip per-join diffs and member lists: they grow as
     // n² with the room. Members then see `memberCount` and ask `room:members` when they need the list.
@@ -43,9 +44,9 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     const large = memberCount > services.options.roomPresenceLimit;
     if (firstInRoom && !large) socket.to(target).emit("room:member", { room, user: p.user, action: "joined" });
     const listed = large ? {} : { members: await presence.roomMembers(p.tenant, room) };
-    if (!recovery) return { room, memberCount, ...listed };
-    const { recovered, messages, pending } = await recovery;
-    return { room, memberCount, ...listed, recovered, messages, ...(pending.length > 0 ? { pending } : {}) };
+    const r = await found;
+    if ("seq" in r) return { room, memberCount, ...listed, seq: r.seq };
+    return { room, memberCount, ...listed, recovered: r.recovered, messages: r.messages, ...(r.pending.length > 0 ? { pending: r.pending } : {}) };
   });
 
   on("room:leave", async ({ room }) => {

@@ -36,6 +36,8 @@ interface Sim {
   convSyncMs: number;
   lastMessageAt: number;
   maxGapMs: number;
+  /** Streams with no seq known at the drop (no message seen or sent yet): their rejoin has no `since` to vouch from. */
+  noSeqAtDrop: Set<string>;
 }
 
 interface Ghost {
@@ -75,6 +77,8 @@ let gapFetches = 0;
 let gapSkips = 0;
 let lates = 0;
 let notRecovered = 0;
+/** Reconnect recoveries without `recovered`, by stream kind and why (no seq known at the drop, seqs skipped). */
+let notRecoveredWhy: Record<string, number> = {};
 let presenceWrongLastAt = 0;
 let presenceWrongSamples = 0;
 /** When a wrong sample was last described in the log (one line per 10 s at most). */
@@ -108,6 +112,7 @@ function dropped(sim: Sim, at: number): void {
   if (!sim.droppedAfterFault) {
     sim.droppedAfterFault = true;
     sim.droppedAt = at;
+    sim.noSeqAtDrop = new Set([sim.client.rooms.lastSeq(sim.room) === undefined ? sim.room : "", sim.client.chat.lastSeq(sim.conv) === undefined ? sim.conv : ""].filter(Boolean));
   }
   sim.backAt = 0;
 }
@@ -139,6 +144,7 @@ async function startSim(i: number): Promise<Sim | undefined> {
     convSyncMs: -1,
     lastMessageAt: 0,
     maxGapMs: 0,
+    noSeqAtDrop: new Set(),
   };
   const c = sim.client;
   c.on("connected", ({ reconnect }) => {
@@ -174,7 +180,10 @@ async function startSim(i: number): Promise<Sim | undefined> {
     if (faultAt > 0 && stream === sim.conv) sim.convSyncMs = Date.now() - sim.connectedAt;
     if (faultAt > 0) {
       if (info.recovered) recovered++;
-      else notRecovered++;
+      else {
+        notRecovered++;
+        bump(notRecoveredWhy, `${stream === sim.room ? "room" : "conversation"}${sim.noSeqAtDrop.has(stream) ? ", no seq known at the drop" : ""}${info.skipped ? ", seqs skipped" : ""}`);
+      }
     }
     settleBack(sim);
   };
@@ -297,6 +306,7 @@ async function newPhase(name: string): Promise<void> {
   gapSkips = 0;
   lates = 0;
   notRecovered = 0;
+  notRecoveredWhy = {};
   presenceWrongLastAt = 0;
   presenceWrongSamples = 0;
   presenceWrongLoggedAt = 0;
@@ -391,6 +401,7 @@ async function report(settleMs: number): Promise<PhaseReport> {
     diagnosis: diagnose(dropped),
     recovered,
     notRecovered,
+    notRecoveredWhy,
     presenceWrongLastAt,
     presenceWrongSamples,
     presenceSamples,

@@ -70,6 +70,7 @@ export interface PhaseReport {
   /** Rejoins/syncs after the fault with recovered true / false. */
   recovered: number;
   notRecovered: number;
+  notRecoveredWhy: Record<string, number>;
   /** Presence samples after the fault that were wrong (a closed ghost online, a connected user offline): last such sample time. */
   presenceWrongLastAt: number;
   presenceWrongSamples: number;

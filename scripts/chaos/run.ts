@@ -208,6 +208,7 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
   const rate = (from: number, to: number): number => Math.round((report.acked.filter((a) => a.a >= from && a.a < to).length / Math.max(1, to - from)) * 1000 * 10) / 10;
   const ackRates = { before: rate(phaseStart, t0), during: rate(t0, run.healedAt), after: rate(run.healedAt, phaseStart + phaseMs) };
   o.log(`${fault.name}: holes in live streams fetched by the SDK this phase (room:join / chat:sync with since): ${report.gapFetches}, of which gave seqs up ${report.gapSkips}; messages delivered late (after their seq was given up on) ${report.lates}`);
+  o.log(`${fault.name}: reconnect recoveries not vouched (recovered: false), why: ${JSON.stringify(report.notRecoveredWhy)}`);
   o.log(`${fault.name}: acks/s before the fault ${ackRates.before}, while it lasted ${ackRates.during}, after the heal ${ackRates.after}`);
   o.log(`${fault.name}: ${report.acked.length} acked of ${report.sent} sent; checking PostgreSQL`);
   const invariants = await checkInvariants(cluster.databaseUrl, TENANT, fault.name, report.acked, o.catchUpMs);

@@ -307,6 +307,9 @@ export class Rejoiner {
     }
     const base: JoinResult = { room: track.name, memberCount: joined?.memberCount ?? 0, ...(joined?.members ? { members: joined.members } : {}), missed: 0 };
     if (!current()) return base;
+    // joined without a seq to follow from: the server's seq at the join is the baseline (the next rejoin's
+    // `since`), unless a live message already set one
+    if (from === undefined && track.stream.lastSeq === undefined && joined?.seq !== undefined) track.stream.setBaseline(joined.seq);
     track.ready = true;
     this.deps.outbox.pump();
     await Promise.race([this.deps.outbox.settled(`${track.kind}:${track.name}`), new Promise<void>((r) => this.deps.clock.setTimeout(r, this.deps.settleWaitMs))]);
