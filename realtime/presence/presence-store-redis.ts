@@ -132,8 +132,13 @@ const HLEN = "return redis.call('HLEN', KEYS[1])";
 const HGET = "return redis.call('HGET', KEYS[1], ARGV[1])";
 const SREM = "return redis.call('SREM', KEYS[1], ARGV[1])";
 
-/** Sessions reaped concurrently (see reapSessions). */
-const REAP_AT_ONCE = 200;
+/**
+ * Sessions reaped concurrently (see reapSessions). Each batch costs three round trips through the connect
+ * window on a Redis Cluster (the session's user, the reap, the index entry), each a turn of a survivor's event
+ * loop that a reconnect storm keeps behind. With 200 (17 batches for a killed node's 3,334 sessions), its
+ * users read online 12–16.5 s after the kill at 100 msgs/s, against 7–9.5 s without messages.
+ */
+const REAP_AT_ONCE = 1_000;
 
 const LEAVE = `
 if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return 0 end
@@ -325,7 +330,7 @@ export class RedisPresenceStore implements PresenceStore {
         return;
       }
       const ref = { tenant, user, sessionId };
-      const ended = claimedAt === null ? await this.disconnect(ref) : await this.reapSession(ref, claimedAt);
+      const ended = claimedAt === null ? await this.disconnect(ref) : await this.reapSession(node, ref, claimedAt);
       if (ended) out.push({ tenant, user, ...ended });
     };
     for (let i = 0; i < members.length; i += REAP_AT_ONCE) {
@@ -340,17 +345,17 @@ export class RedisPresenceStore implements PresenceStore {
    * Ends a dead node's session unless it was registered after `claimedAt` (REAP_GUARD): then undefined.
    * As `disconnect`: one script on one Redis server, and on a cluster the index entry removed after.
    */
-  private async reapSession(ref: SessionRef, claimedAt: string): Promise<{ wentOffline: boolean; leftRooms: string[] } | undefined> {
+  private async reapSession(node: string, ref: SessionRef, claimedAt: string): Promise<{ wentOffline: boolean; leftRooms: string[] } | undefined> {
     const k = this.keys(ref);
     const member = presenceNodeKeys.nodeMember(ref.tenant, ref.sessionId);
     if (!isCluster(this.redis)) {
       const [off, ...left] = (await this.connects.eval(REAP_INDEXED, 3, k.user, k.session, k.rooms, ref.sessionId, k.roomPrefix, ref.user, this.nodeKey(""), member, claimedAt)) as [number, ...string[]];
       return off === -1 ? undefined : { wentOffline: off === 1, leftRooms: left };
     }
-    const node = (await this.connects.eval(HGET, 1, k.session, "node")) as string | null;
+    // the session is in the dead node's index, so that is the entry to remove (no read of its node field)
     const [off, ...left] = (await this.connects.eval(REAP, 3, k.user, k.session, k.rooms, ref.sessionId, k.roomPrefix, ref.user, claimedAt)) as [number, ...string[]];
     if (off === -1) return undefined;
-    if (node !== null) await this.connects.eval(SREM, 1, this.nodeKey(node), member);
+    await this.connects.eval(SREM, 1, this.nodeKey(node), member);
     return { wentOffline: off === 1, leftRooms: left };
   }
 

@@ -12,6 +12,8 @@ export interface FaultContext {
   cluster: ChaosCluster;
   /** The realtime node the node faults hit. */
   target: number;
+  /** When the fault started (the clients measure from it), ms. */
+  at: number;
   log(line: string): void;
   /** Resolves once every client that dropped is back (or `timeoutMs` passed). */
   clientsBack(timeoutMs: number): Promise<void>;
@@ -47,8 +49,9 @@ export function faultsByName(o: { postgresDownMs: number; partitionMs: number })
       unavailable: (c) => (c.nodes.length < 2 ? "needs 2 realtime nodes" : undefined),
       holdMs: 15_000,
       async inject(ctx) {
+        const signalled = Date.now();
         await ctx.cluster.stopNode(ctx.target, "SIGKILL");
-        ctx.log(`killed realtime-${ctx.target} (SIGKILL)`);
+        ctx.log(`killed realtime-${ctx.target} (SIGKILL sent +${signalled - ctx.at} ms after the fault, exit seen +${Date.now() - ctx.at} ms)`);
         // the node stays dead while its clients move and its presence is reaped (NODE_TTL_MS), then comes back
         await Promise.all([ctx.clientsBack(15_000), sleep(12_000)]);
         await ctx.cluster.restartNode(ctx.target);

@@ -183,7 +183,7 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
       await sleep(500);
     }
   };
-  const run = await fault.inject({ cluster, target, log: o.log, clientsBack });
+  const run = await fault.inject({ cluster, target, at: t0, log: o.log, clientsBack });
   driver.healed(run.healedAt);
   o.log(`${fault.name}: healed ${run.healedAt - t0} ms after the fault`);
   await clientsBack(30_000);
