@@ -135,6 +135,11 @@ ${o.nodes.map((n) => `  upstream realtime_${n.route} {\n    server ${n.address};
 
     location /socket.io/ {
       proxy_pass http://$realtime_upstream;
+      # A node that refuses a handshake with 403 (behind on setting up connections, or cut off from Redis;
+      # the uWS engine answers an upgrade that way) moves it to the next node, as a refused connect does:
+      # least_conn alone sends a reconnect storm to the emptiest node (a node just restarted) even while it
+      # refuses, and the other survivor idles.
+      proxy_next_upstream error timeout http_403;
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;
       proxy_buffering off;

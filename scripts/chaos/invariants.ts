@@ -14,6 +14,8 @@ export interface InvariantResult {
   duplicates: number;
   /** Stored rows whose seq differs from the acked one. */
   seqMismatch: number;
+  /** Up to 5 of them: stream, text, acked seq → stored seq. */
+  seqMismatchSamples: string[];
   /** A sender's acked seqs that went backwards in one stream. */
   orderViolations: number;
   /** Missing seqs below each stream's highest stored one (all phases so far). */
@@ -52,7 +54,9 @@ export async function checkInvariants(databaseUrl: string, tenant: string, phase
       await new Promise((r) => setTimeout(r, 1_000));
     }
     const lost = acked.filter((a) => !stored.has(a.i)).length;
-    const seqMismatch = acked.filter((a) => stored.has(a.i) && stored.get(a.i) !== a.q).length;
+    const mismatched = acked.filter((a) => stored.has(a.i) && stored.get(a.i) !== a.q);
+    const seqMismatch = mismatched.length;
+    const seqMismatchSamples = mismatched.slice(0, 5).map((a) => `${a.k === "r" ? "room" : "conversation"} ${a.s} "${a.t}": acked ${a.q}, stored ${stored.get(a.i)}`);
     let duplicates = 0;
     for (const kind of ["r", "c"] as const) {
       const res = await client.query<{ extra: string }>(
@@ -82,7 +86,7 @@ export async function checkInvariants(databaseUrl: string, tenant: string, phase
       list.sort((x, y) => Number(x.t.split(":")[2]) - Number(y.t.split(":")[2]));
       for (let i = 1; i < list.length; i++) if ((list[i] as AckedMessage).q <= (list[i - 1] as AckedMessage).q) orderViolations++;
     }
-    return { acked: acked.length, ackedLost: lost, duplicates, seqMismatch, orderViolations, seqHoles, catchUpMs: catchUp };
+    return { acked: acked.length, ackedLost: lost, duplicates, seqMismatch, seqMismatchSamples, orderViolations, seqHoles, catchUpMs: catchUp };
   } finally {
     await client.end();
   }

@@ -212,6 +212,7 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
   o.log(`${fault.name}: acks/s before the fault ${ackRates.before}, while it lasted ${ackRates.during}, after the heal ${ackRates.after}`);
   o.log(`${fault.name}: ${report.acked.length} acked of ${report.sent} sent; checking PostgreSQL`);
   const invariants = await checkInvariants(cluster.databaseUrl, TENANT, fault.name, report.acked, o.catchUpMs);
+  if (invariants.seqMismatch > 0) o.log(`${fault.name}: stored with another seq than acked: ${invariants.seqMismatchSamples.join("; ")}`);
   return {
     fault: fault.name,
     summary: fault.summary,
