@@ -14,6 +14,7 @@ import { createLogger } from "../core/log";
 import { stackTracesUnmapped } from "../core/stack-map";
 import { startInterlinked } from "./interlinked";
 import { defaultMediasoupWorker } from "./media-worker-default";
+import { CLOSE_DEADLINE_MS, closeWithin } from "./shutdown";
 
 // the bundle runs with --enable-source-maps to load its map; logged stacks are mapped by the logger, and
 // Node's own reads of every failed socket write's stack stay cheap (core/stack-map.ts)
@@ -93,8 +94,11 @@ if (clustered && cluster.isPrimary) {
     const drain = signal === "SIGTERM" ? running.drain(config.realtime.drainGraceMs) : Promise.resolve();
     void drain
       .catch((err: unknown) => running.log.error({ err }, "drain failed"))
-      .then(() => running.close())
-      .then(() => process.exit(0));
+      .then(() => closeWithin(() => running.close()))
+      .then((outcome) => {
+        if (!outcome.closed) running.log.error({ err: outcome.err, deadlineMs: CLOSE_DEADLINE_MS }, `shutdown: closing ${outcome.reason}; exiting anyway`);
+        process.exit(outcome.closed ? 0 : 1);
+      });
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));

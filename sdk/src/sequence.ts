@@ -6,7 +6,7 @@ export interface Sequenced {
 
 const OWN = Symbol("own");
 
-/** The most given-up seqs a stream remembers per stream (the newest), to deliver them should they still come. */
+/** How many given-up seqs a stream remembers (the newest), to deliver their messages should they still come. */
 export const MAX_SKIPPED = 1_000;
 
 /**
