@@ -1,17 +1,13 @@
 import { randomUUID } from "node:crypto";
 import calculateSlot from "cluster-key-slot";
 import { describe, expect, it, vi } from "vitest";
-import { redisClients, redisClusterClients } from "../tests/support/redis-clients";
+import { redisClusterClients, redisDeployments } from "../tests/support/redis-clients";
 import { isCluster, type RedisClient } from "./redis-client";
 import { RedisWindow } from "./redis-window";
 
-const redis = redisClients();
 const cluster = redisClusterClients();
 
-describe.each([
-  ["Redis", () => redis() as RedisClient],
-  ["Redis Cluster", () => cluster()],
-])("RedisWindow on %s", (_name, open) => {
+describe.each(redisDeployments())("RedisWindow on %s", (_name, open) => {
   it("answers each command of a window with its own value or error, in order", async () => {
     const client = open();
     const w = new RedisWindow(client);

@@ -1,17 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { presenceKeys } from "../../core/tenant-keys";
-import { redisClients, redisClusterClients } from "../../tests/support/redis-clients";
-import type { RedisClient } from "../../core/redis-client";
+import { redisDeployments } from "../../tests/support/redis-clients";
 import { RedisPresenceStore } from "./presence-store-redis";
 
-const redis = redisClients();
-const cluster = redisClusterClients();
-
-describe.each([
-  ["Redis", () => redis() as RedisClient],
-  ["Redis Cluster", () => cluster()],
-])("RedisPresenceStore.statuses on %s", (_name, open) => {
+describe.each(redisDeployments())("RedisPresenceStore.statuses on %s", (_name, open) => {
   it("refuses when a user's read fails, instead of answering offline", async () => {
     const client = open();
     const prefix = `pst-${randomUUID()}:`;

@@ -2,6 +2,7 @@ import { historyDefaults, type HistoryEntry, type HistoryOptions, type HistorySt
 
 /** In-process HistoryStore (embedded default). */
 export class MemoryHistoryStore implements HistoryStore {
+  /** Per stream, seq → its message's payload (a string) or, while only reserved, when it was reserved (a number). */
   private readonly streams = new Map<string, { entries: Map<number, string | number>; expires: number }>();
   private readonly options: HistoryOptions;
 

@@ -28,3 +28,13 @@ export function redisClusterClients(options: { sharded?: boolean } = {}): () => 
     return client;
   };
 }
+
+/** Both Redis deployments as a `describe.each` table: [name, open a client] for one server and for the cluster. */
+export function redisDeployments(): Array<[string, () => RedisClient]> {
+  const redis = redisClients();
+  const cluster = redisClusterClients();
+  return [
+    ["Redis", () => redis()],
+    ["Redis Cluster", () => cluster()],
+  ];
+}
