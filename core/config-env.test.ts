@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { tracingDefaults } from "./config";
-import { logLevelFrom, tracingFrom } from "./config-env";
+import { configFromEnv, dataDirFrom, logLevelFrom, tracingFrom } from "./config-env";
+
+describe("DATA_DIR", () => {
+  it("defaults to ./data and refuses a URL before anything is written under it", () => {
+    expect(dataDirFrom(undefined)).toBe("./data");
+    expect(dataDirFrom("/var/lib/interlinked")).toBe("/var/lib/interlinked");
+    expect(() => dataDirFrom("memory://")).toThrow(/DATA_DIR must be a directory path/);
+    expect(() => configFromEnv({ DATA_DIR: "memory://" })).toThrow(/DATA_DIR must be a directory path/);
+  });
+});
 
 describe("LOG_LEVEL", () => {
   it("defaults to info, accepts pino's levels in any case, refuses others", () => {

@@ -36,6 +36,13 @@ function stickyRoute(raw: string | undefined): string | undefined {
   return raw;
 }
 
+/** DATA_DIR: a directory path. A URL ("memory://", "file://…") is refused: it would become a directory of that name. */
+export function dataDirFrom(raw: string | undefined): string {
+  if (!raw) return "./data";
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) throw new Error(`DATA_DIR must be a directory path, got the URL "${raw}" (PGlite and the dev secret live in files under it)`);
+  return raw;
+}
+
 /** The embedded default keeps one generated secret in DATA_DIR so tokens survive restarts. */
 function embeddedSecret(dataDir: string): string {
   const file = join(dataDir, "dev-secret");
@@ -150,7 +157,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
   };
   if (urls.redisUrl && urls.redisClusterNodes) throw new Error("set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both");
   const embedded = isEmbedded(urls);
-  const dataDir = env.DATA_DIR || "./data";
+  const dataDir = dataDirFrom(env.DATA_DIR);
   const secret = env.AUTH_SECRET || (embedded ? embeddedSecret(dataDir) : undefined);
   if (!secret) throw new Error("AUTH_SECRET is required when DATABASE_URL, REDIS_URL, REDIS_CLUSTER_NODES or KAFKA_BROKERS is set");
   return {
