@@ -64,7 +64,7 @@ function addCounts(a: Record<string, number>, b: Record<string, number>): Record
 export function mergeReports(reports: PhaseReport[]): PhaseReport {
   const out: PhaseReport = {
     sent: 0, acked: [], failed: {}, refusedDuringFault: {}, refusedTotal: {}, disconnected: 0, back: 0, lastBackAt: 0, dropToBackMs: [], diagnosis: [],
-    recovered: 0, notRecovered: 0, notRecoveredWhy: {}, presenceWrongLastAt: 0, presenceWrongSamples: 0, presenceSamples: 0, ghostsDropped: 0, connected: 0, maxStreamGapMs: 0, streamGapsOver10s: 0, gapFetches: 0, gapSkips: 0, lates: 0,
+    recovered: 0, notRecovered: 0, notRecoveredWhy: {}, givenUp: [], presenceWrongLastAt: 0, presenceWrongSamples: 0, presenceSamples: 0, ghostsDropped: 0, connected: 0, maxRoomDelayMs: 0, roomDelaysOver10s: 0, gapFetches: 0, gapSkips: 0, lates: 0,
   };
   for (const r of reports) {
     out.sent += r.sent;
@@ -80,13 +80,14 @@ export function mergeReports(reports: PhaseReport[]): PhaseReport {
     out.recovered += r.recovered;
     out.notRecovered += r.notRecovered;
     addCounts(out.notRecoveredWhy, r.notRecoveredWhy);
+    out.givenUp.push(...r.givenUp);
     out.presenceWrongLastAt = Math.max(out.presenceWrongLastAt, r.presenceWrongLastAt);
     out.presenceWrongSamples += r.presenceWrongSamples;
     out.presenceSamples += r.presenceSamples;
     out.ghostsDropped += r.ghostsDropped;
     out.connected += r.connected;
-    out.maxStreamGapMs = Math.max(out.maxStreamGapMs, r.maxStreamGapMs);
-    out.streamGapsOver10s += r.streamGapsOver10s;
+    out.maxRoomDelayMs = Math.max(out.maxRoomDelayMs, r.maxRoomDelayMs);
+    out.roomDelaysOver10s += r.roomDelaysOver10s;
     out.gapFetches += r.gapFetches;
     out.gapSkips += r.gapSkips;
     out.lates += r.lates;

@@ -4,7 +4,7 @@
  * ack gave, each sender's acked seqs rising in send order per stream, and each stream's seqs contiguous.
  */
 import pg from "pg";
-import type { AckedMessage } from "./protocol";
+import type { AckedMessage, GivenUp } from "./protocol";
 
 export interface InvariantResult {
   acked: number;
@@ -87,6 +87,45 @@ export async function checkInvariants(databaseUrl: string, tenant: string, phase
       for (let i = 1; i < list.length; i++) if ((list[i] as AckedMessage).q <= (list[i - 1] as AckedMessage).q) orderViolations++;
     }
     return { acked: acked.length, ackedLost: lost, duplicates, seqMismatch, seqMismatchSamples, orderViolations, seqHoles, catchUpMs: catchUp };
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The seqs reconnect recoveries gave up (recovered: false, `skipped`), looked up in PostgreSQL after the
+ * catch-up: a stored one is a message the recovery could have delivered; one stored nowhere is a seq that was
+ * numbered and never became a message (its sender was not acked: acked lost counts those that were).
+ */
+export async function checkGivenUp(databaseUrl: string, tenant: string, givenUp: GivenUp[], faultAt: number, ackedAt: (text: string) => number | undefined): Promise<{ seqs: number; streams: number; stored: number; samples: string[] }> {
+  const wanted = new Map<string, { k: "r" | "c"; s: string; seqs: Set<number>; at: number }>();
+  for (const g of givenUp) {
+    const key = `${g.k}|${g.s}`;
+    const entry = wanted.get(key) ?? { k: g.k, s: g.s, seqs: new Set<number>(), at: g.at };
+    for (let q = g.from; q <= g.to && q - g.from < 1_000; q++) entry.seqs.add(q);
+    entry.at = Math.min(entry.at, g.at);
+    wanted.set(key, entry);
+  }
+  if (wanted.size === 0) return { seqs: 0, streams: 0, stored: 0, samples: [] };
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    let seqs = 0;
+    let stored = 0;
+    const samples: string[] = [];
+    for (const w of wanted.values()) {
+      const list = [...w.seqs].sort((a, b) => a - b);
+      const res = await client.query<{ seq: string; text: string; sent: string; stored: string }>(
+        `select seq, text, extract(epoch from sent_at) * 1000 as sent, extract(epoch from stored_at) * 1000 as stored from ${TABLE[w.k].table} where tenant_id = $1 and ${TABLE[w.k].stream} = $2 and seq = any($3::bigint[])`,
+        [tenant, w.s, list],
+      );
+      seqs += list.length;
+      stored += res.rows.length;
+      const since = (ms: string): string => `${((Number(ms) - faultAt) / 1000).toFixed(1)} s`;
+      const rows = res.rows.map((r) => `${r.seq} "${r.text}" numbered ${since(r.sent)}, stored ${since(r.stored)}, ${ackedAt(r.text) === undefined ? "not acked" : `acked ${since(String(ackedAt(r.text)))}`}`).join(", ");
+      if (samples.length < 8) samples.push(`${w.k === "r" ? "room" : "conversation"} ${w.s} seqs ${list.join(",")} first given up +${(w.at / 1000).toFixed(1)} s; stored: ${rows || "none"}`);
+    }
+    return { seqs, streams: wanted.size, stored, samples };
   } finally {
     await client.end();
   }

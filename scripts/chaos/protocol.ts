@@ -34,6 +34,15 @@ export interface AckedMessage {
   a: number;
 }
 
+/** Seqs a reconnect recovery gave up: kind, stream, the range, ms after the fault. */
+export interface GivenUp {
+  k: "r" | "c";
+  s: string;
+  from: number;
+  to: number;
+  at: number;
+}
+
 export type ToClient =
   | { cmd: "start"; plan: ClientPlan }
   /** Starts a phase: new ghosts, counters reset, traffic on. */
@@ -71,6 +80,8 @@ export interface PhaseReport {
   recovered: number;
   notRecovered: number;
   notRecoveredWhy: Record<string, number>;
+  /** Seqs reconnect recoveries gave up (up to 100 per client process). */
+  givenUp: GivenUp[];
   /** Presence samples after the fault that were wrong (a closed ghost online, a connected user offline): last such sample time. */
   presenceWrongLastAt: number;
   presenceWrongSamples: number;
@@ -84,10 +95,13 @@ export interface PhaseReport {
   /** Gap fetches that gave seqs up, and messages delivered after their seq was given up on (SDK `late`). */
   gapSkips: number;
   lates: number;
-  /** Longest time after the fault one client received no message of its room (to the end of traffic), ms. */
-  maxStreamGapMs: number;
-  /** Clients with such a gap over 10 s. */
-  streamGapsOver10s: number;
+  /**
+   * After the fault, the longest a room message took from its server `sentAt` to one member (live, or in a
+   * rejoin's recovery), ms: a member cut off from its room's stream gets the missed messages late or not at all.
+   */
+  maxRoomDelayMs: number;
+  /** Clients that got a room message more than 10 s after it was sent. */
+  roomDelaysOver10s: number;
 }
 
 export type FromClient =

@@ -23,7 +23,7 @@ function row(r: FaultResult): string {
     `${seconds(r.presenceWrongMs)} (${r.presenceWrongSamples})`,
     codes(r.refusedDuringFault),
     codes(r.failedSends),
-    `${r.crossNodeGapMs === undefined ? "no probe" : seconds(r.crossNodeGapMs)}${r.crossNode ? ` (no ack ${seconds(r.crossNode.longestAckGapMs)}; acked → delivered ≥ 1 s until +${seconds(r.crossNode.deliveryBackAfterMs)})` : ""} / ${seconds(r.maxStreamGapMs)} (${r.streamGapsOver10s} > 10 s)`,
+    `${r.crossNodeGapMs === undefined ? "no probe" : seconds(r.crossNodeGapMs)}${r.crossNode ? ` (no ack ${seconds(r.crossNode.longestAckGapMs)}; acked → delivered ≥ 1 s until +${seconds(r.crossNode.deliveryBackAfterMs)})` : ""} / ${seconds(r.maxRoomDelayMs)} (${r.roomDelaysOver10s} > 10 s)`,
     ready,
     `${r.ackedPerSecond}/s${r.ackRates ? ` (before ${r.ackRates.before}, during ${r.ackRates.during}, after ${r.ackRates.after})` : ""}, catch-up ${seconds(inv?.catchUpMs)}, load ${r.loadAverage}`,
     "",
@@ -35,7 +35,7 @@ export function markdownReport(s: ChaosSummary): string {
   return [
     `Chaos run ${s.startedAt}: ${s.clientsConnected}/${o.clients} clients in ${o.processes} processes, ${o.rate} keyed msgs/s (${Math.round(o.chatShare * 100)} % chat), rooms of ${o.roomSize}, ${o.nodes} realtime nodes, ${o.workers} worker(s), Redis ${o.redis === "own" ? "Cluster 3+3" : "from env"}, Kafka ${o.kafka === "own" ? "3 brokers RF 3 / min.insync 2" : "from env"}, PostgreSQL ${o.postgres === "own" ? "own" : "from env"}; ${s.machine}.`,
     "",
-    "| fault | 100 % reconnected + rejoined (from the fault) | recovered | acked lost | duplicates | order / seq≠ack / seq holes | presence wrong (samples) | refused during fault (codes) | sends failed for good | cross-node gap / longest room silence | target readiness | throughput, catch-up, load |",
+    "| fault | 100 % reconnected + rejoined (from the fault) | recovered | acked lost | duplicates | order / seq≠ack / seq holes | presence wrong (samples) | refused during fault (codes) | sends failed for good | cross-node gap / longest room message sent → delivered | target readiness | throughput, catch-up, load |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...s.results.map(row),
     "",

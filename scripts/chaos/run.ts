@@ -11,7 +11,7 @@ import { cpuShare, cpuSnapshot } from "./cpu-share";
 import { startChaosCluster, type ChaosCluster, type PartSource } from "./cluster";
 import { startClients, type ClientDriver } from "./driver";
 import { faultsByName, type Fault, type FaultName } from "./faults";
-import { checkInvariants, type InvariantResult } from "./invariants";
+import { checkGivenUp, checkInvariants, type InvariantResult } from "./invariants";
 import { pollReadiness, probeEngineOpen, startCrossNodeProbe, type CrossNodeProbe, type CrossNodeSummary, type OpenProbe, type ReadinessPoller, type ReadinessWindow } from "./probes";
 
 export interface ChaosOptions {
@@ -76,10 +76,13 @@ export interface FaultResult {
   crossNodeGapMs?: number;
   /** The cross-node probe's sender side apart from its delivery across nodes (probes.ts). */
   crossNode?: CrossNodeSummary;
-  maxStreamGapMs?: number;
+  /** The longest a room message took from sent to one member after the fault, and how many members waited > 10 s. */
+  maxRoomDelayMs?: number;
+  roomDelaysOver10s?: number;
   /** Holes in live streams the SDK fetched this phase. */
   gapFetches?: number;
-  streamGapsOver10s?: number;
+  /** Seqs reconnect recoveries gave up, and how many of them PostgreSQL holds after the catch-up. */
+  givenUp?: { seqs: number; stored: number };
   /** The target node's readiness after the fault. */
   targetReadiness?: { notReadyAfterMs: number | null; readyAgainAfterMs: number | null; statuses: Record<string, number> };
   loadAverage?: string;
@@ -212,6 +215,9 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
   o.log(`${fault.name}: acks/s before the fault ${ackRates.before}, while it lasted ${ackRates.during}, after the heal ${ackRates.after}`);
   o.log(`${fault.name}: ${report.acked.length} acked of ${report.sent} sent; checking PostgreSQL`);
   const invariants = await checkInvariants(cluster.databaseUrl, TENANT, fault.name, report.acked, o.catchUpMs);
+  const ackedAt = new Map(report.acked.map((a) => [a.t, a.a]));
+  const givenUp = await checkGivenUp(cluster.databaseUrl, TENANT, report.givenUp, t0, (text) => ackedAt.get(text));
+  if (givenUp.seqs > 0) o.log(`${fault.name}: seqs given up by reconnect recoveries (up to 100 per client process): ${givenUp.seqs} in ${givenUp.streams} streams, ${givenUp.stored} of them in PostgreSQL after the catch-up (times from the fault); ${givenUp.samples.join("; ")}`);
   if (invariants.seqMismatch > 0) o.log(`${fault.name}: stored with another seq than acked: ${invariants.seqMismatchSamples.join("; ")}`);
   return {
     fault: fault.name,
@@ -235,9 +241,10 @@ async function measurePhase(o: ChaosOptions, fault: Fault, cluster: ChaosCluster
     failedSends: report.failed,
     crossNodeGapMs,
     ...(crossNode ? { crossNode } : {}),
-    maxStreamGapMs: report.maxStreamGapMs,
+    maxRoomDelayMs: report.maxRoomDelayMs,
+    roomDelaysOver10s: report.roomDelaysOver10s,
     gapFetches: report.gapFetches,
-    streamGapsOver10s: report.streamGapsOver10s,
+    givenUp: { seqs: givenUp.seqs, stored: givenUp.stored },
     targetReadiness: readinessOf(readiness.window(target, t0), t0),
     loadAverage: load(),
   };
