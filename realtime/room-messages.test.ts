@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { EventBus } from "../core/bus/event-bus";
 import { MessagePublisher } from "./room-messages";
 import { MemorySequenceStore } from "./sequence/sequence-store-memory";
+import type { SequenceStore } from "./sequence/sequence-store";
 import type { HistoryStore } from "./state/history-store";
 
 const principal = { tenant: "t1", user: "u1", role: "student" as const, exp: 0 };
@@ -54,5 +55,27 @@ describe("MessagePublisher: what the broadcast waits for", () => {
     const publisher = new MessagePublisher(bus, new MemorySequenceStore(), history);
     await expect(publisher.chat(principal, "7c9e6679-7425-40de-944b-e07fc1f90ae7", "hi", undefined, () => log.push("delivered"))).rejects.toThrow("refused");
     expect(log).toEqual(["reserved seq 1"]); // the reservation stays: a keyed resend may still publish seq 1
+  });
+
+  it("reserves a seq as soon as the store has taken it, not once the store confirms it (a replica's WAIT)", async () => {
+    const log: string[] = [];
+    const { bus } = heldBus(log);
+    const { history } = heldHistory(log);
+    let confirm: () => void = () => undefined;
+    const sequences: SequenceStore = {
+      current: async () => 0,
+      next: (_key, numbered) => {
+        log.push("numbered seq 1");
+        numbered?.(1);
+        return new Promise((r) => (confirm = () => (log.push("confirmed seq 1"), r(1))));
+      },
+    };
+    const publisher = new MessagePublisher(bus, sequences, history);
+    void publisher.room(principal, "r", "hi");
+    await tick();
+    expect(log).toEqual(["numbered seq 1", "reserved seq 1"]); // other nodes read the counter at 1 already: a recovery now must see 1 on its way
+    confirm();
+    await tick();
+    expect(log).toEqual(["numbered seq 1", "reserved seq 1", "confirmed seq 1", "bus sent"]);
   });
 });

@@ -15,9 +15,9 @@ export class MemorySequenceStore implements SequenceStore {
     return value;
   }
 
-  next(key: string): Promise<number> {
+  next(key: string, numbered?: (n: number) => void): Promise<number> {
     const previous = this.counters.get(key) ?? this.seed(key);
-    const next = previous.then((n) => n + 1);
+    const next = previous.then((n) => (numbered?.(n + 1), n + 1));
     // A failed seed is not cached: the next call seeds again.
     this.counters.set(key, next.catch(() => this.seed(key)));
     return next;

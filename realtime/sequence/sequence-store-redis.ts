@@ -34,10 +34,23 @@ export class RedisSequenceStore implements SequenceStore {
     this.reads = new RedisWindow(redis);
   }
 
-  /** The script's result, after WAIT when replicas are asked for (same pipeline, so same node). */
-  private async incr(redisKey: string, seed: string): Promise<unknown> {
-    if (this.replicas === 0) return this.redis.eval(SEEDED_INCR, 1, redisKey, seed);
-    const results = (await this.redis.pipeline().eval(SEEDED_INCR, 1, redisKey, seed).call("WAIT", this.replicas, REPLICA_WAIT_MS).exec()) ?? [];
+  /**
+   * The script's result, after WAIT when replicas are asked for (same pipeline, so same node). `numbered`
+   * gets a number as soon as the script's reply is in, before WAIT's (up to REPLICA_WAIT_MS later).
+   */
+  private async incr(redisKey: string, seed: string, numbered?: (n: number) => void): Promise<unknown> {
+    const taken = (value: unknown): void => {
+      if (value !== null && value !== undefined) numbered?.(Number(value));
+    };
+    if (this.replicas === 0) {
+      const value = await this.redis.eval(SEEDED_INCR, 1, redisKey, seed);
+      taken(value);
+      return value;
+    }
+    const pipeline = this.redis.pipeline().eval(SEEDED_INCR, 1, redisKey, seed, (err, value) => {
+      if (!err) taken(value);
+    });
+    const results = (await pipeline.call("WAIT", this.replicas, REPLICA_WAIT_MS).exec()) ?? [];
     const [err, value] = results[0] ?? [new Error("no reply")];
     if (err) throw err;
     return value;
@@ -72,11 +85,11 @@ export class RedisSequenceStore implements SequenceStore {
    * at once (a room's first messages, or every room after its counters were lost, each read the seed and
    * exhausted the PostgreSQL pool: room:message answered 5000).
    */
-  async next(key: string): Promise<number> {
+  async next(key: string, numbered?: (n: number) => void): Promise<number> {
     const redisKey = `${this.prefix}seq:${key}`;
-    const first = await this.incr(redisKey, "");
+    const first = await this.incr(redisKey, "", numbered);
     if (first !== null) return Number(first);
     const seeded = await this.sharedSeed(key);
-    return Number(await this.incr(redisKey, String(seeded)));
+    return Number(await this.incr(redisKey, String(seeded), numbered));
   }
 }

@@ -12,6 +12,22 @@ export function runSequenceStoreContract(name: string, open: (seed: SequenceSeed
       expect([...got].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     });
 
+    it("hands each number to `numbered` once, before `next` resolves with it", async () => {
+      const [a, b] = await open(async () => 0);
+      const key = randomUUID();
+      const seen: number[] = [];
+      const got = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 ? a : b).next(key, (n) => seen.push(n)).then((n) => {
+            expect(seen).toContain(n);
+            return n;
+          }),
+        ),
+      );
+      expect([...seen].sort((x, y) => x - y)).toEqual([...got].sort((x, y) => x - y));
+      expect(new Set(seen).size).toBe(10);
+    });
+
     it("keeps keys independent", async () => {
       const [a] = await open(async () => 0);
       const [k1, k2] = [randomUUID(), randomUUID()];
