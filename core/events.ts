@@ -78,8 +78,9 @@ export interface AckOf {
   /** `members` is left out for rooms larger than ROOM_PRESENCE_LIMIT (1,000): use `room:members`. */
   /**
    * Without `since`: `seq`, the room's last seq at the join (follow it from there: the next rejoin's `since`).
-   * With `since`: `recovered`, `messages`, and `pending` (seqs after `since` handed out but not yet
-   * published; they come live: realtime/recovery.ts).
+   * With `since`: `recovered`, `messages`, `pending` (seqs after `since` handed out but not yet
+   * published; they come live: realtime/recovery.ts), and `seq`, the room's last seq when the recovery read
+   * it: `recovered` speaks for the seqs up to it (a higher one was handed out later and comes live).
    */
   "room:join": { room: string; memberCount: number; members?: string[]; seq?: number; recovered?: boolean; messages?: RoomMessageDelivery[]; pending?: number[] };
   "room:leave": { room: string };
@@ -93,7 +94,8 @@ export interface AckOf {
   "chat:send": { id: string; seq: number };
   "chat:receipt": { conversationId: string; upToSeq: number };
   "chat:typing": Record<string, never>;
-  "chat:sync": { conversationId: string; recovered: boolean; messages: ChatMessageDelivery[]; pending?: number[] };
+  /** `seq`: the conversation's last seq when the recovery read it (as room:join's). */
+  "chat:sync": { conversationId: string; seq?: number; recovered: boolean; messages: ChatMessageDelivery[]; pending?: number[] };
   "presence:set": { status: PresenceStatus };
   "presence:query": { statuses: Record<string, PresenceStatus> };
   "presence:subscribe": { statuses: Record<string, PresenceStatus> };

@@ -23,7 +23,7 @@ describe("recover (realtime/recovery.ts): a seq handed out but not yet published
     const now = 1_000_000;
     const { deps, fromDatabase, databaseReads } = await streamWithOneOnItsWay(now - 2_000);
     const r = await recover(deps, "room", "s", 1, fromDatabase, () => now);
-    expect(r).toEqual({ recovered: true, messages: [msg(2), msg(4)], pending: [3] });
+    expect(r).toEqual({ recovered: true, messages: [msg(2), msg(4)], pending: [3], seq: 4 });
     expect(databaseReads).toEqual([]);
   });
 
@@ -31,7 +31,7 @@ describe("recover (realtime/recovery.ts): a seq handed out but not yet published
     const now = 1_000_000;
     const { deps, fromDatabase, databaseReads } = await streamWithOneOnItsWay(now - IN_FLIGHT_MS - 1);
     const r = await recover(deps, "room", "s", 1, fromDatabase, () => now);
-    expect(r).toEqual({ recovered: false, messages: [msg(2), msg(4)], pending: [] });
+    expect(r).toEqual({ recovered: false, messages: [msg(2), msg(4)], pending: [], seq: 4 }); // `seq`: what the answer speaks for
     expect(databaseReads).toEqual([1]);
   });
 });

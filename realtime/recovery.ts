@@ -17,17 +17,26 @@ export const IN_FLIGHT_MS = 30_000;
 export interface Recovery<T> {
   recovered: boolean;
   messages: T[];
+  /**
+   * The stream's last seq when the recovery read it: what `recovered` speaks for. A seq above it was handed
+   * out after the read; it comes live (a client seeing a hole above it has not lost anything yet).
+   */
+  seq: number;
   /** Seqs handed out but not yet published (delivered live once they are); counted as recovered. */
   pending: number[];
 }
 
 /**
  * The messages of a stream after `since`, in order, with `recovered: true` only when they are exactly
- * since+1 … current, or on their way (`pending`: reserved in the history less than IN_FLIGHT_MS ago; the
+ * since+1 … `seq`, or on their way (`pending`: reserved in the history less than IN_FLIGHT_MS ago; the
  * caller has joined the live stream first, so they reach it live): recent ones from the bounded history
  * (Redis), older ones from the database, merged by seq. Anything short of that (a hole, more than
  * MAX_RECOVERY) is `recovered: false` with what was found. A seq on its way is never looked for in the
  * database (the worker cannot have stored it before it was published).
+ *
+ * `seq` is the stream's current seq when read: what the answer speaks for. A seq is reserved by its node
+ * once the counter has given it out, so for as long as that node's loop lags, another node can read the
+ * counter past a seq whose reservation has not landed: found nowhere, not vouched for, yet on its way.
  */
 export async function recover<T extends { seq: number }>(
   deps: { sequences: SequenceStore; history: HistoryStore; metrics: Metrics },
@@ -40,7 +49,7 @@ export async function recover<T extends { seq: number }>(
   const current = await deps.sequences.current(stream);
   if (since >= current) {
     deps.metrics.recovery.inc({ kind, result: "hit" });
-    return { recovered: true, messages: [], pending: [] };
+    return { recovered: true, messages: [], pending: [], seq: current };
   }
   const wanted = current - since;
   const bySeq = new Map<number, T>();
@@ -57,5 +66,5 @@ export async function recover<T extends { seq: number }>(
   const messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq).slice(0, MAX_RECOVERY);
   const recovered = wanted <= MAX_RECOVERY && complete();
   deps.metrics.recovery.inc({ kind, result: recovered ? "hit" : "miss" });
-  return { recovered, messages, pending: [...onItsWay].filter((s) => !bySeq.has(s)).sort((a, b) => a - b) };
+  return { recovered, messages, pending: [...onItsWay].filter((s) => !bySeq.has(s)).sort((a, b) => a - b), seq: current };
 }

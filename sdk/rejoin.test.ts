@@ -326,6 +326,75 @@ describe("Rejoiner: a hole of seqs the server says are on their way", () => {
   });
 });
 
+describe("Rejoiner: what a reconnect's recovery speaks for (the server's `seq` at its read)", () => {
+  /** A rejoiner joined to "r" at 0 that has seen seq 1; `answer` gives the reconnect's room:join ack, `during` runs while it is in flight. */
+  async function reconnectWith(answer: AckOf["room:join"], during: (r: Rejoiner) => void, gapWaitMs = 5_000) {
+    const delivered: number[] = [];
+    const infos: RecoveryInfo[] = [];
+    const lates: number[] = [];
+    const joins: Array<number | undefined> = [];
+    const request = (async (event: keyof Payloads, payload: unknown) => {
+      if (event !== "room:join") throw new Error(`unexpected ${event}`);
+      const since = (payload as { since?: number }).since;
+      joins.push(since);
+      if (since === 0) return { room: "r", memberCount: 2, seq: 0, recovered: true, messages: [] };
+      during(rejoiner);
+      return answer;
+    }) as unknown as <E extends keyof Payloads & keyof AckOf>(event: E, payload: Payloads[E]) => Promise<AckOf[E]>;
+    const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock: systemClock }, 1_000);
+    const rejoiner = rejoinerWith({ request, outbox, deliverRoom: (m) => delivered.push(m.seq), rejoined: (info) => infos.push(info), late: (info) => lates.push(info.seq), gapWaitMs });
+    await rejoiner.join("r", 0);
+    rejoiner.roomMessage(msg(1));
+    rejoiner.disconnected();
+    rejoiner.reconnected();
+    await sleep(50);
+    return { rejoiner, delivered, infos, lates, joins };
+  }
+
+  it("does not give up a hole above that seq: a message numbered after the read, overtaken by a higher one", async () => {
+    // the server read seq 2; 3 and 4 were numbered after it, and 4 (its node faster) came live before 3
+    const { rejoiner, delivered, infos, lates, joins } = await reconnectWith({ room: "r", memberCount: 2, seq: 2, recovered: true, messages: [msg(2)] }, (r) => r.roomMessage(msg(4)));
+    expect(joins).toEqual([0, 1]);
+    expect(infos).toEqual([{ recovered: true, missed: 1, reason: "reconnect", room: "r" }]); // nothing skipped
+    expect(delivered).toEqual([1, 2]); // 4 waits for 3
+    rejoiner.roomMessage(msg(3));
+    expect(delivered).toEqual([1, 2, 3, 4]); // in order, not late
+    expect(lates).toEqual([]);
+  });
+
+  it("is recovered when every seq up to it arrived live meanwhile, though the server could not vouch for one", async () => {
+    // seq 2 was numbered an instant before the server's read and not yet reserved: found nowhere, not vouched
+    const { delivered, infos } = await reconnectWith({ room: "r", memberCount: 2, seq: 2, recovered: false, messages: [] }, (r) => r.roomMessage(msg(2)));
+    expect(infos).toEqual([{ recovered: true, missed: 1, reason: "reconnect", room: "r" }]); // 2, held during the rejoin
+    expect(delivered).toEqual([1, 2]);
+  });
+
+  it("waits up to one gap wait for a seq up to it that the server found nowhere: recovered when it comes", async () => {
+    const pending = reconnectWith({ room: "r", memberCount: 2, seq: 2, recovered: false, messages: [] }, () => undefined, 200);
+    const { rejoiner, delivered, infos } = await pending; // 50 ms in: still waiting for 2
+    expect(infos).toEqual([]);
+    rejoiner.roomMessage(msg(2));
+    await sleep(60);
+    expect(infos).toEqual([{ recovered: true, missed: 0, reason: "reconnect", room: "r" }]);
+    expect(delivered).toEqual([1, 2]);
+  });
+
+  it("gives it up after that wait when it does not come (then delivers it late if it ever does)", async () => {
+    const { rejoiner, delivered, infos, lates } = await reconnectWith({ room: "r", memberCount: 2, seq: 2, recovered: false, messages: [] }, () => undefined, 60);
+    await sleep(80);
+    expect(infos).toEqual([{ recovered: false, missed: 0, reason: "reconnect", room: "r", skipped: { from: 2, to: 2 } }]);
+    rejoiner.roomMessage(msg(2));
+    expect(delivered).toEqual([1, 2]);
+    expect(lates).toEqual([2]);
+  });
+
+  it("still gives up a hole at or below it that the server could not fill", async () => {
+    const { delivered, infos } = await reconnectWith({ room: "r", memberCount: 2, seq: 3, recovered: false, messages: [msg(3)] }, () => undefined);
+    expect(infos).toEqual([{ recovered: false, missed: 1, reason: "reconnect", room: "r", skipped: { from: 2, to: 2 } }]);
+    expect(delivered).toEqual([1, 3]);
+  });
+});
+
 /** A clock whose time moves only on `advance` (timers due by then run, in order, with the promises they start). */
 function manualClock() {
   let now = 0;

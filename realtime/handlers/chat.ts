@@ -71,9 +71,9 @@ export function registerChatHandlers(ctx: HandlerContext): void {
     const p = socket.data.principal;
     await membersOf(ctx, members, conversationId);
     const stream = orderingKeys.chatHistory(p.tenant, conversationId);
-    const { recovered, messages, pending } = await recover<ChatMessageDelivery>(services, "chat", stream, since, (after, limit) =>
+    const { recovered, messages, pending, seq } = await recover<ChatMessageDelivery>(services, "chat", stream, since, (after, limit) =>
       ctx.reads.read(stream, after, limit, async (a, l) => (await stores.conversations.messages(p.tenant, conversationId, { afterSeq: a, limit: l })).map((m) => ({ conversationId, ...m }))),
     );
-    return { conversationId, recovered, messages, ...(pending.length > 0 ? { pending } : {}) };
+    return { conversationId, seq, recovered, messages, ...(pending.length > 0 ? { pending } : {}) };
   });
 }

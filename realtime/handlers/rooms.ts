@@ -45,8 +45,8 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     if (firstInRoom && !large) socket.to(target).emit("room:member", { room, user: p.user, action: "joined" });
     const listed = large ? {} : { members: await presence.roomMembers(p.tenant, room) };
     const r = await found;
-    if ("seq" in r) return { room, memberCount, ...listed, seq: r.seq };
-    return { room, memberCount, ...listed, recovered: r.recovered, messages: r.messages, ...(r.pending.length > 0 ? { pending: r.pending } : {}) };
+    if (!("recovered" in r)) return { room, memberCount, ...listed, seq: r.seq };
+    return { room, memberCount, ...listed, seq: r.seq, recovered: r.recovered, messages: r.messages, ...(r.pending.length > 0 ? { pending: r.pending } : {}) };
   });
 
   on("room:leave", async ({ room }) => {

@@ -279,6 +279,8 @@ export class Rejoiner {
     const fetched: M[] = [];
     /** Seqs the server said are on their way (handed out, not yet published): they come live, late if need be. */
     const onItsWay = new Set<number>();
+    /** The stream's last seq when the server read it (`seq` of the last answer): its answer speaks for no seq above. */
+    let vouchedThrough: number | undefined;
     let recovered = from !== undefined;
     let joined: AckOf["room:join"] | undefined;
     try {
@@ -288,6 +290,7 @@ export class Rejoiner {
         joined ??= ack.join;
         fetched.push(...(ack.messages as M[]));
         for (const seq of ack.pending ?? []) onItsWay.add(seq);
+        if (ack.seq !== undefined) vouchedThrough = ack.seq;
         recovered = ack.recovered;
         const last = ack.messages[ack.messages.length - 1];
         if (recovered || !last || since === undefined) break;
@@ -323,31 +326,61 @@ export class Rejoiner {
       track.gapFetched = new Set(fetched.map((m) => m.seq));
       if (onItsWay.size > 0) this.gapWait.fetchedTooSoon(); // the server says what it looked for is still on its way
     }
-    // Every hole left is given up on. A hole of seqs on their way is not a loss: the stream moves on and
-    // delivers each when it comes (late); `skipped` spans the others.
+    // Every hole up to the seq the server read is given up on (all of them when it did not say). A hole of
+    // seqs on their way is not a loss: the stream moves on and delivers each when it comes (late); `skipped`
+    // spans the others. A hole above that seq is a message numbered after the server's read that a higher one
+    // overtook on its way here (each node broadcasts once Kafka has its own): it is left to the gap watch.
+    const through = vouchedThrough ?? Number.POSITIVE_INFINITY;
     let skipped: { from: number; to: number } | undefined;
-    for (let gap = track.stream.hasGap() ? track.stream.skipGap() : undefined; gap; gap = track.stream.hasGap() ? track.stream.skipGap() : undefined) {
+    const nextGap = () => (track.stream.hasGap() && (track.stream.lastSeq ?? 0) < through ? track.stream.skipGap(through) : undefined);
+    for (let gap = nextGap(); gap; gap = nextGap()) {
       missed += gap.delivered;
       if (!everyOnItsWay(gap, onItsWay)) skipped = { from: skipped?.from ?? gap.from, to: gap.to };
     }
-    const info: RecoveryInfo = { recovered: recovered && skipped === undefined, missed, reason, ...(skipped ? { skipped } : {}) };
+    // Not vouched by the server, and nothing given up: a seq up to its read was found nowhere, e.g. one numbered
+    // an instant before the read whose reservation had not landed. It comes live if it exists: wait for it up
+    // to one gap wait; every seq up to the read delivered means nothing was missed. Else it is given up.
+    if (!recovered && skipped === undefined && vouchedThrough !== undefined && from !== undefined && (track.stream.lastSeq ?? 0) < vouchedThrough) {
+      const until = vouchedThrough;
+      if (!(await this.reaches(track, until, this.gapWait.ms)) && current()) {
+        const gap = track.stream.skipGap(until);
+        if (gap) {
+          missed += gap.delivered;
+          if (!everyOnItsWay(gap, onItsWay)) skipped = { from: gap.from, to: gap.to };
+        }
+      }
+      if (!current()) return base;
+    }
+    this.watchGap(track);
+    const complete = vouchedThrough !== undefined && (track.stream.lastSeq ?? 0) >= vouchedThrough;
+    const info: RecoveryInfo = { recovered: (recovered || (from !== undefined && complete)) && skipped === undefined, missed, reason, ...(skipped ? { skipped } : {}) };
     if (reason === "join") return from === undefined ? base : { ...base, recovered: info.recovered, missed, ...(skipped ? { skipped } : {}) }; // the caller's ack says it
     if (track.kind === "room") this.deps.rejoined({ room: track.name, ...info });
     else this.deps.synced({ conversationId: track.name, ...info });
     return { ...base, recovered: info.recovered, missed };
   }
 
+  /** Whether the stream's delivered seqs reach `seq` within `ms` (checked every 25 ms). */
+  private async reaches<M extends RoomMessageDelivery | ChatMessageDelivery>(track: Track<M>, seq: number, ms: number): Promise<boolean> {
+    for (let waited = 0; (track.stream.lastSeq ?? 0) < seq; waited += 25) {
+      if (waited >= ms) return false;
+      await new Promise<void>((r) => this.deps.clock.setTimeout(r, 25));
+    }
+    return true;
+  }
+
   private async fetchSince<M extends RoomMessageDelivery | ChatMessageDelivery>(
     track: Track<M>,
     since: number | undefined,
-  ): Promise<{ join?: AckOf["room:join"]; recovered: boolean; messages: Array<RoomMessageDelivery | ChatMessageDelivery>; pending?: number[] }> {
+  ): Promise<{ join?: AckOf["room:join"]; recovered: boolean; messages: Array<RoomMessageDelivery | ChatMessageDelivery>; pending?: number[]; seq?: number }> {
     if (track.kind === "room") {
       const join = await this.deps.request("room:join", since === undefined ? { room: track.name } : { room: track.name, since });
-      return { join, recovered: since !== undefined && join.recovered === true, messages: join.messages ?? [], ...(join.pending ? { pending: join.pending } : {}) };
+      const seq = since !== undefined && join.seq !== undefined ? { seq: join.seq } : {};
+      return { join, recovered: since !== undefined && join.recovered === true, messages: join.messages ?? [], ...(join.pending ? { pending: join.pending } : {}), ...seq };
     }
     if (since === undefined) return { recovered: false, messages: [] };
     const ack = await this.deps.request("chat:sync", { conversationId: track.name, since });
-    return { recovered: ack.recovered, messages: ack.messages, ...(ack.pending ? { pending: ack.pending } : {}) };
+    return { recovered: ack.recovered, messages: ack.messages, ...(ack.pending ? { pending: ack.pending } : {}), ...(ack.seq !== undefined ? { seq: ack.seq } : {}) };
   }
 }
 

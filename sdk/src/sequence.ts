@@ -93,18 +93,20 @@ export class SeqStream<M extends Sequenced> {
 
   /**
    * Gives up on the hole: jumps to just before the first waiting message and delivers from there. Returns
-   * the seqs skipped and how many messages that delivered.
+   * the seqs skipped and how many messages that delivered. With `through`, gives up no seq above it (a hole
+   * reaching past it is given up only up to it), and gives up the seqs up to it even when nothing waits
+   * behind them (a recovery's answer said they exist).
    */
-  skipGap(): { from: number; to: number; delivered: number } | undefined {
-    if (this.pending.size === 0 || this.last === undefined) return undefined;
-    const first = Math.min(...this.pending.keys());
+  skipGap(through = Number.POSITIVE_INFINITY): { from: number; to: number; delivered: number } | undefined {
+    if (this.last === undefined || (this.pending.size === 0 && !Number.isFinite(through))) return undefined;
+    const first = Math.min(...this.pending.keys(), through + 1);
     const skipped = { from: this.last + 1, to: first - 1 };
     for (let seq = Math.max(skipped.from, skipped.to - MAX_SKIPPED + 1); seq <= skipped.to; seq++) this.skipped.add(seq);
     for (const seq of this.skipped) {
       if (this.skipped.size <= MAX_SKIPPED) break;
       this.skipped.delete(seq);
     }
-    this.last = first - 1;
+    this.last = Math.max(this.last, first - 1);
     const delivered = this.drain();
     return skipped.to >= skipped.from ? { ...skipped, delivered } : undefined;
   }
