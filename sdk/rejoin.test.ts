@@ -328,7 +328,7 @@ describe("Rejoiner: a hole of seqs the server says are on their way", () => {
 
 describe("Rejoiner: what a reconnect's recovery speaks for (the server's `seq` at its read)", () => {
   /** A rejoiner joined to "r" at 0 that has seen seq 1; `answer` gives the reconnect's room:join ack, `during` runs while it is in flight. */
-  async function reconnectWith(answer: AckOf["room:join"], during: (r: Rejoiner) => void, gapWaitMs = 5_000) {
+  async function reconnectWith(answer: AckOf["room:join"], during: (r: Rejoiner) => void, foundNowhereWaitMs = 5_000, gapWaitMs = foundNowhereWaitMs) {
     const delivered: number[] = [];
     const infos: RecoveryInfo[] = [];
     const lates: number[] = [];
@@ -342,7 +342,7 @@ describe("Rejoiner: what a reconnect's recovery speaks for (the server's `seq` a
       return answer;
     }) as unknown as <E extends keyof Payloads & keyof AckOf>(event: E, payload: Payloads[E]) => Promise<AckOf[E]>;
     const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock: systemClock }, 1_000);
-    const rejoiner = rejoinerWith({ request, outbox, deliverRoom: (m) => delivered.push(m.seq), rejoined: (info) => infos.push(info), late: (info) => lates.push(info.seq), gapWaitMs });
+    const rejoiner = rejoinerWith({ request, outbox, deliverRoom: (m) => delivered.push(m.seq), rejoined: (info) => infos.push(info), late: (info) => lates.push(info.seq), gapWaitMs, foundNowhereWaitMs });
     await rejoiner.join("r", 0);
     rejoiner.roomMessage(msg(1));
     rejoiner.disconnected();
@@ -353,7 +353,7 @@ describe("Rejoiner: what a reconnect's recovery speaks for (the server's `seq` a
 
   it("does not give up a hole above that seq: a message numbered after the read, overtaken by a higher one", async () => {
     // the server read seq 2; 3 and 4 were numbered after it, and 4 (its node faster) came live before 3
-    const { rejoiner, delivered, infos, lates, joins } = await reconnectWith({ room: "r", memberCount: 2, seq: 2, recovered: true, messages: [msg(2)] }, (r) => r.roomMessage(msg(4)));
+    const { rejoiner, delivered, infos, lates, joins } = await reconnectWith({ room: "r", memberCount: 2, seq: 2, recovered: true, messages: [msg(2)] }, (r) => r.roomMessage(msg(4)), 5_000);
     expect(joins).toEqual([0, 1]);
     expect(infos).toEqual([{ recovered: true, missed: 1, reason: "reconnect", room: "r" }]); // nothing skipped
     expect(delivered).toEqual([1, 2]); // 4 waits for 3
@@ -369,7 +369,7 @@ describe("Rejoiner: what a reconnect's recovery speaks for (the server's `seq` a
     expect(delivered).toEqual([1, 2]);
   });
 
-  it("waits up to one gap wait for a seq up to it that the server found nowhere: recovered when it comes", async () => {
+  it("waits (foundNowhereWaitMs, or the gap wait when longer) for a seq up to it that the server found nowhere: recovered when it comes", async () => {
     const pending = reconnectWith({ room: "r", memberCount: 2, seq: 2, recovered: false, messages: [] }, () => undefined, 200);
     const { rejoiner, delivered, infos } = await pending; // 50 ms in: still waiting for 2
     expect(infos).toEqual([]);
@@ -377,6 +377,17 @@ describe("Rejoiner: what a reconnect's recovery speaks for (the server's `seq` a
     await sleep(60);
     expect(infos).toEqual([{ recovered: true, missed: 0, reason: "reconnect", room: "r" }]);
     expect(delivered).toEqual([1, 2]);
+  });
+
+  it("waits so for a seq found nowhere below one that came live, instead of giving it up at once", async () => {
+    // the server read seq 3 (found 3, not 2: numbered first, its node slower); 3 also came live meanwhile
+    const { rejoiner, delivered, infos, lates } = await reconnectWith({ room: "r", memberCount: 2, seq: 3, recovered: false, messages: [msg(3)] }, (r) => r.roomMessage(msg(3)), 200, 5_000);
+    expect(infos).toEqual([]);
+    rejoiner.roomMessage(msg(2));
+    await sleep(60);
+    expect(infos).toEqual([{ recovered: true, missed: 0, reason: "reconnect", room: "r" }]); // 2 and 3 went out live, after the release
+    expect(delivered).toEqual([1, 2, 3]);
+    expect(lates).toEqual([]);
   });
 
   it("gives it up after that wait when it does not come (then delivers it late if it ever does)", async () => {
@@ -388,8 +399,8 @@ describe("Rejoiner: what a reconnect's recovery speaks for (the server's `seq` a
     expect(lates).toEqual([2]);
   });
 
-  it("still gives up a hole at or below it that the server could not fill", async () => {
-    const { delivered, infos } = await reconnectWith({ room: "r", memberCount: 2, seq: 3, recovered: false, messages: [msg(3)] }, () => undefined);
+  it("still gives up a hole at or below it that the server could not fill, after that wait", async () => {
+    const { delivered, infos } = await reconnectWith({ room: "r", memberCount: 2, seq: 3, recovered: false, messages: [msg(3)] }, () => undefined, 20);
     expect(infos).toEqual([{ recovered: false, missed: 1, reason: "reconnect", room: "r", skipped: { from: 2, to: 2 } }]);
     expect(delivered).toEqual([1, 3]);
   });

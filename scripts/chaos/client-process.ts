@@ -87,7 +87,19 @@ let presenceWrongSamples = 0;
 let presenceWrongLoggedAt = 0;
 let presenceSamples = 0;
 
-const token = (user: string): Promise<string> => tokens.sign({ tenant: plan.tenant, user, role: "student" });
+/**
+ * A user's token, signed once and reused for half its lifetime (as an app keeps the token its backend
+ * gave it): a reconnect storm signed 3,333 tokens at once in the client processes.
+ */
+const issued = new Map<string, { token: Promise<string>; until: number }>();
+function token(user: string): Promise<string> {
+  const known = issued.get(user);
+  if (known && known.until > Date.now()) return known.token;
+  const fresh = tokens.sign({ tenant: plan.tenant, user, role: "student" });
+  issued.set(user, { token: fresh, until: Date.now() + (authDefaults.tokenTtlSeconds * 1000) / 2 });
+  fresh.catch(() => issued.delete(user));
+  return fresh;
+}
 
 function open(user: string): InterlinkedClient {
   return createClient({ url: plan.url, getToken: () => token(user), transports: ["websocket"], minDelayMs: 100, maxDelayMs: 2_000, connectTimeoutMs: 10_000, requestTimeoutMs: 15_000 });

@@ -7,6 +7,12 @@ import { GapWait } from "./gap-wait";
 import { SeqStream } from "./sequence";
 import type { Clock } from "./token";
 
+/**
+ * How long a recovery the server could not vouch for waits, at least, for the seqs up to its read that it
+ * found nowhere (they may still be on their way) before giving them up.
+ */
+export const FOUND_NOWHERE_WAIT_MS = 2_000;
+
 /** Why a stream was (re)synchronised. */
 export type RecoveryReason = "join" | "reconnect" | "gap";
 
@@ -62,6 +68,8 @@ export interface RejoinDeps {
   gapWaitMs: number;
   /** How long a recovery waits for acks of this client's resent messages of the stream before delivering (default 2 s). */
   settleWaitMs: number;
+  /** The least a recovery the server could not vouch for waits for seqs it found nowhere (default FOUND_NOWHERE_WAIT_MS). */
+  foundNowhereWaitMs?: number;
   /** The user id of the current token (to recognise own messages whose ack is still missing). */
   user(): string | undefined;
 }
@@ -326,30 +334,25 @@ export class Rejoiner {
       track.gapFetched = new Set(fetched.map((m) => m.seq));
       if (onItsWay.size > 0) this.gapWait.fetchedTooSoon(); // the server says what it looked for is still on its way
     }
-    // Every hole up to the seq the server read is given up on (all of them when it did not say). A hole of
-    // seqs on their way is not a loss: the stream moves on and delivers each when it comes (late); `skipped`
-    // spans the others. A hole above that seq is a message numbered after the server's read that a higher one
-    // overtook on its way here (each node broadcasts once Kafka has its own): it is left to the gap watch.
+    // Not vouched by the server: a seq up to its read was found nowhere. It may be one numbered an instant
+    // before the read, its reservation not landed yet, whose publish takes as long as Kafka does under load:
+    // it comes live if it exists. Wait (the gap wait, at least FOUND_NOWHERE_WAIT_MS) until every seq up to
+    // the read has come or is named on its way, before giving any up.
+    if (!recovered && vouchedThrough !== undefined && from !== undefined) {
+      await this.accountedFor(track, vouchedThrough, onItsWay, Math.max(this.gapWait.ms, this.deps.foundNowhereWaitMs ?? FOUND_NOWHERE_WAIT_MS));
+      if (!current()) return base;
+    }
+    // Every hole up to the seq the server read is then given up on (all of them when it did not say). A hole
+    // of seqs on their way is not a loss: the stream moves on and delivers each when it comes (late);
+    // `skipped` spans the others. A hole above that seq is a message numbered after the server's read that a
+    // higher one overtook on its way here (each node broadcasts once Kafka has its own): it is left to the
+    // gap watch.
     const through = vouchedThrough ?? Number.POSITIVE_INFINITY;
     let skipped: { from: number; to: number } | undefined;
-    const nextGap = () => (track.stream.hasGap() && (track.stream.lastSeq ?? 0) < through ? track.stream.skipGap(through) : undefined);
+    const nextGap = () => ((track.stream.lastSeq ?? 0) < through && (track.stream.hasGap() || Number.isFinite(through)) ? track.stream.skipGap(through) : undefined);
     for (let gap = nextGap(); gap; gap = nextGap()) {
       missed += gap.delivered;
       if (!everyOnItsWay(gap, onItsWay)) skipped = { from: skipped?.from ?? gap.from, to: gap.to };
-    }
-    // Not vouched by the server, and nothing given up: a seq up to its read was found nowhere, e.g. one numbered
-    // an instant before the read whose reservation had not landed. It comes live if it exists: wait for it up
-    // to one gap wait; every seq up to the read delivered means nothing was missed. Else it is given up.
-    if (!recovered && skipped === undefined && vouchedThrough !== undefined && from !== undefined && (track.stream.lastSeq ?? 0) < vouchedThrough) {
-      const until = vouchedThrough;
-      if (!(await this.reaches(track, until, this.gapWait.ms)) && current()) {
-        const gap = track.stream.skipGap(until);
-        if (gap) {
-          missed += gap.delivered;
-          if (!everyOnItsWay(gap, onItsWay)) skipped = { from: gap.from, to: gap.to };
-        }
-      }
-      if (!current()) return base;
     }
     this.watchGap(track);
     const complete = vouchedThrough !== undefined && (track.stream.lastSeq ?? 0) >= vouchedThrough;
@@ -360,13 +363,13 @@ export class Rejoiner {
     return { ...base, recovered: info.recovered, missed };
   }
 
-  /** Whether the stream's delivered seqs reach `seq` within `ms` (checked every 25 ms). */
-  private async reaches<M extends RoomMessageDelivery | ChatMessageDelivery>(track: Track<M>, seq: number, ms: number): Promise<boolean> {
-    for (let waited = 0; (track.stream.lastSeq ?? 0) < seq; waited += 25) {
-      if (waited >= ms) return false;
-      await new Promise<void>((r) => this.deps.clock.setTimeout(r, 25));
-    }
-    return true;
+  /** Waits up to `ms` (checking every 25 ms) until every seq up to `through` was delivered, waits in the stream, or is on its way. */
+  private async accountedFor<M extends RoomMessageDelivery | ChatMessageDelivery>(track: Track<M>, through: number, onItsWay: ReadonlySet<number>, ms: number): Promise<void> {
+    const missing = (): boolean => {
+      for (let seq = (track.stream.lastSeq ?? 0) + 1; seq <= through; seq++) if (!onItsWay.has(seq) && !track.stream.waiting(seq)) return true;
+      return false;
+    };
+    for (let waited = 0; waited < ms && missing(); waited += 25) await new Promise<void>((r) => this.deps.clock.setTimeout(r, 25));
   }
 
   private async fetchSince<M extends RoomMessageDelivery | ChatMessageDelivery>(

@@ -86,6 +86,11 @@ export class SeqStream<M extends Sequenced> {
     return this.drain();
   }
 
+  /** Whether a message of this seq waits behind a hole (received, not yet delivered). */
+  waiting(seq: number): boolean {
+    return this.pending.has(seq);
+  }
+
   /** True when messages wait behind a hole. */
   hasGap(): boolean {
     return !this.holding && this.pending.size > 0;
