@@ -8,8 +8,11 @@ export const DONE_TTL = 600;
 
 /** A keyed send in two steps, so that a resend can repeat the second with what the first decided. */
 export interface KeyedSend<E, R> {
-  /** Counts and numbers the message (quota, seq) with its id; runs once per key while its staged event is kept. */
-  number(id: string | undefined): Promise<E>;
+  /**
+   * Counts and numbers the message (quota, seq) with its id; runs once per key while its staged event is kept.
+   * `takenOver`: the claim was taken over from a dead node that staged nothing (it may have numbered it).
+   */
+  number(id: string | undefined, takenOver?: boolean): Promise<E>;
   /** Publishes the numbered message and gives the ack; may run again with the same event after a failure. */
   publish(event: E): Promise<R>;
 }
@@ -29,14 +32,18 @@ export interface OnceDeps {
  * The numbered event (its id from the key, its seq) is staged on the claim before it is published. A send
  * whose publish failed, or whose node died, may still have reached Kafka; its resend therefore publishes
  * that same staged event again (same id and seq) instead of numbering a new one: the row stored (the
- * first one written, the worker dedupes by id) and every ack name the same seq.
+ * first one written, the worker dedupes by id) and every ack name the same seq. A node that died after
+ * numbering and before staging left only the seq's reservation, made for the message's id: the taking-over
+ * node's `number` is told (`takenOver`) and reuses that seq, so it does not stay a hole.
  */
 export async function acceptOnce<E, R>(deps: OnceDeps, k: string, send: KeyedSend<E, R>, label: string): Promise<R> {
   const { state, nodeId } = deps;
   let claim = await state.claim(k, PENDING_TTL, nodeId);
+  let takenOver = false;
   if (claim.state === "pending" && claim.owner !== nodeId && deps.isNodeAlive && !(await deps.isNodeAlive(claim.owner))) {
     const { staged } = await state.takeOver(k, PENDING_TTL, nodeId);
     claim = staged === undefined ? { state: "claimed" } : { state: "claimed", staged };
+    takenOver = true;
   }
   if (claim.state === "done") return JSON.parse(claim.result) as R;
   if (claim.state === "pending") throw new AppError(ErrorCode.InProgress, `message with key "${label}" is still being accepted; retry`);
@@ -46,7 +53,7 @@ export async function acceptOnce<E, R>(deps: OnceDeps, k: string, send: KeyedSen
     if (staged !== undefined) {
       event = JSON.parse(staged) as E;
     } else {
-      event = await send.number(stableUuid(k));
+      event = await send.number(stableUuid(k), takenOver);
       const json = JSON.stringify(event);
       await state.stage(k, PENDING_TTL, nodeId, json);
       staged = json;

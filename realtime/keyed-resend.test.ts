@@ -7,6 +7,7 @@ import type { TenantQuotas } from "./quotas";
 import { MessagePublisher } from "./room-messages";
 import { MemorySequenceStore } from "./sequence/sequence-store-memory";
 import { RealtimeServerMessaging } from "./server-messaging";
+import { acceptOnce } from "./keyed-once";
 import { MemoryHistoryStore } from "./state/history-store-memory";
 import { MemoryKeyedState } from "./state/keyed-state-memory";
 
@@ -96,5 +97,27 @@ describe("a keyed resend answers the seq of the first acceptance", () => {
     const a = await api.publishRoom("school", { room: "r", user: "ann", text: "1", key: "a" });
     const b = await api.publishRoom("school", { room: "r", user: "ann", text: "2", key: "b" });
     expect([a.seq, b.seq]).toEqual([1, 2]);
+  });
+
+  it("a resend taking over from a node that died after numbering, before staging, publishes under the seq it reserved", async () => {
+    const bus = new LossyAckBus();
+    const state = new MemoryKeyedState();
+    // shared between the nodes, as Redis is
+    const publisher = new MessagePublisher(bus, new MemorySequenceStore(), new MemoryHistoryStore(), undefined, defaultLogger());
+    const ann = { tenant: "school", user: "ann", role: "student" as const, exp: 0 };
+    const key = "idem:school:ann:k-3";
+    const publish = async (event: Awaited<ReturnType<MessagePublisher["numberRoom"]>>) => {
+      const e = await publisher.publishRoom(event);
+      return { id: e.id, seq: e.data.seq };
+    };
+    // n1 numbers the message, then dies before it stages it (its number step never returns)
+    void acceptOnce({ state, nodeId: "n1" }, key, { number: async (id) => (await publisher.numberRoom(ann, "r", "x", id), new Promise<never>(() => undefined)), publish }, "k-3");
+    await new Promise((r) => setImmediate(r));
+    const other = await publisher.room({ ...ann, user: "bob" }, "r", "in between");
+    // the resend reaches n2, which finds n1 dead and takes the claim over
+    const ack = await acceptOnce({ state, nodeId: "n2", isNodeAlive: async () => false }, key, { number: (id, takenOver) => publisher.numberRoom(ann, "r", "x", id, takenOver), publish }, "k-3");
+    expect(other.data.seq).toBe(2);
+    expect(ack.seq).toBe(1); // n1's seq, not a new one: no hole at 1
+    expect([...bus.stored().values()].sort()).toEqual([1, 2]);
   });
 });

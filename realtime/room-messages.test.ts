@@ -22,6 +22,7 @@ function heldHistory(log: string[]) {
   const history: HistoryStore = {
     append: () => (log.push("history sent"), new Promise<void>((r) => (finish = () => (log.push("history stored"), r())))),
     reserve: async (_stream, seq) => void log.push(`reserved seq ${seq}`),
+    reserved: async () => undefined,
     since: async () => [],
   };
   return { history, finish: () => finish() };

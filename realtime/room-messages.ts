@@ -54,14 +54,18 @@ export class MessagePublisher {
     return this.publishChat(await this.numberChat(principal, conversationId, text, id), deliver);
   }
 
-  /** The room message with the room's next seq, not yet published (a keyed send stages it first: realtime/handlers/idempotent.ts). */
-  async numberRoom(principal: Principal, room: string, text: string, id?: string): Promise<RoomMessageCreated> {
-    const seq = await this.number(orderingKeys.room(principal.tenant, room));
+  /**
+   * The room message with the room's next seq, not yet published (a keyed send stages it first:
+   * realtime/keyed-once.ts). `takenOver`: a keyed resend took the message over from a dead node, which may
+   * have numbered it without staging it; the seq reserved for its id then, if any, is its seq.
+   */
+  async numberRoom(principal: Principal, room: string, text: string, id?: string, takenOver = false): Promise<RoomMessageCreated> {
+    const seq = await this.number(orderingKeys.room(principal.tenant, room), id, takenOver);
     return newEvent("room.message.created", principal.tenant, { room, seq, user: principal.user, text }, id);
   }
 
-  async numberChat(principal: Principal, conversationId: string, text: string, id?: string): Promise<ChatMessageCreated> {
-    const seq = await this.number(orderingKeys.chatHistory(principal.tenant, conversationId));
+  async numberChat(principal: Principal, conversationId: string, text: string, id?: string, takenOver = false): Promise<ChatMessageCreated> {
+    const seq = await this.number(orderingKeys.chatHistory(principal.tenant, conversationId), id, takenOver);
     return newEvent("chat.message.created", principal.tenant, { conversationId, seq, user: principal.user, text }, id);
   }
 
@@ -72,9 +76,13 @@ export class MessagePublisher {
    * a replica before `next` resolves (up to 100 ms), while every node already reads the counter past it; a
    * reservation sent only then left a hole that a rejoin answered `recovered: false` and gave up.
    */
-  private async number(stream: string): Promise<number> {
+  private async number(stream: string, id: string | undefined, takenOver: boolean): Promise<number> {
+    if (takenOver && id !== undefined) {
+      const seq = await this.history.reserved(stream, id).catch((err: unknown) => void this.log.warn({ err, stream }, "realtime: reservation lookup failed"));
+      if (seq !== undefined) return seq;
+    }
     return this.sequences.next(stream, (seq) => {
-      this.history.reserve(stream, seq, Date.now()).catch((err: unknown) => this.log.warn({ err, stream }, "realtime: history reservation failed"));
+      this.history.reserve(stream, seq, Date.now(), id).catch((err: unknown) => this.log.warn({ err, stream }, "realtime: history reservation failed"));
     });
   }
 

@@ -1,9 +1,14 @@
 import { historyDefaults, type HistoryEntry, type HistoryOptions, type HistoryStore } from "./history-store";
 
+interface Reservation {
+  at: number;
+  id?: string;
+}
+
 /** In-process HistoryStore (embedded default). */
 export class MemoryHistoryStore implements HistoryStore {
-  /** Per stream, seq → its message's payload (a string) or, while only reserved, when it was reserved (a number). */
-  private readonly streams = new Map<string, { entries: Map<number, string | number>; expires: number }>();
+  /** Per stream, seq → its message's payload (a string) or, while only reserved, when and for which message. */
+  private readonly streams = new Map<string, { entries: Map<number, string | Reservation>; expires: number }>();
   private readonly options: HistoryOptions;
 
   constructor(options: Partial<HistoryOptions> = {}) {
@@ -14,8 +19,15 @@ export class MemoryHistoryStore implements HistoryStore {
     this.write(stream, seq, payload, true);
   }
 
-  async reserve(stream: string, seq: number, atMs: number): Promise<void> {
-    this.write(stream, seq, atMs, false);
+  async reserve(stream: string, seq: number, atMs: number, id?: string): Promise<void> {
+    this.write(stream, seq, { at: atMs, ...(id !== undefined ? { id } : {}) }, false);
+  }
+
+  async reserved(stream: string, id: string): Promise<number | undefined> {
+    const s = this.streams.get(stream);
+    if (!s || s.expires < Date.now()) return undefined;
+    for (const [seq, entry] of s.entries) if (typeof entry !== "string" && entry.id === id) return seq;
+    return undefined;
   }
 
   async since(stream: string, after: number, limit: number): Promise<HistoryEntry[]> {
@@ -25,10 +37,10 @@ export class MemoryHistoryStore implements HistoryStore {
       .filter(([seq]) => seq > after)
       .sort(([a], [b]) => a - b)
       .slice(0, limit)
-      .map(([seq, entry]) => (typeof entry === "string" ? { seq, payload: entry } : { seq, reservedAt: entry }));
+      .map(([seq, entry]) => (typeof entry === "string" ? { seq, payload: entry } : { seq, reservedAt: entry.at }));
   }
 
-  private write(stream: string, seq: number, entry: string | number, replace: boolean): void {
+  private write(stream: string, seq: number, entry: string | Reservation, replace: boolean): void {
     let s = this.streams.get(stream);
     if (!s || s.expires < Date.now()) {
       s = { entries: new Map(), expires: 0 };

@@ -16,7 +16,10 @@ redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1`;
 
-/** A reservation's member: `~<seq>:<reservedAt>` (a message's member is its JSON payload, which starts with `{`). */
+/**
+ * A reservation's member: `~<seq>:<reservedAt>`, or `~<seq>:<reservedAt>:<message id>` (a message's member is its
+ * JSON payload, which starts with `{`).
+ */
 const RESERVED = "~";
 
 /** HistoryStore on a Redis sorted set per stream (`{prefix}h:{stream}`, score = seq), trimmed atomically. */
@@ -35,8 +38,24 @@ export class RedisHistoryStore implements HistoryStore {
     await this.redis.eval(APPEND, 1, `${this.prefix}h:${stream}`, seq, payload, this.options.size, this.options.ttlSeconds);
   }
 
-  async reserve(stream: string, seq: number, atMs: number): Promise<void> {
-    await this.redis.eval(RESERVE, 1, `${this.prefix}h:${stream}`, seq, `${RESERVED}${seq}:${atMs}`, this.options.size, this.options.ttlSeconds);
+  async reserve(stream: string, seq: number, atMs: number, id?: string): Promise<void> {
+    const member = `${RESERVED}${seq}:${atMs}${id !== undefined ? `:${id}` : ""}`;
+    await this.redis.eval(RESERVE, 1, `${this.prefix}h:${stream}`, seq, member, this.options.size, this.options.ttlSeconds);
+  }
+
+  /** ZSCAN for the reservation's member (the server matches; message payloads are not sent back). */
+  async reserved(stream: string, id: string): Promise<number | undefined> {
+    const key = `${this.prefix}h:${stream}`;
+    let cursor = "0";
+    do {
+      const [next, flat] = await this.redis.zscan(key, cursor, "MATCH", `${RESERVED}*:${id}`, "COUNT", 1_000);
+      for (let i = 0; i < flat.length; i += 2) {
+        const member = flat[i] as string;
+        if (member.startsWith(RESERVED) && member.endsWith(`:${id}`)) return Number(member.slice(1, member.indexOf(":")));
+      }
+      cursor = next;
+    } while (cursor !== "0");
+    return undefined;
   }
 
   async since(stream: string, after: number, limit: number): Promise<HistoryEntry[]> {
@@ -45,7 +64,7 @@ export class RedisHistoryStore implements HistoryStore {
     for (let i = 0; i < flat.length; i += 2) {
       const member = flat[i] as string;
       const seq = Number(flat[i + 1]);
-      out.push(member.startsWith(RESERVED) ? { seq, reservedAt: Number(member.slice(member.indexOf(":") + 1)) } : { seq, payload: member });
+      out.push(member.startsWith(RESERVED) ? { seq, reservedAt: Number(member.split(":")[1]) } : { seq, payload: member });
     }
     return out;
   }

@@ -84,6 +84,7 @@ const RETRY_FAILED_REFRESH_MS = 5_000;
  */
 export class TokenKeeper {
   private token: string | undefined;
+  private decoded: { token: string; claims: TokenClaims | undefined } | undefined;
   private timer: unknown;
   private inflight: Promise<string> | undefined;
   private stopped = false;
@@ -111,9 +112,11 @@ export class TokenKeeper {
     return this.callback !== undefined;
   }
 
-  /** Claims of the current token. */
+  /** Claims of the current token (decoded once per token: every connect and recovery asks). */
   get claims(): TokenClaims | undefined {
-    return this.token === undefined ? undefined : decodeJwtClaims(this.token);
+    if (this.token === undefined) return undefined;
+    if (this.decoded?.token !== this.token) this.decoded = { token: this.token, claims: decodeJwtClaims(this.token) };
+    return this.decoded.claims;
   }
 
   /** A token for a handshake: the current one, or a fresh one when there is none or it expires within the margin. */
