@@ -10,7 +10,9 @@
  * (read it with scripts/bench/profile-summary.ts) and each client process's under DIR/client-N/ (its main
  * thread's and tsx's loader thread's, Node's file names). `--engine ws|uws` picks the realtime nodes' engine
  * (default uws); `--kafka-jit c1|c2`, how far the brokers' JIT compiles (default c1: less of the machine spent
- * compiling; RELIABILITY.md has both measured). A benchmark, not a test.
+ * compiling; RELIABILITY.md has both measured). `--client-nice N` runs the SDK client processes at nice N (default
+ * 0): they stand for users on other machines, yet here they share the 2 cores with the tier they measure. A
+ * benchmark, not a test.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -42,6 +44,7 @@ const { values: a } = parseArgs({
     out: { type: "string" },
     logs: { type: "string" },
     "cpu-prof": { type: "string" },
+    "client-nice": { type: "string", default: "0" },
   },
 });
 const source = (name: string, v: string | undefined): "own" | "env" => {
@@ -79,6 +82,7 @@ const summary = await runChaos({
   catchUpMs: Number(a["catch-up"]) * 1000,
   keepLogs: a.logs,
   ...(a["cpu-prof"] ? { cpuProfDir: resolve(a["cpu-prof"]) } : {}),
+  clientNice: Number(a["client-nice"]),
   log,
 });
 const table = markdownReport(summary);

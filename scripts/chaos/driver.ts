@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setPriority } from "node:os";
 import type { ClientPlan, FromClient, PhaseReport, ToClient } from "./protocol";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -18,6 +19,8 @@ export interface DriverOptions {
   plan: Omit<ClientPlan, "first" | "count" | "rate" | "index">;
   /** Write each client process's CPU profile there (at its exit). */
   cpuProfDir?: string;
+  /** The client processes' nice value (0: the same priority as the system under test). */
+  nice?: number;
   log(line: string): void;
 }
 
@@ -108,6 +111,7 @@ export interface ClientDriver {
 
 export async function startClients(o: DriverOptions): Promise<ClientDriver> {
   const procs = Array.from({ length: o.processes }, (_, i) => forkClient(o.log, o.cpuProfDir, i));
+  if (o.nice) for (const p of procs) if (p.child.pid !== undefined) setPriority(p.child.pid, o.nice);
   await Promise.all(procs.map((p) => p.next("ready", 30_000)));
   const per = Math.ceil(o.clients / o.processes);
   const started = await Promise.all(

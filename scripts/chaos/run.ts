@@ -39,6 +39,8 @@ export interface ChaosOptions {
   /** Keep the nodes' and workers' output in this directory. */
   keepLogs?: string;
   cpuProfDir?: string;
+  /** The client processes' nice value (0: default). */
+  clientNice?: number;
   log(line: string): void;
 }
 
@@ -295,6 +297,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       rate: o.rate,
       plan: { url: cluster.url, secret: cluster.secret, tenant: TENANT, roomSize: o.roomSize, conversations, chatShare: o.chatShare, ghosts: o.ghostsPerProcess },
       ...(o.cpuProfDir === undefined ? {} : { cpuProfDir: o.cpuProfDir }),
+      ...(o.clientNice ? { nice: o.clientNice } : {}),
       log: o.log,
     });
     // node faults take the nodes in turn (1, 2, 0, …): a node restarted after a fault holds few clients
