@@ -338,6 +338,7 @@ describe("Rejoiner: what a reconnect's recovery speaks for (the server's `seq` a
       const since = (payload as { since?: number }).since;
       joins.push(since);
       if (since === 0) return { room: "r", memberCount: 2, seq: 0, recovered: true, messages: [] };
+      if (since !== 1) return { ...answer, messages: (answer.messages ?? []).filter((m) => m.seq > (since ?? 0)) }; // the next page
       during(rejoiner);
       return answer;
     }) as unknown as <E extends keyof Payloads & keyof AckOf>(event: E, payload: Payloads[E]) => Promise<AckOf[E]>;
@@ -375,7 +376,7 @@ describe("Rejoiner: what a reconnect's recovery speaks for (the server's `seq` a
     expect(infos).toEqual([]);
     rejoiner.roomMessage(msg(2));
     await sleep(60);
-    expect(infos).toEqual([{ recovered: true, missed: 0, reason: "reconnect", room: "r" }]);
+    expect(infos).toEqual([{ recovered: true, missed: 1, reason: "reconnect", room: "r" }]); // 2, held through the wait
     expect(delivered).toEqual([1, 2]);
   });
 
@@ -385,9 +386,20 @@ describe("Rejoiner: what a reconnect's recovery speaks for (the server's `seq` a
     expect(infos).toEqual([]);
     rejoiner.roomMessage(msg(2));
     await sleep(60);
-    expect(infos).toEqual([{ recovered: true, missed: 0, reason: "reconnect", room: "r" }]); // 2 and 3 went out live, after the release
+    expect(infos).toEqual([{ recovered: true, missed: 2, reason: "reconnect", room: "r" }]); // 2 and 3, held through the wait
     expect(delivered).toEqual([1, 2, 3]);
     expect(lates).toEqual([]);
+  });
+
+  it("holds the stream through that wait: a live message meanwhile starts no gap fetch that would cut the rejoin short", async () => {
+    const { rejoiner, delivered, infos, joins } = await reconnectWith({ room: "r", memberCount: 2, seq: 3, recovered: false, messages: [msg(3)] }, () => undefined, 300, 20);
+    rejoiner.roomMessage(msg(4)); // after the ack, during the wait: 2 is still missing
+    await sleep(100); // several gap waits
+    rejoiner.roomMessage(msg(2));
+    await sleep(60);
+    expect(joins).toEqual([0, 1, 3]); // the recovery's two pages (the server did not vouch for the first), no gap fetch
+    expect(infos).toEqual([{ recovered: true, missed: 3, reason: "reconnect", room: "r" }]);
+    expect(delivered).toEqual([1, 2, 3, 4]);
   });
 
   it("gives it up after that wait when it does not come (then delivers it late if it ever does)", async () => {

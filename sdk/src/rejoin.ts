@@ -325,6 +325,17 @@ export class Rejoiner {
     this.deps.outbox.pump();
     await Promise.race([this.deps.outbox.settled(`${track.kind}:${track.name}`), new Promise<void>((r) => this.deps.clock.setTimeout(r, this.deps.settleWaitMs))]);
     if (!current()) return base;
+    // Not vouched by the server: a seq up to its read was found nowhere. It may be one numbered an instant
+    // before the read, its reservation not landed yet, whose publish takes as long as Kafka does under load:
+    // it comes live if it exists. Still holding the stream (live messages wait in it, and no gap fetch starts),
+    // wait (the gap wait, at least FOUND_NOWHERE_WAIT_MS) until every seq up to the read was fetched, has come,
+    // or is named on its way, before giving any up.
+    if (!recovered && vouchedThrough !== undefined && from !== undefined) {
+      const have = new Set(fetched.map((m) => m.seq));
+      const accounted = (seq: number): boolean => have.has(seq) || onItsWay.has(seq) || track.stream.waiting(seq);
+      await this.accountedFor(from, vouchedThrough, accounted, Math.max(this.gapWait.ms, this.deps.foundNowhereWaitMs ?? FOUND_NOWHERE_WAIT_MS));
+      if (!current()) return base;
+    }
     // A resend still unacked after the wait (e.g. 4003 until a dead node's claim on its key expires) may
     // already be stored: a fetched message of this user with the text of such a message is taken as it.
     const me = this.deps.user();
@@ -333,14 +344,6 @@ export class Rejoiner {
     if (reason === "gap") {
       track.gapFetched = new Set(fetched.map((m) => m.seq));
       if (onItsWay.size > 0) this.gapWait.fetchedTooSoon(); // the server says what it looked for is still on its way
-    }
-    // Not vouched by the server: a seq up to its read was found nowhere. It may be one numbered an instant
-    // before the read, its reservation not landed yet, whose publish takes as long as Kafka does under load:
-    // it comes live if it exists. Wait (the gap wait, at least FOUND_NOWHERE_WAIT_MS) until every seq up to
-    // the read has come or is named on its way, before giving any up.
-    if (!recovered && vouchedThrough !== undefined && from !== undefined) {
-      await this.accountedFor(track, vouchedThrough, onItsWay, Math.max(this.gapWait.ms, this.deps.foundNowhereWaitMs ?? FOUND_NOWHERE_WAIT_MS));
-      if (!current()) return base;
     }
     // Every hole up to the seq the server read is then given up on (all of them when it did not say). A hole
     // of seqs on their way is not a loss: the stream moves on and delivers each when it comes (late);
@@ -363,10 +366,10 @@ export class Rejoiner {
     return { ...base, recovered: info.recovered, missed };
   }
 
-  /** Waits up to `ms` (checking every 25 ms) until every seq up to `through` was delivered, waits in the stream, or is on its way. */
-  private async accountedFor<M extends RoomMessageDelivery | ChatMessageDelivery>(track: Track<M>, through: number, onItsWay: ReadonlySet<number>, ms: number): Promise<void> {
+  /** Waits up to `ms` (checking every 25 ms) until every seq after `from` up to `through` is `accounted` for. */
+  private async accountedFor(from: number, through: number, accounted: (seq: number) => boolean, ms: number): Promise<void> {
     const missing = (): boolean => {
-      for (let seq = (track.stream.lastSeq ?? 0) + 1; seq <= through; seq++) if (!onItsWay.has(seq) && !track.stream.waiting(seq)) return true;
+      for (let seq = from + 1; seq <= through; seq++) if (!accounted(seq)) return true;
       return false;
     };
     for (let waited = 0; waited < ms && missing(); waited += 25) await new Promise<void>((r) => this.deps.clock.setTimeout(r, 25));
