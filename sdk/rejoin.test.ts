@@ -297,21 +297,30 @@ describe("Rejoiner (sdk/src/rejoin.ts) with the outbox", () => {
   });
 });
 
+/** A rejoiner answering each room:join with `answer(since)`, recording what it delivers, reports and asks. */
+function roomJoinRig(answer: (since: number | undefined, r: Rejoiner) => AckOf["room:join"], deps: Partial<RejoinDeps>) {
+  const delivered: number[] = [];
+  const infos: RecoveryInfo[] = [];
+  const lates: number[] = [];
+  const joins: Array<number | undefined> = [];
+  const request = (async (event: keyof Payloads, payload: unknown) => {
+    if (event !== "room:join") throw new Error(`unexpected ${event}`);
+    const since = (payload as { since?: number }).since;
+    joins.push(since);
+    return answer(since, rejoiner);
+  }) as unknown as <E extends keyof Payloads & keyof AckOf>(event: E, payload: Payloads[E]) => Promise<AckOf[E]>;
+  const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock: systemClock }, 1_000);
+  const rejoiner = rejoinerWith({ request, outbox, deliverRoom: (m) => delivered.push(m.seq), rejoined: (info) => infos.push(info), late: (info) => lates.push(info.seq), ...deps });
+  return { rejoiner, delivered, infos, lates, joins };
+}
+
 describe("Rejoiner: a hole of seqs the server says are on their way", () => {
   it("is not reported as skipped, and the message is delivered when it comes (late)", async () => {
-    const delivered: number[] = [];
-    const infos: RecoveryInfo[] = [];
-    const lates: number[] = [];
-    const joins: Array<number | undefined> = [];
     // seq 2 was handed out but its node still waits for Kafka: the server answers 3 and says 2 is on its way
-    const request = (async (event: keyof Payloads, payload: unknown) => {
-      if (event !== "room:join") throw new Error(`unexpected ${event}`);
-      const since = (payload as { since?: number }).since;
-      joins.push(since);
-      return since === 0 ? { room: "r", memberCount: 2, recovered: true, messages: [] } : { room: "r", memberCount: 2, recovered: true, messages: [msg(3)], pending: [2] };
-    }) as unknown as <E extends keyof Payloads & keyof AckOf>(event: E, payload: Payloads[E]) => Promise<AckOf[E]>;
-    const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock: systemClock }, 1_000);
-    const rejoiner = rejoinerWith({ request, outbox, deliverRoom: (m) => delivered.push(m.seq), rejoined: (info) => infos.push(info), late: (info) => lates.push(info.seq), gapWaitMs: 30 });
+    const { rejoiner, delivered, infos, lates, joins } = roomJoinRig(
+      (since) => (since === 0 ? { room: "r", memberCount: 2, recovered: true, messages: [] } : { room: "r", memberCount: 2, recovered: true, messages: [msg(3)], pending: [2] }),
+      { gapWaitMs: 30 },
+    );
     await rejoiner.join("r", 0);
     rejoiner.roomMessage(msg(1));
     rejoiner.roomMessage(msg(4)); // 2 and 3 not here yet
@@ -329,27 +338,21 @@ describe("Rejoiner: a hole of seqs the server says are on their way", () => {
 describe("Rejoiner: what a reconnect's recovery speaks for (the server's `seq` at its read)", () => {
   /** A rejoiner joined to "r" at 0 that has seen seq 1; `answer` gives the reconnect's room:join ack, `during` runs while it is in flight. */
   async function reconnectWith(answer: AckOf["room:join"], during: (r: Rejoiner) => void, foundNowhereWaitMs = 5_000, gapWaitMs = foundNowhereWaitMs) {
-    const delivered: number[] = [];
-    const infos: RecoveryInfo[] = [];
-    const lates: number[] = [];
-    const joins: Array<number | undefined> = [];
-    const request = (async (event: keyof Payloads, payload: unknown) => {
-      if (event !== "room:join") throw new Error(`unexpected ${event}`);
-      const since = (payload as { since?: number }).since;
-      joins.push(since);
-      if (since === 0) return { room: "r", memberCount: 2, seq: 0, recovered: true, messages: [] };
-      if (since !== 1) return { ...answer, messages: (answer.messages ?? []).filter((m) => m.seq > (since ?? 0)) }; // the next page
-      during(rejoiner);
-      return answer;
-    }) as unknown as <E extends keyof Payloads & keyof AckOf>(event: E, payload: Payloads[E]) => Promise<AckOf[E]>;
-    const outbox = new Outbox({ send: () => expect.fail("no sends"), ready: () => true, acked: () => undefined, clock: systemClock }, 1_000);
-    const rejoiner = rejoinerWith({ request, outbox, deliverRoom: (m) => delivered.push(m.seq), rejoined: (info) => infos.push(info), late: (info) => lates.push(info.seq), gapWaitMs, foundNowhereWaitMs });
-    await rejoiner.join("r", 0);
-    rejoiner.roomMessage(msg(1));
-    rejoiner.disconnected();
-    rejoiner.reconnected();
+    const rig = roomJoinRig(
+      (since, r) => {
+        if (since === 0) return { room: "r", memberCount: 2, seq: 0, recovered: true, messages: [] };
+        if (since !== 1) return { ...answer, messages: (answer.messages ?? []).filter((m) => m.seq > (since ?? 0)) }; // the next page
+        during(r);
+        return answer;
+      },
+      { gapWaitMs, foundNowhereWaitMs },
+    );
+    await rig.rejoiner.join("r", 0);
+    rig.rejoiner.roomMessage(msg(1));
+    rig.rejoiner.disconnected();
+    rig.rejoiner.reconnected();
     await sleep(50);
-    return { rejoiner, delivered, infos, lates, joins };
+    return rig;
   }
 
   it("does not give up a hole above that seq: a message numbered after the read, overtaken by a higher one", async () => {
