@@ -21,6 +21,13 @@ return 1`;
  * JSON payload, which starts with `{`).
  */
 const RESERVED = "~";
+const reservationMember = (seq: number, atMs: number, id?: string): string => `${RESERVED}${seq}:${atMs}${id !== undefined ? `:${id}` : ""}`;
+/** A member's reservation (seq, time, message id), or undefined for a message's payload. */
+function reservationOf(member: string): { seq: number; at: number; id?: string } | undefined {
+  if (!member.startsWith(RESERVED)) return undefined;
+  const [seq, at, id] = member.slice(RESERVED.length).split(":");
+  return { seq: Number(seq), at: Number(at), ...(id !== undefined ? { id } : {}) };
+}
 
 /** HistoryStore on a Redis sorted set per stream (`{prefix}h:{stream}`, score = seq), trimmed atomically. */
 export class RedisHistoryStore implements HistoryStore {
@@ -39,8 +46,7 @@ export class RedisHistoryStore implements HistoryStore {
   }
 
   async reserve(stream: string, seq: number, atMs: number, id?: string): Promise<void> {
-    const member = `${RESERVED}${seq}:${atMs}${id !== undefined ? `:${id}` : ""}`;
-    await this.redis.eval(RESERVE, 1, `${this.prefix}h:${stream}`, seq, member, this.options.size, this.options.ttlSeconds);
+    await this.redis.eval(RESERVE, 1, `${this.prefix}h:${stream}`, seq, reservationMember(seq, atMs, id), this.options.size, this.options.ttlSeconds);
   }
 
   /** ZSCAN for the reservation's member (the server matches; message payloads are not sent back). */
@@ -50,8 +56,8 @@ export class RedisHistoryStore implements HistoryStore {
     do {
       const [next, flat] = await this.redis.zscan(key, cursor, "MATCH", `${RESERVED}*:${id}`, "COUNT", 1_000);
       for (let i = 0; i < flat.length; i += 2) {
-        const member = flat[i] as string;
-        if (member.startsWith(RESERVED) && member.endsWith(`:${id}`)) return Number(member.slice(1, member.indexOf(":")));
+        const reservation = reservationOf(flat[i] as string);
+        if (reservation?.id === id) return reservation.seq;
       }
       cursor = next;
     } while (cursor !== "0");
@@ -64,7 +70,8 @@ export class RedisHistoryStore implements HistoryStore {
     for (let i = 0; i < flat.length; i += 2) {
       const member = flat[i] as string;
       const seq = Number(flat[i + 1]);
-      out.push(member.startsWith(RESERVED) ? { seq, reservedAt: Number(member.split(":")[1]) } : { seq, payload: member });
+      const reservation = reservationOf(member);
+      out.push(reservation ? { seq, reservedAt: reservation.at } : { seq, payload: member });
     }
     return out;
   }
