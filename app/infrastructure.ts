@@ -95,6 +95,7 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
         clientId: config.nodeId,
         publishTimeoutMs: config.kafkaPublishTimeoutMs,
         consumerMaxWaitMs: config.kafkaConsumerMaxWaitMs ?? 5_000,
+        commitIntervalMs: config.kafkaCommitIntervalMs ?? 1_000,
         replicationFactor: config.kafkaReplicationFactor ?? 1,
         minInsyncReplicas: config.kafkaMinInsyncReplicas ?? 1,
         log,

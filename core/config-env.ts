@@ -169,6 +169,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): InterlinkedConfig {
     namespace: env.NAMESPACE || "il",
     kafkaPublishTimeoutMs: int(env, "KAFKA_PUBLISH_TIMEOUT_MS", 30_000),
     kafkaConsumerMaxWaitMs: atLeastOne("KAFKA_CONSUMER_MAX_WAIT_MS", int(env, "KAFKA_CONSUMER_MAX_WAIT_MS", 5_000)),
+    kafkaCommitIntervalMs: int(env, "KAFKA_COMMIT_INTERVAL_MS", 1_000),
     kafkaReplicationFactor: atLeastOne("KAFKA_REPLICATION_FACTOR", int(env, "KAFKA_REPLICATION_FACTOR", 1)),
     kafkaMinInsyncReplicas: atLeastOne("KAFKA_MIN_INSYNC_REPLICAS", int(env, "KAFKA_MIN_INSYNC_REPLICAS", 1)),
     dataDir,

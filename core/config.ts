@@ -247,6 +247,11 @@ export interface InterlinkedConfig {
    * stop waits for it. Default 5,000 (kafkajs'); the tests use 500 so a deployment stops in a second.
    */
   kafkaConsumerMaxWaitMs?: number;
+  /**
+   * How often a consumer commits the offsets it handled (KAFKA_COMMIT_INTERVAL_MS), ms; 0 commits after
+   * each batch. Default 1,000. Records handled since the last commit are delivered again after a crash.
+   */
+  kafkaCommitIntervalMs?: number;
   /** Apply database migrations at start. Default true when embedded, else false (run `npm run db:migrate`). */
   migrateOnStart: boolean;
   /** Serve POST /v1/dev/tokens. Default true only when embedded, or AUTH_DEV_TOKENS=1. */

@@ -1,10 +1,11 @@
-import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type IHeaders, type LogEntry, type Message, type PartitionMetadata, type Producer } from "kafkajs";
+import { Kafka, Partitioners, logLevel, type Admin, type IHeaders, type LogEntry, type Message, type PartitionMetadata, type Producer } from "kafkajs";
 import { AppError, ErrorCode } from "../errors";
 import { defaultLogger, type Logger } from "../log";
 import { Attr, SpanKind, inSpan, injectContext } from "../tracing";
 import type { BusRecord, EventBus, SubscribeOptions, Subscription } from "./event-bus";
 import { stopKafkajsIdleLoop } from "./kafkajs-idle-loop";
 import { useFastKafkaCrc32c } from "./kafka-crc32c";
+import { OffsetCommitter } from "./offset-committer";
 import { PartitionSender } from "./partition-sender";
 
 export interface KafkaEventBusOptions {
@@ -30,6 +31,12 @@ export interface KafkaEventBusOptions {
    * also how long a stop of an idle consumer can take; shorter makes idle consumers ask more often.
    */
   consumerMaxWaitMs: number;
+  /**
+   * How often a subscription commits the offsets it handled, ms (core/bus/offset-committer.ts); 0 commits
+   * after each batch (kafkajs's own). Default 1,000. A closing subscription commits what it handled first;
+   * a process that dies has the records handled since its last commit delivered again (at least once).
+   */
+  commitIntervalMs: number;
   /** Partitions whose batches a subscription handles at once (order holds within each). Default 4. */
   partitionsConsumedConcurrently: number;
   /** Records that may wait for the brokers at once; past it publish is refused at once. Default 10,000. */
@@ -47,7 +54,7 @@ export interface KafkaEventBusOptions {
   log?: Logger;
 }
 
-export const kafkaDefaults = { partitions: 6, replicationFactor: 1, minInsyncReplicas: 1, publishTimeoutMs: 30_000, maxPendingRecords: 10_000, partitionsConsumedConcurrently: 4, consumerMaxWaitMs: 5_000, logLevel: "warn" as const };
+export const kafkaDefaults = { partitions: 6, replicationFactor: 1, minInsyncReplicas: 1, publishTimeoutMs: 30_000, maxPendingRecords: 10_000, partitionsConsumedConcurrently: 4, consumerMaxWaitMs: 5_000, commitIntervalMs: 1_000, logLevel: "warn" as const };
 
 /** Attempts to create (or see) a topic while the brokers' metadata converges, 250 ms apart. */
 const TOPIC_ATTEMPTS = 40;
@@ -94,7 +101,8 @@ export class KafkaEventBus implements EventBus {
   /** Each ensured topic's partitions (their count decides a key's partition). */
   private readonly partitions = new Map<string, PartitionMetadata[]>();
   private readonly partitionOf = Partitioners.DefaultPartitioner();
-  private readonly consumers = new Set<Consumer>();
+  /** Each open subscription's close (the bus's close closes them: their handled offsets committed first). */
+  private readonly subscriptions = new Set<() => Promise<void>>();
   private pending = 0;
 
   constructor(options: Partial<KafkaEventBusOptions> & Pick<KafkaEventBusOptions, "brokers" | "namespace" | "clientId">) {
@@ -265,54 +273,75 @@ export class KafkaEventBus implements EventBus {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     await this.ensureTopic(options.topic);
+    const log = this.options.log ?? defaultLogger();
+    const groupId = `${this.options.namespace}.${options.group}`;
     const consumer = this.kafka.consumer({
-      groupId: `${this.options.namespace}.${options.group}`,
+      groupId,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       maxWaitTimeInMs: this.options.consumerMaxWaitMs,
       allowAutoTopicCreation: false,
     });
-    this.consumers.add(consumer);
+    const committer =
+      this.options.commitIntervalMs > 0
+        ? new OffsetCommitter((offsets) => consumer.commitOffsets(offsets), this.options.commitIntervalMs, (err) => log.debug({ err, group: groupId }, "kafka: offset commit failed; the next one retries it"))
+        : undefined;
+    let closing = false;
     const joined = new Promise<void>((resolve) => {
-      const off = consumer.on(consumer.events.GROUP_JOIN, () => {
-        off();
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        committer?.keepOnly(payload.memberAssignment);
         resolve();
       });
     });
-    await consumer.connect();
-    // a broker the consumer asks may not know a topic created a moment ago (UNKNOWN_TOPIC_OR_PARTITION,
-    // retriable): a worker starting on a fresh cluster died of it; ask again as ensureTopic does
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await consumer.subscribe({ topics: [this.topicName(options.topic)], fromBeginning: true });
-        break;
-      } catch (err) {
-        if (attempt >= TOPIC_ATTEMPTS || (err as { retriable?: boolean }).retriable !== true) throw err;
-        await new Promise((r) => setTimeout(r, 250));
+    try {
+      await consumer.connect();
+      // a broker the consumer asks may not know a topic created a moment ago (UNKNOWN_TOPIC_OR_PARTITION,
+      // retriable): a worker starting on a fresh cluster died of it; ask again as ensureTopic does
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await consumer.subscribe({ topics: [this.topicName(options.topic)], fromBeginning: true });
+          break;
+        } catch (err) {
+          if (attempt >= TOPIC_ATTEMPTS || (err as { retriable?: boolean }).retriable !== true) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
       }
+      await consumer.run({
+        // batches of different partitions are handled concurrently; each partition stays in order
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
+        eachBatchAutoResolve: true,
+        autoCommit: committer === undefined,
+        eachBatch: async ({ batch, heartbeat }) => {
+          const records: BusRecord[] = batch.messages.map((m) => {
+            const record: BusRecord = { key: m.key?.toString("utf8") ?? "", value: m.value?.toString("utf8") ?? "" };
+            const headers = stringHeaders(m.headers);
+            if (headers) record.headers = headers;
+            return record;
+          });
+          if (records.length > 0) await options.handler(records);
+          if (committer) {
+            committer.handled(batch.topic, batch.partition, batch.lastOffset());
+            // a batch that ends while the subscription closes commits itself (the consumer is about to stop)
+            if (closing) await committer.flush().catch((err: unknown) => log.warn({ err, group: groupId }, "kafka: offsets of the last batch not committed; its records will be delivered again"));
+          }
+          await heartbeat();
+        },
+      });
+    } catch (err) {
+      await consumer.disconnect().catch(() => undefined);
+      throw err;
     }
-    await consumer.run({
-      // batches of different partitions are handled concurrently; each partition stays in order
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch, heartbeat }) => {
-        const records: BusRecord[] = batch.messages.map((m) => {
-          const record: BusRecord = { key: m.key?.toString("utf8") ?? "", value: m.value?.toString("utf8") ?? "" };
-          const headers = stringHeaders(m.headers);
-          if (headers) record.headers = headers;
-          return record;
-        });
-        if (records.length > 0) await options.handler(records);
-        await heartbeat();
-      },
-    });
-    await joined;
-    return {
-      close: async () => {
-        this.consumers.delete(consumer);
-        await consumer.disconnect();
-      },
+    const close = async (): Promise<void> => {
+      this.subscriptions.delete(close);
+      closing = true;
+      committer?.stop();
+      await committer?.flush().catch((err: unknown) => log.warn({ err, group: groupId }, "kafka: offsets not committed at close; their records will be delivered again"));
+      await consumer.disconnect();
     };
+    this.subscriptions.add(close);
+    committer?.start();
+    await joined;
+    return { close };
   }
 
   /** Whether a broker answers within 2 s. */
@@ -331,8 +360,7 @@ export class KafkaEventBus implements EventBus {
 
   /** Disconnects consumers, the producer and the admin; a connection still being retried is given up after 1 s. */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
-    this.consumers.clear();
+    await Promise.allSettled([...this.subscriptions].map((close) => close()));
     const disconnect = (client: Promise<Admin> | undefined): Promise<unknown> =>
       Promise.race([client?.then((c) => c.disconnect()).catch(() => undefined), new Promise((r) => setTimeout(r, 1_000).unref())]);
     await Promise.all([this.sender.close(), disconnect(this.admin)]);
