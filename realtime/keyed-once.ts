@@ -34,8 +34,18 @@ export interface OnceDeps {
  * that same staged event again (same id and seq) instead of numbering a new one: the row stored (the
  * first one written, the worker dedupes by id) and every ack name the same seq. A node that died after
  * numbering and before staging left only the seq's reservation, made for the message's id: the taking-over
- * node's `number` is told (`takenOver`) and reuses that seq, so it does not stay a hole.
+ * node's `number` is told (`takenOver`) and reuses that seq, so it does not stay a hole. A node whose claim
+ * was taken over before its stage landed (it was cut off from Redis and looked dead) does not publish: its
+ * stage is refused, and the message is the taking-over node's alone (its seq may stay a hole; its ack and
+ * the stored row agree).
  */
+/** The send's claim was taken over before its numbered event was staged: nothing was published, retry. */
+class ClaimLost extends AppError {
+  constructor(label: string) {
+    super(ErrorCode.InProgress, `message with key "${label}" is being accepted by another node; retry`);
+  }
+}
+
 export async function acceptOnce<E, R>(deps: OnceDeps, k: string, send: KeyedSend<E, R>, label: string): Promise<R> {
   const { state, nodeId } = deps;
   let claim = await state.claim(k, PENDING_TTL, nodeId);
@@ -55,14 +65,19 @@ export async function acceptOnce<E, R>(deps: OnceDeps, k: string, send: KeyedSen
     } else {
       event = await send.number(stableUuid(k), takenOver);
       const json = JSON.stringify(event);
-      await state.stage(k, PENDING_TTL, nodeId, json);
+      if (!(await state.stage(k, PENDING_TTL, nodeId, json))) {
+        // the claim is no longer ours: another node took it over (this node looked dead, e.g. cut off from
+        // Redis while this send waited) and numbers the message itself. Publishing ours too would store the
+        // message under this seq while that node's ack names its own.
+        throw new ClaimLost(label);
+      }
       staged = json;
     }
     const result = await send.publish(event);
     await state.complete(k, JSON.stringify(result), DONE_TTL);
     return result;
   } catch (err) {
-    await state.unclaim(k, DONE_TTL, staged).catch(() => undefined);
+    if (!(err instanceof ClaimLost)) await state.unclaim(k, DONE_TTL, nodeId, staged).catch(() => undefined);
     throw err;
   }
 }

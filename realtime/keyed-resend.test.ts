@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { BusRecord, EventBus, Subscription } from "../core/bus/event-bus";
 import type { SocketFanout } from "../core/socket-fanout";
+import { ErrorCode } from "../core/errors";
 import { defaultLogger } from "../core/log";
 import type { PresenceStore } from "./presence/presence-store";
 import type { TenantQuotas } from "./quotas";
@@ -119,5 +120,34 @@ describe("a keyed resend answers the seq of the first acceptance", () => {
     expect(other.data.seq).toBe(2);
     expect(ack.seq).toBe(1); // n1's seq, not a new one: no hole at 1
     expect([...bus.stored().values()].sort()).toEqual([1, 2]);
+  });
+
+  it("a node whose claim was taken over while it was cut off does not publish what it numbered: the stored seq is the ack's", async () => {
+    const bus = new LossyAckBus();
+    const state = new MemoryKeyedState();
+    const publisher = new MessagePublisher(bus, new MemorySequenceStore(), new MemoryHistoryStore(), undefined, defaultLogger());
+    const ann = { tenant: "school", user: "ann", role: "student" as const, exp: 0 };
+    const key = "idem:school:ann:k-4";
+    const publish = async (event: Awaited<ReturnType<MessagePublisher["numberRoom"]>>) => {
+      const e = await publisher.publishRoom(event);
+      return { id: e.id, seq: e.data.seq };
+    };
+    // n1 numbers the message, then is cut off from Redis: its stage waits (queued by the Redis client) …
+    let reconnected: () => void = () => undefined;
+    const cutOff = new Promise<void>((r) => (reconnected = r));
+    const stageOf = state.stage.bind(state);
+    const n1State = Object.create(state) as MemoryKeyedState;
+    n1State.stage = async (...args) => (await cutOff, stageOf(...args));
+    const first = acceptOnce({ state: n1State, nodeId: "n1" }, key, { number: (id) => publisher.numberRoom(ann, "r", "x", id), publish }, "k-4");
+    await new Promise((r) => setImmediate(r));
+    // … the client's resend reaches n2, which finds n1 dead and takes the claim over
+    const ack = await acceptOnce({ state, nodeId: "n2", isNodeAlive: async () => false }, key, { number: (id, takenOver) => publisher.numberRoom(ann, "r", "x", id, takenOver), publish }, "k-4");
+    // the cut heals: n1's queued stage reaches the store
+    reconnected();
+    await expect(first).rejects.toMatchObject({ code: ErrorCode.InProgress });
+    const stored = bus.stored();
+    expect(stored.get(ack.id)).toBe(ack.seq); // before: n1 published its own seq too, and the first one written was kept
+    expect(stored.size).toBe(1);
+    expect(await state.claim(key, 60, "n3")).toEqual({ state: "done", result: JSON.stringify(ack) });
   });
 });

@@ -16,8 +16,8 @@ const keyOf = (topic: string, partition: number): string => `${topic}\u0000${par
  * batch it hands over (`runner.js`, also with `autoCommitInterval`): at low rates a batch is one record,
  * and each commit is an OffsetCommit request that the group coordinator writes to `__consumer_offsets`
  * with acks=all, waking each of its followers. Measured on a 3-broker cluster (RF 3) at 100 records/s into
- * one group: the brokers took 0.21 more cores with the consumer committing per batch, 0.02 with a commit
- * a second (RELIABILITY.md, "What a consumer costs the brokers").
+ * one group: the brokers took 0.19–0.21 more cores with the consumer committing per batch, 0.00–0.01 with a
+ * commit a second (BENCHMARKS.md, "What our Kafka traffic costs the brokers").
  *
  * Guarantees:
  * - an offset is recorded only once its batch was handled (`handled` after the handler resolved), so a

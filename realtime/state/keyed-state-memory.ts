@@ -63,11 +63,15 @@ export class MemoryKeyedState implements KeyedState {
     return staged === undefined ? {} : { staged };
   }
 
-  async stage(key: string, ttlSeconds: number, owner: string, staged: string): Promise<void> {
+  async stage(key: string, ttlSeconds: number, owner: string, staged: string): Promise<boolean> {
+    if (this.get(key) !== PENDING + owner) return false;
     this.put(key, owner, ttlSeconds, staged);
+    return true;
   }
 
-  async unclaim(key: string, ttlSeconds: number, staged?: string): Promise<void> {
+  async unclaim(key: string, ttlSeconds: number, owner: string, staged?: string): Promise<void> {
+    const v = this.get(key);
+    if (v === undefined || (v !== PENDING + owner && !v.startsWith(PENDING + owner + SEP))) return;
     if (staged === undefined) this.values.delete(key);
     else this.values.set(key, { value: FREE + staged, expires: Date.now() + ttlSeconds * 1000 });
   }

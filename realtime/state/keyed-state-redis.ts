@@ -64,6 +64,22 @@ if v then staged = staged_of(v) end
 put(staged)
 return staged`;
 
+// Stages work on the open claim of ARGV[1] (pending+owner) only while the key holds exactly that claim,
+// nothing staged yet: returns 1, or 0 and changes nothing. ARGV as CLAIM's, then ARGV[8] the staged work.
+const STAGE = `${STAGED_OF}
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+put(ARGV[8])
+return 1`;
+
+// Gives up the open claim of ARGV[1] (pending+owner, with or without staged work): FREE..ARGV[8] for ARGV[2]
+// seconds when ARGV[9] is "1", else deleted. Nothing when the key holds anything else. ARGV as CLAIM's.
+const UNCLAIM = `
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+if v ~= ARGV[1] and string.sub(v, 1, #ARGV[1] + #ARGV[5]) ~= ARGV[1] .. ARGV[5] then return 0 end
+if ARGV[9] == '1' then redis.call('SET', KEYS[1], ARGV[4] .. ARGV[8], 'EX', ARGV[2]) else redis.call('DEL', KEYS[1]) end
+return 1`;
+
 // Leases asked for within one window, in order, each as if alone: expired ones dropped, an id holding one
 // renews it, a new id is granted while fewer than `limit` are held. KEYS[1] scope; ARGV now, limit, ttl, ids…
 const LEASE_MANY = `
@@ -209,13 +225,12 @@ export class RedisKeyedState implements KeyedState {
     return typeof staged === "string" ? { staged } : {};
   }
 
-  async stage(key: string, ttlSeconds: number, owner: string, staged: string): Promise<void> {
-    await this.redis.set(this.k(key), PENDING + owner + SEP + String(Date.now() + ttlSeconds * 1000) + SEP + staged, "EX", STAGED_KEEP_SECONDS);
+  async stage(key: string, ttlSeconds: number, owner: string, staged: string): Promise<boolean> {
+    return (await this.redis.eval(STAGE, 1, this.k(key), ...this.args(owner, ttlSeconds), staged)) === 1;
   }
 
-  async unclaim(key: string, ttlSeconds: number, staged?: string): Promise<void> {
-    if (staged === undefined) await this.redis.del(this.k(key));
-    else await this.redis.set(this.k(key), FREE + staged, "EX", ttlSeconds);
+  async unclaim(key: string, ttlSeconds: number, owner: string, staged?: string): Promise<void> {
+    await this.redis.eval(UNCLAIM, 1, this.k(key), ...this.args(owner, ttlSeconds), staged ?? "", staged === undefined ? "0" : "1");
   }
 
   async complete(key: string, result: string, ttlSeconds: number): Promise<void> {

@@ -25,9 +25,9 @@ export function runKeyedStateContract(name: string, open: () => Promise<[KeyedSt
       const [a, b] = await open();
       const key = randomUUID();
       expect(await a.claim(key, 60, "n1")).toEqual({ state: "claimed" });
-      await a.stage(key, 60, "n1", '{"seq":7}');
+      expect(await a.stage(key, 60, "n1", '{"seq":7}')).toBe(true);
       expect(await b.claim(key, 60, "n2")).toEqual({ state: "pending", owner: "n1" });
-      await a.unclaim(key, 60, '{"seq":7}');
+      await a.unclaim(key, 60, "n1", '{"seq":7}');
       const claims = await Promise.all([a.claim(key, 60, "n1"), b.claim(key, 60, "n2"), b.claim(key, 60, "n3")]);
       expect(claims.filter((c) => c.state === "claimed")).toEqual([{ state: "claimed", staged: '{"seq":7}' }]);
       const winner = claims.findIndex((c) => c.state === "claimed");
@@ -39,7 +39,7 @@ export function runKeyedStateContract(name: string, open: () => Promise<[KeyedSt
       const plain = randomUUID();
       await a.claim(plain, 60, "n1");
       expect(await b.takeOver(plain, 60, "n2")).toEqual({});
-      await b.unclaim(plain, 60);
+      await b.unclaim(plain, 60, "n2");
       expect(await a.claim(plain, 60, "n1")).toEqual({ state: "claimed" });
     });
 
@@ -47,11 +47,36 @@ export function runKeyedStateContract(name: string, open: () => Promise<[KeyedSt
       const [a, b] = await open();
       const key = randomUUID();
       await a.claim(key, 1, "n1");
-      await a.stage(key, 1, "n1", '{"seq":9}');
+      expect(await a.stage(key, 1, "n1", '{"seq":9}')).toBe(true);
       expect(await b.claim(key, 1, "n2")).toEqual({ state: "pending", owner: "n1" });
       await new Promise((r) => setTimeout(r, 1_100));
       expect(await b.claim(key, 60, "n2")).toEqual({ state: "claimed", staged: '{"seq":9}' });
       expect(await a.claim(key, 60, "n1")).toEqual({ state: "pending", owner: "n2" });
+    });
+
+    it("refuses a stage, and ignores an unclaim, of an owner whose claim was taken over, completed or given up", async () => {
+      const [a, b] = await open();
+      const key = randomUUID();
+      expect(await a.claim(key, 60, "n1")).toEqual({ state: "claimed" });
+      // n1 looked dead (cut off) and n2 took its claim over before n1's stage reached the store
+      expect(await b.takeOver(key, 60, "n2")).toEqual({});
+      expect(await a.stage(key, 60, "n1", '{"seq":63}')).toBe(false);
+      await a.unclaim(key, 60, "n1", '{"seq":63}');
+      expect(await a.claim(key, 60, "n9")).toEqual({ state: "pending", owner: "n2" });
+      expect(await b.stage(key, 60, "n2", '{"seq":67}')).toBe(true);
+      expect(await a.stage(key, 60, "n1", '{"seq":63}')).toBe(false);
+      expect(await b.stage(key, 60, "n2", '{"seq":68}')).toBe(false); // staged once
+      expect(await a.takeOver(key, 60, "n3")).toEqual({ staged: '{"seq":67}' });
+      await b.complete(key, '{"seq":67}', 60);
+      expect(await a.stage(key, 60, "n3", '{"seq":1}')).toBe(false);
+      await a.unclaim(key, 60, "n3");
+      expect(await b.claim(key, 60, "n4")).toEqual({ state: "done", result: '{"seq":67}' });
+      // a lapsed claim: the key is gone, and a late stage does not bring it back
+      const gone = randomUUID();
+      await a.claim(gone, 1, "n1");
+      await b.release(gone);
+      expect(await a.stage(gone, 60, "n1", '{"seq":5}')).toBe(false);
+      expect(await b.claim(gone, 60, "n2")).toEqual({ state: "claimed" });
     });
 
     it("sets flags with a ttl", async () => {

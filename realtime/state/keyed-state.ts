@@ -27,13 +27,17 @@ export interface KeyedState {
    * Records on the open claim of `owner` the work it is about to do (an idempotent send: the event with its
    * seq), before doing it: whoever claims `key` next, after `unclaim` or `takeOver`, or once the open claim
    * lapsed (`ttlSeconds`; the staged work itself is kept 10 min), gets it back.
+   * Only while `key` still holds `owner`'s open claim with nothing staged: otherwise (taken over, given up,
+   * completed or lapsed meanwhile, e.g. a write of a node cut off from the store that reached it late) it
+   * changes nothing and returns false, and the caller must not do the work: the key is another claimant's.
    */
-  stage(key: string, ttlSeconds: number, owner: string, staged: string): Promise<void>;
+  stage(key: string, ttlSeconds: number, owner: string, staged: string): Promise<boolean>;
   /**
-   * Gives up an open claim without a result. With `staged`, that is kept for `ttlSeconds` and the next
-   * `claim` answers `claimed` with it (atomically: one claimant gets it); without, like `release`.
+   * Gives up `owner`'s open claim without a result. With `staged`, that is kept for `ttlSeconds` and the next
+   * `claim` answers `claimed` with it (atomically: one claimant gets it); without, like `release`. Nothing
+   * when the key no longer holds `owner`'s open claim (another claimant's state is left alone).
    */
-  unclaim(key: string, ttlSeconds: number, staged?: string): Promise<void>;
+  unclaim(key: string, ttlSeconds: number, owner: string, staged?: string): Promise<void>;
   complete(key: string, result: string, ttlSeconds: number): Promise<void>;
   /** Drops a claim (or any flag). */
   release(key: string): Promise<void>;

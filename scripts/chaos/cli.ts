@@ -11,8 +11,9 @@
  * thread's and tsx's loader thread's, Node's file names). `--engine ws|uws` picks the realtime nodes' engine
  * (default uws); `--kafka-jit c1|c2`, how far the brokers' JIT compiles (default c1: less of the machine spent
  * compiling; RELIABILITY.md has both measured). `--client-nice N` runs the SDK client processes at nice N (default
- * 0): they stand for users on other machines, yet here they share the 2 cores with the tier they measure. A
- * benchmark, not a test.
+ * 0): they stand for users on other machines, yet here they share the 2 cores with the tier they measure.
+ * `--node-nice N` runs the realtime nodes at nice N (default 0; negative needs root): nodes with cores of their
+ * own, which this machine cannot give them. A benchmark, not a test.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -45,6 +46,7 @@ const { values: a } = parseArgs({
     logs: { type: "string" },
     "cpu-prof": { type: "string" },
     "client-nice": { type: "string", default: "0" },
+    "node-nice": { type: "string", default: "0" },
   },
 });
 const source = (name: string, v: string | undefined): "own" | "env" => {
@@ -83,6 +85,7 @@ const summary = await runChaos({
   keepLogs: a.logs,
   ...(a["cpu-prof"] ? { cpuProfDir: resolve(a["cpu-prof"]) } : {}),
   clientNice: Number(a["client-nice"]),
+  nodeNice: Number(a["node-nice"]),
   log,
 });
 const table = markdownReport(summary);

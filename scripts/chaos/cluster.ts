@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "../../db/database";
 import { TenantStore } from "../../db/stores/tenants";
@@ -50,6 +50,11 @@ export interface ClusterOptions {
   keepLogs?: string;
   /** Writes each realtime node's CPU profile (node --cpu-prof) into this directory; nodes then stop with SIGTERM so it is written. */
   cpuProfDir?: string;
+  /**
+   * The realtime nodes' nice value (their main thread; a restarted node too). Default 0. Negative stands for
+   * nodes on cores of their own: here they share 2 cores with everything the run starts.
+   */
+  nodeNice?: number;
   log(line: string): void;
 }
 
@@ -171,6 +176,7 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
     const spawnNode = (extra: Record<string, string>): ChildInterlinked => {
       const profiled = o.cpuProfDir !== undefined && extra.ROLES?.includes("realtime");
       const proc = spawnInterlinked({ ...base, ...extra }, profiled ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${extra.NODE_ID}-${Date.now()}.cpuprofile`] : []);
+      if (o.nodeNice && extra.ROLES?.includes("realtime") && proc.child.pid !== undefined) setPriority(proc.child.pid, o.nodeNice);
       spawned.push({ id: extra.NODE_ID ?? "node", proc });
       proc.child.once("exit", (code, signal) => {
         if (!expectedExit.has(proc) && !stopping) log(`${extra.NODE_ID} exited on its own (code ${String(code)}, signal ${String(signal)}): ${proc.output().slice(-2000)}`);

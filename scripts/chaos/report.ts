@@ -33,7 +33,7 @@ function row(r: FaultResult): string {
 export function markdownReport(s: ChaosSummary): string {
   const o = s.options;
   return [
-    `Chaos run ${s.startedAt}: ${s.clientsConnected}/${o.clients} clients in ${o.processes} processes, ${o.rate} keyed msgs/s (${Math.round(o.chatShare * 100)} % chat), rooms of ${o.roomSize}, ${o.nodes} realtime nodes, ${o.workers} worker(s), Redis ${o.redis === "own" ? "Cluster 3+3" : "from env"}, Kafka ${o.kafka === "own" ? "3 brokers RF 3 / min.insync 2" : "from env"}, PostgreSQL ${o.postgres === "own" ? "own" : "from env"}${o.clientNice ? `; client processes at nice ${o.clientNice}` : ""}; ${s.machine}.`,
+    `Chaos run ${s.startedAt}: ${s.clientsConnected}/${o.clients} clients in ${o.processes} processes, ${o.rate} keyed msgs/s (${Math.round(o.chatShare * 100)} % chat), rooms of ${o.roomSize}, ${o.nodes} realtime nodes, ${o.workers} worker(s), Redis ${o.redis === "own" ? "Cluster 3+3" : "from env"}, Kafka ${o.kafka === "own" ? "3 brokers RF 3 / min.insync 2" : "from env"}, PostgreSQL ${o.postgres === "own" ? "own" : "from env"}${o.clientNice ? `; client processes at nice ${o.clientNice}` : ""}${o.nodeNice ? `; realtime nodes at nice ${o.nodeNice}` : ""}; ${s.machine}.`,
     "",
     "| fault | 100 % reconnected + rejoined (from the fault) | recovered | acked lost | duplicates | order / seq≠ack / seq holes | presence wrong (samples) | refused during fault (codes) | sends failed for good | cross-node gap / longest room message sent → delivered | target readiness | throughput, catch-up, load |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|",

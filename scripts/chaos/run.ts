@@ -41,6 +41,8 @@ export interface ChaosOptions {
   cpuProfDir?: string;
   /** The client processes' nice value (0: default). */
   clientNice?: number;
+  /** The realtime nodes' nice value (0: default). */
+  nodeNice?: number;
   log(line: string): void;
 }
 
@@ -283,7 +285,7 @@ async function ackTimes(cluster: ChaosCluster): Promise<string> {
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   const startedAt = new Date().toISOString();
-  const cluster = await startChaosCluster({ nodes: o.nodes, workers: o.workers, engine: o.engine, kafkaJit: o.kafkaJit, redisProxies: o.faults.includes("redis-partition"), redis: o.redis, kafka: o.kafka, postgres: o.postgres, sockets: Math.max(2_000, Math.ceil(o.clients * 1.3)), tenant: TENANT, keepLogs: o.keepLogs, cpuProfDir: o.cpuProfDir, log: o.log });
+  const cluster = await startChaosCluster({ nodes: o.nodes, workers: o.workers, engine: o.engine, kafkaJit: o.kafkaJit, redisProxies: o.faults.includes("redis-partition"), redis: o.redis, kafka: o.kafka, postgres: o.postgres, sockets: Math.max(2_000, Math.ceil(o.clients * 1.3)), tenant: TENANT, keepLogs: o.keepLogs, cpuProfDir: o.cpuProfDir, nodeNice: o.nodeNice, log: o.log });
   let driver: ClientDriver | undefined;
   const readiness = pollReadiness(cluster.nodes.map((n) => n.url));
   const opens = probeEngineOpen(cluster.nodes.map((n) => n.url));
