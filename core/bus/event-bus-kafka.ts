@@ -293,6 +293,14 @@ export class KafkaEventBus implements EventBus {
         resolve();
       });
     });
+    const close = async (): Promise<void> => {
+      this.subscriptions.delete(close);
+      closing = true;
+      committer?.stop();
+      await committer?.flush().catch((err: unknown) => log.warn({ err, group: groupId }, "kafka: offsets not committed at close; their records will be delivered again"));
+      await consumer.disconnect();
+    };
+    this.subscriptions.add(close); // a bus closed while this subscription starts closes it too
     try {
       await consumer.connect();
       // a broker the consumer asks may not know a topic created a moment ago (UNKNOWN_TOPIC_OR_PARTITION,
@@ -328,17 +336,10 @@ export class KafkaEventBus implements EventBus {
         },
       });
     } catch (err) {
+      this.subscriptions.delete(close);
       await consumer.disconnect().catch(() => undefined);
       throw err;
     }
-    const close = async (): Promise<void> => {
-      this.subscriptions.delete(close);
-      closing = true;
-      committer?.stop();
-      await committer?.flush().catch((err: unknown) => log.warn({ err, group: groupId }, "kafka: offsets not committed at close; their records will be delivered again"));
-      await consumer.disconnect();
-    };
-    this.subscriptions.add(close);
     committer?.start();
     await joined;
     return { close };
