@@ -59,6 +59,19 @@ function messaging(bus: LossyAckBus, state: MemoryKeyedState, nodeId = "n1", seq
   return new RealtimeServerMessaging({ publisher, quotas, presence, fanout, state, conversations: { get: async () => undefined, getForMember: async () => undefined }, nodeId });
 }
 
+/** What two nodes share for `acceptOnce` (Redis: the keyed state, the sequences and the history) and the bus; ann sends. */
+function twoNodeRig() {
+  const bus = new LossyAckBus();
+  const state = new MemoryKeyedState();
+  const publisher = new MessagePublisher(bus, new MemorySequenceStore(), new MemoryHistoryStore(), undefined, defaultLogger());
+  const ann = { tenant: "school", user: "ann", role: "student" as const, exp: 0 };
+  const publish = async (event: Awaited<ReturnType<MessagePublisher["numberRoom"]>>) => {
+    const e = await publisher.publishRoom(event);
+    return { id: e.id, seq: e.data.seq };
+  };
+  return { bus, state, publisher, ann, publish };
+}
+
 describe("a keyed resend answers the seq of the first acceptance", () => {
   it("after a publish that reached the bus but failed, the resend's ack names the stored seq", async () => {
     const bus = new LossyAckBus();
@@ -101,16 +114,8 @@ describe("a keyed resend answers the seq of the first acceptance", () => {
   });
 
   it("a resend taking over from a node that died after numbering, before staging, publishes under the seq it reserved", async () => {
-    const bus = new LossyAckBus();
-    const state = new MemoryKeyedState();
-    // shared between the nodes, as Redis is
-    const publisher = new MessagePublisher(bus, new MemorySequenceStore(), new MemoryHistoryStore(), undefined, defaultLogger());
-    const ann = { tenant: "school", user: "ann", role: "student" as const, exp: 0 };
+    const { bus, state, publisher, ann, publish } = twoNodeRig();
     const key = "idem:school:ann:k-3";
-    const publish = async (event: Awaited<ReturnType<MessagePublisher["numberRoom"]>>) => {
-      const e = await publisher.publishRoom(event);
-      return { id: e.id, seq: e.data.seq };
-    };
     // n1 numbers the message, then dies before it stages it (its number step never returns)
     void acceptOnce({ state, nodeId: "n1" }, key, { number: async (id) => (await publisher.numberRoom(ann, "r", "x", id), new Promise<never>(() => undefined)), publish }, "k-3");
     await new Promise((r) => setImmediate(r));
@@ -123,15 +128,8 @@ describe("a keyed resend answers the seq of the first acceptance", () => {
   });
 
   it("a node whose claim was taken over while it was cut off does not publish what it numbered: the stored seq is the ack's", async () => {
-    const bus = new LossyAckBus();
-    const state = new MemoryKeyedState();
-    const publisher = new MessagePublisher(bus, new MemorySequenceStore(), new MemoryHistoryStore(), undefined, defaultLogger());
-    const ann = { tenant: "school", user: "ann", role: "student" as const, exp: 0 };
+    const { bus, state, publisher, ann, publish } = twoNodeRig();
     const key = "idem:school:ann:k-4";
-    const publish = async (event: Awaited<ReturnType<MessagePublisher["numberRoom"]>>) => {
-      const e = await publisher.publishRoom(event);
-      return { id: e.id, seq: e.data.seq };
-    };
     // n1 numbers the message, then is cut off from Redis: its stage waits (queued by the Redis client) …
     let reconnected: () => void = () => undefined;
     const cutOff = new Promise<void>((r) => (reconnected = r));
