@@ -39,13 +39,6 @@ export interface OnceDeps {
  * stage is refused, and the message is the taking-over node's alone (its seq may stay a hole; its ack and
  * the stored row agree).
  */
-/** The send's claim was taken over before its numbered event was staged: nothing was published, retry. */
-class ClaimLost extends AppError {
-  constructor(label: string) {
-    super(ErrorCode.InProgress, `message with key "${label}" is being accepted by another node; retry`);
-  }
-}
-
 export async function acceptOnce<E, R>(deps: OnceDeps, k: string, send: KeyedSend<E, R>, label: string): Promise<R> {
   const { state, nodeId } = deps;
   let claim = await state.claim(k, PENDING_TTL, nodeId);
@@ -69,7 +62,7 @@ export async function acceptOnce<E, R>(deps: OnceDeps, k: string, send: KeyedSen
         // the claim is no longer ours: another node took it over (this node looked dead, e.g. cut off from
         // Redis while this send waited) and numbers the message itself. Publishing ours too would store the
         // message under this seq while that node's ack names its own.
-        throw new ClaimLost(label);
+        throw new AppError(ErrorCode.InProgress, `message with key "${label}" is being accepted by another node; retry`);
       }
       staged = json;
     }
@@ -77,7 +70,8 @@ export async function acceptOnce<E, R>(deps: OnceDeps, k: string, send: KeyedSen
     await state.complete(k, JSON.stringify(result), DONE_TTL);
     return result;
   } catch (err) {
-    if (!(err instanceof ClaimLost)) await state.unclaim(k, DONE_TTL, nodeId, staged).catch(() => undefined);
+    // a no-op when the claim is no longer ours (unclaim leaves another claimant's state alone)
+    await state.unclaim(k, DONE_TTL, nodeId, staged).catch(() => undefined);
     throw err;
   }
 }
