@@ -44,9 +44,10 @@ export async function acceptOnce<E, R>(deps: OnceDeps, k: string, send: KeyedSen
   let claim = await state.claim(k, PENDING_TTL, nodeId);
   let takenOver = false;
   if (claim.state === "pending" && claim.owner !== nodeId && deps.isNodeAlive && !(await deps.isNodeAlive(claim.owner))) {
-    const { staged } = await state.takeOver(k, PENDING_TTL, nodeId);
-    claim = staged === undefined ? { state: "claimed" } : { state: "claimed", staged };
-    takenOver = true;
+    // only while the key still holds that claim: the owner may have been cut off only, and its late complete
+    // landed while this node asked (the take-over then answers the result, or another claimant's claim)
+    claim = await state.takeOver(k, PENDING_TTL, nodeId, claim.owner);
+    takenOver = claim.state === "claimed";
   }
   if (claim.state === "done") return JSON.parse(claim.result) as R;
   if (claim.state === "pending") throw new AppError(ErrorCode.InProgress, `message with key "${label}" is still being accepted; retry`);

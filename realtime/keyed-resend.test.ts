@@ -148,4 +148,25 @@ describe("a keyed resend answers the seq of the first acceptance", () => {
     expect(stored.size).toBe(1);
     expect(await state.claim(key, 60, "n3")).toEqual({ state: "done", result: JSON.stringify(ack) });
   });
+
+  it("a node that completes while another decides to take its claim over keeps its result: the resend answers it", async () => {
+    const { bus, state, publisher, ann, publish } = twoNodeRig();
+    const key = "idem:school:ann:k-5";
+    // n1 stages and publishes the message, then is cut off from Redis: its history write and complete wait
+    let reconnected: () => void = () => undefined;
+    const cutOff = new Promise<void>((r) => (reconnected = r));
+    const completeOf = state.complete.bind(state);
+    const n1State = Object.create(state) as MemoryKeyedState;
+    n1State.complete = async (...args) => (await cutOff, completeOf(...args));
+    const first = acceptOnce({ state: n1State, nodeId: "n1" }, key, { number: (id) => publisher.numberRoom(ann, "r", "x", id), publish }, "k-5");
+    while (bus.written.length === 0) await new Promise((r) => setImmediate(r));
+    // the resend reaches n2, which reads n1's open claim and finds n1 dead; the cut heals while it asks,
+    // and n1's queued complete lands before n2's take-over
+    const isNodeAlive = async () => (reconnected(), await first, false);
+    const ack = await acceptOnce({ state, nodeId: "n2", isNodeAlive }, key, { number: (id, takenOver) => publisher.numberRoom(ann, "r", "x", id, takenOver), publish }, "k-5");
+    const stored = bus.stored();
+    expect(stored.get(ack.id)).toBe(ack.seq); // before: the take-over replaced n1's result and numbered the message again
+    expect(ack).toEqual(await first);
+    expect(bus.written).toHaveLength(1);
+  });
 });

@@ -56,11 +56,12 @@ export class MemoryKeyedState implements KeyedState {
     return v.startsWith(PENDING) ? { state: "pending", owner: parsePending(v).owner } : { state: "done", result: v };
   }
 
-  async takeOver(key: string, ttlSeconds: number, owner: string): Promise<{ staged?: string }> {
+  async takeOver(key: string, ttlSeconds: number, owner: string, from: string): Promise<Claim> {
     const v = this.get(key);
-    const staged = v === undefined ? undefined : this.stagedOf(v).staged;
+    if (v === undefined || (v !== PENDING + from && !v.startsWith(PENDING + from + SEP))) return this.claim(key, ttlSeconds, owner);
+    const { staged } = parsePending(v);
     this.put(key, owner, ttlSeconds, staged);
-    return staged === undefined ? {} : { staged };
+    return staged === undefined ? { state: "claimed" } : { state: "claimed", staged };
   }
 
   async stage(key: string, ttlSeconds: number, owner: string, staged: string): Promise<boolean> {

@@ -22,6 +22,14 @@ function parsePending(v: string): { owner: string; staged?: string } {
   return { owner: rest.slice(0, a), staged: rest.slice(b + 1) };
 }
 
+/** CLAIM's and TAKE_OVER's reply: {1} or {1, staged} when claimed, else {0, the key's value}. */
+function toClaim(reply: unknown): Claim {
+  const [claimed, value] = reply as [number, string | undefined];
+  if (claimed === 1) return value === undefined ? { state: "claimed" } : { state: "claimed", staged: value };
+  const v = value ?? "";
+  return v.startsWith(PENDING) ? { state: "pending", owner: parsePending(v).owner } : { state: "done", result: v };
+}
+
 // Shared by the scripts: the staged work of a value (false if none), and whether its open claim lapsed.
 // ARGV[3] PENDING, ARGV[4] FREE, ARGV[5] SEP, ARGV[6] now (ms)
 const STAGED_OF = `
@@ -43,26 +51,33 @@ end`;
 
 // A claim when the key is absent, given up with staged work (FREE), or its open claim with staged work
 // lapsed: returns {1} or {1, staged}; else {0, value}. KEYS[1] key; ARGV pending+owner, ttl, PENDING, FREE, SEP, now, keep
-const CLAIM = `${STAGED_OF}
+const CLAIM_OF = `${STAGED_OF}
+local function claim(v)
+  if not v then
+    put(false)
+    return {1}
+  end
+  local staged, open = staged_of(v)
+  if staged and open then
+    put(staged)
+    return {1, staged}
+  end
+  return {0, v}
+end`;
+const CLAIM = `${CLAIM_OF}
+return claim(redis.call('GET', KEYS[1]))`;
+
+// Takes the open claim of ARGV[8] (pending+from) over for ARGV[1], keeping its staged work ({1} or {1, staged});
+// when the key holds anything else, answers as CLAIM. ARGV as CLAIM's, then ARGV[8].
+const TAKE_OVER = `${CLAIM_OF}
 local v = redis.call('GET', KEYS[1])
-if not v then
-  put(false)
+if v and (v == ARGV[8] or string.sub(v, 1, #ARGV[8] + #ARGV[5]) == ARGV[8] .. ARGV[5]) then
+  local staged = staged_of(v)
+  put(staged)
+  if staged then return {1, staged} end
   return {1}
 end
-local staged, open = staged_of(v)
-if staged and open then
-  put(staged)
-  return {1, staged}
-end
-return {0, v}`;
-
-// Takes an open (or given-up) claim over for a new owner, keeping its staged work; returns the staged work or false.
-const TAKE_OVER = `${STAGED_OF}
-local v = redis.call('GET', KEYS[1])
-local staged = false
-if v then staged = staged_of(v) end
-put(staged)
-return staged`;
+return claim(v)`;
 
 // Stages work on the open claim of ARGV[1] (pending+owner) only while the key holds exactly that claim,
 // nothing staged yet: returns 1, or 0 and changes nothing. ARGV as CLAIM's, then ARGV[8] the staged work.
@@ -214,15 +229,11 @@ export class RedisKeyedState implements KeyedState {
 
   async claim(key: string, ttlSeconds: number, owner: string): Promise<Claim> {
     if ((await this.redis.set(this.k(key), PENDING + owner, "EX", ttlSeconds, "NX")) === "OK") return { state: "claimed" };
-    const [claimed, value] = (await this.redis.eval(CLAIM, 1, this.k(key), ...this.args(owner, ttlSeconds))) as [number, string | undefined];
-    if (claimed === 1) return value === undefined ? { state: "claimed" } : { state: "claimed", staged: value };
-    const v = value ?? "";
-    return v.startsWith(PENDING) ? { state: "pending", owner: parsePending(v).owner } : { state: "done", result: v };
+    return toClaim(await this.redis.eval(CLAIM, 1, this.k(key), ...this.args(owner, ttlSeconds)));
   }
 
-  async takeOver(key: string, ttlSeconds: number, owner: string): Promise<{ staged?: string }> {
-    const staged = (await this.redis.eval(TAKE_OVER, 1, this.k(key), ...this.args(owner, ttlSeconds))) as string | null;
-    return typeof staged === "string" ? { staged } : {};
+  async takeOver(key: string, ttlSeconds: number, owner: string, from: string): Promise<Claim> {
+    return toClaim(await this.redis.eval(TAKE_OVER, 1, this.k(key), ...this.args(owner, ttlSeconds), PENDING + from));
   }
 
   async stage(key: string, ttlSeconds: number, owner: string, staged: string): Promise<boolean> {

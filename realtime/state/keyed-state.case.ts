@@ -13,7 +13,8 @@ export function runKeyedStateContract(name: string, open: () => Promise<[KeyedSt
       expect(claims.filter((c) => c.state === "pending")).toHaveLength(2);
       const owner = claims.find((c) => c.state === "pending");
       expect(owner && "owner" in owner ? owner.owner : undefined).toMatch(/^n[12]$/);
-      await b.takeOver(key, 60, "n3");
+      const first = claims[0]!.state === "claimed" ? "n1" : "n2";
+      expect(await b.takeOver(key, 60, "n3", first)).toEqual({ state: "claimed" });
       expect(await a.claim(key, 60, "n1")).toEqual({ state: "pending", owner: "n3" });
       await a.complete(key, '{"id":1}', 60);
       expect(await b.claim(key, 60, "n2")).toEqual({ state: "done", result: '{"id":1}' });
@@ -32,13 +33,13 @@ export function runKeyedStateContract(name: string, open: () => Promise<[KeyedSt
       expect(claims.filter((c) => c.state === "claimed")).toEqual([{ state: "claimed", staged: '{"seq":7}' }]);
       const winner = claims.findIndex((c) => c.state === "claimed");
       expect(await a.claim(key, 60, "n9")).toEqual({ state: "pending", owner: ["n1", "n2", "n3"][winner] });
-      expect(await b.takeOver(key, 60, "n4")).toEqual({ staged: '{"seq":7}' });
+      expect(await b.takeOver(key, 60, "n4", ["n1", "n2", "n3"][winner]!)).toEqual({ state: "claimed", staged: '{"seq":7}' });
       expect(await a.claim(key, 60, "n1")).toEqual({ state: "pending", owner: "n4" });
       await b.complete(key, '{"seq":7}', 60);
       expect(await a.claim(key, 60, "n1")).toEqual({ state: "done", result: '{"seq":7}' });
       const plain = randomUUID();
       await a.claim(plain, 60, "n1");
-      expect(await b.takeOver(plain, 60, "n2")).toEqual({});
+      expect(await b.takeOver(plain, 60, "n2", "n1")).toEqual({ state: "claimed" });
       await b.unclaim(plain, 60, "n2");
       expect(await a.claim(plain, 60, "n1")).toEqual({ state: "claimed" });
     });
@@ -54,19 +55,43 @@ export function runKeyedStateContract(name: string, open: () => Promise<[KeyedSt
       expect(await a.claim(key, 60, "n1")).toEqual({ state: "pending", owner: "n2" });
     });
 
+    it("takes over only the claim it names: a completed key keeps its result, another claimant keeps its claim", async () => {
+      const [a, b] = await open();
+      const key = randomUUID();
+      await a.claim(key, 60, "n1");
+      expect(await a.stage(key, 60, "n1", '{"seq":4}')).toBe(true);
+      // n2 read n1's open claim and decided n1 was dead; n1 (only cut off) completed before n2's take-over landed
+      await a.complete(key, '{"seq":4}', 60);
+      expect(await b.takeOver(key, 60, "n2", "n1")).toEqual({ state: "done", result: '{"seq":4}' });
+      expect(await b.claim(key, 60, "n2")).toEqual({ state: "done", result: '{"seq":4}' });
+      // n3 took n1's claim over first: n2's take-over of n1 answers n3's claim and leaves it (and its staged work) alone
+      const other = randomUUID();
+      await a.claim(other, 60, "n1");
+      expect(await a.takeOver(other, 60, "n3", "n1")).toEqual({ state: "claimed" });
+      expect(await a.stage(other, 60, "n3", '{"seq":5}')).toBe(true);
+      expect(await b.takeOver(other, 60, "n2", "n1")).toEqual({ state: "pending", owner: "n3" });
+      expect(await b.takeOver(other, 60, "n2", "n3")).toEqual({ state: "claimed", staged: '{"seq":5}' });
+      // a key whose claim is gone (given up without work) is claimed as by `claim`
+      const freed = randomUUID();
+      await a.claim(freed, 60, "n1");
+      await a.unclaim(freed, 60, "n1");
+      expect(await b.takeOver(freed, 60, "n2", "n1")).toEqual({ state: "claimed" });
+      expect(await a.claim(freed, 60, "n1")).toEqual({ state: "pending", owner: "n2" });
+    });
+
     it("refuses a stage, and ignores an unclaim, of an owner whose claim was taken over, completed or given up", async () => {
       const [a, b] = await open();
       const key = randomUUID();
       expect(await a.claim(key, 60, "n1")).toEqual({ state: "claimed" });
       // n1 looked dead (cut off) and n2 took its claim over before n1's stage reached the store
-      expect(await b.takeOver(key, 60, "n2")).toEqual({});
+      expect(await b.takeOver(key, 60, "n2", "n1")).toEqual({ state: "claimed" });
       expect(await a.stage(key, 60, "n1", '{"seq":63}')).toBe(false);
       await a.unclaim(key, 60, "n1", '{"seq":63}');
       expect(await a.claim(key, 60, "n9")).toEqual({ state: "pending", owner: "n2" });
       expect(await b.stage(key, 60, "n2", '{"seq":67}')).toBe(true);
       expect(await a.stage(key, 60, "n1", '{"seq":63}')).toBe(false);
       expect(await b.stage(key, 60, "n2", '{"seq":68}')).toBe(false); // staged once
-      expect(await a.takeOver(key, 60, "n3")).toEqual({ staged: '{"seq":67}' });
+      expect(await a.takeOver(key, 60, "n3", "n2")).toEqual({ state: "claimed", staged: '{"seq":67}' });
       await b.complete(key, '{"seq":67}', 60);
       expect(await a.stage(key, 60, "n3", '{"seq":1}')).toBe(false);
       await a.unclaim(key, 60, "n3");

@@ -21,8 +21,14 @@ export interface KeyedState {
    * that claim is open, `done` with the result once it completed. Used for client idempotency keys.
    */
   claim(key: string, ttlSeconds: number, owner: string): Promise<Claim>;
-  /** Replaces an open claim whose owner is gone (its node died) with a claim of `owner`; returns what that owner had staged. */
-  takeOver(key: string, ttlSeconds: number, owner: string): Promise<{ staged?: string }>;
+  /**
+   * Replaces the open claim of `from` (its node died) with a claim of `owner`: `claimed`, with what `from` had
+   * staged. Only while `key` still holds `from`'s open claim; otherwise it answers as `claim` would (`done` once
+   * that claim completed meanwhile, `pending` for another claimant's): a take-over decided on a read that the
+   * key has since moved past (the node was only cut off, and its late complete landed) must not replace a
+   * result or another node's claim.
+   */
+  takeOver(key: string, ttlSeconds: number, owner: string, from: string): Promise<Claim>;
   /**
    * Records on the open claim of `owner` the work it is about to do (an idempotent send: the event with its
    * seq), before doing it: whoever claims `key` next, after `unclaim` or `takeOver`, or once the open claim
