@@ -45,6 +45,32 @@ describe("ConversationLookup (a conversation's members, shared per node)", () =>
     expect(asked.filter((a) => !a.startsWith("many")).sort()).toEqual(["member t/c3/bob", "member t/gone/ann"]);
   });
 
+  it("answers a member from the last list it read while the database fails, and anyone else with the failure", async () => {
+    let down = false;
+    const asked: string[] = [];
+    const fail = (): Promise<never> => Promise.reject(Object.assign(new Error("database unavailable"), { code: 5001 }));
+    const lookup = new ConversationLookup(
+      {
+        get: async (t, id) => (asked.push(`get ${t}/${id}`), down ? fail() : view(id, ["ann", "bob"])),
+        getForMember: async (_t, id, user) => (asked.push(`member ${id}/${user}`), down ? fail() : user === "cy" ? view(id, ["ann", "bob", "cy"]) : undefined),
+      },
+      1,
+    );
+    expect(await lookup.membersFor("t", "c1", "ann")).toEqual(["ann", "bob"]);
+    expect(await lookup.membersFor("t", "c1", "cy")).toEqual(["ann", "bob", "cy"]); // cy was added: its fresh list is the latest read
+    down = true;
+    await new Promise((r) => setTimeout(r, 5)); // past the shared copy's ttl: the next lookups read (and fail)
+    asked.length = 0;
+    expect(await lookup.membersFor("t", "c1", "bob")).toEqual(["ann", "bob", "cy"]);
+    expect(await lookup.membersFor("t", "c1", "cy")).toEqual(["ann", "bob", "cy"]);
+    await expect(lookup.membersFor("t", "c1", "eve")).rejects.toThrow("database unavailable"); // not vouched for: closed
+    await expect(lookup.membersFor("u", "c1", "ann")).rejects.toThrow("database unavailable"); // another tenant's c1 was never read
+    await expect(lookup.membersFor("t", "c2", "ann")).rejects.toThrow("database unavailable");
+    expect(asked.filter((a) => a === "get t/c1")).toHaveLength(3); // each asked the store first; none was answered from a cache alone
+    down = false;
+    expect(await lookup.membersFor("t", "c1", "eve")).toBeUndefined(); // not a member once the store answers
+  });
+
   it("does not keep a failed lookup", async () => {
     let fail = true;
     const lookup = new ConversationLookup({

@@ -35,7 +35,13 @@ export interface ChatMessageView {
   sentAt: string;
 }
 
-/** Direct and group conversations, their members, receipts and messages. */
+/**
+ * Direct and group conversations, their members, receipts and messages.
+ *
+ * A conversation's members are fixed when it is created: nothing removes one. The realtime nodes rely on it
+ * (realtime/conversation-lookup.ts answers a member from an earlier read while the database is down). A
+ * change that removes members must first stop that.
+ */
 export class ConversationStore {
   constructor(private readonly db: Database) {}
 

@@ -17,8 +17,8 @@ import { startKafkaCluster, type KafkaClusterInstance } from "../../tools/servic
 import { ensureKafkaJars } from "../../tools/services/kafka";
 import { startNginx } from "../../tools/services/nginx";
 import { ensureCommands } from "../../tools/services/packages";
-import { createScratchDatabase, postgresAnswers, spawnPostgres, startPostgres } from "../../tools/services/postgres";
-import { freePort, waitUntil, type ServiceProcess } from "../../tools/services/process";
+import { createScratchDatabase, startRestartablePostgres, type RestartablePostgres } from "../../tools/services/postgres";
+import { freePort } from "../../tools/services/process";
 import { ensureBuilt } from "../../tools/services/production-build";
 import { requirements } from "../../tools/services/provision";
 import { startRedisCluster, type RedisClusterInstance } from "../../tools/services/redis-cluster";
@@ -68,12 +68,6 @@ export interface RealtimeNode {
   redisProxies: TcpProxy[];
 }
 
-export interface OwnedPostgres {
-  url: string;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-}
-
 export interface ChaosCluster {
   url: string;
   secret: string;
@@ -81,7 +75,7 @@ export interface ChaosCluster {
   nodes: RealtimeNode[];
   redisCluster?: RedisClusterInstance;
   kafkaCluster?: KafkaClusterInstance;
-  postgres?: OwnedPostgres;
+  postgres?: RestartablePostgres;
   /** kill -9 (`SIGKILL`) or drain (`SIGTERM`) of node `i`; resolves when it exited. */
   stopNode(i: number, signal: NodeJS.Signals): Promise<void>;
   /** Starts node `i` again on its port and waits for readiness. */
@@ -131,7 +125,7 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
       o.kafka === "own"
         ? ensureKafkaJars(bins.get("mvn") as string, log).then((lib) => startKafkaCluster(bins.get("java") as string, lib, dir("kafka"), logDir, { jit: o.kafkaJit }))
         : undefined,
-      o.postgres === "own" ? startOwnPostgres(bins.get("postgres") as string, dir("postgres"), logDir) : undefined,
+      o.postgres === "own" ? startRestartablePostgres(bins.get("postgres") as string, dir("postgres"), logDir) : undefined,
     ] as const);
     const value = <T>(r: PromiseSettledResult<T>): T | undefined => (r.status === "fulfilled" ? r.value : undefined);
     const [redisCluster, kafkaCluster, postgres] = [value(started[0]), value(started[1]), value(started[2])];
@@ -248,23 +242,3 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
   }
 }
 
-/** initdb + postgres, stoppable (fast shutdown) and startable again on the same port and data. */
-async function startOwnPostgres(bin: string, dir: string, logDir: string): Promise<OwnedPostgres> {
-  const first = await startPostgres(bin, dir, logDir);
-  let proc: ServiceProcess | undefined = first.proc;
-  const port = Number(new URL(first.url).port);
-  return {
-    url: first.url,
-    async stop() {
-      if (!proc) return;
-      proc.child.kill("SIGINT"); // fast shutdown: open connections are cut
-      await proc.stop(10_000);
-      proc = undefined;
-    },
-    async start() {
-      if (proc) return;
-      proc = await spawnPostgres(bin, dir, logDir, port);
-      await waitUntil("postgres (restarted)", () => postgresAnswers(first.url), { timeoutMs: 30_000, proc });
-    },
-  };
-}

@@ -100,3 +100,31 @@ export async function createScratchDatabase(baseUrl: string, prefix: string): Pr
   url.pathname = `/${name}`;
   return url.toString();
 }
+
+/** A server of one's own that can be stopped (fast shutdown) and started again on the same port and data. */
+export interface RestartablePostgres {
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** initdb + postgres, stoppable (fast shutdown) and startable again on the same port and data. */
+export async function startRestartablePostgres(bin: string, dir: string, logDir: string): Promise<RestartablePostgres> {
+  const first = await startPostgres(bin, dir, logDir);
+  let proc: ServiceProcess | undefined = first.proc;
+  const port = Number(new URL(first.url).port);
+  return {
+    url: first.url,
+    async stop() {
+      if (!proc) return;
+      proc.child.kill("SIGINT"); // fast shutdown: open connections are cut
+      await proc.stop(10_000);
+      proc = undefined;
+    },
+    async start() {
+      if (proc) return;
+      proc = await spawnPostgres(bin, dir, logDir, port);
+      await waitUntil("postgres (restarted)", () => postgresAnswers(first.url), { timeoutMs: 30_000, proc });
+    },
+  };
+}
