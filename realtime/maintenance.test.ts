@@ -1,8 +1,8 @@
 import { Server } from "socket.io";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { defaultLogger } from "../core/log";
 import { maintenanceDuties } from "./maintenance";
-import type { HeartbeatDuty } from "./node-liveness";
+import { HEARTBEAT_MS, NODE_TTL_MS, type HeartbeatDuty } from "./node-liveness";
 import { MemoryPresenceStore } from "./presence/presence-store-memory";
 import type { RealtimeServices } from "./services";
 import type { RealtimeServer, RealtimeSocket } from "./types";
@@ -117,5 +117,36 @@ describe("maintenanceDuty: re-registering a node's sessions", () => {
     expect(presence.connects).toBe(50);
     expect(presence.maxInFlight).toBe(50);
     expect(await presence.statuses("school", users)).toEqual(Object.fromEntries(users.map((u) => [u, "online"])));
+  });
+});
+
+describe("maintenanceDuty: the store took nobody's beats for a while (a failover of the shard holding the node set)", () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it("does not reap the nodes whose beats the store did not take, and reaps one that stays silent once they had a node TTL", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    let now = 1_000_000;
+    vi.setSystemTime(now);
+    const presence = new MemoryPresenceStore(NODE_TTL_MS);
+    const bob = { tenant: "school", user: "bob", sessionId: "bob-socket" };
+    const cy = { tenant: "school", user: "cy", sessionId: "cy-socket" };
+    await presence.heartbeat("realtime-2");
+    await presence.connect(bob, "realtime-2");
+    await presence.heartbeat("realtime-3");
+    await presence.connect(cy, "realtime-3");
+    const services = { nodeId: "realtime-1", presence, log: defaultLogger(), options: { maxSocketBufferBytes: 1 << 20 }, quotas: { renewConnections: async () => undefined } } as unknown as RealtimeServices;
+    const duty = maintenanceDuty(new Server(), services);
+    await duty(0);
+    // the failover: for 10 s no beat of any node lands; then realtime-1's gets through first and it runs its upkeep
+    vi.setSystemTime((now += 10_000));
+    await duty(1);
+    expect(await presence.statuses("school", ["bob", "cy"])).toEqual({ bob: "online", cy: "online" }); // before: both reaped
+    // realtime-2 is heard again; realtime-3 (it died during the failover) never is
+    for (let beat = 2; now < 1_000_000 + 10_000 + NODE_TTL_MS + HEARTBEAT_MS; beat++) {
+      vi.setSystemTime((now += HEARTBEAT_MS));
+      await presence.heartbeat("realtime-2");
+      await duty(beat);
+    }
+    expect(await presence.statuses("school", ["bob", "cy"])).toEqual({ bob: "online", cy: "offline" });
   });
 });

@@ -1,6 +1,6 @@
 import { ErrorCode } from "../core/errors";
 import { announceLeft, announcePresence } from "./handlers/presence";
-import { LEASE_RENEW_BEATS, type HeartbeatDuty } from "./node-liveness";
+import { LEASE_RENEW_BEATS, ReapGate, type HeartbeatDuty } from "./node-liveness";
 import type { RealtimeServices } from "./services";
 import { bufferedBytes, namespacesOf } from "./socketio-internals";
 import type { RealtimeServer, RealtimeSocket } from "./types";
@@ -57,14 +57,15 @@ export interface MaintenanceDuties {
   /**
    * In order: disconnecting slow consumers with 5003 (in the same pass that notes the sockets whose
    * presence was lost); on the first run, removing the sessions a previous process with this node id left;
-   * reaping dead nodes (announcing who went offline and left which room); re-registering the lost sessions
+   * reaping dead nodes (announcing who went offline and left which room) once the store has taken this node's
+   * beats for a node TTL without a gap (ReapGate); re-registering the lost sessions
    * noted; renewing its connection count of each tenant (every LEASE_RENEW_BEATS beats, of every namespace,
    * and after it was found missing).
    */
   upkeep: HeartbeatDuty;
 }
 
-export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices, beatOk: () => void = () => undefined): MaintenanceDuties {
+export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices, beatOk: () => void = () => undefined, reapGate = new ReapGate()): MaintenanceDuties {
   let predecessorReaped = false;
   let renewNow = false;
   let beingReaped = false;
@@ -72,6 +73,7 @@ export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices
     liveness: async () => {
       const { wasMissing, reaping } = await services.presence.heartbeat(services.nodeId);
       beatOk();
+      reapGate.beat();
       beingReaped = reaping;
       if (!wasMissing) return;
       for (const s of io.of("/").sockets.values()) s.data.presenceLost = true;
@@ -98,8 +100,10 @@ export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices
           services.log.warn({ err: err instanceof Error ? err.message : String(err) }, "presence: removing a previous process's sessions failed; retried on the next beat");
         }
       }
-      // dead nodes first: their users read online until reaped, and the work below can take seconds on a loaded node
-      await announceGone(io, services, await services.presence.reapDeadNodes(services.nodeId)); // never itself: its beat may have outlasted the TTL
+      // dead nodes first: their users read online until reaped, and the work below can take seconds on a loaded node;
+      // never itself (its beat may have outlasted the TTL), and none while the store has not heard this node's beats
+      // for a full TTL (after a failover, the others' beats are late only because of the store: ReapGate)
+      if (reapGate.open) await announceGone(io, services, await services.presence.reapDeadNodes(services.nodeId));
       // reaped though alive: register again once the reap is over (what it would remove behind us)
       if (!beingReaped) await registerLostPresence(io, services, lost);
       if (beat % LEASE_RENEW_BEATS === 0 || renewNow) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ISOLATED_AFTER_MS, LivenessWatch, NODE_TTL_MS, NodeHeartbeat } from "./node-liveness";
+import { HEARTBEAT_MS, ISOLATED_AFTER_MS, LivenessWatch, NODE_TTL_MS, NodeHeartbeat, ReapGate } from "./node-liveness";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -97,5 +97,35 @@ describe("LivenessWatch", () => {
     now += 1_000;
     await watch.check();
     expect(changes).toEqual([true, false]);
+  });
+});
+
+describe("ReapGate: no reap on evidence the store itself made old", () => {
+  it("opens at the first beat, closes after a gap in this node's own beats until the store has taken them for a node TTL", () => {
+    let now = 1_000_000;
+    const gate = new ReapGate(() => now);
+    expect(gate.open).toBe(false); // no beat got through yet
+    gate.beat();
+    expect(gate.open).toBe(true);
+    for (let i = 0; i < 5; i++) {
+      now += HEARTBEAT_MS;
+      gate.beat();
+      expect(gate.open).toBe(true); // steady beats: reaps as before
+    }
+    // a failover of the shard holding the node set: no beat lands for 10 s, then this node's beat gets through
+    now += 10_000;
+    expect(gate.open).toBe(false); // its last beat is old: it is not hearing the store either
+    gate.beat();
+    expect(gate.open).toBe(false); // the others' last beats are as old as its own was: not evidence
+    now += NODE_TTL_MS - HEARTBEAT_MS;
+    gate.beat();
+    expect(gate.open).toBe(false);
+    now += HEARTBEAT_MS;
+    gate.beat();
+    expect(gate.open).toBe(true); // a full node TTL in which every live node could beat
+    // a beat a little late (a loaded node) is no gap
+    now += ISOLATED_AFTER_MS;
+    gate.beat();
+    expect(gate.open).toBe(true);
   });
 });

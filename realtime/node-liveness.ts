@@ -89,6 +89,38 @@ export class LivenessWatch {
   }
 }
 
+/**
+ * Whether this node may take other nodes for dead (reap them): only once its own beats have reached the
+ * shared state, each within ISOLATED_AFTER_MS of the one before, for NODE_TTL_MS. A store that took no beat
+ * of this node for longer took none of the others' either (the node set is one key): a Redis Cluster
+ * failover of the shard holding it stalls every node's beat for the failover's length (about 10 s in the
+ * chaos runs, above NODE_TTL_MS). The others' last beats are then old only because of the store, and a reap
+ * on that evidence, run as soon as this node's own beat got through, removed live nodes' sessions: their
+ * users read offline until each node found itself missing and registered them again (23 and 31 s in two
+ * chaos runs). After such a gap the others have NODE_TTL_MS, as after any beat, to be heard again.
+ * `beat()` after each beat that reached the store. Closed until the first beat, and while the last one is
+ * older than ISOLATED_AFTER_MS (this node is not hearing the store either).
+ */
+export class ReapGate {
+  private lastOkAt: number | undefined;
+  /** When the store started taking this node's beats again after a gap (undefined: no gap seen). */
+  private heardSince: number | undefined;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  beat(): void {
+    const at = this.now();
+    if (this.lastOkAt !== undefined && at - this.lastOkAt > ISOLATED_AFTER_MS) this.heardSince = at;
+    this.lastOkAt = at;
+  }
+
+  get open(): boolean {
+    const now = this.now();
+    if (this.lastOkAt === undefined || now - this.lastOkAt > ISOLATED_AFTER_MS) return false;
+    return this.heardSince === undefined || now - this.heardSince >= NODE_TTL_MS;
+  }
+}
+
 /** One periodic duty of the node; `beat` counts from 0. */
 export type HeartbeatDuty = (beat: number) => Promise<void>;
 
