@@ -132,6 +132,9 @@ const HLEN = "return redis.call('HLEN', KEYS[1])";
 const HGET = "return redis.call('HGET', KEYS[1], ARGV[1])";
 const SREM = "return redis.call('SREM', KEYS[1], ARGV[1])";
 
+/** The key of the node set (live nodes → last beat) of the presence store under `prefix`: one key, so one shard of a cluster. */
+export const presenceNodeSetKey = (prefix: string): string => `${prefix}p:${presenceNodeKeys.nodes}`;
+
 /**
  * Sessions reaped concurrently (see reapSessions). Each batch costs three round trips through the connect
  * window on a Redis Cluster (the session's user, the reap, the index entry), each a turn of a survivor's event
@@ -179,7 +182,7 @@ export class RedisPresenceStore implements PresenceStore {
 
   constructor(
     private readonly redis: RedisClient,
-    prefix: string,
+    private readonly prefix: string,
     private readonly nodeTtlMs = 10_000,
   ) {
     this.p = `${prefix}p:`;
@@ -196,7 +199,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   private nodeKey = (node: string): string => this.p + presenceNodeKeys.node(node);
-  private readonly nodesKey = (): string => this.p + presenceNodeKeys.nodes;
+  private readonly nodesKey = (): string => presenceNodeSetKey(this.prefix);
   private readonly reapingKey = (): string => presenceNodeKeys.reaping(this.nodesKey());
 
   /**

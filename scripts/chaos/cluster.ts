@@ -72,6 +72,8 @@ export interface ChaosCluster {
   url: string;
   secret: string;
   databaseUrl: string;
+  /** The deployment's NAMESPACE (its Redis keys' prefix is `namespace:`). */
+  namespace: string;
   nodes: RealtimeNode[];
   redisCluster?: RedisClusterInstance;
   kafkaCluster?: KafkaClusterInstance;
@@ -218,6 +220,7 @@ export async function startChaosCluster(o: ClusterOptions): Promise<ChaosCluster
       url,
       secret,
       databaseUrl,
+      namespace: base.NAMESPACE as string,
       nodes,
       redisCluster,
       kafkaCluster,

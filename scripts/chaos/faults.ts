@@ -3,6 +3,7 @@
  * killed part started again) so that the next fault starts from the whole cluster. `target` is the
  * realtime node the node faults hit (never the probes' nodes).
  */
+import { presenceNodeSetKey } from "../../realtime/presence/presence-store-redis";
 import type { ChaosCluster } from "./cluster";
 
 export const FAULTS = ["node-kill", "node-drain", "redis-primary-kill", "kafka-broker-kill", "postgres-stop", "redis-partition"] as const;
@@ -77,17 +78,19 @@ export function faultsByName(o: { postgresDownMs: number; partitionMs: number })
     "redis-primary-kill": {
       name: "redis-primary-kill",
       hitsNode: false,
-      summary: "kill -9 of a Redis Cluster primary (its replica promoted)",
+      summary: "kill -9 of the Redis Cluster primary holding the presence node set (its replica promoted)",
       unavailable: (c) => (c.redisCluster ? undefined : "needs the command's own Redis Cluster (--redis own)"),
       holdMs: 15_000,
       async inject(ctx) {
         const redis = ctx.cluster.redisCluster;
         if (!redis) throw new Error("no Redis Cluster");
-        const primary = (await redis.primaries())[0] as string;
+        // the shard every node's liveness beat goes to (one key): the primary whose loss tests the most at once
+        const nodeSet = presenceNodeSetKey(`${ctx.cluster.namespace}:`);
+        const primary = await redis.primaryOf(nodeSet);
         const port = Number(primary.split(":")[1]);
         await redis.kill(port);
         const killedAt = Date.now();
-        ctx.log(`killed Redis primary ${primary} (SIGKILL)`);
+        ctx.log(`killed Redis primary ${primary} (SIGKILL), the one serving ${nodeSet}`);
         let promotedMs = -1;
         while (Date.now() - killedAt < 15_000) {
           const primaries = await redis.primaries().catch(() => [] as string[]);
@@ -99,7 +102,7 @@ export function faultsByName(o: { postgresDownMs: number; partitionMs: number })
         }
         await sleep(Math.max(0, 10_000 - (Date.now() - killedAt)));
         await redis.restart(port);
-        return { detail: `SIGKILL of Redis primary ${primary}; replica promoted after ${promotedMs} ms (cluster's view); the old primary restarted (rejoins as a replica)`, healedAt: Date.now() };
+        return { detail: `SIGKILL of Redis primary ${primary} (serving the presence node set); replica promoted after ${promotedMs} ms (cluster's view); the old primary restarted (rejoins as a replica)`, healedAt: Date.now() };
       },
     },
     "kafka-broker-kill": {

@@ -19,6 +19,8 @@ export interface RedisClusterInstance {
   members: ClusterNode[];
   /** `host:port` of the current primaries (asked of a live node). */
   primaries(): Promise<string[]>;
+  /** `host:port` of the primary serving `key`'s slot now (asked of a live node). */
+  primaryOf(key: string): Promise<string>;
   /** kill -9 of the node on `port`; its replica takes over after cluster-node-timeout. */
   kill(port: number): Promise<void>;
   /** Starts the (killed) node on `port` again with its nodes.conf: it rejoins, as a replica of whoever took its slots. */
@@ -142,6 +144,20 @@ export async function startRedisCluster(
         .map((l) => l.split(" "))
         .filter((f) => (f[2] ?? "").includes("master") && !(f[2] ?? "").includes("fail") && f[7] === "connected")
         .map((f) => (f[1] ?? "").split("@")[0] as string);
+    },
+    async primaryOf(key) {
+      const [first] = alive();
+      if (!first) throw new Error("no live cluster node");
+      const slot = Number(await ask(first.port, "CLUSTER", "KEYSLOT", key));
+      for (const f of (await ask(first.port, "CLUSTER", "NODES")).split("\n").map((l) => l.split(" "))) {
+        if (!(f[2] ?? "").includes("master") || (f[2] ?? "").includes("fail")) continue;
+        const serves = f.slice(8).some((range) => {
+          const [from, to = from] = range.split("-").map(Number) as [number, number?];
+          return slot >= from && slot <= to;
+        });
+        if (serves) return (f[1] ?? "").split("@")[0] as string;
+      }
+      throw new Error(`slot ${slot} is not served`);
     },
     async kill(port) {
       const member = members.find((m) => m.port === port);
