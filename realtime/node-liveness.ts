@@ -93,11 +93,12 @@ export class LivenessWatch {
  * Whether this node may take other nodes for dead (reap them): only once its own beats have reached the
  * shared state, each within ISOLATED_AFTER_MS of the one before, for NODE_TTL_MS. A store that took no beat
  * of this node for longer took none of the others' either (the node set is one key): a Redis Cluster
- * failover of the shard holding it stalls every node's beat for the failover's length (about 10 s in the
- * chaos runs, above NODE_TTL_MS). The others' last beats are then old only because of the store, and a reap
- * on that evidence, run as soon as this node's own beat got through, removed live nodes' sessions: their
- * users read offline until each node found itself missing and registered them again (23 and 31 s in two
- * chaos runs). After such a gap the others have NODE_TTL_MS, as after any beat, to be heard again.
+ * failover of the shard holding it stalls every node's beat for the failover's length (cluster-node-timeout
+ * and the election: about 2.4 s with the chaos command's 1 s, 2 s in compose, 15 s with Redis's default).
+ * Past NODE_TTL_MS, the others' last beats are old only because of the store, and a reap on that evidence,
+ * run as soon as this node's own beat got through, would remove live nodes' sessions: their users would read
+ * offline until each node found itself missing and registered them again. After such a gap the others have
+ * NODE_TTL_MS, as after any beat, to be heard again.
  * `beat()` after each beat that reached the store. Closed until the first beat, and while the last one is
  * older than ISOLATED_AFTER_MS (this node is not hearing the store either).
  */

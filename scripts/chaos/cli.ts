@@ -13,7 +13,9 @@
  * compiling; RELIABILITY.md has both measured). `--client-nice N` runs the SDK client processes at nice N (default
  * 0): they stand for users on other machines, yet here they share the 2 cores with the tier they measure.
  * `--node-nice N` runs the realtime nodes at nice N (default 0; negative needs root): nodes with cores of their
- * own, which this machine cannot give them. A benchmark, not a test.
+ * own, which this machine cannot give them. `--redis-kill node-set|other`: the Redis primary kill hits the primary
+ * serving the presence node set (default: every node's liveness beat goes there) or one that does not. A
+ * benchmark, not a test.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -40,6 +42,7 @@ const { values: a } = parseArgs({
     kafka: { type: "string", default: "own" },
     postgres: { type: "string", default: "own" },
     "postgres-down": { type: "string", default: "60" },
+    "redis-kill": { type: "string", default: "node-set" },
     partition: { type: "string", default: "30" },
     "catch-up": { type: "string", default: "180" },
     out: { type: "string" },
@@ -81,6 +84,7 @@ const summary = await runChaos({
   postgres: source("postgres", a.postgres),
   postgresDownMs: Number(a["postgres-down"]) * 1000,
   partitionMs: Number(a.partition) * 1000,
+  redisKill: oneOf("redis-kill", a["redis-kill"], ["node-set", "other"] as const),
   catchUpMs: Number(a["catch-up"]) * 1000,
   keepLogs: a.logs,
   ...(a["cpu-prof"] ? { cpuProfDir: resolve(a["cpu-prof"]) } : {}),

@@ -41,7 +41,7 @@ export interface Fault {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export function faultsByName(o: { postgresDownMs: number; partitionMs: number }): Record<FaultName, Fault> {
+export function faultsByName(o: { postgresDownMs: number; partitionMs: number; redisKill: "node-set" | "other" }): Record<FaultName, Fault> {
   return {
     "node-kill": {
       name: "node-kill",
@@ -78,7 +78,7 @@ export function faultsByName(o: { postgresDownMs: number; partitionMs: number })
     "redis-primary-kill": {
       name: "redis-primary-kill",
       hitsNode: false,
-      summary: "kill -9 of the Redis Cluster primary holding the presence node set (its replica promoted)",
+      summary: `kill -9 of a Redis Cluster primary ${o.redisKill === "node-set" ? "serving" : "not serving"} the presence node set (its replica promoted)`,
       unavailable: (c) => (c.redisCluster ? undefined : "needs the command's own Redis Cluster (--redis own)"),
       holdMs: 15_000,
       async inject(ctx) {
@@ -86,11 +86,12 @@ export function faultsByName(o: { postgresDownMs: number; partitionMs: number })
         if (!redis) throw new Error("no Redis Cluster");
         // the shard every node's liveness beat goes to (one key): the primary whose loss tests the most at once
         const nodeSet = presenceNodeSetKey(`${ctx.cluster.namespace}:`);
-        const primary = await redis.primaryOf(nodeSet);
+        const holder = await redis.primaryOf(nodeSet);
+        const primary = o.redisKill === "node-set" ? holder : ((await redis.primaries()).find((p) => p !== holder) as string);
         const port = Number(primary.split(":")[1]);
         await redis.kill(port);
         const killedAt = Date.now();
-        ctx.log(`killed Redis primary ${primary} (SIGKILL), the one serving ${nodeSet}`);
+        ctx.log(`killed Redis primary ${primary} (SIGKILL); ${nodeSet} is served by ${holder}`);
         let promotedMs = -1;
         while (Date.now() - killedAt < 15_000) {
           const primaries = await redis.primaries().catch(() => [] as string[]);
@@ -102,7 +103,7 @@ export function faultsByName(o: { postgresDownMs: number; partitionMs: number })
         }
         await sleep(Math.max(0, 10_000 - (Date.now() - killedAt)));
         await redis.restart(port);
-        return { detail: `SIGKILL of Redis primary ${primary} (serving the presence node set); replica promoted after ${promotedMs} ms (cluster's view); the old primary restarted (rejoins as a replica)`, healedAt: Date.now() };
+        return { detail: `SIGKILL of Redis primary ${primary} (${primary === holder ? "serving" : "not serving"} the presence node set); replica promoted after ${promotedMs} ms (cluster's view); the old primary restarted (rejoins as a replica)`, healedAt: Date.now() };
       },
     },
     "kafka-broker-kill": {

@@ -34,6 +34,8 @@ export interface ChaosOptions {
   postgres: PartSource;
   postgresDownMs: number;
   partitionMs: number;
+  /** Which Redis primary the Redis primary kill hits: the one serving the presence node set, or another. */
+  redisKill: "node-set" | "other";
   /** How long the check waits for acked messages to reach PostgreSQL, ms. */
   catchUpMs: number;
   /** Keep the nodes' and workers' output in this directory. */
