@@ -72,6 +72,21 @@ function twoNodeRig() {
   return { bus, state, publisher, ann, publish };
 }
 
+/** n1's view of the shared state, cut off from it for `method`: its calls wait until `reconnected()` (queued by the Redis client). */
+function cutOff(state: MemoryKeyedState, method: "stage" | "complete"): { n1State: MemoryKeyedState; reconnected: () => void } {
+  let reconnected: () => void = () => undefined;
+  const healed = new Promise<void>((r) => (reconnected = r));
+  const n1State = Object.create(state) as MemoryKeyedState;
+  if (method === "stage") {
+    const stageOf = state.stage.bind(state);
+    n1State.stage = async (...args) => (await healed, stageOf(...args));
+  } else {
+    const completeOf = state.complete.bind(state);
+    n1State.complete = async (...args) => (await healed, completeOf(...args));
+  }
+  return { n1State, reconnected: () => reconnected() };
+}
+
 describe("a keyed resend answers the seq of the first acceptance", () => {
   it("after a publish that reached the bus but failed, the resend's ack names the stored seq", async () => {
     const bus = new LossyAckBus();
@@ -131,11 +146,7 @@ describe("a keyed resend answers the seq of the first acceptance", () => {
     const { bus, state, publisher, ann, publish } = twoNodeRig();
     const key = "idem:school:ann:k-4";
     // n1 numbers the message, then is cut off from Redis: its stage waits (queued by the Redis client) …
-    let reconnected: () => void = () => undefined;
-    const cutOff = new Promise<void>((r) => (reconnected = r));
-    const stageOf = state.stage.bind(state);
-    const n1State = Object.create(state) as MemoryKeyedState;
-    n1State.stage = async (...args) => (await cutOff, stageOf(...args));
+    const { n1State, reconnected } = cutOff(state, "stage");
     const first = acceptOnce({ state: n1State, nodeId: "n1" }, key, { number: (id) => publisher.numberRoom(ann, "r", "x", id), publish }, "k-4");
     await new Promise((r) => setImmediate(r));
     // … the client's resend reaches n2, which finds n1 dead and takes the claim over
@@ -153,11 +164,7 @@ describe("a keyed resend answers the seq of the first acceptance", () => {
     const { bus, state, publisher, ann, publish } = twoNodeRig();
     const key = "idem:school:ann:k-5";
     // n1 stages and publishes the message, then is cut off from Redis: its history write and complete wait
-    let reconnected: () => void = () => undefined;
-    const cutOff = new Promise<void>((r) => (reconnected = r));
-    const completeOf = state.complete.bind(state);
-    const n1State = Object.create(state) as MemoryKeyedState;
-    n1State.complete = async (...args) => (await cutOff, completeOf(...args));
+    const { n1State, reconnected } = cutOff(state, "complete");
     const first = acceptOnce({ state: n1State, nodeId: "n1" }, key, { number: (id) => publisher.numberRoom(ann, "r", "x", id), publish }, "k-5");
     while (bus.written.length === 0) await new Promise((r) => setImmediate(r));
     // the resend reaches n2, which reads n1's open claim and finds n1 dead; the cut heals while it asks,

@@ -1,13 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { presenceNodeSetKey } from "../realtime/presence/presence-store-redis";
 import { NODE_TTL_MS } from "../realtime/node-liveness";
-import { locate } from "../tools/services/packages";
-import { startRedisCluster, type RedisClusterInstance } from "../tools/services/redis-cluster";
+import type { RedisClusterInstance } from "../tools/services/redis-cluster";
+import { startOwnClusterDeployment } from "./support/cluster-deployment";
 import { connectClient, emitWithAck, eventually, type TestClient } from "./support/clients";
-import { mintToken, startDistributedDeployment, type Deployment } from "./support/nodes";
+import { mintToken, type Deployment } from "./support/nodes";
 import { freshTenant, sleep } from "./support/realtime";
 
 /** How long the primary holding the node set is stopped: past the node TTL, as a slow failover would be. */
@@ -23,23 +20,16 @@ const STALL_MS = NODE_TTL_MS + 3_000;
 describe("presence when the node set's Redis primary stalls past the node TTL", () => {
   let cluster: RedisClusterInstance;
   let deployment: Deployment & { namespace: string };
-  let dir: string;
+  let close: () => Promise<void> = async () => undefined;
   const clients: TestClient[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "interlinked-presence-stall-"));
-    mkdirSync(join(dir, "logs"));
-    const redisServer = await locate({ what: "redis-server", candidates: ["redis-server"], aptPackage: "redis-server" });
-    if (!redisServer) throw new Error("redis-server is not installed (the global setup installs it)");
-    cluster = await startRedisCluster(redisServer, dir, join(dir, "logs"), { nodeTimeoutMs: 30_000, name: "stall" });
-    deployment = await startDistributedDeployment(2, () => ({}), { clusterNodes: cluster.nodes.split(",") });
+    ({ cluster, deployment, close } = await startOwnClusterDeployment("stall", 30_000));
   }, 120_000);
 
   afterAll(async () => {
     clients.forEach((c) => c.close());
-    await deployment?.close();
-    await cluster?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await close();
   });
 
   it("keeps the other node's users online through the stall and after it", async () => {

@@ -1,32 +1,14 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterClient } from "../app/redis-connections";
 import { ErrorCode } from "../core/errors";
 import { RedisSocketFanout } from "../realtime/fanout/socket-fanout-redis";
 import type { RoomMessageDelivery } from "../core/events";
-import { locate } from "../tools/services/packages";
-import { startRedisCluster, type RedisClusterInstance } from "../tools/services/redis-cluster";
+import type { RedisClusterInstance } from "../tools/services/redis-cluster";
+import { startOwnClusterDeployment } from "./support/cluster-deployment";
 import { connectClient, emitWithAck, eventually, nextEvent, type TestClient } from "./support/clients";
 import { apiAs } from "./support/http";
-import { mintToken, startDistributedDeployment, type Deployment } from "./support/nodes";
+import { mintToken, type Deployment } from "./support/nodes";
 import { freshTenant, sleep } from "./support/realtime";
-
-/** Where the cluster's slot of `key` is served: the port of its primary (asked of a live node). */
-async function primaryPortOf(port: number, key: string): Promise<number> {
-  const client = new Redis({ host: "127.0.0.1", port, maxRetriesPerRequest: 1 });
-  try {
-    const slot = Number(await client.call("CLUSTER", "KEYSLOT", key));
-    const ranges = (await client.call("CLUSTER", "SLOTS")) as Array<[number, number, [string, number, ...unknown[]], ...unknown[]]>;
-    const range = ranges.find(([from, to]) => slot >= from && slot <= to);
-    if (!range) throw new Error(`slot ${slot} is not served`);
-    return Number(range[2][1]);
-  } finally {
-    client.disconnect();
-  }
-}
 
 interface History {
   messages: Array<{ id: string; seq: number; text: string }>;
@@ -41,7 +23,6 @@ interface History {
 describe("realtime on a Redis Cluster: a primary killed with SIGKILL", () => {
   let cluster: RedisClusterInstance;
   let deployment: Deployment & { namespace: string };
-  let dir: string;
   const clients: TestClient[] = [];
   const url = (i: number): string => (deployment.nodes[i] as { url: string }).url;
   const connect = async (i: number, tenant: string, user: string): Promise<TestClient> => {
@@ -50,19 +31,14 @@ describe("realtime on a Redis Cluster: a primary killed with SIGKILL", () => {
     return client;
   };
 
+  let close: () => Promise<void> = async () => undefined;
+
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "interlinked-redis-failover-"));
-    mkdirSync(join(dir, "logs"));
-    const redisServer = await locate({ what: "redis-server", candidates: ["redis-server"], aptPackage: "redis-server" });
-    if (!redisServer) throw new Error("redis-server is not installed (the global setup installs it)");
-    cluster = await startRedisCluster(redisServer, dir, join(dir, "logs"), { nodeTimeoutMs: 1_000, name: "failover" });
-    deployment = await startDistributedDeployment(2, () => ({}), { clusterNodes: cluster.nodes.split(",") });
+    ({ cluster, deployment, close } = await startOwnClusterDeployment("failover", 1_000));
   }, 120_000);
   afterAll(async () => {
     clients.forEach((c) => c.close());
-    await deployment?.close();
-    await cluster?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await close();
   });
 
   it("shares rooms, presence and the connection quota across nodes", async () => {
@@ -112,7 +88,7 @@ describe("realtime on a Redis Cluster: a primary killed with SIGKILL", () => {
     expect(delivered[0]?.id).toBe(warm.id);
 
     // the primary serving the sharded adapter's channel of the default namespace: every broadcast crosses it
-    const victim = await primaryPortOf(cluster.members[0]!.port, `${deployment.namespace}#socket.io#/#`);
+    const victim = Number((await cluster.primaryOf(`${deployment.namespace}#socket.io#/#`)).split(":")[1]);
     const killedAt = Date.now();
     await cluster.kill(victim);
 
