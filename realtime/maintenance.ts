@@ -65,7 +65,8 @@ export interface MaintenanceDuties {
   upkeep: HeartbeatDuty;
 }
 
-export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices, beatOk: () => void = () => undefined, reapGate = new ReapGate()): MaintenanceDuties {
+export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices, beatOk: () => void = () => undefined): MaintenanceDuties {
+  const reapGate = new ReapGate();
   let predecessorReaped = false;
   let renewNow = false;
   let beingReaped = false;
