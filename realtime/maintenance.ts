@@ -1,6 +1,6 @@
 import { ErrorCode } from "../core/errors";
 import { announceLeft, announcePresence } from "./handlers/presence";
-import { LEASE_RENEW_BEATS, ReapGate, type HeartbeatDuty } from "./node-liveness";
+import { HEARTBEAT_MS, LEASE_RENEW_BEATS, ReapGate, type HeartbeatDuty } from "./node-liveness";
 import type { RealtimeServices } from "./services";
 import { bufferedBytes, namespacesOf } from "./socketio-internals";
 import type { RealtimeServer, RealtimeSocket } from "./types";
@@ -67,16 +67,24 @@ export interface MaintenanceDuties {
 
 export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices, beatOk: () => void = () => undefined): MaintenanceDuties {
   const reapGate = new ReapGate();
+  let beatLanded = false;
   let predecessorReaped = false;
   let renewNow = false;
   let beingReaped = false;
   return {
     liveness: async () => {
+      const sentAt = Date.now();
       const { wasMissing, reaping } = await services.presence.heartbeat(services.nodeId);
       beatOk();
       reapGate.beat();
       beingReaped = reaping;
+      const tookMs = Date.now() - sentAt;
+      if (tookMs > HEARTBEAT_MS) services.log.warn({ tookMs }, "presence: the liveness beat took longer than a beat period");
+      const landedBefore = beatLanded;
+      beatLanded = true;
       if (!wasMissing) return;
+      // its first beat, or taken for dead (reaped) though alive: every session is registered again
+      if (landedBefore) services.log.warn({ sockets: io.of("/").sockets.size, reaping }, "presence: this node was missing from the node set (reaped as dead); registering its sessions again");
       for (const s of io.of("/").sockets.values()) s.data.presenceLost = true;
       renewNow = true;
     },
@@ -104,7 +112,11 @@ export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices
       // dead nodes first: their users read online until reaped, and the work below can take seconds on a loaded node;
       // never itself (its beat may have outlasted the TTL), and none while the store has not heard this node's beats
       // for a full TTL (after a failover, the others' beats are late only because of the store: ReapGate)
-      if (reapGate.open) await announceGone(io, services, await services.presence.reapDeadNodes(services.nodeId));
+      if (reapGate.open) {
+        const reaped = await services.presence.reapDeadNodes(services.nodeId);
+        if (reaped.length > 0) services.log.warn({ sessions: reaped.length }, "presence: reaped the sessions of nodes whose beats lapsed");
+        await announceGone(io, services, reaped);
+      }
       // reaped though alive: register again once the reap is over (what it would remove behind us)
       if (!beingReaped) await registerLostPresence(io, services, lost);
       if (beat % LEASE_RENEW_BEATS === 0 || renewNow) {
