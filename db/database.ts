@@ -34,6 +34,37 @@ export interface DatabaseOptions {
   log?: Logger;
 }
 
+/**
+ * Makes `db.transaction` on a pg pool give its client back in every case.
+ *
+ * drizzle-orm 0.45's node-postgres `transaction` checks a client out and runs BEGIN before the try/finally that
+ * releases it (drizzle-team/drizzle-orm#6023, #6241: open). A BEGIN that fails — the pooled connection died while
+ * idle, as every one does when PostgreSQL restarts — leaks the client for the life of the process: the pool has
+ * one connection less, and its `end()` waits for that client forever (a worker's close hung after a PostgreSQL
+ * outage: tests/postgres-outage.int.test.ts).
+ *
+ * Here the client is checked out first, the transaction runs on a drizzle bound to that one client (drizzle does
+ * not release a client it did not take), and the client is released whatever happens. pg-pool discards a
+ * released client whose connection is gone, so a dead one is not handed out again.
+ */
+export function releasingTransactions(db: Database, pool: Pick<pg.Pool, "connect">, bind: (client: pg.PoolClient) => Database): void {
+  const bound = new WeakMap<pg.PoolClient, Database>(); // one drizzle per pooled connection (the pool's clients live long)
+  const transaction: Database["transaction"] = async (fn, config) => {
+    const client = await pool.connect();
+    try {
+      let on = bound.get(client);
+      if (!on) {
+        on = bind(client);
+        bound.set(client, on);
+      }
+      return await on.transaction(fn, config);
+    } finally {
+      client.release();
+    }
+  };
+  db.transaction = transaction;
+}
+
 /** Located once at load; resolved relative to this module so it holds from source and from dist/. */
 const migrationsFolder = findMigrationsFolder(import.meta.url);
 const MIGRATION_LOCK = 727_001;
@@ -48,6 +79,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     // unhandled, that would end the process. Its query rejects (and the pool discards it) either way.
     pool.on("connect", (client) => void client.on("error", (err) => log.error({ err }, "db: connection lost")));
     const db = drizzlePg({ client: pool, schema });
+    releasingTransactions(db, pool, (client) => drizzlePg({ client, schema }));
     return {
       kind: "postgres",
       db,

@@ -281,14 +281,25 @@ export class KafkaEventBus implements EventBus {
       heartbeatInterval: 1_000,
       maxWaitTimeInMs: this.options.consumerMaxWaitMs,
       allowAutoTopicCreation: false,
+      // kafkajs restarts a consumer that crashed (a handler that failed past its 5 retries: a worker while
+      // PostgreSQL is down) after a pause; not one whose subscription is closing. A close that met the
+      // crash's own stop used to be undone by that restart: the consumer ran on after its close.
+      retry: { retries: 5, restartOnFailure: async () => !closing },
     });
     const committer =
       this.options.commitIntervalMs > 0
         ? new OffsetCommitter((offsets) => consumer.commitOffsets(offsets), this.options.commitIntervalMs, (err) => log.debug({ err, group: groupId }, "kafka: offset commit failed; the next one retries it"))
         : undefined;
     let closing = false;
+    /** A consumer kafkajs restarted after the close began (its restart was under way): none of its batches is handled. */
+    let stale = false;
     const joined = new Promise<void>((resolve) => {
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        // a restart already under way when the subscription closed joins after the close's stop: stop it too
+        if (closing) {
+          stale = true;
+          return void consumer.disconnect().catch(() => undefined);
+        }
         committer?.keepOnly(payload.memberAssignment);
         resolve();
       });
@@ -299,6 +310,7 @@ export class KafkaEventBus implements EventBus {
       committer?.stop();
       await committer?.flush().catch((err: unknown) => log.warn({ err, group: groupId }, "kafka: offsets not committed at close; their records will be delivered again"));
       await consumer.disconnect();
+      stale = true;
     };
     this.subscriptions.add(close); // a bus closed while this subscription starts closes it too
     try {
@@ -320,6 +332,8 @@ export class KafkaEventBus implements EventBus {
         eachBatchAutoResolve: true,
         autoCommit: committer === undefined,
         eachBatch: async ({ batch, heartbeat }) => {
+          // a batch of a consumer restarted behind the close's back is not handled (nor its offsets committed)
+          if (stale) throw new Error(`subscription ${groupId} is closed`);
           const records: BusRecord[] = batch.messages.map((m) => {
             const record: BusRecord = { key: m.key?.toString("utf8") ?? "", value: m.value?.toString("utf8") ?? "" };
             const headers = stringHeaders(m.headers);
