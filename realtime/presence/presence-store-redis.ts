@@ -20,6 +20,14 @@ end`;
  */
 const NOW_US = "local t = redis.call('TIME'); local now = t[1] .. string.format('%06d', tonumber(t[2]))";
 
+/**
+ * The Redis server's time in milliseconds (exact in a Lua number). Every liveness time of the node set is the
+ * time of the node set's server: a beat counts from when it reached Redis, not from when its node sent it. A
+ * beat stamped by its sender that waited seconds in the sender's command queue (a Redis failover backs it up)
+ * landed already old, and a reaper took two live nodes for dead while their beats were landing every 5 s.
+ */
+const NOW_MS = "local tm = redis.call('TIME'); local now_ms = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)";
+
 // KEYS: user hash, session hash; ARGV: sid, tenant, user, node
 const CONNECT = `${NOW_US}
 local had = redis.call('HLEN', KEYS[1])
@@ -89,28 +97,43 @@ return 0`;
 
 /**
  * Claims a dead node for one reaper: removes it from the node set only if its last beat is still older
- * than the cutoff (a beat that came in since the read keeps it), marks it being reaped until the given
- * time, and returns the server's time (NOW_US). KEYS: node set, reaping marks; ARGV: node, cutoff (ms),
- * mark until (ms).
+ * than the node TTL (a beat that came in since the read keeps it), marks it being reaped for the mark's
+ * time, and returns the server's time (NOW_US). KEYS: node set, reaping marks; ARGV: node, node TTL (ms),
+ * mark for (ms).
  */
-const CLAIM = `
+const CLAIM = `${NOW_MS}
 local beat = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not beat or tonumber(beat) >= tonumber(ARGV[2]) then return false end
+if not beat or tonumber(beat) >= now_ms - tonumber(ARGV[2]) then return false end
 redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], now_ms + tonumber(ARGV[3]))
 ${NOW_US}
 return now`;
 
+/** A reaper still at work keeps its mark for ARGV[2] ms more. KEYS: reaping marks; ARGV: node, mark for (ms). */
+const KEEP_MARK = `${NOW_MS}
+redis.call('HSET', KEYS[1], ARGV[1], now_ms + tonumber(ARGV[2]))
+return 0`;
+
+/** The nodes whose last beat is older than the node TTL. KEYS: node set; ARGV: node TTL (ms). */
+const DEAD_NODES = `${NOW_MS}
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now_ms - tonumber(ARGV[1])))`;
+
+/** 1 if the node beat within the node TTL. KEYS: node set; ARGV: node, node TTL (ms). */
+const IS_ALIVE = `${NOW_MS}
+local beat = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if beat and tonumber(beat) >= now_ms - tonumber(ARGV[2]) then return 1 end
+return 0`;
+
 /**
- * A node's beat: {was missing, being reaped}. A mark past its time is dropped (its reaper stopped).
- * KEYS: node set, reaping marks; ARGV: node, now (ms).
+ * A node's beat, stamped with the server's time when it lands: {was missing, being reaped}. A mark past its
+ * time is dropped (its reaper stopped). KEYS: node set, reaping marks; ARGV: node.
  */
-const HEARTBEAT = `
-local added = redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+const HEARTBEAT = `${NOW_MS}
+local added = redis.call('ZADD', KEYS[1], now_ms, ARGV[1])
 local mark = redis.call('HGET', KEYS[2], ARGV[1])
 local reaping = 0
 if mark then
-  if tonumber(mark) > tonumber(ARGV[2]) then reaping = 1 else redis.call('HDEL', KEYS[2], ARGV[1]) end
+  if tonumber(mark) > now_ms then reaping = 1 else redis.call('HDEL', KEYS[2], ARGV[1]) end
 end
 return {added, reaping}`;
 
@@ -277,12 +300,12 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async heartbeat(node: string): Promise<{ wasMissing: boolean; reaping: boolean }> {
-    const [added, reaping] = (await this.redis.eval(HEARTBEAT, 2, this.nodesKey(), this.reapingKey(), node, Date.now())) as [number, number];
+    const [added, reaping] = (await this.redis.eval(HEARTBEAT, 2, this.nodesKey(), this.reapingKey(), node)) as [number, number];
     return { wasMissing: added === 1, reaping: reaping === 1 };
   }
 
   async isNodeAlive(node: string): Promise<boolean> {
-    return Number((await this.redis.zscore(this.nodesKey(), node)) ?? 0) >= Date.now() - this.nodeTtlMs;
+    return (await this.redis.eval(IS_ALIVE, 1, this.nodesKey(), node, this.nodeTtlMs)) === 1;
   }
 
   /**
@@ -292,12 +315,11 @@ export class RedisPresenceStore implements PresenceStore {
    * entries added meanwhile stay (each reaped session's entry goes with it).
    */
   async reapDeadNodes(self?: string): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
-    const cutoff = Date.now() - this.nodeTtlMs;
-    const dead = await this.redis.zrangebyscore(this.nodesKey(), "-inf", cutoff);
+    const dead = (await this.redis.eval(DEAD_NODES, 1, this.nodesKey(), this.nodeTtlMs)) as string[];
     const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];
     for (const node of dead) {
       if (node === self) continue;
-      const claimedAt = (await this.redis.eval(CLAIM, 2, this.nodesKey(), this.reapingKey(), node, cutoff, Date.now() + REAP_MARK_MS)) as string | null;
+      const claimedAt = (await this.redis.eval(CLAIM, 2, this.nodesKey(), this.reapingKey(), node, this.nodeTtlMs, REAP_MARK_MS)) as string | null;
       if (claimedAt === null) continue; // another node reaps it, or it beat since
       try {
         out.push(...(await this.reapSessions(node, () => false, claimedAt)));
@@ -338,7 +360,7 @@ export class RedisPresenceStore implements PresenceStore {
     };
     for (let i = 0; i < members.length; i += REAP_AT_ONCE) {
       // a long reap keeps its mark (the node, if alive, waits for the end to register again)
-      if (claimedAt !== null && i > 0) await this.redis.hset(this.reapingKey(), node, Date.now() + REAP_MARK_MS);
+      if (claimedAt !== null && i > 0) await this.redis.eval(KEEP_MARK, 1, this.reapingKey(), node, REAP_MARK_MS);
       await Promise.all(members.slice(i, i + REAP_AT_ONCE).map(reapOne));
     }
     return out;
