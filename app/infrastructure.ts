@@ -123,7 +123,7 @@ export async function openInfrastructure(config: InterlinkedConfig, log: Logger)
     redis,
     health,
     sequences: r ? new RedisSequenceStore(r, prefix, seed, redis?.sharded ? 1 : 0) : new MemorySequenceStore(seed),
-    presence: r ? new RedisPresenceStore(r, prefix, NODE_TTL_MS) : new MemoryPresenceStore(NODE_TTL_MS),
+    presence: r ? new RedisPresenceStore(r, prefix, NODE_TTL_MS, redis?.liveness) : new MemoryPresenceStore(NODE_TTL_MS),
     history: r ? new RedisHistoryStore(r, prefix) : new MemoryHistoryStore(),
     state: r ? new RedisKeyedState(r, prefix) : new MemoryKeyedState(),
     revocations: r ? new RedisRevocationStore(r, prefix, retentionMs) : new MemoryRevocationStore(retentionMs),

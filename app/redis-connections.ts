@@ -6,6 +6,11 @@ import type { RedisClient } from "../core/redis-client";
 /** A process's Redis connections: commands (stores, quotas, rate limits, emitter) and the adapter's pub/sub pair. */
 export interface RedisConnections {
   command: RedisClient;
+  /**
+   * The node liveness beats and the reaper's claims, on a connection of their own (connected on first use: only
+   * realtime nodes beat), so a beat does not wait behind the command connection's bulk traffic.
+   */
+  liveness: RedisClient;
   pub: RedisClient;
   sub: RedisClient;
   /** The Socket.IO adapter's key (classic adapter) or channel prefix (sharded adapter). */
@@ -100,7 +105,7 @@ function compareSlotsWithoutJson(client: Cluster): void {
  * A cluster client on the seed nodes (`sharded`: one subscriber per primary, for SSUBSCRIBE; `pipelined`:
  * auto-pipelining, as the command connection; `natMap`: announced `host:port` → reachable `host:port`).
  */
-export function clusterClient(seeds: string[], options: { sharded?: boolean; pipelined?: boolean; natMap?: Record<string, string> } = {}): Cluster {
+export function clusterClient(seeds: string[], options: { sharded?: boolean; pipelined?: boolean; lazy?: boolean; natMap?: Record<string, string> } = {}): Cluster {
   const parsed = seeds.map(clusterSeed);
   const auth = parsed.find((s) => s.password !== undefined);
   const natMap = options.natMap
@@ -112,6 +117,7 @@ export function clusterClient(seeds: string[], options: { sharded?: boolean; pip
       ...clusterOptions,
       ...(natMap ? { natMap } : {}),
       shardedSubscribers: options.sharded === true,
+      lazyConnect: options.lazy === true,
       ...(options.pipelined ? commandOptions : {}),
       redisOptions: { ...nodeOptions, ...(auth ? { username: auth.username, password: auth.password } : {}) },
     },
@@ -121,8 +127,8 @@ export function clusterClient(seeds: string[], options: { sharded?: boolean; pip
 }
 
 /**
- * The one place Redis connections are opened: REDIS_URL → three connections to one server (classic
- * Socket.IO adapter), REDIS_CLUSTER_NODES → three Redis Cluster clients (the subscriber with one
+ * The one place Redis connections are opened: REDIS_URL → four connections to one server (classic
+ * Socket.IO adapter), REDIS_CLUSTER_NODES → four Redis Cluster clients (the subscriber with one
  * connection per primary for sharded pub/sub). No Redis configured → undefined (in-process state).
  */
 export function openRedisConnections(config: Pick<InterlinkedConfig, "redisUrl" | "redisClusterNodes" | "redisClusterNatMap" | "namespace">, log: Logger): RedisConnections | undefined {
@@ -130,15 +136,15 @@ export function openRedisConnections(config: Pick<InterlinkedConfig, "redisUrl" 
   if (config.redisUrl && config.redisClusterNodes?.length) throw new Error("set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both");
   const cluster = config.redisClusterNodes ?? [];
   if (cluster.length > 0 && /[{}]/.test(config.namespace)) throw new Error("NAMESPACE may not contain braces on a Redis Cluster (they would change the keys' hash slots)");
-  const open = (sharded: boolean, pipelined = false): RedisClient => {
+  const open = (sharded: boolean, pipelined = false, lazy = false): RedisClient => {
     const client: RedisClient =
       cluster.length > 0
-        ? clusterClient(cluster, { sharded, pipelined, natMap: config.redisClusterNatMap })
-        : new Redis(config.redisUrl as string, pipelined ? { ...nodeOptions, ...commandOptions } : nodeOptions);
+        ? clusterClient(cluster, { sharded, pipelined, lazy, natMap: config.redisClusterNatMap })
+        : new Redis(config.redisUrl as string, { ...nodeOptions, ...(pipelined ? commandOptions : {}), lazyConnect: lazy });
     client.on("error", (err: unknown) => log.error({ err }, "redis: connection error"));
     return client;
   };
-  const connections = { command: open(false, true), pub: open(false), sub: open(true) };
+  const connections = { command: open(false, true), liveness: open(false, false, true), pub: open(false), sub: open(true) };
   return {
     ...connections,
     adapterKey: `${config.namespace}#socket.io`,

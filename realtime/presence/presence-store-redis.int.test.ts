@@ -58,4 +58,15 @@ describe.each(redisDeployments())("RedisPresenceStore liveness on %s", (_name, o
     expect(await reaper.isNodeAlive("node-b")).toBe(false);
     expect(await reaper.reapDeadNodes("node-a")).toEqual([{ tenant, user: "ana", wentOffline: true, leftRooms: [] }]);
   }, 20_000);
+
+  it("beats on the liveness connection when given one, not behind the command connection's queue", async () => {
+    const client = open();
+    const prefix = `pst-${randomUUID()}:`;
+    const store = new RedisPresenceStore(queuedFor(client, 3_000), prefix, 1_500, open());
+    const started = Date.now();
+    await store.heartbeat("node-b");
+    expect(await store.isNodeAlive("node-b")).toBe(true);
+    expect(await store.reapDeadNodes("node-b")).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(2_000); // the command connection would have held each for 3 s
+  }, 20_000);
 });

@@ -203,13 +203,22 @@ export class RedisPresenceStore implements PresenceStore {
   /** Session scripts of a connect storm go as one pipeline per 2 ms window (core/redis-window.ts). */
   private readonly connects: RedisWindow;
 
+  /**
+   * The node set's commands (beats, liveness reads, reaper claims) go on `liveness`, a connection of their own
+   * when given: on the shared command connection a beat queued behind a node's bulk traffic, and after a Redis
+   * failover beats took 2–6 s to land while the node's event loop was half idle; a live node was reaped.
+   */
+  private readonly liveness: RedisClient;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly nodeTtlMs = 10_000,
+    liveness?: RedisClient,
   ) {
     this.p = `${prefix}p:`;
     this.connects = new RedisWindow(redis);
+    this.liveness = liveness ?? redis;
   }
 
   private keys(ref: SessionRef) {
@@ -300,12 +309,12 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async heartbeat(node: string): Promise<{ wasMissing: boolean; reaping: boolean }> {
-    const [added, reaping] = (await this.redis.eval(HEARTBEAT, 2, this.nodesKey(), this.reapingKey(), node)) as [number, number];
+    const [added, reaping] = (await this.liveness.eval(HEARTBEAT, 2, this.nodesKey(), this.reapingKey(), node)) as [number, number];
     return { wasMissing: added === 1, reaping: reaping === 1 };
   }
 
   async isNodeAlive(node: string): Promise<boolean> {
-    return (await this.redis.eval(IS_ALIVE, 1, this.nodesKey(), node, this.nodeTtlMs)) === 1;
+    return (await this.liveness.eval(IS_ALIVE, 1, this.nodesKey(), node, this.nodeTtlMs)) === 1;
   }
 
   /**
@@ -315,16 +324,16 @@ export class RedisPresenceStore implements PresenceStore {
    * entries added meanwhile stay (each reaped session's entry goes with it).
    */
   async reapDeadNodes(self?: string): Promise<Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>> {
-    const dead = (await this.redis.eval(DEAD_NODES, 1, this.nodesKey(), this.nodeTtlMs)) as string[];
+    const dead = (await this.liveness.eval(DEAD_NODES, 1, this.nodesKey(), this.nodeTtlMs)) as string[];
     const out: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }> = [];
     for (const node of dead) {
       if (node === self) continue;
-      const claimedAt = (await this.redis.eval(CLAIM, 2, this.nodesKey(), this.reapingKey(), node, this.nodeTtlMs, REAP_MARK_MS)) as string | null;
+      const claimedAt = (await this.liveness.eval(CLAIM, 2, this.nodesKey(), this.reapingKey(), node, this.nodeTtlMs, REAP_MARK_MS)) as string | null;
       if (claimedAt === null) continue; // another node reaps it, or it beat since
       try {
         out.push(...(await this.reapSessions(node, () => false, claimedAt)));
       } finally {
-        await this.redis.hdel(this.reapingKey(), node);
+        await this.liveness.hdel(this.reapingKey(), node);
       }
     }
     return out;
@@ -360,7 +369,7 @@ export class RedisPresenceStore implements PresenceStore {
     };
     for (let i = 0; i < members.length; i += REAP_AT_ONCE) {
       // a long reap keeps its mark (the node, if alive, waits for the end to register again)
-      if (claimedAt !== null && i > 0) await this.redis.eval(KEEP_MARK, 1, this.reapingKey(), node, REAP_MARK_MS);
+      if (claimedAt !== null && i > 0) await this.liveness.eval(KEEP_MARK, 1, this.reapingKey(), node, REAP_MARK_MS);
       await Promise.all(members.slice(i, i + REAP_AT_ONCE).map(reapOne));
     }
     return out;
