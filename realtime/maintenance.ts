@@ -67,7 +67,6 @@ export interface MaintenanceDuties {
 
 export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices, beatOk: () => void = () => undefined): MaintenanceDuties {
   const reapGate = new ReapGate();
-  let beatLanded = false;
   let predecessorReaped = false;
   let renewNow = false;
   let beingReaped = false;
@@ -76,12 +75,10 @@ export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices
       const sentAt = Date.now();
       const { wasMissing, reaping } = await services.presence.heartbeat(services.nodeId);
       beatOk();
-      reapGate.beat();
+      const landedBefore = reapGate.beat();
       beingReaped = reaping;
       const tookMs = Date.now() - sentAt;
       if (tookMs > HEARTBEAT_MS) services.log.warn({ tookMs }, "presence: the liveness beat took longer than a beat period");
-      const landedBefore = beatLanded;
-      beatLanded = true;
       if (!wasMissing) return;
       // its first beat, or taken for dead (reaped) though alive: every session is registered again
       if (landedBefore) services.log.warn({ sockets: io.of("/").sockets.size, reaping }, "presence: this node was missing from the node set (reaped as dead); registering its sessions again");

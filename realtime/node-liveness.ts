@@ -109,10 +109,13 @@ export class ReapGate {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  beat(): void {
+  /** Records a beat that reached the store; whether one had before (false: this node's first). */
+  beat(): boolean {
     const at = this.now();
-    if (this.lastOkAt !== undefined && at - this.lastOkAt > ISOLATED_AFTER_MS) this.heardSince = at;
+    const last = this.lastOkAt;
+    if (last !== undefined && at - last > ISOLATED_AFTER_MS) this.heardSince = at;
     this.lastOkAt = at;
+    return last !== undefined;
   }
 
   get open(): boolean {
