@@ -9,7 +9,7 @@ import { applyKick } from "./handlers/moderation";
 import { connectionHandler, connectionQuotaMiddleware } from "./lifecycle";
 import { LoadGuard } from "./load-guard";
 import { maintenanceDuties } from "./maintenance";
-import { LivenessWatch, NodeHeartbeat } from "./node-liveness";
+import { CUT_OFF_CONFIRM_MS, LivenessWatch, NodeHeartbeat } from "./node-liveness";
 import { MessagePublisher } from "./room-messages";
 import { RoomLookup } from "./room-lookup";
 import { ConversationLookup } from "./conversation-lookup";
@@ -70,7 +70,7 @@ async function redisCutOff(redis: RedisClient | undefined): Promise<boolean> {
   if (!redis) return false;
   const clients = "nodes" in redis ? redis.nodes("all") : [redis];
   const answers = await Promise.all(
-    clients.map((c) => Promise.race([c.ping().then((r) => r === "PONG", () => false), new Promise<boolean>((r) => setTimeout(() => r(false), 1_000).unref())])),
+    clients.map((c) => Promise.race([c.ping().then((r) => r === "PONG", () => false), new Promise<boolean>((r) => setTimeout(() => r(false), CUT_OFF_CONFIRM_MS).unref())])),
   );
   return !answers.includes(true);
 }

@@ -1,5 +1,5 @@
 import type { ExtendedError } from "socket.io";
-import { newEvent, toRecord } from "../core/contracts/streams";
+import { sessionEndedRecord, sessionStartedRecord } from "../core/contracts/session-records";
 import { toAppError } from "../core/errors";
 import { inbound, type AckOf } from "../core/events";
 import { errorFields, type Logger } from "../core/log";
@@ -98,7 +98,7 @@ export function connectionHandler(io: RealtimeServer, services: RealtimeServices
         }),
       ),
     );
-    fireAndForget(log, socket, "session event", services.sessionEvents.add(toRecord("presence", newEvent("presence.session.ended", tenant, { sessionId: socket.id, user }))));
+    fireAndForget(log, socket, "session event", services.sessionEvents.add(sessionEndedRecord(tenant, user, socket.id)));
   }
 
   const stages = services.connectStages;
@@ -132,7 +132,7 @@ export function connectionHandler(io: RealtimeServer, services: RealtimeServices
     presenceConnects.set(socket, ready);
     socket.data.ready = ready;
     fireAndForget(log, socket, "presence connect", connected);
-    fireAndForget(log, socket, "session event", timedStage(stages, "session_event", () => services.sessionEvents.add(toRecord("presence", newEvent("presence.session.started", tenant, { sessionId: socket.id, user, role, node: services.nodeId })))));
+    fireAndForget(log, socket, "session event", timedStage(stages, "session_event", () => services.sessionEvents.add(sessionStartedRecord(tenant, user, role, socket.id, services.nodeId))));
     fireAndForget(
       log,
       socket,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HEARTBEAT_MS, ISOLATED_AFTER_MS, LivenessWatch, NODE_TTL_MS, NodeHeartbeat, ReapGate } from "./node-liveness";
+import { CUT_OFF_CONFIRM_MS, HEARTBEAT_MS, ISOLATED_AFTER_MS, LivenessWatch, NODE_TTL_MS, NodeHeartbeat, ReapGate } from "./node-liveness";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -97,6 +97,53 @@ describe("LivenessWatch", () => {
     now += 1_000;
     await watch.check();
     expect(changes).toEqual([true, false]);
+  });
+
+  it("confirms the cut-off ahead of the deadline, so a node cut off is isolated at ISOLATED_AFTER_MS and not a PING timeout later", async () => {
+    let now = 0;
+    const changes: Array<{ isolated: boolean; at: number }> = [];
+    // a black hole: every PING waits CUT_OFF_CONFIRM_MS for an answer that never comes
+    const cutOff = async (): Promise<boolean> => {
+      now += CUT_OFF_CONFIRM_MS;
+      return true;
+    };
+    const sleep = async (ms: number): Promise<void> => {
+      now += ms;
+    };
+    const watch = new LivenessWatch(cutOff, ISOLATED_AFTER_MS, () => now, undefined, sleep);
+    watch.onChange((isolated) => changes.push({ isolated, at: now }));
+    // the last beat got through at 0; checks every 500 ms, as start() runs them
+    while (!watch.isolated && now < 3 * ISOLATED_AFTER_MS) {
+      const before = now;
+      await watch.check();
+      if (now === before) now += 500;
+    }
+    expect(changes).toHaveLength(1);
+    expect(changes[0]?.at).toBeGreaterThan(ISOLATED_AFTER_MS);
+    expect(changes[0]?.at).toBeLessThanOrEqual(ISOLATED_AFTER_MS + 1); // was ISOLATED_AFTER_MS + 500 + CUT_OFF_CONFIRM_MS
+  });
+
+  it("a confirmation that ends before the deadline isolates nothing if a beat gets through meanwhile", async () => {
+    let now = 0;
+    const beat = { land: (): void => undefined };
+    const watch = new LivenessWatch(
+      async () => true,
+      ISOLATED_AFTER_MS,
+      () => now,
+      undefined,
+      async (ms) => {
+        now += ms / 2;
+        beat.land(); // the beat lands while the confirmation waits for the deadline
+        now += ms / 2;
+      },
+    );
+    beat.land = () => watch.ok();
+    const changes: boolean[] = [];
+    watch.onChange((isolated) => changes.push(isolated));
+    now = ISOLATED_AFTER_MS - CUT_OFF_CONFIRM_MS + 1;
+    await watch.check();
+    expect(watch.isolated).toBe(false);
+    expect(changes).toEqual([]);
   });
 });
 

@@ -20,12 +20,22 @@ export const LEASE_TTL_MS = 10_000;
  */
 export const ISOLATED_AFTER_MS = NODE_TTL_MS - HEARTBEAT_MS;
 
+/** How long the cut-off confirmation waits for a PING answer from each Redis node. */
+export const CUT_OFF_CONFIRM_MS = 1_000;
+/** How often LivenessWatch checks the beat's age. */
+const LIVENESS_CHECK_MS = 500;
+
 /**
  * Watches the node's own liveness beat: `ok()` after each beat that reached the shared state. When none
  * did for `afterMs` (checked every `checkMs` on a timer of its own, so a beat hanging on an unreachable
  * Redis does not delay it) and `cutOff()` confirms that no Redis node answers at all — a failover of one
  * primary, which stalls the beat too, is not a partition — the node is isolated (`onChange(true)`); the
  * next successful beat ends it (`onChange(false)`).
+ *
+ * The confirmation (a PING to every Redis node, up to CUT_OFF_CONFIRM_MS without an answer) starts
+ * `confirmLeadMs` (that timeout and one check period) before the deadline, so a node cut off is isolated at `afterMs`, not `afterMs` plus the
+ * PING's timeout: every second counts, since its clients get a partial room stream until they are moved.
+ * A confirmation that ends before the deadline waits for it and isolates only if still no beat got through.
  */
 export class LivenessWatch {
   private lastOkAt: number;
@@ -38,6 +48,8 @@ export class LivenessWatch {
     private readonly cutOff: () => Promise<boolean> = async () => true,
     private readonly afterMs = ISOLATED_AFTER_MS,
     private readonly now: () => number = Date.now,
+    private readonly confirmLeadMs = CUT_OFF_CONFIRM_MS + LIVENESS_CHECK_MS,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()),
   ) {
     this.lastOkAt = now();
   }
@@ -60,11 +72,14 @@ export class LivenessWatch {
 
   /** Resolves once the check (and its confirmation, if the beat is overdue) is done. */
   async check(): Promise<void> {
-    if (this.isolatedNow || this.confirming || !this.overdue()) return;
+    if (this.isolatedNow || this.confirming || !this.overdue(this.confirmLeadMs)) return;
     this.confirming = true;
     try {
       const cut = await this.cutOff().catch(() => true);
-      if (cut && this.overdue() && !this.isolatedNow) {
+      if (!cut) return;
+      const untilDeadline = this.lastOkAt + this.afterMs - this.now();
+      if (untilDeadline >= 0) await this.sleep(untilDeadline + 1);
+      if (this.overdue() && !this.isolatedNow) {
         this.isolatedNow = true;
         this.listener(true);
       }
@@ -73,7 +88,7 @@ export class LivenessWatch {
     }
   }
 
-  start(checkMs = 500): void {
+  start(checkMs = LIVENESS_CHECK_MS): void {
     this.lastOkAt = this.now();
     this.timer ??= setInterval(() => void this.check(), checkMs);
     this.timer.unref();
@@ -84,8 +99,9 @@ export class LivenessWatch {
     this.timer = undefined;
   }
 
-  private overdue(): boolean {
-    return this.now() - this.lastOkAt > this.afterMs;
+  /** No beat got through for `afterMs` (less `leadMs`: the confirmation's head start). */
+  private overdue(leadMs = 0): boolean {
+    return this.now() - this.lastOkAt > this.afterMs - leadMs;
   }
 }
 

@@ -178,6 +178,25 @@ export function terminateWebSockets(io: RealtimeServer, closing: Iterable<unknow
   }
 }
 
+type ClosableConn = { close(discard?: boolean): void };
+
+/**
+ * Closes every Engine.IO connection of this node at once (engine `clients`, `close(true)`: the write
+ * buffer discarded, the transport closed): no packet is written first, so each connection costs its close
+ * and its sockets' disconnect handlers (which run as it closes), nothing more. Connections still in their
+ * Socket.IO handshake are closed too. Clients see a transport close, on which socket.io-client and the SDK
+ * reconnect by themselves. Returns how many were closed.
+ */
+export function closeEngineConnections(io: RealtimeServer): number {
+  const clients = (io.engine as unknown as { clients?: Record<string, ClosableConn> } | undefined)?.clients ?? {};
+  let closed = 0;
+  for (const conn of Object.values(clients)) {
+    conn.close(true);
+    closed++;
+  }
+  return closed;
+}
+
 /** The server's namespaces (`io._nsps`: `/`, `/class`, …), to walk their sockets without copying them. */
 export function namespacesOf(io: RealtimeServer): Iterable<{ sockets: Map<string, RealtimeSocket> }> {
   return io._nsps.values();
