@@ -11,6 +11,7 @@
  * the idle window's offsets from the node's start are printed too (`--from/--to` of profile-summary).
  * `--heap DIR`: stock and Interlinked servers write a heap snapshot into DIR after the idle window
  * (`--heapsnapshot-signal`); compare them with `tsx scripts/bench/heap-summary.ts OURS STOCK --sockets N`.
+ * `--node-args="--max-semi-space-size=64 …"`: Node/V8 flags for the Interlinked node only.
  * `--stages`: the Interlinked node runs with CONNECT_STAGE_TIMING=1 and the wall-clock time of each stage of
  * its connects (JWT, revocation, quota, presence, Kafka session event, backlog) is printed from its /metrics.
  * Each row also gives the clients' connect latency (WebSocket open requested → Socket.IO CONNECT answered).
@@ -43,7 +44,7 @@ import { collectGarbage } from "./inspector-gc";
 import { cpuSeconds, residentByMapping, rssKb, threadCpuSeconds } from "./proc";
 
 const { values: args } = parseArgs({
-  options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" }, engines: { type: "string", default: "ws,uws" }, stock: { type: "boolean", default: true }, centrifugo: { type: "string", default: "auto" }, idle: { type: "string", default: "20" }, profile: { type: "string" }, heap: { type: "string" }, stages: { type: "boolean", default: false }, gc: { type: "boolean", default: false } },
+  options: { sockets: { type: "string", default: "5000" }, concurrency: { type: "string", default: "200" }, engines: { type: "string", default: "ws,uws" }, stock: { type: "boolean", default: true }, centrifugo: { type: "string", default: "auto" }, idle: { type: "string", default: "20" }, profile: { type: "string" }, heap: { type: "string" }, stages: { type: "boolean", default: false }, gc: { type: "boolean", default: false }, "node-args": { type: "string", default: "" } },
   allowNegative: true,
 });
 const N = Number(args.sockets);
@@ -186,6 +187,8 @@ async function printStages(name: string, port: number): Promise<void> {
 
 /** When each server process was spawned (performance.now()), to print the idle window's offsets. */
 const spawnedAt = new Map<number, number>();
+/** `--node-args="--flag …"`: extra Node/V8 flags for the Interlinked node only (an A/B of a runtime setting against the same stock run). */
+const ourNodeArgs = args["node-args"].split(/\s+/).filter((a) => a.length > 0);
 const heapArgs = (): string[] => (args.heap ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${args.heap}`] : []);
 /** RSS (KiB) and its mappings after a full garbage collection of the process behind `inspectPort`. */
 async function afterFullGc(inspectPort: number, pid: number): Promise<{ rss: number; maps: ReturnType<typeof residentByMapping> }> {
@@ -253,7 +256,7 @@ try {
     const nodePort = await freePort();
     const setup = { port: nodePort, databaseUrl: dbUrl, redisUrl: services.env.REDIS_URL, kafkaBrokers: services.env.KAFKA_BROKERS, namespace: `bench-${engine}`, secret, engine, nodeId: `bench-${engine}` };
     const nodeInspect = await inspectArgs();
-    const node = spawnInterlinked(realtimeNodeEnv(setup, args.stages ? { CONNECT_STAGE_TIMING: "1" } : {}), [...(args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : []), ...heapArgs(), ...nodeInspect.args]);
+    const node = spawnInterlinked(realtimeNodeEnv(setup, args.stages ? { CONNECT_STAGE_TIMING: "1" } : {}), [...(args.profile ? ["--cpu-prof", `--cpu-prof-dir=${args.profile}`] : []), ...heapArgs(), ...nodeInspect.args, ...ourNodeArgs]);
     if (nodeInspect.port !== undefined) inspectPorts.set(node.child.pid as number, nodeInspect.port);
     spawnedAt.set(node.child.pid as number, performance.now());
     await waitReady(`http://127.0.0.1:${nodePort}`, 60_000);
