@@ -1,7 +1,7 @@
 import { Server } from "socket.io";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { defaultLogger } from "../core/log";
-import { maintenanceDuties } from "./maintenance";
+import { announceGone, maintenanceDuties } from "./maintenance";
 import { HEARTBEAT_MS, NODE_TTL_MS, type HeartbeatDuty } from "./node-liveness";
 import { MemoryPresenceStore } from "./presence/presence-store-memory";
 import type { RealtimeServices } from "./services";
@@ -148,5 +148,51 @@ describe("maintenanceDuty: the store took nobody's beats for a while (a failover
       await duty(beat);
     }
     expect(await presence.statuses("school", ["bob", "cy"])).toEqual({ bob: "online", cy: "offline" });
+  });
+});
+
+describe("announceGone: the leaves and offlines of a dead node's reaped sessions", () => {
+  it("reads the rooms' member counts all at once, not one session after another (24.5 s for 3,358 sessions on a loaded survivor)", async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const presence = {
+      roomMemberCount: async () => {
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        return 2;
+      },
+    };
+    const io = new Server();
+    const left: string[] = [];
+    const offline: string[] = [];
+    io.of("/").adapter.broadcast = (packet: { data: unknown[] }) => {
+      const [event, body] = packet.data as [string, { user: string; action?: string; status?: string }];
+      if (event === "room:member") left.push(body.user);
+      else offline.push(`${event}:${body.user}`);
+    };
+    const services = { presence, options: { roomPresenceLimit: 100 } } as unknown as RealtimeServices;
+    const reaped = Array.from({ length: 300 }, (_, i) => ({ tenant: "school", user: `u${i}`, wentOffline: true, leftRooms: [`r${i % 15}`, "lobby"] }));
+    await announceGone(io, services, reaped);
+    expect(left).toHaveLength(600); // every leave announced
+    expect(offline).toHaveLength(300);
+    expect(maxInFlight).toBe(600); // before: 1 (600 reads of 5 ms, one after another: 3 s and more)
+  });
+
+  it("announces the others when one room's read fails, then reports the failure", async () => {
+    const presence = { roomMemberCount: async (_t: string, room: string) => (room === "bad" ? Promise.reject(new Error("redis down")) : 2) };
+    const io = new Server();
+    const left: string[] = [];
+    io.of("/").adapter.broadcast = (packet: { data: unknown[] }) => {
+      const [event, body] = packet.data as [string, { user: string }];
+      if (event === "room:member") left.push(body.user);
+    };
+    const services = { presence, options: { roomPresenceLimit: 100 } } as unknown as RealtimeServices;
+    const reaped = [
+      { tenant: "school", user: "a", wentOffline: true, leftRooms: ["bad"] },
+      { tenant: "school", user: "b", wentOffline: true, leftRooms: ["ok"] },
+    ];
+    await expect(announceGone(io, services, reaped)).rejects.toThrow("redis down");
+    expect(left).toEqual(["b"]);
   });
 });

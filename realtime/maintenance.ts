@@ -9,12 +9,23 @@ import { socketRooms } from "../core/tenant-keys";
 
 const roomPrefix = (tenant: string): string => socketRooms.room(tenant, "");
 
-/** Announces the room leaves and offlines of reaped sessions. */
-async function announceGone(io: RealtimeServer, services: RealtimeServices, reaped: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>): Promise<void> {
-  for (const gone of reaped) {
-    for (const room of gone.leftRooms) await announceLeft(io, services, gone.tenant, room, gone.user);
-    if (gone.wentOffline) announcePresence(io, gone.tenant, gone.user, "offline");
-  }
+/**
+ * Announces the room leaves and offlines of reaped sessions, all sessions at once (each user's leaves, then its
+ * offline). Each leave reads its room's member count, a Redis round trip: read one after another, a killed node's
+ * 3,358 sessions took 24.5 s on a loaded survivor (chaos run of 2026-12-01 18:06), while the rooms still listed the
+ * dead node's users and the upkeep's later duties (lease renewals, sessions to register again) waited behind it.
+ * Together, the reads share the Redis windows. A failed announcement does not stop the others; the first failure is
+ * thrown once all are done.
+ */
+export async function announceGone(io: RealtimeServer, services: RealtimeServices, reaped: Array<{ tenant: string; user: string; wentOffline: boolean; leftRooms: string[] }>): Promise<void> {
+  const results = await Promise.allSettled(
+    reaped.map(async (gone) => {
+      await Promise.all(gone.leftRooms.map((room) => announceLeft(io, services, gone.tenant, room, gone.user)));
+      if (gone.wentOffline) announcePresence(io, gone.tenant, gone.user, "offline");
+    }),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 /** Lost sessions registered again at once: their Redis writes share the connect path's windows (one pipeline per window). */
@@ -110,9 +121,12 @@ export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices
       // never itself (its beat may have outlasted the TTL), and none while the store has not heard this node's beats
       // for a full TTL (after a failover, the others' beats are late only because of the store: ReapGate)
       if (reapGate.open) {
+        const startedAt = Date.now();
         const reaped = await services.presence.reapDeadNodes(services.nodeId);
-        if (reaped.length > 0) services.log.warn({ sessions: reaped.length }, "presence: reaped the sessions of nodes whose beats lapsed");
+        const reapedAt = Date.now();
         await announceGone(io, services, reaped);
+        // how long the dead node's users read online past the reap's start, and the announcements after it
+        if (reaped.length > 0) services.log.warn({ sessions: reaped.length, reapMs: reapedAt - startedAt, announceMs: Date.now() - reapedAt }, "presence: reaped the sessions of nodes whose beats lapsed");
       }
       // reaped though alive: register again once the reap is over (what it would remove behind us)
       if (!beingReaped) await registerLostPresence(io, services, lost);
