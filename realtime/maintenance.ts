@@ -124,9 +124,12 @@ export function maintenanceDuties(io: RealtimeServer, services: RealtimeServices
         const startedAt = Date.now();
         const reaped = await services.presence.reapDeadNodes(services.nodeId);
         const reapedAt = Date.now();
-        await announceGone(io, services, reaped);
-        // how long the dead node's users read online past the reap's start, and the announcements after it
-        if (reaped.length > 0) services.log.warn({ sessions: reaped.length, reapMs: reapedAt - startedAt, announceMs: Date.now() - reapedAt }, "presence: reaped the sessions of nodes whose beats lapsed");
+        try {
+          await announceGone(io, services, reaped);
+        } finally {
+          // how long the dead node's users read online past the reap's start, and the announcements after it
+          if (reaped.length > 0) services.log.warn({ sessions: reaped.length, reapMs: reapedAt - startedAt, announceMs: Date.now() - reapedAt }, "presence: reaped the sessions of nodes whose beats lapsed");
+        }
       }
       // reaped though alive: register again once the reap is over (what it would remove behind us)
       if (!beingReaped) await registerLostPresence(io, services, lost);

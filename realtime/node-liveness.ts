@@ -33,8 +33,9 @@ const LIVENESS_CHECK_MS = 500;
  * next successful beat ends it (`onChange(false)`).
  *
  * The confirmation (a PING to every Redis node, up to CUT_OFF_CONFIRM_MS without an answer) starts
- * `confirmLeadMs` (that timeout and one check period) before the deadline, so a node cut off is isolated at `afterMs`, not `afterMs` plus the
- * PING's timeout: every second counts, since its clients get a partial room stream until they are moved.
+ * `confirmLeadMs` (that timeout and one check period) before the deadline, so a node cut off is isolated
+ * at `afterMs`, not `afterMs` plus a check period and the PING's timeout: every second counts, since its
+ * clients get a partial room stream until they are moved.
  * A confirmation that ends before the deadline waits for it and isolates only if still no beat got through.
  */
 export class LivenessWatch {

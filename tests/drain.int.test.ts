@@ -1,29 +1,16 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { io, type Socket } from "socket.io-client";
 import { describe, expect, it } from "vitest";
-import { nginxDefaults, renderNginxConfig } from "../nginx/render-config";
-import { startNginx } from "../tools/services/nginx";
-import { freePort } from "../tools/services/process";
 import { eventually } from "./support/clients";
 import { apiAs } from "./support/http";
 import { mintToken, startProcessDeployment } from "./support/nodes";
 import { freshTenant, sleep } from "./support/realtime";
-import { serviceEnv } from "./support/services";
+import { startNginxFront } from "./support/nginx-front";
 
 describe("graceful drain (SIGTERM) behind nginx", () => {
   it("turns readiness to 503, refuses new connections, moves every client to the other node in batches, loses no acked message", async () => {
     const deployment = await startProcessDeployment(2, { engine: "ws", perNode: (i) => ({ STICKY_ROUTE: `n${i}`, DRAIN_GRACE_MS: "3000" }) });
-    const dir = mkdtempSync(join(tmpdir(), "interlinked-drain-"));
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const nginx = await startNginx({
-      bin: serviceEnv("NGINX_BIN"),
-      dir,
-      port,
-      config: renderNginxConfig({ ...nginxDefaults, sockets: 1_000, listen: `127.0.0.1:${port}`, nodes: deployment.nodes.map((n, i) => ({ route: `n${i}`, address: new URL(n.url).host })), runDir: dir }),
-    });
+    const nginx = await startNginxFront(deployment.nodes, "drain");
+    const url = nginx.url;
     const tenant = freshTenant("drain");
     const clients: Socket[] = [];
     let sending = true;
@@ -100,7 +87,6 @@ describe("graceful drain (SIGTERM) behind nginx", () => {
       for (const c of clients) c.close();
       await nginx.stop();
       await deployment.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });

@@ -1,17 +1,12 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { io, type Socket } from "socket.io-client";
 import { describe, expect, it } from "vitest";
-import { nginxDefaults, renderNginxConfig } from "../nginx/render-config";
 import { ISOLATED_AFTER_MS } from "../realtime/node-liveness";
 import { startTcpProxy } from "../scripts/chaos/tcp-proxy";
-import { startNginx } from "../tools/services/nginx";
-import { freePort } from "../tools/services/process";
 import { eventually } from "./support/clients";
 import { mintToken, startProcessDeployment } from "./support/nodes";
 import { freshTenant } from "./support/realtime";
 import { serviceEnv } from "./support/services";
+import { startNginxFront } from "./support/nginx-front";
 
 const readiness = async (url: string): Promise<number> => (await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined))?.status ?? 0;
 
@@ -23,15 +18,8 @@ describe("a realtime node cut off from Redis (black hole) behind nginx", () => {
       engine: "uws",
       perNode: (i) => ({ STICKY_ROUTE: `n${i}`, ...(i === 0 ? { REDIS_URL: `redis://127.0.0.1:${proxy.port}` } : {}) }),
     });
-    const dir = mkdtempSync(join(tmpdir(), "interlinked-isolation-"));
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const nginx = await startNginx({
-      bin: serviceEnv("NGINX_BIN"),
-      dir,
-      port,
-      config: renderNginxConfig({ ...nginxDefaults, sockets: 1_000, listen: `127.0.0.1:${port}`, nodes: deployment.nodes.map((n, i) => ({ route: `n${i}`, address: new URL(n.url).host })), runDir: dir }),
-    });
+    const nginx = await startNginxFront(deployment.nodes, "isolation");
+    const url = nginx.url;
     const tenant = freshTenant("isolation");
     const clients: Socket[] = [];
     try {
@@ -76,7 +64,6 @@ describe("a realtime node cut off from Redis (black hole) behind nginx", () => {
       await nginx.stop();
       await deployment.close();
       proxy.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
 });
