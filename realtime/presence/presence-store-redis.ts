@@ -163,8 +163,9 @@ export const presenceNodeSetKey = (prefix: string): string => `${prefix}p:${pres
  * window on a Redis Cluster (the session's user, the reap, the index entry), each a turn of a survivor's event
  * loop that a reconnect storm keeps behind. With 200 (17 batches for a killed node's 3,334 sessions), its
  * users read online 12–16.5 s after the kill at 100 msgs/s, against 7–9.5 s without messages. With 1,000 (4 batches
- * for 3,360 sessions) the reap took 8.4 s on a loaded survivor (chaos runs of 2026-12-01 18:06 and 18:14); a batch
- * of 5,000 still renews the reap's mark (REAP_MARK_MS, 30 s) far more often than a batch can take.
+ * for 3,360 sessions) the reap took 8.4 s on a loaded survivor, with 5,000 (one batch) 3.2–3.4 s (chaos runs of
+ * 2026-12-01 18:06–18:24). The reap's mark (REAP_MARK_MS, 30 s) is renewed between batches; one batch of 5,000
+ * takes far less.
  */
 const REAP_AT_ONCE = 5_000;
 
