@@ -126,6 +126,11 @@ export function runPresenceStoreContract(name: string, open: (nodeTtlMs: number)
           await a.joinRoom(s, "class");
         }),
       );
+    /**
+     * Sessions of a reaped node in the tests that act while its reap runs: more than one batch of the Redis store's reap
+     * (REAP_AT_ONCE, 5,000), so that the reap is still running when the test acts (with one batch it can end first).
+     */
+    const MORE_THAN_A_REAP_BATCH = 6_000;
     /** Resolves once the reap has begun: some of the users read offline. */
     const reapBegun = async (a: PresenceStore, t: string, users: string[]) => {
       while (Object.values(await a.statuses(t, users)).every((st) => st === "online")) await new Promise((r) => setImmediate(r));
@@ -134,7 +139,7 @@ export function runPresenceStoreContract(name: string, open: (nodeTtlMs: number)
     it("a node reaped though alive is told so by its beats until the reap ends; its fresh connects meanwhile stay, with their index", async () => {
       const [a, b] = await open(200);
       const t = `t-${randomUUID()}`;
-      const { node, users, sessions } = await lateNode(a, t, 2_000);
+      const { node, users, sessions } = await lateNode(a, t, MORE_THAN_A_REAP_BATCH);
       const reaping = b.reapDeadNodes();
       await reapBegun(a, t, users);
       expect(await a.heartbeat(node)).toEqual({ wasMissing: true, reaping: true });
@@ -158,7 +163,7 @@ export function runPresenceStoreContract(name: string, open: (nodeTtlMs: number)
     it("a reap spares the sessions its node registers again while the reap runs (a node that did not wait)", async () => {
       const [a, b] = await open(200);
       const t = `t-${randomUUID()}`;
-      const { node, users, sessions } = await lateNode(a, t, 2_000);
+      const { node, users, sessions } = await lateNode(a, t, MORE_THAN_A_REAP_BATCH);
       const reaping = b.reapDeadNodes();
       await reapBegun(a, t, users);
       await a.heartbeat(node);
