@@ -111,6 +111,15 @@ export const presenceNodeKeys = {
   reaping: (nodesKey: string): string => `{${nodesKey}}:reaping`,
 };
 
+/** Keys of the Redis sequence store (realtime/sequence/), given a counter's full key. */
+export const sequenceKeys = {
+  /**
+   * The number a counter took for a message id. The counter's full key is its hash tag, so both share a slot
+   * (one script writes both); counter keys hold no braces (tenant, room and conversation names cannot).
+   */
+  numberedId: (counterKey: string, id: string): string => `{${counterKey}}:id:${id}`,
+};
+
 /** Keys of the Redis media directory (realtime/classes/), below the deployment prefix, in one slot. */
 export const mediaKeys = {
   /** A live media node (expires unless renewed). */

@@ -7,6 +7,7 @@ import type { PresenceStore } from "./presence/presence-store";
 import type { TenantQuotas } from "./quotas";
 import { MessagePublisher } from "./room-messages";
 import { MemorySequenceStore } from "./sequence/sequence-store-memory";
+import type { SequenceStore } from "./sequence/sequence-store";
 import { RealtimeServerMessaging } from "./server-messaging";
 import { acceptOnce } from "./keyed-once";
 import { MemoryHistoryStore } from "./state/history-store-memory";
@@ -63,13 +64,15 @@ function messaging(bus: LossyAckBus, state: MemoryKeyedState, nodeId = "n1", seq
 function twoNodeRig() {
   const bus = new LossyAckBus();
   const state = new MemoryKeyedState();
-  const publisher = new MessagePublisher(bus, new MemorySequenceStore(), new MemoryHistoryStore(), undefined, defaultLogger());
+  const sequences = new MemorySequenceStore();
+  const history = new MemoryHistoryStore();
+  const publisher = new MessagePublisher(bus, sequences, history, undefined, defaultLogger());
   const ann = { tenant: "school", user: "ann", role: "student" as const, exp: 0 };
   const publish = async (event: Awaited<ReturnType<MessagePublisher["numberRoom"]>>) => {
     const e = await publisher.publishRoom(event);
     return { id: e.id, seq: e.data.seq };
   };
-  return { bus, state, publisher, ann, publish };
+  return { bus, state, sequences, history, publisher, ann, publish };
 }
 
 /** n1's view of the shared state, cut off from it for `method`: its calls wait until `reconnected()` (queued by the Redis client). */
@@ -140,6 +143,24 @@ describe("a keyed resend answers the seq of the first acceptance", () => {
     expect(other.data.seq).toBe(2);
     expect(ack.seq).toBe(1); // n1's seq, not a new one: no hole at 1
     expect([...bus.stored().values()].sort()).toEqual([1, 2]);
+  });
+
+  it("a resend taking over from a node that died as the store took its number (before its reservation left) publishes under that number", async () => {
+    const { bus, state, sequences, history, publisher, ann, publish } = twoNodeRig();
+    const key = "idem:school:ann:k-6";
+    // n1 asks for a number; the store takes it, and n1 dies before the reply reaches it: no reservation, no stage
+    const diesAtTheReply: SequenceStore = {
+      current: (k) => sequences.current(k),
+      numberedFor: (k, id) => sequences.numberedFor(k, id),
+      next: (k, _numbered, id) => sequences.next(k, undefined, id).then(() => new Promise<never>(() => undefined)),
+    };
+    const n1Publisher = new MessagePublisher(bus, diesAtTheReply, history);
+    void acceptOnce({ state, nodeId: "n1" }, key, { number: (id) => n1Publisher.numberRoom(ann, "r", "x", id), publish }, "k-6");
+    await new Promise((r) => setImmediate(r));
+    // the resend reaches n2, which finds n1 dead and takes the claim over
+    const ack = await acceptOnce({ state, nodeId: "n2", isNodeAlive: async () => false }, key, { number: (id, takenOver) => publisher.numberRoom(ann, "r", "x", id, takenOver), publish }, "k-6");
+    expect(ack.seq).toBe(1); // before: 2, and seq 1 a hole no message fills
+    expect([...bus.stored().values()]).toEqual([1]);
   });
 
   it("a node whose claim was taken over while it was cut off does not publish what it numbered: the stored seq is the ack's", async () => {

@@ -22,7 +22,6 @@ function heldHistory(log: string[]) {
   const history: HistoryStore = {
     append: () => (log.push("history sent"), new Promise<void>((r) => (finish = () => (log.push("history stored"), r())))),
     reserve: async (_stream, seq) => void log.push(`reserved seq ${seq}`),
-    reserved: async () => undefined,
     since: async () => [],
   };
   return { history, finish: () => finish() };
@@ -65,6 +64,7 @@ describe("MessagePublisher: what the broadcast waits for", () => {
     let confirm: () => void = () => undefined;
     const sequences: SequenceStore = {
       current: async () => 0,
+      numberedFor: async () => undefined,
       next: (_key, numbered) => {
         log.push("numbered seq 1");
         numbered?.(1);

@@ -57,7 +57,7 @@ export class MessagePublisher {
   /**
    * The room message with the room's next seq, not yet published (a keyed send stages it first:
    * realtime/keyed-once.ts). `takenOver`: a keyed resend took the message over from a dead node, which may
-   * have numbered it without staging it; the seq reserved for its id then, if any, is its seq.
+   * have numbered it without staging it; the seq the store took for its id then, if any, is its seq.
    */
   async numberRoom(principal: Principal, room: string, text: string, id?: string, takenOver = false): Promise<RoomMessageCreated> {
     const seq = await this.number(orderingKeys.room(principal.tenant, room), id, takenOver);
@@ -70,7 +70,9 @@ export class MessagePublisher {
   }
 
   /**
-   * The stream's next seq, reserved in the history as soon as the store has taken it (sent, not awaited:
+   * The stream's next seq, taken for message `id` (the sequence store records which, atomically, for a
+   * take-over: a node can die between the store taking a number and its reply, and its reservation below
+   * then never leaves it), reserved in the history as soon as the store has taken it (sent, not awaited:
    * the append that replaces it goes to the same key later, on the same connection) so that a recovery
    * meanwhile sees it on its way, not missing. "As soon as": on a Redis Cluster the number is confirmed by
    * a replica before `next` resolves (up to 100 ms), while every node already reads the counter past it; a
@@ -78,12 +80,16 @@ export class MessagePublisher {
    */
   private async number(stream: string, id: string | undefined, takenOver: boolean): Promise<number> {
     if (takenOver && id !== undefined) {
-      const seq = await this.history.reserved(stream, id).catch((err: unknown) => void this.log.warn({ err, stream }, "realtime: reservation lookup failed"));
+      const seq = await this.sequences.numberedFor(stream, id).catch((err: unknown) => void this.log.warn({ err, stream }, "realtime: numbered-id lookup failed"));
       if (seq !== undefined) return seq;
     }
-    return this.sequences.next(stream, (seq) => {
-      this.history.reserve(stream, seq, Date.now(), id).catch((err: unknown) => this.log.warn({ err, stream }, "realtime: history reservation failed"));
-    });
+    return this.sequences.next(
+      stream,
+      (seq) => {
+        this.history.reserve(stream, seq, Date.now()).catch((err: unknown) => this.log.warn({ err, stream }, "realtime: history reservation failed"));
+      },
+      id,
+    );
   }
 
   /**

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -23,9 +23,14 @@ async function documentedVerify(): Promise<Verify> {
   const doc = readFileSync(new URL("../docs/WEBHOOKS.md", import.meta.url), "utf8");
   const block = /<!-- verification-snippet[^>]*-->\s*```js\n([\s\S]*?)```/.exec(doc)?.[1];
   if (!block) throw new Error("docs/WEBHOOKS.md has no verification snippet");
-  const file = join(mkdtempSync(join(tmpdir(), "webhook-snippet-")), "verify.mjs");
+  const dir = mkdtempSync(join(tmpdir(), "webhook-snippet-"));
+  const file = join(dir, "verify.mjs");
   writeFileSync(file, block);
-  return ((await import(pathToFileURL(file).href)) as { verifyInterlinkedSignature: Verify }).verifyInterlinkedSignature;
+  try {
+    return ((await import(pathToFileURL(file).href)) as { verifyInterlinkedSignature: Verify }).verifyInterlinkedSignature;
+  } finally {
+    rmSync(dir, { recursive: true, force: true }); // the imported module stays loaded
+  }
 }
 
 async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {

@@ -1,8 +1,10 @@
-import type { SequenceSeed, SequenceStore } from "./sequence-store";
+import { NUMBERED_ID_TTL_SECONDS, type SequenceSeed, type SequenceStore } from "./sequence-store";
 
 /** In-process SequenceStore (embedded default, single node). Seeds each key once, then counts in memory. */
 export class MemorySequenceStore implements SequenceStore {
   private readonly counters = new Map<string, Promise<number>>();
+  /** Numbers taken for message ids (`key` NUL `id`), in the order taken, each with its expiry (epoch ms). */
+  private readonly numberedIds = new Map<string, { n: number; until: number }>();
 
   constructor(private readonly seed: SequenceSeed = async () => 0) {}
 
@@ -15,11 +17,30 @@ export class MemorySequenceStore implements SequenceStore {
     return value;
   }
 
-  next(key: string, numbered?: (n: number) => void): Promise<number> {
+  next(key: string, numbered?: (n: number) => void, id?: string): Promise<number> {
     const previous = this.counters.get(key) ?? this.seed(key);
-    const next = previous.then((n) => (numbered?.(n + 1), n + 1));
+    const next = previous.then((n) => {
+      if (id !== undefined) this.recordId(key, id, n + 1);
+      numbered?.(n + 1);
+      return n + 1;
+    });
     // A failed seed is not cached: the next call seeds again.
     this.counters.set(key, next.catch(() => this.seed(key)));
     return next;
+  }
+
+  async numberedFor(key: string, id: string): Promise<number | undefined> {
+    const entry = this.numberedIds.get(`${key}\u0000${id}`);
+    return entry && entry.until > Date.now() ? entry.n : undefined;
+  }
+
+  private recordId(key: string, id: string, n: number): void {
+    const now = Date.now();
+    // entries expire in the order they were taken: drop the expired ones from the front
+    for (const [k, entry] of this.numberedIds) {
+      if (entry.until > now) break;
+      this.numberedIds.delete(k);
+    }
+    this.numberedIds.set(`${key}\u0000${id}`, { n, until: now + NUMBERED_ID_TTL_SECONDS * 1_000 });
   }
 }

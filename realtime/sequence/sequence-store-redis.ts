@@ -1,20 +1,31 @@
 import type { RedisClient } from "../../core/redis-client";
 import { RedisWindow } from "../../core/redis-window";
+import { sequenceKeys } from "../../core/tenant-keys";
+import { NUMBERED_ID_TTL_SECONDS, type SequenceSeed, type SequenceStore } from "./sequence-store";
 
 /** How long a number waits for a replica to confirm it, ms (then it is handed out anyway). */
 const REPLICA_WAIT_MS = 100;
-import type { SequenceSeed, SequenceStore } from "./sequence-store";
 
+/** KEYS[2], when given, records the number taken for a message id (ARGV[2]: its ttl, s). */
 const SEEDED_INCR = `
 if redis.call('EXISTS', KEYS[1]) == 0 then
   if ARGV[1] == '' then return nil end
   redis.call('SET', KEYS[1], ARGV[1], 'NX')
 end
-return redis.call('INCR', KEYS[1])`;
+local n = redis.call('INCR', KEYS[1])
+if KEYS[2] then redis.call('SET', KEYS[2], n, 'EX', ARGV[2]) end
+return n`;
+
+/** `sequenceKeys.numberedId`, refused for a counter key with a brace (it would have a hash tag of its own). */
+function numberedIdKey(counterKey: string, id: string): string {
+  if (/[{}]/.test(counterKey)) throw new Error(`sequence key with a brace: ${counterKey}`);
+  return sequenceKeys.numberedId(counterKey, id);
+}
 
 /**
  * SequenceStore on Redis: INCR on `{prefix}seq:{key}`, cluster-wide atomic. A missing counter is first
- * seeded from `seed` (with SET NX, so concurrent seeders agree), then incremented in the same script.
+ * seeded from `seed` (with SET NX, so concurrent seeders agree), then incremented in the same script, which
+ * also records the number for the message id when given (`{<counter key>}:id:<id>`, NUMBERED_ID_TTL_SECONDS).
  * With `replicas` > 0 (a Redis Cluster, whose primaries each have a replica) each number is handed out
  * only once that many replicas hold the counter (WAIT, at most 100 ms, pipelined to the counter's primary):
  * replication is asynchronous, so a primary killed right after an INCR could otherwise leave its replica,
@@ -38,16 +49,17 @@ export class RedisSequenceStore implements SequenceStore {
    * The script's result, after WAIT when replicas are asked for (same pipeline, so same node). `numbered`
    * gets a number as soon as the script's reply is in, before WAIT's (up to REPLICA_WAIT_MS later).
    */
-  private async incr(redisKey: string, seed: string, numbered?: (n: number) => void): Promise<unknown> {
+  private async incr(redisKey: string, seed: string, numbered?: (n: number) => void, id?: string): Promise<unknown> {
     const taken = (value: unknown): void => {
       if (value !== null && value !== undefined) numbered?.(Number(value));
     };
+    const keys = id === undefined ? [redisKey] : [redisKey, numberedIdKey(redisKey, id)];
     if (this.replicas === 0) {
-      const value = await this.redis.eval(SEEDED_INCR, 1, redisKey, seed);
+      const value = await this.redis.eval(SEEDED_INCR, keys.length, ...keys, seed, NUMBERED_ID_TTL_SECONDS);
       taken(value);
       return value;
     }
-    const pipeline = this.redis.pipeline().eval(SEEDED_INCR, 1, redisKey, seed, (err, value) => {
+    const pipeline = this.redis.pipeline().eval(SEEDED_INCR, keys.length, ...keys, seed, NUMBERED_ID_TTL_SECONDS, (err, value) => {
       if (!err) taken(value);
     });
     const results = (await pipeline.call("WAIT", this.replicas, REPLICA_WAIT_MS).exec()) ?? [];
@@ -85,11 +97,16 @@ export class RedisSequenceStore implements SequenceStore {
    * at once (a room's first messages, or every room after its counters were lost, each read the seed and
    * exhausted the PostgreSQL pool: room:message answered 5000).
    */
-  async next(key: string, numbered?: (n: number) => void): Promise<number> {
+  async next(key: string, numbered?: (n: number) => void, id?: string): Promise<number> {
     const redisKey = `${this.prefix}seq:${key}`;
-    const first = await this.incr(redisKey, "", numbered);
+    const first = await this.incr(redisKey, "", numbered, id);
     if (first !== null) return Number(first);
     const seeded = await this.sharedSeed(key);
-    return Number(await this.incr(redisKey, String(seeded), numbered));
+    return Number(await this.incr(redisKey, String(seeded), numbered, id));
+  }
+
+  async numberedFor(key: string, id: string): Promise<number | undefined> {
+    const value = await this.redis.get(numberedIdKey(`${this.prefix}seq:${key}`, id));
+    return value === null ? undefined : Number(value);
   }
 }

@@ -28,6 +28,26 @@ export function runSequenceStoreContract(name: string, open: (seed: SequenceSeed
       expect(new Set(seen).size).toBe(10);
     });
 
+    it("records the number taken for a message id in the same step, for any node to find", async () => {
+      const [a, b] = await open(async () => 0);
+      const [key, other] = [randomUUID(), randomUUID()];
+      const [m1, m2] = [randomUUID(), randomUUID()];
+      expect(await a.next(key, undefined, m1)).toBe(1);
+      expect(await a.next(key)).toBe(2);
+      expect(await b.next(key, undefined, m2)).toBe(3);
+      expect(await b.numberedFor(key, m1)).toBe(1);
+      expect(await a.numberedFor(key, m2)).toBe(3);
+      expect(await a.numberedFor(key, randomUUID())).toBeUndefined();
+      expect(await a.numberedFor(other, m1)).toBeUndefined();
+    });
+
+    it("records the number for a message id on a new key too (taken after its seed)", async () => {
+      const [a, b] = await open(async () => 9);
+      const [key, m] = [randomUUID(), randomUUID()];
+      expect(await a.next(key, undefined, m)).toBe(10);
+      expect(await b.numberedFor(key, m)).toBe(10);
+    });
+
     it("keeps keys independent", async () => {
       const [a] = await open(async () => 0);
       const [k1, k2] = [randomUUID(), randomUUID()];

@@ -2,12 +2,11 @@ import { historyDefaults, type HistoryEntry, type HistoryOptions, type HistorySt
 
 interface Reservation {
   at: number;
-  id?: string;
 }
 
 /** In-process HistoryStore (embedded default). */
 export class MemoryHistoryStore implements HistoryStore {
-  /** Per stream, seq → its message's payload (a string) or, while only reserved, when and for which message. */
+  /** Per stream, seq → its message's payload (a string) or, while only reserved, when. */
   private readonly streams = new Map<string, { entries: Map<number, string | Reservation>; expires: number }>();
   private readonly options: HistoryOptions;
 
@@ -19,15 +18,8 @@ export class MemoryHistoryStore implements HistoryStore {
     this.write(stream, seq, payload, true);
   }
 
-  async reserve(stream: string, seq: number, atMs: number, id?: string): Promise<void> {
-    this.write(stream, seq, { at: atMs, ...(id !== undefined ? { id } : {}) }, false);
-  }
-
-  async reserved(stream: string, id: string): Promise<number | undefined> {
-    const s = this.streams.get(stream);
-    if (!s || s.expires < Date.now()) return undefined;
-    for (const [seq, entry] of s.entries) if (typeof entry !== "string" && entry.id === id) return seq;
-    return undefined;
+  async reserve(stream: string, seq: number, atMs: number): Promise<void> {
+    this.write(stream, seq, { at: atMs }, false);
   }
 
   async since(stream: string, after: number, limit: number): Promise<HistoryEntry[]> {

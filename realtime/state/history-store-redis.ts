@@ -17,16 +17,16 @@ redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1`;
 
 /**
- * A reservation's member: `~<seq>:<reservedAt>`, or `~<seq>:<reservedAt>:<message id>` (a message's member is its
- * JSON payload, which starts with `{`).
+ * A reservation's member: `~<seq>:<reservedAt>` (a message's member is its JSON payload, which starts with `{`).
+ * Nodes before 2026-12-01 wrote `~<seq>:<reservedAt>:<message id>`; it reads the same.
  */
 const RESERVED = "~";
-const reservationMember = (seq: number, atMs: number, id?: string): string => `${RESERVED}${seq}:${atMs}${id !== undefined ? `:${id}` : ""}`;
-/** A member's reservation (seq, time, message id), or undefined for a message's payload. */
-function reservationOf(member: string): { seq: number; at: number; id?: string } | undefined {
+const reservationMember = (seq: number, atMs: number): string => `${RESERVED}${seq}:${atMs}`;
+/** A member's reservation (seq, time), or undefined for a message's payload. */
+function reservationOf(member: string): { seq: number; at: number } | undefined {
   if (!member.startsWith(RESERVED)) return undefined;
-  const [seq, at, id] = member.slice(RESERVED.length).split(":");
-  return { seq: Number(seq), at: Number(at), ...(id !== undefined ? { id } : {}) };
+  const [seq, at] = member.slice(RESERVED.length).split(":");
+  return { seq: Number(seq), at: Number(at) };
 }
 
 /** HistoryStore on a Redis sorted set per stream (`{prefix}h:{stream}`, score = seq), trimmed atomically. */
@@ -45,23 +45,8 @@ export class RedisHistoryStore implements HistoryStore {
     await this.redis.eval(APPEND, 1, `${this.prefix}h:${stream}`, seq, payload, this.options.size, this.options.ttlSeconds);
   }
 
-  async reserve(stream: string, seq: number, atMs: number, id?: string): Promise<void> {
-    await this.redis.eval(RESERVE, 1, `${this.prefix}h:${stream}`, seq, reservationMember(seq, atMs, id), this.options.size, this.options.ttlSeconds);
-  }
-
-  /** ZSCAN for the reservation's member (the server matches; message payloads are not sent back). */
-  async reserved(stream: string, id: string): Promise<number | undefined> {
-    const key = `${this.prefix}h:${stream}`;
-    let cursor = "0";
-    do {
-      const [next, flat] = await this.redis.zscan(key, cursor, "MATCH", `${RESERVED}*:${id}`, "COUNT", 1_000);
-      for (let i = 0; i < flat.length; i += 2) {
-        const reservation = reservationOf(flat[i] as string);
-        if (reservation?.id === id) return reservation.seq;
-      }
-      cursor = next;
-    } while (cursor !== "0");
-    return undefined;
+  async reserve(stream: string, seq: number, atMs: number): Promise<void> {
+    await this.redis.eval(RESERVE, 1, `${this.prefix}h:${stream}`, seq, reservationMember(seq, atMs), this.options.size, this.options.ttlSeconds);
   }
 
   async since(stream: string, after: number, limit: number): Promise<HistoryEntry[]> {

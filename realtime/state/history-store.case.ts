@@ -35,23 +35,6 @@ export function runHistoryStoreContract(name: string, open: (options: HistoryOpt
       ]);
     });
 
-    it("finds the seq reserved for a message id until that seq's message is appended", async () => {
-      const h = await open({ size: 5, ttlSeconds: 60 });
-      const s = randomUUID();
-      const [a, b] = [randomUUID(), randomUUID()];
-      await h.append(s, 1, "m1");
-      await h.reserve(s, 2, 1_000, a);
-      await h.reserve(s, 3, 2_000, b);
-      await h.reserve(s, 4, 3_000);
-      expect(await h.reserved(s, a)).toBe(2);
-      expect(await h.reserved(s, b)).toBe(3);
-      expect(await h.reserved(s, randomUUID())).toBeUndefined();
-      expect(await h.reserved(randomUUID(), a)).toBeUndefined();
-      expect((await h.since(s, 1, 10)).map((e) => ("reservedAt" in e ? e.reservedAt : e.payload))).toEqual([1_000, 2_000, 3_000]);
-      await h.append(s, 2, "m2");
-      expect(await h.reserved(s, a)).toBeUndefined();
-    });
-
     it("forgets a stream after its ttl", async () => {
       const h = await open({ size: 5, ttlSeconds: 1 });
       const s = randomUUID();

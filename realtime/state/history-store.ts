@@ -10,17 +10,8 @@
  */
 export interface HistoryStore {
   append(stream: string, seq: number, payload: string): Promise<void>;
-  /**
-   * Marks `seq` handed out at `atMs` (epoch ms) and not yet published, for message `id` when given; a no-op
-   * when the seq already has an entry.
-   */
-  reserve(stream: string, seq: number, atMs: number, id?: string): Promise<void>;
-  /**
-   * The seq reserved for message `id` whose message has not been appended (undefined when none): a keyed
-   * resend taking over from a node that died after numbering it, before it staged the message, publishes
-   * it under that seq instead of leaving it a hole.
-   */
-  reserved(stream: string, id: string): Promise<number | undefined>;
+  /** Marks `seq` handed out at `atMs` (epoch ms) and not yet published; a no-op when the seq already has an entry. */
+  reserve(stream: string, seq: number, atMs: number): Promise<void>;
   /** Entries with seq > `after`, ascending, at most `limit` (reservations count). */
   since(stream: string, after: number, limit: number): Promise<HistoryEntry[]>;
 }
