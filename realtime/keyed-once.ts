@@ -9,10 +9,11 @@ export const DONE_TTL = 600;
 /** A keyed send in two steps, so that a resend can repeat the second with what the first decided. */
 export interface KeyedSend<E, R> {
   /**
-   * Counts and numbers the message (quota, seq) with its id; runs once per key while its staged event is kept.
-   * `takenOver`: the claim was taken over from a dead node that staged nothing (it may have numbered it).
+   * Counts and numbers the message (quota, seq) with its id; runs once per key while its staged event is
+   * kept. An earlier attempt may have numbered it without staging it (its node died, or its claim lapsed or
+   * was taken over): the sequence store keeps one number per message id, so this numbers it the same.
    */
-  number(id: string | undefined, takenOver?: boolean): Promise<E>;
+  number(id: string | undefined): Promise<E>;
   /** Publishes the numbered message and gives the ack; may run again with the same event after a failure. */
   publish(event: E): Promise<R>;
 }
@@ -33,21 +34,19 @@ export interface OnceDeps {
  * whose publish failed, or whose node died, may still have reached Kafka; its resend therefore publishes
  * that same staged event again (same id and seq) instead of numbering a new one: the row stored (the
  * first one written, the worker dedupes by id) and every ack name the same seq. A node that died after
- * numbering and before staging left only the seq's reservation, made for the message's id: the taking-over
- * node's `number` is told (`takenOver`) and reuses that seq, so it does not stay a hole. A node whose claim
- * was taken over before its stage landed (it was cut off from Redis and looked dead) does not publish: its
- * stage is refused, and the message is the taking-over node's alone (its seq may stay a hole; its ack and
- * the stored row agree).
+ * numbering and before staging, a claim that lapsed (PENDING_TTL) before the resend came, or a claim taken
+ * over from a node cut off from Redis: the next attempt numbers the message again, and the sequence store
+ * answers the number the message id took the first time (realtime/sequence/sequence-store.ts), so that seq
+ * is published and does not stay a hole. A node whose claim was taken over before its stage landed does
+ * not publish: its stage is refused, and the message is the taking-over node's alone (same seq).
  */
 export async function acceptOnce<E, R>(deps: OnceDeps, k: string, send: KeyedSend<E, R>, label: string): Promise<R> {
   const { state, nodeId } = deps;
   let claim = await state.claim(k, PENDING_TTL, nodeId);
-  let takenOver = false;
   if (claim.state === "pending" && claim.owner !== nodeId && deps.isNodeAlive && !(await deps.isNodeAlive(claim.owner))) {
     // only while the key still holds that claim: the owner may have been cut off only, and its late complete
     // landed while this node asked (the take-over then answers the result, or another claimant's claim)
     claim = await state.takeOver(k, PENDING_TTL, nodeId, claim.owner);
-    takenOver = claim.state === "claimed";
   }
   if (claim.state === "done") return JSON.parse(claim.result) as R;
   if (claim.state === "pending") throw new AppError(ErrorCode.InProgress, `message with key "${label}" is still being accepted; retry`);
@@ -57,7 +56,7 @@ export async function acceptOnce<E, R>(deps: OnceDeps, k: string, send: KeyedSen
     if (staged !== undefined) {
       event = JSON.parse(staged) as E;
     } else {
-      event = await send.number(stableUuid(k), takenOver);
+      event = await send.number(stableUuid(k));
       const json = JSON.stringify(event);
       if (!(await state.stage(k, PENDING_TTL, nodeId, json))) {
         // the claim is no longer ours: another node took it over (this node looked dead, e.g. cut off from

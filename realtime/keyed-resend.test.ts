@@ -139,7 +139,7 @@ describe("a keyed resend answers the seq of the first acceptance", () => {
     await new Promise((r) => setImmediate(r));
     const other = await publisher.room({ ...ann, user: "bob" }, "r", "in between");
     // the resend reaches n2, which finds n1 dead and takes the claim over
-    const ack = await acceptOnce({ state, nodeId: "n2", isNodeAlive: async () => false }, key, { number: (id, takenOver) => publisher.numberRoom(ann, "r", "x", id, takenOver), publish }, "k-3");
+    const ack = await acceptOnce({ state, nodeId: "n2", isNodeAlive: async () => false }, key, { number: (id) => publisher.numberRoom(ann, "r", "x", id), publish }, "k-3");
     expect(other.data.seq).toBe(2);
     expect(ack.seq).toBe(1); // n1's seq, not a new one: no hole at 1
     expect([...bus.stored().values()].sort()).toEqual([1, 2]);
@@ -151,16 +151,29 @@ describe("a keyed resend answers the seq of the first acceptance", () => {
     // n1 asks for a number; the store takes it, and n1 dies before the reply reaches it: no reservation, no stage
     const diesAtTheReply: SequenceStore = {
       current: (k) => sequences.current(k),
-      numberedFor: (k, id) => sequences.numberedFor(k, id),
       next: (k, _numbered, id) => sequences.next(k, undefined, id).then(() => new Promise<never>(() => undefined)),
     };
     const n1Publisher = new MessagePublisher(bus, diesAtTheReply, history);
     void acceptOnce({ state, nodeId: "n1" }, key, { number: (id) => n1Publisher.numberRoom(ann, "r", "x", id), publish }, "k-6");
     await new Promise((r) => setImmediate(r));
     // the resend reaches n2, which finds n1 dead and takes the claim over
-    const ack = await acceptOnce({ state, nodeId: "n2", isNodeAlive: async () => false }, key, { number: (id, takenOver) => publisher.numberRoom(ann, "r", "x", id, takenOver), publish }, "k-6");
+    const ack = await acceptOnce({ state, nodeId: "n2", isNodeAlive: async () => false }, key, { number: (id) => publisher.numberRoom(ann, "r", "x", id), publish }, "k-6");
     expect(ack.seq).toBe(1); // before: 2, and seq 1 a hole no message fills
     expect([...bus.stored().values()]).toEqual([1]);
+  });
+
+  it("a resend coming after the first attempt's claim lapsed publishes under the number that attempt took", async () => {
+    const { bus, sequences, history, publisher, ann, publish } = twoNodeRig();
+    const key = "idem:school:ann:k-7";
+    // n1 numbers and stages the message, then dies; nothing takes the claim over before it lapses (PENDING_TTL)
+    const n1Publisher = new MessagePublisher(bus, sequences, history);
+    void acceptOnce({ state: new MemoryKeyedState(), nodeId: "n1" }, key, { number: (id) => n1Publisher.numberRoom(ann, "r", "x", id), publish: () => new Promise<never>(() => undefined) }, "k-7");
+    await new Promise((r) => setImmediate(r));
+    await publisher.room({ ...ann, user: "bob" }, "r", "in between");
+    // the client's resend, after the lapse: a fresh claim on n2 (a keyed state that never saw the first one)
+    const ack = await acceptOnce({ state: new MemoryKeyedState(), nodeId: "n2" }, key, { number: (id) => publisher.numberRoom(ann, "r", "x", id), publish }, "k-7");
+    expect(ack.seq).toBe(1); // before: 3, and seq 1 a hole no message fills
+    expect([...bus.stored().values()].sort()).toEqual([1, 2]);
   });
 
   it("a node whose claim was taken over while it was cut off does not publish what it numbered: the stored seq is the ack's", async () => {
@@ -171,7 +184,7 @@ describe("a keyed resend answers the seq of the first acceptance", () => {
     const first = acceptOnce({ state: n1State, nodeId: "n1" }, key, { number: (id) => publisher.numberRoom(ann, "r", "x", id), publish }, "k-4");
     await new Promise((r) => setImmediate(r));
     // … the client's resend reaches n2, which finds n1 dead and takes the claim over
-    const ack = await acceptOnce({ state, nodeId: "n2", isNodeAlive: async () => false }, key, { number: (id, takenOver) => publisher.numberRoom(ann, "r", "x", id, takenOver), publish }, "k-4");
+    const ack = await acceptOnce({ state, nodeId: "n2", isNodeAlive: async () => false }, key, { number: (id) => publisher.numberRoom(ann, "r", "x", id), publish }, "k-4");
     // the cut heals: n1's queued stage reaches the store
     reconnected();
     await expect(first).rejects.toMatchObject({ code: ErrorCode.InProgress });
@@ -191,7 +204,7 @@ describe("a keyed resend answers the seq of the first acceptance", () => {
     // the resend reaches n2, which reads n1's open claim and finds n1 dead; the cut heals while it asks,
     // and n1's queued complete lands before n2's take-over
     const isNodeAlive = async () => (reconnected(), await first, false);
-    const ack = await acceptOnce({ state, nodeId: "n2", isNodeAlive }, key, { number: (id, takenOver) => publisher.numberRoom(ann, "r", "x", id, takenOver), publish }, "k-5");
+    const ack = await acceptOnce({ state, nodeId: "n2", isNodeAlive }, key, { number: (id) => publisher.numberRoom(ann, "r", "x", id), publish }, "k-5");
     const stored = bus.stored();
     expect(stored.get(ack.id)).toBe(ack.seq); // before: the take-over replaced n1's result and numbered the message again
     expect(ack).toEqual(await first);

@@ -64,7 +64,6 @@ describe("MessagePublisher: what the broadcast waits for", () => {
     let confirm: () => void = () => undefined;
     const sequences: SequenceStore = {
       current: async () => 0,
-      numberedFor: async () => undefined,
       next: (_key, numbered) => {
         log.push("numbered seq 1");
         numbered?.(1);

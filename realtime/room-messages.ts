@@ -56,33 +56,29 @@ export class MessagePublisher {
 
   /**
    * The room message with the room's next seq, not yet published (a keyed send stages it first:
-   * realtime/keyed-once.ts). `takenOver`: a keyed resend took the message over from a dead node, which may
-   * have numbered it without staging it; the seq the store took for its id then, if any, is its seq.
+   * realtime/keyed-once.ts). With `id`, the seq an earlier attempt of that message took, if any (the
+   * sequence store keeps one number per message id).
    */
-  async numberRoom(principal: Principal, room: string, text: string, id?: string, takenOver = false): Promise<RoomMessageCreated> {
-    const seq = await this.number(orderingKeys.room(principal.tenant, room), id, takenOver);
+  async numberRoom(principal: Principal, room: string, text: string, id?: string): Promise<RoomMessageCreated> {
+    const seq = await this.number(orderingKeys.room(principal.tenant, room), id);
     return newEvent("room.message.created", principal.tenant, { room, seq, user: principal.user, text }, id);
   }
 
-  async numberChat(principal: Principal, conversationId: string, text: string, id?: string, takenOver = false): Promise<ChatMessageCreated> {
-    const seq = await this.number(orderingKeys.chatHistory(principal.tenant, conversationId), id, takenOver);
+  async numberChat(principal: Principal, conversationId: string, text: string, id?: string): Promise<ChatMessageCreated> {
+    const seq = await this.number(orderingKeys.chatHistory(principal.tenant, conversationId), id);
     return newEvent("chat.message.created", principal.tenant, { conversationId, seq, user: principal.user, text }, id);
   }
 
   /**
-   * The stream's next seq, taken for message `id` (the sequence store records which, atomically, for a
-   * take-over: a node can die between the store taking a number and its reply, and its reservation below
-   * then never leaves it), reserved in the history as soon as the store has taken it (sent, not awaited:
+   * The stream's next seq, or the one message `id` already took (one number per message id, kept by the
+   * sequence store in the same atomic step: a node can die between the store taking a number and its reply,
+   * and its reservation below then never leaves it), reserved in the history as soon as the store has taken it (sent, not awaited:
    * the append that replaces it goes to the same key later, on the same connection) so that a recovery
    * meanwhile sees it on its way, not missing. "As soon as": on a Redis Cluster the number is confirmed by
    * a replica before `next` resolves (up to 100 ms), while every node already reads the counter past it; a
    * reservation sent only then left a hole that a rejoin answered `recovered: false` and gave up.
    */
-  private async number(stream: string, id: string | undefined, takenOver: boolean): Promise<number> {
-    if (takenOver && id !== undefined) {
-      const seq = await this.sequences.numberedFor(stream, id).catch((err: unknown) => void this.log.warn({ err, stream }, "realtime: numbered-id lookup failed"));
-      if (seq !== undefined) return seq;
-    }
+  private async number(stream: string, id: string | undefined): Promise<number> {
     return this.sequences.next(
       stream,
       (seq) => {

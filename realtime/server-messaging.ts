@@ -40,10 +40,10 @@ export class RealtimeServerMessaging implements ServerMessaging {
   async publishRoom(tenant: string, input: { room: string; user: string; text: string; key?: string }): Promise<{ id: string; seq: number }> {
     const { publisher, quotas, presence, fanout } = this.deps;
     return this.once(tenant, input.user, input.key, {
-      number: async (id, takenOver) => {
+      number: async (id) => {
         const recipients = await presence.roomMemberCount(tenant, input.room);
         await quotas.consumeMessage(tenant, Buffer.byteLength(input.text, "utf8"), recipients);
-        return publisher.numberRoom({ tenant, user: input.user, role: "student", exp: 0 }, input.room, input.text, id, takenOver);
+        return publisher.numberRoom({ tenant, user: input.user, role: "student", exp: 0 }, input.room, input.text, id);
       },
       publish: async (numbered) => {
         const event = await publisher.publishRoom(numbered);
@@ -58,9 +58,9 @@ export class RealtimeServerMessaging implements ServerMessaging {
     const found = input.user === SYSTEM_USER ? await conversations.get(tenant, input.conversationId) : await conversations.getForMember(tenant, input.conversationId, input.user);
     if (!found) throw new AppError(ErrorCode.NotFound, `no conversation ${input.conversationId}${input.user === SYSTEM_USER ? "" : ` with member "${input.user}"`}`);
     return this.once(tenant, input.user, input.key, {
-      number: async (id, takenOver) => {
+      number: async (id) => {
         await quotas.consumeMessage(tenant, Buffer.byteLength(input.text, "utf8"), found.members.length);
-        return publisher.numberChat({ tenant, user: input.user, role: "student", exp: 0 }, input.conversationId, input.text, id, takenOver);
+        return publisher.numberChat({ tenant, user: input.user, role: "student", exp: 0 }, input.conversationId, input.text, id);
       },
       publish: async (numbered) => {
         const event = await publisher.publishChat(numbered);

@@ -38,9 +38,9 @@ export function registerChatHandlers(ctx: HandlerContext): void {
     const users = await membersOf(ctx, members, conversationId);
     const bytes = Buffer.byteLength(text, "utf8");
     return sendOnce(ctx, key, {
-      number: async (id, takenOver) => {
+      number: async (id) => {
         maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, users.length));
-        return ctx.publisher.numberChat(p, conversationId, text, id, takenOver);
+        return ctx.publisher.numberChat(p, conversationId, text, id);
       },
       publish: async (numbered) => {
         const event = await ctx.publisher.publishChat(numbered, (delivery) => {

@@ -69,9 +69,9 @@ export function registerRoomHandlers(ctx: HandlerContext): void {
     const [muted, recipients] = await Promise.all([state.isFlagged(stateKeys.mute(p.tenant, room, p.user)), presence.roomMemberCount(p.tenant, room)]);
     if (muted) throw new AppError(ErrorCode.Muted, `muted in "${room}"`);
     return sendOnce(ctx, key, {
-      number: async (id, takenOver) => {
+      number: async (id) => {
         maybeWarn(ctx, await quotas.consumeMessage(p.tenant, bytes, recipients));
-        return ctx.publisher.numberRoom(p, room, text, id, takenOver);
+        return ctx.publisher.numberRoom(p, room, text, id);
       },
       publish: async (numbered) => {
         // broadcast once durable, without waiting for the history write (MessagePublisher); the ack waits for it

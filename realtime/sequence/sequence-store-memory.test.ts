@@ -10,10 +10,10 @@ describe("MemorySequenceStore: numbers taken for message ids", () => {
     const store = new MemorySequenceStore();
     expect(await store.next("r", undefined, "m1")).toBe(1);
     vi.setSystemTime(Date.now() + NUMBERED_ID_TTL_SECONDS * 1_000 - 1);
-    expect(await store.numberedFor("r", "m1")).toBe(1);
+    expect(await store.next("r", undefined, "m1")).toBe(1);
     vi.setSystemTime(Date.now() + 2);
-    expect(await store.numberedFor("r", "m1")).toBeUndefined();
     expect(await store.next("r", undefined, "m2")).toBe(2);
-    expect((store as unknown as { numberedIds: Map<string, unknown> }).numberedIds.size).toBe(1);
+    expect((store as unknown as { numberedIds: Map<string, unknown> }).numberedIds.size).toBe(1); // m1's dropped
+    expect(await store.next("r", undefined, "m1")).toBe(3); // forgotten: numbered anew
   });
 });

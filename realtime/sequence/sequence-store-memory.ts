@@ -18,18 +18,32 @@ export class MemorySequenceStore implements SequenceStore {
   }
 
   next(key: string, numbered?: (n: number) => void, id?: string): Promise<number> {
+    const taken = id === undefined ? undefined : this.numberOf(key, id);
+    if (taken !== undefined) {
+      numbered?.(taken);
+      return Promise.resolve(taken);
+    }
     const previous = this.counters.get(key) ?? this.seed(key);
-    const next = previous.then((n) => {
-      if (id !== undefined) this.recordId(key, id, n + 1);
-      numbered?.(n + 1);
-      return n + 1;
+    const step = previous.then((counter) => {
+      // a concurrent call for the same id took its number meanwhile (calls on one key run in order)
+      const meanwhile = id === undefined ? undefined : this.numberOf(key, id);
+      const number = meanwhile ?? counter + 1;
+      if (meanwhile === undefined && id !== undefined) this.recordId(key, id, number);
+      numbered?.(number);
+      return { counter: meanwhile === undefined ? number : counter, number };
     });
     // A failed seed is not cached: the next call seeds again.
-    this.counters.set(key, next.catch(() => this.seed(key)));
-    return next;
+    this.counters.set(
+      key,
+      step.then(
+        (s) => s.counter,
+        () => this.seed(key),
+      ),
+    );
+    return step.then((s) => s.number);
   }
 
-  async numberedFor(key: string, id: string): Promise<number | undefined> {
+  private numberOf(key: string, id: string): number | undefined {
     const entry = this.numberedIds.get(`${key}\u0000${id}`);
     return entry && entry.until > Date.now() ? entry.n : undefined;
   }

@@ -6,8 +6,12 @@ import { NUMBERED_ID_TTL_SECONDS, type SequenceSeed, type SequenceStore } from "
 /** How long a number waits for a replica to confirm it, ms (then it is handed out anyway). */
 const REPLICA_WAIT_MS = 100;
 
-/** KEYS[2], when given, records the number taken for a message id (ARGV[2]: its ttl, s). */
+/** KEYS[2], when given, is a message id's number: returned when there, else recorded (ARGV[2]: its ttl, s). */
 const SEEDED_INCR = `
+if KEYS[2] then
+  local taken = redis.call('GET', KEYS[2])
+  if taken then return tonumber(taken) end
+end
 if redis.call('EXISTS', KEYS[1]) == 0 then
   if ARGV[1] == '' then return nil end
   redis.call('SET', KEYS[1], ARGV[1], 'NX')
@@ -24,8 +28,9 @@ function numberedIdKey(counterKey: string, id: string): string {
 
 /**
  * SequenceStore on Redis: INCR on `{prefix}seq:{key}`, cluster-wide atomic. A missing counter is first
- * seeded from `seed` (with SET NX, so concurrent seeders agree), then incremented in the same script, which
- * also records the number for the message id when given (`{<counter key>}:id:<id>`, NUMBERED_ID_TTL_SECONDS).
+ * seeded from `seed` (with SET NX, so concurrent seeders agree), then incremented in the same script. With a
+ * message id the script first looks for the id's number (`{<counter key>}:id:<id>`) and returns it if taken,
+ * else records the number it takes (NUMBERED_ID_TTL_SECONDS).
  * With `replicas` > 0 (a Redis Cluster, whose primaries each have a replica) each number is handed out
  * only once that many replicas hold the counter (WAIT, at most 100 ms, pipelined to the counter's primary):
  * replication is asynchronous, so a primary killed right after an INCR could otherwise leave its replica,
@@ -103,10 +108,5 @@ export class RedisSequenceStore implements SequenceStore {
     if (first !== null) return Number(first);
     const seeded = await this.sharedSeed(key);
     return Number(await this.incr(redisKey, String(seeded), numbered, id));
-  }
-
-  async numberedFor(key: string, id: string): Promise<number | undefined> {
-    const value = await this.redis.get(numberedIdKey(`${this.prefix}seq:${key}`, id));
-    return value === null ? undefined : Number(value);
   }
 }

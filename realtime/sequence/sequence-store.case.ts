@@ -28,24 +28,35 @@ export function runSequenceStoreContract(name: string, open: (seed: SequenceSeed
       expect(new Set(seen).size).toBe(10);
     });
 
-    it("records the number taken for a message id in the same step, for any node to find", async () => {
+    it("gives a message id one number: a later call for it, on any node, gets that number again and takes none", async () => {
       const [a, b] = await open(async () => 0);
       const [key, other] = [randomUUID(), randomUUID()];
       const [m1, m2] = [randomUUID(), randomUUID()];
+      const seen: number[] = [];
       expect(await a.next(key, undefined, m1)).toBe(1);
       expect(await a.next(key)).toBe(2);
+      expect(await b.next(key, (n) => seen.push(n), m1)).toBe(1);
+      expect(seen).toEqual([1]); // handed to `numbered` again (a reservation of a taken seq is a no-op)
       expect(await b.next(key, undefined, m2)).toBe(3);
-      expect(await b.numberedFor(key, m1)).toBe(1);
-      expect(await a.numberedFor(key, m2)).toBe(3);
-      expect(await a.numberedFor(key, randomUUID())).toBeUndefined();
-      expect(await a.numberedFor(other, m1)).toBeUndefined();
+      expect(await a.next(key, undefined, m2)).toBe(3);
+      expect(await a.next(other, undefined, m1)).toBe(1); // per key
+      expect(await a.next(key)).toBe(4);
     });
 
-    it("records the number for a message id on a new key too (taken after its seed)", async () => {
+    it("numbers concurrent calls for one message id once (two nodes resending it at once)", async () => {
+      const [a, b] = await open(async () => 0);
+      const [key, m] = [randomUUID(), randomUUID()];
+      const got = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).next(key, undefined, m)));
+      expect(got).toEqual(Array.from({ length: 10 }, () => 1));
+      expect(await a.next(key)).toBe(2);
+    });
+
+    it("gives a message id one number on a new key too (taken after its seed)", async () => {
       const [a, b] = await open(async () => 9);
       const [key, m] = [randomUUID(), randomUUID()];
       expect(await a.next(key, undefined, m)).toBe(10);
-      expect(await b.numberedFor(key, m)).toBe(10);
+      expect(await b.next(key, undefined, m)).toBe(10);
+      expect(await b.next(key)).toBe(11);
     });
 
     it("keeps keys independent", async () => {

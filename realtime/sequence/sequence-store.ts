@@ -8,22 +8,24 @@ export interface SequenceStore {
    * The key's next number. `numbered` gets it as soon as the store has taken it, once, before the promise
    * resolves: a store that confirms a number before handing it out (the Redis one waits for a replica) lets
    * the caller mark the number as taken meanwhile, while other nodes can already see the counter past it.
-   * With `id` (a message's), the number is recorded for it atomically with taking it (`numberedFor`).
+   *
+   * With `id` (a message's): one number per id. The first call takes a number and records it for the id in
+   * the same atomic step; every later call for that id on that key (any node, within
+   * NUMBERED_ID_TTL_SECONDS) gets that number again and takes none. A message whose first attempt took a
+   * number and then never published it (its node died before the reply reached it, or its claim lapsed or
+   * was taken over) is published under that number by whichever attempt comes next, so it is never left a
+   * hole, and a first attempt that did reach the bus and the attempt after it name the same seq.
    */
   next(key: string, numbered?: (n: number) => void, id?: string): Promise<number>;
-  /**
-   * The number `next` took for message `id` on `key` (undefined when none, or after NUMBERED_ID_TTL_SECONDS).
-   * The store records it in the same atomic step as it takes the number, so it is there even when the caller
-   * died before it saw the number: a keyed resend taking over from that caller publishes the message under
-   * this number instead of leaving it a hole.
-   */
-  numberedFor(key: string, id: string): Promise<number | undefined>;
   /** The last number handed out for a key (seeded like `next`), without taking one. */
   current(key: string): Promise<number>;
 }
 
-/** How long a number taken for a message id stays findable (`numberedFor`): past an open claim's 40 s. */
-export const NUMBERED_ID_TTL_SECONDS = 60;
+/**
+ * How long a message id keeps its number (`next`): well past an open claim's 40 s (realtime/keyed-once.ts)
+ * and a reconnect storm's slowest client back (about 30 s) before it resends.
+ */
+export const NUMBERED_ID_TTL_SECONDS = 120;
 
 /** Highest sequence already persisted for a key (0 when none). */
 export type SequenceSeed = (key: string) => Promise<number>;
