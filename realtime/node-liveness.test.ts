@@ -69,6 +69,51 @@ describe("NodeHeartbeat: liveness does not wait behind upkeep", () => {
   });
 });
 
+describe("NodeHeartbeat: a slow beat does not hold back the next one", () => {
+  it("sends a liveness beat every period while each takes several periods to answer, at most LIVENESS_IN_FLIGHT at once", async () => {
+    const started: number[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const hb = new NodeHeartbeat(() => undefined, 10, 5);
+    hb.add(
+      "alive",
+      async (beat) => {
+        started.push(beat);
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await sleep(45); // 4.5 periods: the store answers slowly (a survivor flooding it with a reap)
+        inFlight--;
+      },
+      { liveness: true },
+    );
+    hb.start();
+    await sleep(150);
+    hb.stop();
+    // one at a time, a beat went out only every 5 periods (3 or 4 here), landings further apart than the others wait
+    expect(started.length).toBeGreaterThanOrEqual(8);
+    expect(maxInFlight).toBeGreaterThan(1);
+    expect(maxInFlight).toBeLessThanOrEqual(5);
+  });
+
+  it("stops adding beats while LIVENESS_IN_FLIGHT hang (an unreachable Redis), and beats again once they end", async () => {
+    let release: () => void = () => undefined;
+    const hanging = new Promise<void>((r) => (release = r));
+    let started = 0;
+    const hb = new NodeHeartbeat(() => undefined, 10, 3);
+    hb.add("alive", async () => {
+      started++;
+      await hanging;
+    }, { liveness: true });
+    hb.start();
+    await sleep(80);
+    expect(started).toBe(3);
+    release();
+    await sleep(35);
+    hb.stop();
+    expect(started).toBeGreaterThan(3);
+  });
+});
+
 describe("LivenessWatch", () => {
   it("isolates the node once no beat got through for ISOLATED_AFTER_MS (before the others reap it) and no Redis node answers; the next good beat ends it", async () => {
     let now = 1_000;

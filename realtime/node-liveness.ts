@@ -146,24 +146,37 @@ export class ReapGate {
 export type HeartbeatDuty = (beat: number) => Promise<void>;
 
 /**
+ * Liveness runs of the heartbeat that may be in flight at once: a beat that waits seconds for its reply
+ * does not hold back the next one, and a beat hanging on an unreachable Redis does not pile up.
+ */
+export const LIVENESS_IN_FLIGHT = 3;
+
+/**
  * The node's heartbeat: on every beat, its liveness duties (those that tell the cluster it is alive) run
  * first, then the others in order. Liveness never waits behind the other duties: a beat whose upkeep
  * (reaping a dead node's users, announcing them gone, renewing counts) is still running from an earlier
  * beat runs its liveness duties anyway and skips only the upkeep. Before, one slow upkeep (seconds on a
  * loaded node taking over a dead node's 300 users) skipped the beats behind it past NODE_TTL_MS, the
- * others reaped this live node's sessions and its users read offline. Never two runs of the same kind at
+ * others reaped this live node's sessions and its users read offline.
+ *
+ * Nor does a beat wait for the previous beat's reply: up to LIVENESS_IN_FLIGHT liveness runs overlap, so
+ * beats keep landing a period apart while each takes longer than a period. The store times a beat when it
+ * lands; when only one ran at a time, a beat taking 5 s (a survivor flooding Redis with a dead node's
+ * 6,700-session reap, 2026-12-01 chaos run) left the next one unsent until its reply came, landings 7 s
+ * apart, and the other survivor reaped this live node's 8,700 sessions. The upkeep never runs twice at
  * once (a slow one skips the next tick instead of piling up). A failing duty is logged and the others still run.
  */
 export class NodeHeartbeat {
   private readonly duties: Array<{ name: string; run: HeartbeatDuty; liveness: boolean }> = [];
   private timer: NodeJS.Timeout | undefined;
-  private livenessRunning = false;
+  private livenessInFlight = 0;
   private upkeepRunning = false;
   private beats = 0;
 
   constructor(
     private readonly onError: (duty: string, err: unknown) => void,
     private readonly periodMs = HEARTBEAT_MS,
+    private readonly livenessInFlightMax = LIVENESS_IN_FLIGHT,
   ) {}
 
   /** Adds a duty from the next beat on (`liveness`: one that tells the cluster this node is alive); returns its removal. */
@@ -190,14 +203,14 @@ export class NodeHeartbeat {
   }
 
   private async beat(): Promise<void> {
-    if (this.livenessRunning) return;
+    if (this.livenessInFlight >= this.livenessInFlightMax) return;
     const beat = this.beats++;
     const duties = [...this.duties];
-    this.livenessRunning = true;
+    this.livenessInFlight++;
     try {
       await this.runAll(duties.filter((d) => d.liveness), beat);
     } finally {
-      this.livenessRunning = false;
+      this.livenessInFlight--;
     }
     if (this.upkeepRunning) return;
     this.upkeepRunning = true;
